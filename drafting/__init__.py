@@ -1,0 +1,191 @@
+"""Plenary: working groups of a conference draft, amend and adopt recommendations together."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, g, has_request_context, request, session
+from flask_login import current_user
+
+from drafting.config import LANGUAGES, PROJECT_ROOT, load_config
+from drafting.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from drafting.markup import render_markdown
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    instance_path = Path(os.environ.get("PLENARY_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config.update(load_config(instance_path))
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _install_request_hooks(app)
+    _install_template_helpers(app)
+
+    from drafting.errors import register_error_handlers
+
+    register_error_handlers(app)
+    from drafting.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "models" / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    # Session protection "basic": a phone moving between venue Wi-Fi and mobile data changes
+    # IP; "strong" would sign delegates out mid-session. Session ids rotate at login instead.
+    login_manager.session_protection = "basic"
+    socketio.init_app(
+        app,
+        message_queue=app.config.get("REDIS_URL"),
+        async_mode="threading",
+        # None = same origin only: a page on another site cannot open a socket with our cookie.
+        cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
+    )
+
+    from drafting.auth.sessions import load_session_participant
+
+    login_manager.user_loader(load_session_participant)
+
+    from drafting.realtime import init_realtime
+
+    init_realtime(app)
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        _tune_sqlite(app)
+
+
+def _tune_sqlite(app: Flask) -> None:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # Foreign keys are off by default in SQLite; ON DELETE CASCADE needs them.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL lets readers go on while one writer commits: the server and the CLI share a file.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from drafting.api import api_blueprint
+    from drafting.auth.routes import bp as auth_bp
+    from drafting.conferences.routes import bp as conferences_bp
+    from drafting.dashboard.routes import bp as dashboard_bp
+    from drafting.groups.routes import bp as groups_bp
+    from drafting.participants.routes import bp as participants_bp
+    from drafting.recommendations.routes import bp as recommendations_bp
+
+    for blueprint in (auth_bp, dashboard_bp, conferences_bp, groups_bp, participants_bp,
+                      recommendations_bp):
+        app.register_blueprint(blueprint)
+    # After the capability modules above have added their endpoints to it.
+    app.register_blueprint(api_blueprint)
+
+
+def select_locale() -> str | None:
+    if not has_request_context():
+        return None  # CLI and background work: the default locale
+    if current_user and current_user.is_authenticated and current_user.locale in LANGUAGES:
+        return str(current_user.locale)
+    chosen = session.get("locale")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    return request.accept_languages.best_match(list(LANGUAGES)) or "en"
+
+
+def _install_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def protect_from_csrf() -> None:
+        if request.method not in UNSAFE_METHODS:
+            return
+        from drafting.api.auth import has_bearer_token
+
+        # A Bearer token is not sent by browsers on their own, so it cannot be forged
+        # cross-site; every cookie-authenticated write must carry the CSRF token. An API call
+        # with neither is answered 401 by the endpoint, which says more than a CSRF error.
+        if request.path.startswith("/api/") and (
+            has_bearer_token() or not current_user.is_authenticated
+        ):
+            return
+        csrf.protect()
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if g.get("no_store") or request.path.startswith("/api/"):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_request
+    def discard_unfinished(_error: BaseException | None) -> None:
+        # An edge that raised before committing leaves nothing half-written behind.
+        if db.session.is_active and (db.session.new or db.session.dirty or db.session.deleted):
+            db.session.rollback()
+
+
+def _install_template_helpers(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    dist = Path(app.static_folder or "") / "dist"
+
+    @app.context_processor
+    def template_globals() -> dict[str, Any]:
+        from flask_babel import get_locale
+
+        stamp = 0
+        for name in ("main.css", "main.js"):
+            path = dist / name
+            if path.exists():
+                stamp = max(stamp, int(path.stat().st_mtime))
+        return {
+            "current_locale": str(get_locale() or "en"),
+            "languages": LANGUAGES,
+            "asset_version": stamp,
+        }
+
+
+__all__ = ["create_app", "socketio"]

@@ -1,0 +1,201 @@
+"""Sign-in, sessions, passwords, invitations and API tokens."""
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from drafting.auth.passwords import hash_password, needs_rehash, verify_password
+from drafting.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from drafting.services import clean_text
+from models import ApiToken, Invitation, LoginSession, Participant, db, hash_secret, utcnow
+
+API_TOKEN_PREFIX = "plen_"  # noqa: S105 - a public marker that makes leaked tokens greppable
+# Refreshing last_used_at on every call would turn each API read into a write.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_participant_by_email(email: str) -> Participant | None:
+    return db.session.scalar(
+        select(Participant).where(Participant.email == normalise_email(email))
+    )
+
+
+def authenticate(email: str, password: str) -> Participant:
+    """The participant with these credentials, or NotAuthenticated with one message for every
+    failure, so that the answer does not reveal which emails have accounts."""
+    participant = find_participant_by_email(email or "")
+    valid = verify_password(participant.password_hash if participant else None, password or "")
+    if participant is None or not valid:
+        raise NotAuthenticated(_("The email or password is not correct."))
+    if not participant.is_active_account:
+        raise PermissionDenied(_("This account has been deactivated. Contact the secretariat."))
+    assert participant.password_hash is not None
+    if needs_rehash(participant.password_hash):
+        participant.password_hash = hash_password(password)
+    return participant
+
+
+def open_login_session(participant: Participant, user_agent: str) -> str:
+    """Start a new server-side session and return its secret for the cookie."""
+    secret = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(
+        participant=participant, secret_hash=hash_secret(secret), user_agent=user_agent[:300],
+    ))
+    db.session.flush()
+    return secret
+
+
+def find_login_session(secret: str) -> LoginSession | None:
+    login = db.session.scalar(
+        select(LoginSession).where(LoginSession.secret_hash == hash_secret(secret))
+    )
+    if login is None or not login.is_live or not login.participant.is_active_account:
+        return None
+    return login
+
+
+def close_login_session(secret: str) -> None:
+    login = find_login_session(secret)
+    if login is not None:
+        login.revoked_at = utcnow()
+
+
+def revoke_login_sessions(participant: Participant, *, keep_secret: str | None = None) -> None:
+    """End every session of a participant (all devices), except optionally the current one."""
+    statement = (
+        update(LoginSession)
+        .where(LoginSession.participant_id == participant.id)
+        .where(LoginSession.revoked_at.is_(None))
+    )
+    if keep_secret is not None:
+        statement = statement.where(LoginSession.secret_hash != hash_secret(keep_secret))
+    db.session.execute(statement.values(revoked_at=utcnow()))
+
+
+def check_new_password(participant: Participant, password: str, confirmation: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if not isinstance(password, str) or len(password) < minimum:
+        raise ValidationFailed(
+            _("Choose a password of at least %(n)d characters.", n=minimum),
+            fields={"password": _("At least %(n)d characters.", n=minimum)},
+        )
+    if len(password) > 1024:
+        raise ValidationFailed(_("That password is too long."), fields={"password": _("Too long.")})
+    if password.strip().lower() in {participant.email, participant.name.strip().lower()}:
+        raise ValidationFailed(
+            _("Your password must not be your email or your name."),
+            fields={"password": _("Must not be your email or your name.")},
+        )
+    if password != confirmation:
+        raise ValidationFailed(
+            _("The two passwords do not match."), fields={"confirmation": _("Does not match.")}
+        )
+
+
+def change_password(participant: Participant, *, current: str, new: str, confirmation: str,
+                    keep_session: str | None) -> None:
+    """Change a password and sign out every other device."""
+    if not verify_password(participant.password_hash, current or ""):
+        raise ValidationFailed(
+            _("Your current password is not correct."),
+            fields={"current": _("Not correct.")},
+        )
+    check_new_password(participant, new, confirmation)
+    participant.password_hash = hash_password(new)
+    revoke_login_sessions(participant, keep_secret=keep_session)
+
+
+def issue_invitation(participant: Participant, created_by: Participant | None) -> str:
+    """Make a new single-use invitation link token; earlier unused ones stop working."""
+    now = utcnow()
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.participant_id == participant.id)
+        .where(Invitation.used_at.is_(None))
+        .values(used_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    db.session.add(Invitation(
+        participant=participant,
+        token_hash=hash_secret(token),
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+        expires_at=now + current_app.config["INVITATION_TTL"],
+    ))
+    db.session.flush()
+    return token
+
+
+def find_invitation(token: str) -> Invitation:
+    """The usable invitation for this token, or NotFound with a message that says what to do."""
+    invitation = None
+    if isinstance(token, str) and 0 < len(token) <= 200:
+        invitation = db.session.scalar(
+            select(Invitation).where(Invitation.token_hash == hash_secret(token))
+        )
+    if (invitation is None or not invitation.is_usable(utcnow())
+            or not invitation.participant.is_active_account):
+        raise NotFound(_("This invitation link is not valid: it has expired or was already "
+                         "used. Ask the secretariat for a new one."))
+    return invitation
+
+
+def accept_invitation(token: str, *, password: str, confirmation: str) -> Participant:
+    invitation = find_invitation(token)
+    participant = invitation.participant
+    check_new_password(participant, password, confirmation)
+    participant.password_hash = hash_password(password)
+    invitation.used_at = utcnow()
+    # A reset through a new invitation must also lock out whoever had the old password.
+    revoke_login_sessions(participant)
+    return participant
+
+
+def create_api_token(participant: Participant, name: str) -> tuple[ApiToken, str]:
+    """A new token for scripts; the secret is returned once and only its hash is kept."""
+    label = clean_text(name, "name", _("Token name"), max_length=100)
+    secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        participant=participant, name=label, prefix=secret[:12], token_hash=hash_secret(secret),
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_api_token(token: ApiToken, actor: Participant) -> None:
+    if not token.can_revoke(actor):
+        raise NotFound(_("Not found."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+
+
+def participant_for_api_token(secret: str) -> Participant | None:
+    if not secret.startswith(API_TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
+    if token is None or not token.is_live or not token.participant.is_active_account:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+        token.last_used_at = now
+    return token.participant
+
+
+def live_api_tokens(participant: Participant) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken)
+        .where(ApiToken.participant_id == participant.id)
+        .where(ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    ))
+
+

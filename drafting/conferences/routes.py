@@ -1,0 +1,102 @@
+"""Conference pages and API."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from drafting.api import endpoint
+from drafting.conferences import services
+from drafting.conferences.forms import ConferenceForm
+from drafting.conferences.schemas import (
+    ConferenceOut,
+    ConferencePatch,
+    ConferenceWrite,
+    conference_fields,
+    conference_out,
+    with_organiser_lines,
+)
+from drafting.errors import INPUT_ERRORS
+from drafting.forms import form_data, show_errors
+from models import Participant, db
+
+bp = Blueprint("conferences", __name__)
+
+
+@bp.get("/conferences/<int:conference_id>")
+@login_required
+def show(conference_id: int) -> ResponseReturnValue:
+    conference = services.get_conference(conference_id, current_user)
+    return render_template("conferences/show.html", conference=conference)
+
+
+@bp.route("/conferences/new", methods=["GET", "POST"])
+@login_required
+def new() -> ResponseReturnValue:
+    services.check_can_manage(None, current_user)
+    form = ConferenceForm()
+    if form.validate_on_submit():
+        try:
+            conference = services.create_conference(current_user, form_data(form, *form.FIELDS))
+        except INPUT_ERRORS as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The conference is created. Now add its working groups."), "success")
+            return redirect(url_for("conferences.show", conference_id=conference.id))
+    return render_template("conferences/form.html", form=form, conference=None), \
+        400 if form.errors or form.form_errors else 200
+
+
+@bp.route("/conferences/<int:conference_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(conference_id: int) -> ResponseReturnValue:
+    conference = services.get_conference(conference_id, current_user)
+    services.check_can_manage(conference, current_user)
+    form = ConferenceForm(obj=conference)
+    if form.validate_on_submit():
+        try:
+            services.update_conference(current_user, conference, form_data(form, *form.FIELDS))
+        except INPUT_ERRORS as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The conference is saved."), "success")
+            return redirect(url_for("conferences.show", conference_id=conference.id))
+    return render_template("conferences/form.html", form=form, conference=conference), \
+        400 if form.errors or form.form_errors else 200
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+@endpoint("/conferences", summary="Conferences I take part in (all, for the secretariat)",
+          tag="conferences", response=list[ConferenceOut], errors=())
+def api_list_conferences(actor: Participant) -> list[ConferenceOut]:
+    return [conference_out(c) for c in services.list_conferences(actor)]
+
+
+@endpoint("/conferences", "POST", summary="Create a conference (secretariat)", tag="conferences",
+          response=ConferenceOut, status=201, body=ConferenceWrite, errors=(403,))
+def api_create_conference(actor: Participant, body: ConferenceWrite) -> ConferenceOut:
+    conference = services.create_conference(actor, with_organiser_lines(body.model_dump()))
+    return conference_out(conference)
+
+
+@endpoint("/conferences/<int:conference_id>", summary="One conference with its groups",
+          tag="conferences", response=ConferenceOut, errors=(404,))
+def api_get_conference(actor: Participant, conference_id: int) -> ConferenceOut:
+    return conference_out(services.get_conference(conference_id, actor))
+
+
+@endpoint("/conferences/<int:conference_id>", "PATCH", summary="Change a conference (secretariat)",
+          tag="conferences", response=ConferenceOut, body=ConferencePatch, errors=(403, 404))
+def api_update_conference(actor: Participant, conference_id: int,
+                          body: ConferencePatch) -> ConferenceOut:
+    conference = services.get_conference(conference_id, actor)
+    changes = with_organiser_lines(body.model_dump(exclude_unset=True))
+    services.update_conference(actor, conference, {**conference_fields(conference), **changes})
+    return conference_out(conference)

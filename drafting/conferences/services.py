@@ -1,0 +1,85 @@
+"""Conferences: who sees them, and the secretariat's setting up of them."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from drafting.errors import NotFound, PermissionDenied, ValidationFailed
+from drafting.services import clean_text, load, validate_all
+from models import Conference, Membership, Participant, WorkingGroup, db
+
+
+def list_conferences(viewer: Participant) -> list[Conference]:
+    query = select(Conference).order_by(Conference.starts_on.desc(), Conference.id)
+    if not viewer.is_secretariat:
+        mine = (
+            select(WorkingGroup.conference_id)
+            .join(Membership)
+            .where(Membership.participant_id == viewer.id)
+        )
+        query = query.where(Conference.id.in_(mine))
+    return list(db.session.scalars(query))
+
+
+def get_conference(conference_id: Any, viewer: Participant) -> Conference:
+    conference = load(Conference, conference_id)
+    if not conference.can_view(viewer):
+        # Not 403: whether a conference exists is not the business of outsiders.
+        raise NotFound(_("Not found."))
+    return conference
+
+
+def check_can_manage(conference: Conference | None, actor: Participant) -> None:
+    allowed = actor.is_secretariat if conference is None else conference.can_manage(actor)
+    if not allowed:
+        raise PermissionDenied(_("Only the secretariat can set up conferences."))
+
+
+def _clean_date(value: Any, field: str, label: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValidationFailed(_("%(label)s must be a date (YYYY-MM-DD).", label=label),
+                           fields={field: _("A date such as 2009-06-24.")})
+
+
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    values = validate_all(
+        title=lambda: clean_text(data.get("title"), "title", _("Title"), max_length=300),
+        venue=lambda: clean_text(data.get("venue"), "venue", _("Venue"), max_length=300,
+                                 required=False),
+        starts_on=lambda: _clean_date(data.get("starts_on"), "starts_on", _("Start date")),
+        ends_on=lambda: _clean_date(data.get("ends_on"), "ends_on", _("End date")),
+        organisers=lambda: clean_text(data.get("organisers"), "organisers", _("Organisers"),
+                                      max_length=2000, required=False),
+        description=lambda: clean_text(data.get("description"), "description",
+                                       _("Description"), max_length=20000, required=False),
+        preamble=lambda: clean_text(data.get("preamble"), "preamble", _("Preamble"),
+                                    max_length=50000, required=False),
+    )
+    if values["ends_on"] < values["starts_on"]:
+        raise ValidationFailed(_("The conference cannot end before it starts."),
+                               fields={"ends_on": _("On or after the start date.")})
+    return values
+
+
+def create_conference(actor: Participant, data: dict[str, Any]) -> Conference:
+    check_can_manage(None, actor)
+    conference = Conference(**_clean(data))
+    db.session.add(conference)
+    db.session.flush()
+    return conference
+
+
+def update_conference(actor: Participant, conference: Conference, data: dict[str, Any]) -> None:
+    check_can_manage(conference, actor)
+    for name, value in _clean(data).items():
+        setattr(conference, name, value)
+    db.session.flush()

@@ -1,0 +1,157 @@
+"""The demo conference, modelled on the OSCE-supported conference on migration management held
+in Astana on 24-25 June 2009 (see the press release in the project's seed). People are
+fictional; institutions and topics are those of the event."""
+from __future__ import annotations
+
+from datetime import date
+
+DEMO_PASSWORD = "plenary-demo"  # noqa: S105 - demo accounts only, documented in the README
+
+CONFERENCE = {
+    "title": "Efficient migration management in the CIS region",
+    "venue": "Astana, Kazakhstan",
+    "starts_on": date(2009, 6, 24),
+    "ends_on": date(2009, 6, 25),
+    "organisers": "\n".join([
+        "OSCE Centre in Astana",
+        "Ministry of Labour and Social Protection of the Republic of Kazakhstan",
+        "International Organization for Migration (IOM)",
+        "International Labour Organization (ILO)",
+    ]),
+    "description": (
+        "Some 100 parliamentarians, government officials, NGO representatives, international "
+        "experts and representatives of international organisations from Central Asia and "
+        "Russia meet to promote efficient migration policies through dialogue and the exchange "
+        "of good practices.\n\n"
+        "The conference aims to develop **practical recommendations** for the effective "
+        "management of migration processes and to increase co-operation between the countries "
+        "of the region."
+    ),
+    "preamble": (
+        "The participants of the Conference on efficient migration management in the CIS "
+        "region, meeting in Astana on 24 and 25 June 2009,\n\n"
+        "*Aware* of the consequences of the world financial crisis for migrant workers and "
+        "their families, and of the importance of coherent migration policies for development "
+        "and security in the region,\n\n"
+        "Adopt the following practical recommendations."
+    ),
+}
+
+# (email, name, affiliation, country, category, is_secretariat)
+PARTICIPANTS = [
+    ("secretariat@plenary.example", "Aliya Serikbayeva", "OSCE Centre in Astana", "OSCE",
+     "international_organisation", True),
+    ("chair@plenary.example", "Marat Dzhaksybekov", "Mazhilis of the Parliament of Kazakhstan",
+     "Kazakhstan", "parliamentarian", False),
+    ("member@plenary.example", "Elena Sokolova", "Federal Migration Service", "Russian Federation",
+     "government_official", False),
+    ("member2@plenary.example", "Timur Rakhimov", "Ministry of Labour and Social Protection",
+     "Kazakhstan", "government_official", False),
+    ("observer@plenary.example", "Dilnoza Yusupova", "Migrant Rights Centre (NGO)", "Uzbekistan",
+     "ngo_representative", False),
+    ("expert@plenary.example", "Anna Lindqvist", "Labour migration researcher", "Sweden",
+     "international_expert", False),
+    ("iom@plenary.example", "Jean-Pierre Moreau", "International Organization for Migration",
+     "IOM", "international_organisation", False),
+    ("ilo@plenary.example", "Natalia Ivanova", "International Labour Organization", "ILO",
+     "international_organisation", False),
+    ("kg.mp@plenary.example", "Bakyt Osmonov", "Jogorku Kenesh of the Kyrgyz Republic",
+     "Kyrgyzstan", "parliamentarian", False),
+    ("tj.official@plenary.example", "Farrukh Nazarov", "Ministry of Labour and Social Protection",
+     "Tajikistan", "government_official", False),
+    ("ngo.kz@plenary.example", "Saule Akhmetova", "Kazakhstan International Bureau for Human "
+     "Rights", "Kazakhstan", "ngo_representative", False),
+    ("gender@plenary.example", "Gulnara Bekova", "Gender policy expert", "Kyrgyzstan",
+     "international_expert", False),
+    ("ru.mp@plenary.example", "Sergei Volkov", "State Duma of the Russian Federation",
+     "Russian Federation", "parliamentarian", False),
+    ("law@plenary.example", "Irina Kim", "Institute of Legislation", "Kazakhstan",
+     "international_expert", False),
+    ("tj.ngo@plenary.example", "Zarina Karimova", "Women's migrant support network", "Tajikistan",
+     "ngo_representative", False),
+]
+
+# (name, mandate, [(email, role)])
+GROUPS = [
+    (
+        "Labour migration and the financial crisis",
+        "Review the consequences of the world financial crisis for labour migrants in the "
+        "region and recommend **practical measures** to protect their rights, their jobs and "
+        "their remittances, and to strengthen inter-state partnership in the social and "
+        "labour spheres.",
+        [("chair@plenary.example", "chair"), ("member@plenary.example", "member"),
+         ("member2@plenary.example", "member"), ("observer@plenary.example", "observer"),
+         ("ilo@plenary.example", "member"), ("kg.mp@plenary.example", "member")],
+    ),
+    (
+        "Ethnic migration",
+        "Examine the return and integration of ethnic migrants (*oralmans*) and recommend "
+        "procedures that are fair, predictable and consistent with international standards.",
+        [("ru.mp@plenary.example", "chair"), ("tj.official@plenary.example", "member"),
+         ("iom@plenary.example", "member"), ("ngo.kz@plenary.example", "observer")],
+    ),
+    (
+        "Gender-sensitive labour migration policies",
+        "Using the *OSCE Guide on Gender-sensitive Labour Migration Policies* as a basis, "
+        "recommend how national policies can address the specific needs and risks of women "
+        "migrant workers.",
+        [("gender@plenary.example", "chair"), ("expert@plenary.example", "member"),
+         ("tj.official@plenary.example", "member"), ("tj.ngo@plenary.example", "observer")],
+    ),
+    (
+        "International legal standards and national legislation",
+        "Review the gaps between national legislation and international legal standards on "
+        "migration, including the draft new migration law of Kazakhstan, and recommend how "
+        "legislation can be adjusted to meet them.",
+        [("law@plenary.example", "chair"), ("member2@plenary.example", "member"),
+         ("iom@plenary.example", "member"), ("observer@plenary.example", "observer")],
+    ),
+]
+
+# group name -> [(title, [(kind, text)])]
+RECOMMENDATIONS = {
+    "Labour migration and the financial crisis": [
+        (
+            "Protecting migrant workers during the financial crisis",
+            [
+                ("preambular", "*Recognising* that the world financial crisis has reduced "
+                 "demand for labour in the construction, industrial and service sectors in which "
+                 "many migrant workers of the region are employed,"),
+                ("preambular", "*Concerned* that migrant workers who lose their jobs are "
+                 "exposed to irregular status, exploitation and the loss of social protection,"),
+                ("operative", "Calls on the governments of countries of destination to allow "
+                 "migrant workers whose employment has ended to remain lawfully for a reasonable "
+                 "period in order to seek new employment;"),
+                ("operative", "Recommends that countries of origin and destination conclude "
+                 "bilateral agreements on the portability of pension and social-security rights "
+                 "of migrant workers;"),
+                ("operative", "Encourages the reduction of the cost of remittances through "
+                 "transparent and competitive money-transfer services."),
+            ],
+        ),
+        (
+            "Regional co-operation on labour market information",
+            [
+                ("preambular", "*Noting* the need for reliable data on labour demand and supply "
+                 "across the region,"),
+                ("operative", "Proposes a regional exchange of labour-market information between "
+                 "the ministries of labour of the participating States, with the support of the "
+                 "ILO and IOM."),
+            ],
+        ),
+    ],
+    "Gender-sensitive labour migration policies": [
+        (
+            "Gender-sensitive labour migration policies",
+            [
+                ("preambular", "*Taking into account* the OSCE Guide on Gender-sensitive Labour "
+                 "Migration Policies,"),
+                ("operative", "Recommends that national labour-migration policies be assessed "
+                 "for their different effects on women and men before adoption;"),
+                ("operative", "Calls for information services in countries of origin that "
+                 "inform women migrants of their rights, of lawful recruitment channels and of "
+                 "where to seek help."),
+            ],
+        ),
+    ],
+}

@@ -1,0 +1,111 @@
+"""Load the demo conference. Idempotent: what exists is found by its natural key and left as
+people may have changed it; only what is missing is added."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from drafting.auth.passwords import hash_password
+from drafting.demo.data import CONFERENCE, DEMO_PASSWORD, GROUPS, PARTICIPANTS, RECOMMENDATIONS
+from models import (
+    Clause,
+    ClauseKind,
+    Conference,
+    GroupRole,
+    Membership,
+    Participant,
+    Recommendation,
+    StakeholderCategory,
+    WorkingGroup,
+    db,
+)
+
+
+@dataclass
+class DemoReport:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> None:
+        self.created[kind] = self.created.get(kind, 0) + 1
+
+
+def load_demo() -> DemoReport:
+    report = DemoReport()
+    people = {email: _participant(email, name, affiliation, country, category, secretariat, report)
+              for email, name, affiliation, country, category, secretariat in PARTICIPANTS}
+    conference = db.session.scalar(select(Conference).where(Conference.title == CONFERENCE["title"]))
+    if conference is None:
+        conference = Conference(**CONFERENCE)
+        db.session.add(conference)
+        report.count("conferences")
+    for position, (name, mandate, members) in enumerate(GROUPS, start=1):
+        group = db.session.scalar(
+            select(WorkingGroup).where(WorkingGroup.conference == conference)
+            .where(WorkingGroup.name == name)
+        )
+        if group is None:
+            group = WorkingGroup(conference=conference, name=name, mandate=mandate,
+                                 position=position)
+            db.session.add(group)
+            db.session.flush()
+            report.count("working groups")
+        for email, role in members:
+            if group.role_of(people[email]) is None:
+                db.session.add(Membership(group=group, participant=people[email],
+                                          role=GroupRole(role)))
+                db.session.flush()
+                report.count("memberships")
+        for title, clauses in RECOMMENDATIONS.get(name, []):
+            _recommendation(group, title, clauses, people, report)
+    db.session.flush()
+    return report
+
+
+def _participant(email: str, name: str, affiliation: str, country: str, category: str,
+                 secretariat: bool, report: DemoReport) -> Participant:
+    participant = db.session.scalar(select(Participant).where(Participant.email == email))
+    if participant is None:
+        participant = Participant(
+            email=email, name=name, affiliation=affiliation, country=country,
+            category=StakeholderCategory(category), is_secretariat=secretariat,
+            password_hash=hash_password(DEMO_PASSWORD),
+        )
+        db.session.add(participant)
+        db.session.flush()
+        report.count("participants")
+    return participant
+
+
+def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, str]],
+                    people: dict[str, Participant], report: DemoReport) -> None:
+    exists = db.session.scalar(
+        select(Recommendation.id).where(Recommendation.group_id == group.id)
+        .where(Recommendation.title == title)
+    )
+    if exists is not None:
+        return
+    chair = next((m.participant for m in group.memberships if m.role is GroupRole.CHAIR), None)
+    recommendation = Recommendation(group=group, title=title, created_by=chair)
+    db.session.add(recommendation)
+    positions = {ClauseKind.PREAMBULAR: 0, ClauseKind.OPERATIVE: 0}
+    for kind_name, text in clauses:
+        kind = ClauseKind(kind_name)
+        positions[kind] += 1
+        db.session.add(Clause(recommendation=recommendation, kind=kind, text=text,
+                              position=positions[kind],
+                              created_by_id=chair.id if chair else None))
+    db.session.flush()
+    report.count("recommendations")
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(email, what they are) for the accounts the README documents."""
+    described = {
+        "secretariat@plenary.example": "secretariat",
+        "chair@plenary.example": "chair, " + GROUPS[0][0],
+        "member@plenary.example": "member, " + GROUPS[0][0],
+        "member2@plenary.example": "member, " + GROUPS[0][0],
+        "observer@plenary.example": "observer, " + GROUPS[0][0],
+    }
+    return list(described.items())

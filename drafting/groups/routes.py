@@ -1,0 +1,196 @@
+"""Working-group pages and API: the group page, its setup, and its membership."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields import SelectChoice
+
+from drafting.api import endpoint
+from drafting.conferences.services import get_conference
+from drafting.errors import INPUT_ERRORS
+from drafting.forms import as_id, form_data, show_errors
+from drafting.groups import services
+from drafting.groups.forms import AddMemberForm, GroupForm, RoleForm
+from drafting.groups.schemas import (
+    GroupOut,
+    GroupPatch,
+    GroupWrite,
+    MemberAdd,
+    MemberOut,
+    MemberRoleChange,
+    group_out,
+    member_out,
+)
+from drafting.recommendations.services import visible_recommendations
+from models import GroupRole, Participant, db
+
+bp = Blueprint("groups", __name__)
+
+
+@bp.get("/groups/<int:group_id>")
+@login_required
+def show(group_id: int) -> ResponseReturnValue:
+    group = services.get_group(group_id, current_user)
+    return render_template(
+        "groups/show.html",
+        group=group,
+        members=services.members_by_role(group),
+        my_role=group.role_of(current_user),
+        recommendations=visible_recommendations(current_user, group),
+    )
+
+
+@bp.route("/conferences/<int:conference_id>/groups/new", methods=["GET", "POST"])
+@login_required
+def new(conference_id: int) -> ResponseReturnValue:
+    conference = get_conference(conference_id, current_user)
+    services.check_can_manage(None, conference, current_user)
+    form = GroupForm()
+    if form.validate_on_submit():
+        try:
+            group = services.create_group(current_user, conference, form_data(form, "name", "mandate"))
+        except INPUT_ERRORS as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The working group is created. Now appoint its chair and members."), "success")
+            return redirect(url_for("groups.members", group_id=group.id))
+    return render_template("groups/form.html", form=form, conference=conference, group=None), \
+        400 if form.form_errors or form.errors else 200
+
+
+@bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(group_id: int) -> ResponseReturnValue:
+    group = services.get_group(group_id, current_user)
+    services.check_can_manage(group, group.conference, current_user)
+    form = GroupForm(obj=group)
+    if form.validate_on_submit():
+        try:
+            services.update_group(current_user, group, form_data(form, "name", "mandate"))
+        except INPUT_ERRORS as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The working group is saved."), "success")
+            return redirect(url_for("groups.show", group_id=group.id))
+    return render_template("groups/form.html", form=form, conference=group.conference,
+                           group=group), 400 if form.form_errors or form.errors else 200
+
+
+def _render_members(group_id: int, add_form: AddMemberForm | None = None,
+                    status: int = 200) -> ResponseReturnValue:
+    group = services.get_group(group_id, current_user)
+    candidates = services.list_candidates(current_user, group)
+    form = add_form or AddMemberForm()
+    form.participant_id.choices = [
+        SelectChoice(str(p.id), f"{p.name} — {p.affiliation}" if p.affiliation else p.name)
+        for p in candidates
+    ]
+    can_assign_chair = group.can_assign_role(current_user, GroupRole.CHAIR)
+    if not can_assign_chair:
+        form.role.choices = [c for c in form.role.choices if c.value != GroupRole.CHAIR.value]
+    return render_template(
+        "groups/members.html", group=group, members=services.members_by_role(group),
+        add_form=form, role_form=RoleForm(), can_assign_chair=can_assign_chair,
+    ), status
+
+
+@bp.get("/groups/<int:group_id>/members")
+@login_required
+def members(group_id: int) -> ResponseReturnValue:
+    return _render_members(group_id)
+
+
+@bp.post("/groups/<int:group_id>/members")
+@login_required
+def add_member(group_id: int) -> ResponseReturnValue:
+    group = services.get_group(group_id, current_user)
+    services.check_can_assign(group, current_user)
+    form = AddMemberForm()
+    try:
+        participant = services.find_participant(as_id(form.participant_id.data))
+        services.add_member(current_user, group, participant, form.role.data)
+    except INPUT_ERRORS as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return _render_members(group_id, form, 400)
+    db.session.commit()
+    flash(_("%(name)s has been added to the group.", name=participant.name), "success")
+    return redirect(url_for("groups.members", group_id=group.id))
+
+
+@bp.post("/memberships/<int:membership_id>/role")
+@login_required
+def change_role(membership_id: int) -> ResponseReturnValue:
+    membership = services.get_membership(membership_id, current_user)
+    form = RoleForm()
+    services.change_role(current_user, membership, form.role.data)
+    db.session.commit()
+    flash(_("The role of %(name)s is changed.", name=membership.participant.name), "success")
+    return redirect(url_for("groups.members", group_id=membership.group_id))
+
+
+@bp.post("/memberships/<int:membership_id>/remove")
+@login_required
+def remove_member(membership_id: int) -> ResponseReturnValue:
+    membership = services.get_membership(membership_id, current_user)
+    group_id, name = membership.group_id, membership.participant.name
+    services.remove_member(current_user, membership)
+    db.session.commit()
+    flash(_("%(name)s has been removed from the group.", name=name), "success")
+    return redirect(url_for("groups.members", group_id=group_id))
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+@endpoint("/groups/<int:group_id>", summary="A working group: mandate, members, recommendations",
+          tag="groups", response=GroupOut, errors=(404,))
+def api_get_group(actor: Participant, group_id: int) -> GroupOut:
+    return group_out(services.get_group(group_id, actor), actor)
+
+
+@endpoint("/conferences/<int:conference_id>/groups", "POST", summary="Create a working group "
+          "(secretariat)", tag="groups", response=GroupOut, status=201, body=GroupWrite,
+          errors=(403, 404, 409))
+def api_create_group(actor: Participant, conference_id: int, body: GroupWrite) -> GroupOut:
+    conference = get_conference(conference_id, actor)
+    return group_out(services.create_group(actor, conference, body.model_dump()), actor)
+
+
+@endpoint("/groups/<int:group_id>", "PATCH", summary="Rename a group or change its mandate "
+          "(secretariat)", tag="groups", response=GroupOut, body=GroupPatch,
+          errors=(403, 404, 409))
+def api_update_group(actor: Participant, group_id: int, body: GroupPatch) -> GroupOut:
+    group = services.get_group(group_id, actor)
+    current = {"name": group.name, "mandate": group.mandate}
+    services.update_group(actor, group, {**current, **body.model_dump(exclude_unset=True)})
+    return group_out(group, actor)
+
+
+@endpoint("/groups/<int:group_id>/members", "POST", summary="Add a participant to a group "
+          "(chair: members and observers; secretariat: any role)", tag="groups",
+          response=MemberOut, status=201, body=MemberAdd, errors=(403, 404, 409))
+def api_add_member(actor: Participant, group_id: int, body: MemberAdd) -> MemberOut:
+    group = services.get_group(group_id, actor)
+    participant = services.find_participant(body.participant_id)
+    return member_out(services.add_member(actor, group, participant, body.role))
+
+
+@endpoint("/memberships/<int:membership_id>", "PATCH", summary="Change a member's role",
+          tag="groups", response=MemberOut, body=MemberRoleChange, errors=(403, 404))
+def api_change_role(actor: Participant, membership_id: int, body: MemberRoleChange) -> MemberOut:
+    membership = services.get_membership(membership_id, actor)
+    services.change_role(actor, membership, body.role)
+    return member_out(membership)
+
+
+@endpoint("/memberships/<int:membership_id>", "DELETE", summary="Remove a member from a group",
+          tag="groups", status=204, errors=(403, 404))
+def api_remove_member(actor: Participant, membership_id: int) -> None:
+    services.remove_member(actor, services.get_membership(membership_id, actor))

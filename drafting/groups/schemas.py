@@ -1,0 +1,73 @@
+"""Working groups and memberships on the wire."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from drafting.markup import render_markdown
+from drafting.participants.schemas import ParticipantBrief, participant_brief
+from drafting.recommendations.schemas import RecommendationBrief, recommendation_brief
+from models import GroupRole, Membership, Participant, WorkingGroup
+
+
+class MemberOut(BaseModel):
+    membership_id: int
+    role: GroupRole
+    participant: ParticipantBrief
+
+
+class GroupOut(BaseModel):
+    id: int
+    conference_id: int
+    name: str
+    mandate: str
+    mandate_html: str
+    position: int
+    my_role: GroupRole | None
+    members: list[MemberOut]
+    recommendations: list[RecommendationBrief]
+
+
+class GroupWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str
+    mandate: str = ""
+
+
+class GroupPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str | None = None
+    mandate: str | None = None
+
+
+class MemberAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    participant_id: int
+    role: GroupRole
+
+
+class MemberRoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    role: GroupRole
+
+
+def member_out(membership: Membership) -> MemberOut:
+    return MemberOut(membership_id=membership.id, role=membership.role,
+                     participant=participant_brief(membership.participant))
+
+
+def group_out(group: WorkingGroup, viewer: Participant) -> GroupOut:
+    from drafting.recommendations.services import visible_recommendations
+
+    members = sorted(group.memberships, key=lambda m: (list(GroupRole).index(m.role),
+                                                       m.participant.name.lower()))
+    return GroupOut(
+        id=group.id, conference_id=group.conference_id, name=group.name,
+        mandate=group.mandate, mandate_html=render_markdown(group.mandate),
+        position=group.position, my_role=group.role_of(viewer),
+        members=[member_out(m) for m in members],
+        recommendations=[recommendation_brief(r) for r in visible_recommendations(viewer, group)],
+    )

@@ -1,0 +1,64 @@
+"""The one path from user-written Markdown to HTML that is safe to show.
+
+Every surface that shows user text (pages, API ``*_html`` fields, exports) calls
+``render_markdown``. The sanitiser is nh3 (the Rust ammonia library): bleach, which the
+product card named, was declared unmaintained with no further security releases on 2026-06-05.
+"""
+from __future__ import annotations
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+# What recommendation texts, mandates and comments need, and nothing that can run, load,
+# float over the page or submit: no images (they fetch URLs), no forms, no style, no class.
+ALLOWED_TAGS = frozenset({
+    "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "ins", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+})
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "ol": {"start"},
+    "td": {"align"},
+    "th": {"align"},
+}
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "smarty"]
+
+
+def _keep_only_plain_links(tag: str, attribute: str, value: str) -> str | None:
+    """A link is absolute http(s)/mailto, a same-site path or a fragment. ammonia passes
+    "relative" URLs through; a browser would read ``java\u200bscript:x`` as one, harmlessly,
+    but a text with a colon before its first slash is never a link a delegate meant."""
+    if attribute != "href":
+        return value
+    lowered = value.strip().lower()
+    if lowered.startswith(("http://", "https://", "mailto:")):
+        return value
+    first_segment = lowered.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    if ":" in first_segment or any(ord(char) < 32 or 127 <= ord(char) < 160 or
+                                   0x200B <= ord(char) <= 0x200F for char in lowered):
+        return None
+    return value
+
+
+def _sanitise(html: str) -> str:
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        attribute_filter=_keep_only_plain_links,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel="noopener noreferrer nofollow ugc",
+        strip_comments=True,
+    )
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to sanitised HTML, ready to be placed in a template unescaped."""
+    if not text:
+        return Markup("")
+    html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    return Markup(_sanitise(html))  # noqa: S704 - this is the sanitiser's own output

@@ -1,0 +1,225 @@
+"""Recommendation pages and API: read a recommendation, draft its clauses."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from drafting.api import endpoint
+from drafting.errors import INPUT_ERRORS
+from drafting.forms import as_id, form_data, show_errors
+from drafting.groups.services import get_group
+from drafting.recommendations import services
+from drafting.recommendations.forms import ClauseForm, ClauseTextForm, RecommendationForm
+from drafting.recommendations.schemas import (
+    ClauseCreate,
+    ClauseOut,
+    ClauseTextWrite,
+    RecommendationBrief,
+    RecommendationOut,
+    RecommendationQuery,
+    RecommendationWrite,
+    clause_out,
+    recommendation_brief,
+    recommendation_out,
+)
+from models import Participant, Recommendation, db
+
+bp = Blueprint("recommendations", __name__)
+
+
+def _render_show(recommendation: Recommendation, clause_form: ClauseForm | None = None,
+                 status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "recommendations/show.html",
+        recommendation=recommendation,
+        clauses=recommendation.live_clauses,
+        numbers=recommendation.display_numbers(),
+        can_edit=recommendation.can_edit(current_user),
+        can_manage=recommendation.can_manage(current_user),
+        clause_form=clause_form or ClauseForm(),
+    ), status
+
+
+@bp.get("/recommendations/<int:recommendation_id>")
+@login_required
+def show(recommendation_id: int) -> ResponseReturnValue:
+    return _render_show(services.get_recommendation(recommendation_id, current_user))
+
+
+@bp.route("/groups/<int:group_id>/recommendations/new", methods=["GET", "POST"])
+@login_required
+def new(group_id: int) -> ResponseReturnValue:
+    group = get_group(group_id, current_user)
+    services.check_can_draft(group, current_user)
+    form = RecommendationForm()
+    if form.validate_on_submit():
+        try:
+            recommendation = services.create_recommendation(current_user, group,
+                                                            form_data(form, "title"))
+        except INPUT_ERRORS as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The draft is created. Add its clauses."), "success")
+            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    return render_template("recommendations/form.html", form=form, group=group,
+                           recommendation=None), 400 if form.form_errors or form.errors else 200
+
+
+@bp.route("/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(recommendation_id: int) -> ResponseReturnValue:
+    recommendation = services.get_recommendation(recommendation_id, current_user)
+    services.check_can_manage(recommendation, current_user)
+    form = RecommendationForm(obj=recommendation)
+    if form.validate_on_submit():
+        try:
+            services.rename_recommendation(current_user, recommendation, form_data(form, "title"))
+        except INPUT_ERRORS as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The title is saved."), "success")
+            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    return render_template("recommendations/form.html", form=form, group=recommendation.group,
+                           recommendation=recommendation), \
+        400 if form.form_errors or form.errors else 200
+
+
+@bp.post("/recommendations/<int:recommendation_id>/withdraw")
+@login_required
+def withdraw(recommendation_id: int) -> ResponseReturnValue:
+    recommendation = services.get_recommendation(recommendation_id, current_user)
+    services.withdraw_recommendation(current_user, recommendation)
+    db.session.commit()
+    flash(_("The recommendation is withdrawn."), "success")
+    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+
+
+@bp.post("/recommendations/<int:recommendation_id>/clauses")
+@login_required
+def add_clause(recommendation_id: int) -> ResponseReturnValue:
+    recommendation = services.get_recommendation(recommendation_id, current_user)
+    services.check_can_edit(recommendation, current_user)
+    form = ClauseForm()
+    data = form_data(form, "kind", "text")
+    if form.after_id.data:
+        data["after_id"] = as_id(form.after_id.data) or -1
+    try:
+        clause = services.add_clause(current_user, recommendation, data)
+    except INPUT_ERRORS as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return _render_show(recommendation, form, 400)
+    db.session.commit()
+    flash(_("The clause is added."), "success")
+    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
+                            _anchor=f"clause-{clause.id}"))
+
+
+@bp.route("/clauses/<int:clause_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_clause(clause_id: int) -> ResponseReturnValue:
+    clause = services.get_clause(clause_id, current_user)
+    recommendation = clause.recommendation
+    services.check_can_edit(recommendation, current_user)
+    form = ClauseTextForm(obj=clause)
+    if form.validate_on_submit():
+        try:
+            services.update_clause_text(current_user, clause, form_data(form, "text"))
+        except INPUT_ERRORS as error:
+            db.session.rollback()
+            show_errors(form, error)
+        else:
+            db.session.commit()
+            flash(_("The clause is saved."), "success")
+            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
+                                    _anchor=f"clause-{clause.id}"))
+    return render_template("recommendations/clause_form.html", form=form, clause=clause,
+                           recommendation=recommendation,
+                           number=recommendation.display_numbers()[clause.id]), \
+        400 if form.form_errors or form.errors else 200
+
+
+@bp.post("/clauses/<int:clause_id>/delete")
+@login_required
+def delete_clause(clause_id: int) -> ResponseReturnValue:
+    clause = services.get_clause(clause_id, current_user)
+    services.delete_clause(current_user, clause)
+    db.session.commit()
+    flash(_("The clause is deleted. It stays in the recommendation's history."), "success")
+    return redirect(url_for("recommendations.show", recommendation_id=clause.recommendation_id))
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+@endpoint("/recommendations", summary="Recommendations I may read; ?group= filters",
+          tag="recommendations", response=list[RecommendationBrief], query=RecommendationQuery,
+          errors=(404,))
+def api_list_recommendations(actor: Participant,
+                             query: RecommendationQuery) -> list[RecommendationBrief]:
+    group = get_group(query.group, actor) if query.group is not None else None
+    return [recommendation_brief(r) for r in services.visible_recommendations(actor, group)]
+
+
+@endpoint("/groups/<int:group_id>/recommendations", "POST", summary="Start a draft "
+          "recommendation (chair or member of the group)", tag="recommendations",
+          response=RecommendationOut, status=201, body=RecommendationWrite, errors=(403, 404))
+def api_create_recommendation(actor: Participant, group_id: int,
+                              body: RecommendationWrite) -> RecommendationOut:
+    group = get_group(group_id, actor)
+    return recommendation_out(services.create_recommendation(actor, group, body.model_dump()))
+
+
+@endpoint("/recommendations/<int:recommendation_id>", summary="A recommendation with its "
+          "clauses in reading order", tag="recommendations", response=RecommendationOut,
+          errors=(404,))
+def api_get_recommendation(actor: Participant, recommendation_id: int) -> RecommendationOut:
+    return recommendation_out(services.get_recommendation(recommendation_id, actor))
+
+
+@endpoint("/recommendations/<int:recommendation_id>", "PATCH", summary="Rename a draft (chair "
+          "or secretariat)", tag="recommendations", response=RecommendationOut,
+          body=RecommendationWrite, errors=(403, 404))
+def api_rename_recommendation(actor: Participant, recommendation_id: int,
+                              body: RecommendationWrite) -> RecommendationOut:
+    recommendation = services.get_recommendation(recommendation_id, actor)
+    services.rename_recommendation(actor, recommendation, body.model_dump())
+    return recommendation_out(recommendation)
+
+
+@endpoint("/recommendations/<int:recommendation_id>/withdraw", "POST", summary="Withdraw a "
+          "draft (chair or secretariat)", tag="recommendations", response=RecommendationOut,
+          errors=(403, 404))
+def api_withdraw_recommendation(actor: Participant, recommendation_id: int) -> RecommendationOut:
+    recommendation = services.get_recommendation(recommendation_id, actor)
+    services.withdraw_recommendation(actor, recommendation)
+    return recommendation_out(recommendation)
+
+
+@endpoint("/recommendations/<int:recommendation_id>/clauses", "POST", summary="Add a clause",
+          tag="recommendations", response=ClauseOut, status=201, body=ClauseCreate,
+          errors=(403, 404))
+def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreate) -> ClauseOut:
+    recommendation = services.get_recommendation(recommendation_id, actor)
+    clause = services.add_clause(actor, recommendation, body.model_dump())
+    return clause_out(clause, recommendation.display_numbers())
+
+
+@endpoint("/clauses/<int:clause_id>", "PATCH", summary="Replace a clause's text",
+          tag="recommendations", response=ClauseOut, body=ClauseTextWrite, errors=(403, 404))
+def api_update_clause(actor: Participant, clause_id: int, body: ClauseTextWrite) -> ClauseOut:
+    clause = services.get_clause(clause_id, actor)
+    services.update_clause_text(actor, clause, body.model_dump())
+    return clause_out(clause, clause.recommendation.display_numbers())
+
+
+@endpoint("/clauses/<int:clause_id>", "DELETE", summary="Delete a clause (kept in history; its "
+          "id is never reused)", tag="recommendations", status=204, errors=(403, 404))
+def api_delete_clause(actor: Participant, clause_id: int) -> None:
+    services.delete_clause(actor, services.get_clause(clause_id, actor))

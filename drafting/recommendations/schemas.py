@@ -1,0 +1,78 @@
+"""Recommendations and clauses on the wire."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from drafting.markup import render_markdown
+from models import Clause, ClauseKind, Recommendation, RecommendationStatus
+
+
+class RecommendationBrief(BaseModel):
+    id: int
+    group_id: int
+    title: str
+    status: RecommendationStatus
+    updated_at: datetime
+
+
+class ClauseOut(BaseModel):
+    id: int = Field(description="Stable for ever; never reused.")
+    kind: ClauseKind
+    number: str = Field(description="Display number, recomputed from the order: 'PP1', '1.'.")
+    text: str
+    text_html: str
+
+
+class RecommendationOut(RecommendationBrief):
+    conference_id: int
+    created_at: datetime
+    clauses: list[ClauseOut]
+
+
+class RecommendationQuery(BaseModel):
+    group: int | None = Field(default=None, description="Only this working group's recommendations.")
+
+
+class RecommendationWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    title: str
+
+
+class ClauseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: ClauseKind
+    text: str
+    after_id: int | None = Field(default=None, description="Insert right after this clause "
+                                 "(same kind); by default at the end of its kind.")
+
+
+class ClauseTextWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str
+
+
+def recommendation_brief(recommendation: Recommendation) -> RecommendationBrief:
+    return RecommendationBrief(
+        id=recommendation.id, group_id=recommendation.group_id, title=recommendation.title,
+        status=recommendation.status, updated_at=recommendation.updated_at,
+    )
+
+
+def clause_out(clause: Clause, numbers: dict[int, str]) -> ClauseOut:
+    return ClauseOut(id=clause.id, kind=clause.kind, number=numbers[clause.id], text=clause.text,
+                     text_html=render_markdown(clause.text))
+
+
+def recommendation_out(recommendation: Recommendation) -> RecommendationOut:
+    numbers = recommendation.display_numbers()
+    return RecommendationOut(
+        **recommendation_brief(recommendation).model_dump(),
+        conference_id=recommendation.group.conference_id,
+        created_at=recommendation.created_at,
+        clauses=[clause_out(c, numbers) for c in recommendation.live_clauses],
+    )

@@ -1,0 +1,61 @@
+"""Helpers shared by every capability's services: loading by id, and field validation."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask_babel import gettext as _
+
+from drafting.errors import NotFound, ValidationFailed
+from models.base import db
+
+M = TypeVar("M")
+
+
+def load(model: type[M], object_id: Any) -> M:
+    """The row with this id, or NotFound. Visibility is checked by the caller's service."""
+    if not isinstance(object_id, int) or isinstance(object_id, bool):
+        raise NotFound(_("Not found."))
+    found = db.session.get(model, object_id)
+    if found is None:
+        raise NotFound(_("Not found."))
+    return found
+
+
+def clean_text(value: Any, field: str, label: str, *, max_length: int,
+               required: bool = True) -> str:
+    """Trimmed text within bounds, or a ValidationFailed naming the field."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(_("%(label)s must be text.", label=label), fields={field: _("Must be text.")})
+    value = value.strip()
+    if "\x00" in value:
+        raise ValidationFailed(
+            _("%(label)s contains a character that is not allowed.", label=label),
+            fields={field: _("Contains a character that is not allowed.")},
+        )
+    if required and not value:
+        raise ValidationFailed(_("%(label)s is required.", label=label), fields={field: _("Required.")})
+    if len(value) > max_length:
+        message = _("At most %(n)d characters.", n=max_length)
+        raise ValidationFailed(_("%(label)s is too long.", label=label), fields={field: message})
+    return value
+
+
+
+def validate_all(**validators: Any) -> dict[str, Any]:
+    """Run each zero-argument validator; report every failing field at once, not just the first."""
+    values: dict[str, Any] = {}
+    fields: dict[str, str] = {}
+    first_message = ""
+    for name, validator in validators.items():
+        try:
+            values[name] = validator()
+        except ValidationFailed as error:
+            fields.update(error.fields or {name: error.message})
+            first_message = first_message or error.message
+    if fields:
+        if len(fields) > 1:
+            first_message = _("Please correct the highlighted fields.")
+        raise ValidationFailed(first_message, fields=fields)
+    return values

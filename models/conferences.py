@@ -1,0 +1,138 @@
+"""Conferences, their working groups, and who sits in which group with which role."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import UTCDateTime, db, utcnow
+from models.participants import Participant, enum_column
+
+if TYPE_CHECKING:
+    from models.recommendations import Recommendation
+
+
+class GroupRole(enum.StrEnum):
+    CHAIR = "chair"
+    MEMBER = "member"
+    OBSERVER = "observer"
+
+
+#: Roles that draft: write recommendations and clauses. Observers watch and comment.
+DRAFTING_ROLES = frozenset({GroupRole.CHAIR, GroupRole.MEMBER})
+
+
+class Conference(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "conference"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    #: City and venue, as printed on the outcome document ("Astana, Kazakhstan").
+    venue: Mapped[str] = mapped_column(String(300), default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    #: Organisers, one per line, in the order they are credited.
+    organisers: Mapped[str] = mapped_column(Text, default="")
+    #: Markdown: what the conference is about; shown on its page.
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: Markdown: the preamble of the outcome document, written by the secretariat.
+    preamble: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    groups: Mapped[list[WorkingGroup]] = relationship(
+        back_populates="conference",
+        order_by="WorkingGroup.position, WorkingGroup.id",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def organiser_list(self) -> list[str]:
+        return [line.strip() for line in self.organisers.splitlines() if line.strip()]
+
+    def is_participant(self, participant: Participant) -> bool:
+        return db.session.scalar(
+            select(Membership.id)
+            .join(WorkingGroup)
+            .where(WorkingGroup.conference_id == self.id)
+            .where(Membership.participant_id == participant.id)
+            .limit(1)
+        ) is not None
+
+    def can_view(self, participant: Participant) -> bool:
+        return participant.is_secretariat or self.is_participant(participant)
+
+    def can_manage(self, participant: Participant) -> bool:
+        return participant.is_secretariat
+
+
+class WorkingGroup(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "working_group"
+    __table_args__ = (UniqueConstraint("conference_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    #: Markdown: the group's mandate, what it is asked to recommend.
+    mandate: Mapped[str] = mapped_column(Text, default="")
+    #: Order of the group in the conference and in the outcome document.
+    position: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    conference: Mapped[Conference] = relationship(back_populates="groups")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="group", cascade="all, delete-orphan"
+    )
+    recommendations: Mapped[list[Recommendation]] = relationship(
+        back_populates="group", order_by="Recommendation.id", cascade="all, delete-orphan"
+    )
+
+    def role_of(self, participant: Participant) -> GroupRole | None:
+        return db.session.scalar(
+            select(Membership.role)
+            .where(Membership.group_id == self.id)
+            .where(Membership.participant_id == participant.id)
+        )
+
+    def can_view(self, participant: Participant) -> bool:
+        """Every participant of the conference sees each group's mandate, members and titles."""
+        return self.conference.can_view(participant)
+
+    def can_manage(self, participant: Participant) -> bool:
+        """Rename, change the mandate, reorder: the secretariat's job."""
+        return participant.is_secretariat
+
+    def can_manage_members(self, participant: Participant) -> bool:
+        return participant.is_secretariat or self.role_of(participant) is GroupRole.CHAIR
+
+    def can_assign_role(self, participant: Participant, role: GroupRole) -> bool:
+        """A chair runs the membership of their group but cannot appoint or remove chairs."""
+        if participant.is_secretariat:
+            return True
+        return self.role_of(participant) is GroupRole.CHAIR and role is not GroupRole.CHAIR
+
+    def can_draft(self, participant: Participant) -> bool:
+        return self.role_of(participant) in DRAFTING_ROLES
+
+
+class Membership(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "membership"
+    # One role per person per group: a chair is not also listed as a member.
+    __table_args__ = (UniqueConstraint("group_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        ForeignKey("working_group.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[GroupRole] = mapped_column(enum_column(GroupRole, "group_role"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    group: Mapped[WorkingGroup] = relationship(back_populates="memberships")
+    participant: Mapped[Participant] = relationship(back_populates="memberships")

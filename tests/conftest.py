@@ -1,0 +1,240 @@
+"""Test fixtures: the app on SQLite or PostgreSQL, a CSRF-aware client, factories, services.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL points at one
+(`make test` does both). Under CI=true a missing service (PostgreSQL, Redis, Chromium) fails
+the run; elsewhere the tests that need it skip with a message saying what to start.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, text
+
+from tests.factories import Factories
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = "/usr/bin/chromium"
+DATA = Path(__file__).parent / "data"
+
+
+def service_missing(what: str, hint: str) -> None:
+    """Fail under CI, skip elsewhere: a service test that silently skips in CI proves nothing."""
+    message = f"{what} is not available: {hint}"
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def postgres_reachable(url: str) -> bool:
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"plenary database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite'}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TEST_DATABASE_URL and not postgres_reachable(TEST_DATABASE_URL):
+        message = (f"PostgreSQL at {TEST_DATABASE_URL} does not answer; start it "
+                   "(pg_ctlcluster <version> main start) or unset TEST_DATABASE_URL")
+        if IN_CI:
+            raise pytest.UsageError(message)
+        for item in items:
+            item.add_marker(pytest.mark.skip(reason=message))
+
+
+# --- the application --------------------------------------------------------------------
+
+TEST_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    # Cheap argon2 parameters: the algorithm is the same, the suite stays fast.
+    "ARGON2_TIME_COST": 1,
+    "ARGON2_MEMORY_COST": 8 * 1024,
+    "ARGON2_PARALLELISM": 1,
+    # One test exercises the limits on an app of its own; the rest log in freely.
+    "RATELIMIT_ENABLED": False,
+    "SERVER_NAME": None,
+}
+
+
+def make_app(tmp_path: Path, **overrides: Any) -> Flask:
+    from drafting import create_app
+
+    os.environ["PLENARY_INSTANCE_PATH"] = str(tmp_path)
+    database = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database, **overrides})
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    application = make_app(tmp_path_factory.mktemp("instance"))
+    application.test_client_class = PlenaryClient
+    _prepare_schema(application)
+    yield application
+
+
+def _prepare_schema(application: Flask) -> None:
+    from flask_migrate import downgrade, upgrade
+
+    from models import db
+
+    with application.app_context():
+        # A database left by an earlier run (PostgreSQL keeps its data): back to empty first.
+        inspector_tables = set(db.inspect(db.engine).get_table_names())
+        if "alembic_version" in inspector_tables:
+            downgrade(revision="base")
+        elif inspector_tables & set(db.metadata.tables):
+            db.drop_all()
+        upgrade()
+
+
+@pytest.fixture
+def app_variant(app: Flask, tmp_path: Path) -> Iterator[Any]:
+    """Another app with some settings changed, on the same database as ``app``."""
+    from drafting.extensions import limiter
+
+    # Flask-Limiter keeps its switch on the (process-wide) extension object, not per app.
+    limiter_was_enabled = limiter.enabled
+
+    def make(**overrides: Any) -> Flask:
+        variant = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+                           **overrides)
+        variant.test_client_class = PlenaryClient
+        return variant
+
+    yield make
+    limiter.enabled = limiter_was_enabled
+
+
+@pytest.fixture(autouse=True)
+def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test starts from empty tables (cheaper than rebuilding the schema)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    from models import db
+
+    with application.app_context():
+        db.session.rollback()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """An application context for tests that call services directly (not with the client:
+    a request inside a pushed context would share its ``g`` and session)."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def factories(app: Flask) -> Factories:
+    return Factories(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> PlenaryClient:
+    return app.test_client()  # type: ignore[return-value]
+
+
+@pytest.fixture
+def xss_payloads() -> list[str]:
+    lines = (DATA / "xss-payloads.txt").read_text(encoding="utf-8").splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception:
+        service_missing("Redis", f"start a Redis server for {REDIS_URL}")
+    return REDIS_URL
+
+
+# --- a client that speaks like a browser ---------------------------------------------------
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+class PlenaryClient(FlaskClient):
+    """A test client that adds the CSRF token a real page would have given the browser."""
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.get("csrf_token")
+            if raw is None:
+                raw = hashlib.sha1(os.urandom(64)).hexdigest()  # noqa: S324 - same as Flask-WTF
+                session["csrf_token"] = raw
+        serializer = URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+    def submit(self, url: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """POST a form as the page would: with its CSRF token."""
+        return self.post(url, data={**(data or {}), "csrf_token": self.csrf_token()}, **kwargs)
+
+    def api(self, method: str, url: str, json: Any = None, *, token: str | None = None,
+            csrf: bool = True, **kwargs: Any) -> Any:
+        """Call the JSON API; every answer is checked against the OpenAPI document."""
+        headers = dict(kwargs.pop("headers", {}))
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        elif csrf and method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+            headers["X-CSRFToken"] = self.csrf_token()
+        response = self.open(url, method=method, json=json, headers=headers, **kwargs)
+        from tests.openapi import assert_matches_document
+
+        assert_matches_document(self.application, method, url, response)
+        return response
+
+    def sign_in(self, participant: Any, password: str = "correct horse battery") -> Any:
+        response = self.submit("/login", {"email": participant.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return response
+
+    def sign_out(self) -> Any:
+        return self.submit("/logout")
+
+
+# --- browser tests ----------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not Path(CHROMIUM).exists():
+        service_missing("Chromium", "install Debian's chromium package (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"],
+    }
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() and shutil.which("chromium") is not None

@@ -1,0 +1,269 @@
+"""Every route and API endpoint, tried as every kind of participant.
+
+The matrix is checked against the application's URL map: an endpoint added without a row
+here fails ``test_every_endpoint_is_in_the_matrix``, so no route ships without a rule.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from models import ApiToken, Clause, ClauseKind, Membership, db
+
+ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider")
+CONFERENCE = {"secretariat", "chair", "member", "observer", "other_chair"}
+GROUP = {"chair", "member", "observer"}
+DRAFTERS = {"chair", "member"}
+EVERYONE = set(ROLES)
+OUTSIDE_GROUP = {"other_chair", "outsider"}
+
+Body = dict[str, Any] | Callable[[dict[str, int]], dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str
+    #: Roles that may do it, and the status they get.
+    ok: frozenset[str]
+    ok_status: int
+    #: Roles to whom the object does not exist (404); every other role gets 403.
+    hidden: frozenset[str] = frozenset()
+    #: Form/JSON the request sends; a callable receives the ids of the cast.
+    body: Any = None
+    api: bool = False
+
+    @property
+    def rule_key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def html(method: str, path: str, ok: set[str], ok_status: int, hidden: set[str] = frozenset(),
+         body: Body = None) -> Case:
+    return Case(method, path, frozenset(ok), ok_status, frozenset(hidden), body)
+
+
+def api(method: str, path: str, ok: set[str], ok_status: int, hidden: set[str] = frozenset(),
+        body: Body = None) -> Case:
+    return Case(method, "/api/v1" + path, frozenset(ok), ok_status, frozenset(hidden), body,
+                api=True)
+
+
+CONFERENCE_FORM = {"title": "Renamed conference", "venue": "Astana", "starts_on": "2009-06-24",
+                   "ends_on": "2009-06-25", "organisers": "OSCE", "description": "", "preamble": ""}
+PARTICIPANT_FORM = {"email": "new.person@example.org", "name": "New Person", "affiliation": "ILO",
+                    "country": "ILO", "category": "international_organisation"}
+
+CASES = [
+    # pages
+    html("GET", "/", EVERYONE, 200),
+    html("GET", "/profile", EVERYONE, 200),
+    html("POST", "/profile", EVERYONE, 302, body={"name": "New Name", "affiliation": "",
+                                                  "country": "", "locale": "ru"}),
+    html("POST", "/profile/password", EVERYONE, 302, body={
+        "current": "correct horse battery", "password": "another long one",
+        "confirmation": "another long one"}),
+    html("POST", "/profile/tokens", EVERYONE, 201, body={"name": "script"}),
+    html("POST", "/profile/tokens/{own_token}/revoke", EVERYONE, 302),
+    html("POST", "/logout", EVERYONE, 302),
+    html("GET", "/conferences/{conference}", CONFERENCE, 200, hidden={"outsider"}),
+    html("GET", "/conferences/new", {"secretariat"}, 200),
+    html("POST", "/conferences/new", {"secretariat"}, 302, body=CONFERENCE_FORM),
+    html("GET", "/conferences/{conference}/edit", {"secretariat"}, 200, hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/edit", {"secretariat"}, 302, hidden={"outsider"},
+         body=CONFERENCE_FORM),
+    html("GET", "/groups/{group}", CONFERENCE, 200, hidden={"outsider"}),
+    html("GET", "/conferences/{conference}/groups/new", {"secretariat"}, 200, hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/groups/new", {"secretariat"}, 302, hidden={"outsider"},
+         body={"name": "Gender-sensitive policies", "mandate": "Use the OSCE Guide."}),
+    html("GET", "/groups/{group}/edit", {"secretariat"}, 200, hidden={"outsider"}),
+    html("POST", "/groups/{group}/edit", {"secretariat"}, 302, hidden={"outsider"},
+         body={"name": "Renamed group", "mandate": "New mandate"}),
+    html("GET", "/groups/{group}/members", {"secretariat", "chair"}, 200, hidden={"outsider"}),
+    html("POST", "/groups/{group}/members", {"secretariat", "chair"}, 302, hidden={"outsider"},
+         body=lambda ids: {"participant_id": str(ids["newcomer"]), "role": "member"}),
+    html("POST", "/memberships/{member_membership}/role", {"secretariat", "chair"}, 302,
+         hidden={"outsider"}, body={"role": "observer"}),
+    html("POST", "/memberships/{member_membership}/remove", {"secretariat", "chair"}, 302,
+         hidden={"outsider"}),
+    html("GET", "/admin/participants/", {"secretariat"}, 200),
+    html("GET", "/admin/participants/new", {"secretariat"}, 200),
+    html("POST", "/admin/participants/new", {"secretariat"}, 201, body=PARTICIPANT_FORM),
+    html("GET", "/admin/participants/{newcomer}/edit", {"secretariat"}, 200),
+    html("POST", "/admin/participants/{newcomer}/edit", {"secretariat"}, 302,
+         body={**PARTICIPANT_FORM, "email": "renamed@example.org"}),
+    html("POST", "/admin/participants/{newcomer}/invitation", {"secretariat"}, 201),
+    html("POST", "/admin/participants/{newcomer}/deactivate", {"secretariat"}, 302),
+    html("POST", "/admin/participants/{newcomer}/activate", {"secretariat"}, 302),
+    html("GET", "/recommendations/{recommendation}", GROUP | {"secretariat"}, 200,
+         hidden=OUTSIDE_GROUP),
+    html("GET", "/groups/{group}/recommendations/new", DRAFTERS, 200, hidden={"outsider"}),
+    html("POST", "/groups/{group}/recommendations/new", DRAFTERS, 302, hidden={"outsider"},
+         body={"title": "On remittances"}),
+    html("GET", "/recommendations/{recommendation}/edit", {"chair", "secretariat"}, 200,
+         hidden=OUTSIDE_GROUP),
+    html("POST", "/recommendations/{recommendation}/edit", {"chair", "secretariat"}, 302,
+         hidden=OUTSIDE_GROUP, body={"title": "Renamed"}),
+    html("POST", "/recommendations/{recommendation}/withdraw", {"chair", "secretariat"}, 302,
+         hidden=OUTSIDE_GROUP),
+    html("POST", "/recommendations/{recommendation}/clauses", DRAFTERS, 302, hidden=OUTSIDE_GROUP,
+         body={"kind": "operative", "text": "Invites the ILO to assist;"}),
+    html("GET", "/clauses/{clause}/edit", DRAFTERS, 200, hidden=OUTSIDE_GROUP),
+    html("POST", "/clauses/{clause}/edit", DRAFTERS, 302, hidden=OUTSIDE_GROUP,
+         body={"text": "Calls on States to act;"}),
+    html("POST", "/clauses/{clause}/delete", DRAFTERS, 302, hidden=OUTSIDE_GROUP),
+    # API
+    api("GET", "/me", EVERYONE, 200),
+    api("GET", "/conferences", EVERYONE, 200),
+    api("POST", "/conferences", {"secretariat"}, 201, body={
+        "title": "Second conference", "starts_on": "2010-05-01", "ends_on": "2010-05-02"}),
+    api("GET", "/conferences/{conference}", CONFERENCE, 200, hidden={"outsider"}),
+    api("PATCH", "/conferences/{conference}", {"secretariat"}, 200, hidden={"outsider"},
+        body={"venue": "Almaty"}),
+    api("GET", "/groups/{group}", CONFERENCE, 200, hidden={"outsider"}),
+    api("POST", "/conferences/{conference}/groups", {"secretariat"}, 201, hidden={"outsider"},
+        body={"name": "New group"}),
+    api("PATCH", "/groups/{group}", {"secretariat"}, 200, hidden={"outsider"},
+        body={"mandate": "Changed"}),
+    api("POST", "/groups/{group}/members", {"secretariat", "chair"}, 201, hidden={"outsider"},
+        body=lambda ids: {"participant_id": ids["newcomer"], "role": "observer"}),
+    api("PATCH", "/memberships/{member_membership}", {"secretariat", "chair"}, 200,
+        hidden={"outsider"}, body={"role": "observer"}),
+    api("DELETE", "/memberships/{member_membership}", {"secretariat", "chair"}, 204,
+        hidden={"outsider"}),
+    api("GET", "/participants", {"secretariat"}, 200),
+    api("POST", "/participants", {"secretariat"}, 201, body=PARTICIPANT_FORM),
+    api("GET", "/participants/{newcomer}", {"secretariat"}, 200),
+    api("PATCH", "/participants/{newcomer}", {"secretariat"}, 200, body={"country": "Kyrgyzstan"}),
+    api("GET", "/recommendations", EVERYONE, 200),
+    api("GET", "/recommendations/{recommendation}", GROUP | {"secretariat"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("POST", "/groups/{group}/recommendations", DRAFTERS, 201, hidden={"outsider"},
+        body={"title": "On remittances"}),
+    api("PATCH", "/recommendations/{recommendation}", {"chair", "secretariat"}, 200,
+        hidden=OUTSIDE_GROUP, body={"title": "Renamed"}),
+    api("POST", "/recommendations/{recommendation}/withdraw", {"chair", "secretariat"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("POST", "/recommendations/{recommendation}/clauses", DRAFTERS, 201, hidden=OUTSIDE_GROUP,
+        body={"kind": "preambular", "text": "*Noting* the crisis,"}),
+    api("PATCH", "/clauses/{clause}", DRAFTERS, 200, hidden=OUTSIDE_GROUP,
+        body={"text": "Calls on States to act;"}),
+    api("DELETE", "/clauses/{clause}", DRAFTERS, 204, hidden=OUTSIDE_GROUP),
+]
+
+#: Reachable without signing in, by design; their behaviour is tested in test_auth/test_api.
+PUBLIC = {
+    ("GET", "/login"), ("POST", "/login"), ("GET", "/invitations/<token>"),
+    ("POST", "/invitations/<token>"), ("POST", "/locale"), ("GET", "/api/v1/openapi.json"),
+    ("GET", "/static/<path:filename>"),
+}
+
+
+def flask_rule(path: str) -> str:
+    """"/groups/{group}/members" -> the rule's shape, for matching against the URL map."""
+    return re.sub(r"\{[a-z_]+\}", "<>", path)
+
+
+def test_every_endpoint_is_in_the_matrix(app):
+    covered = {(case.method, flask_rule(case.path)) for case in CASES}
+    public = {(method, re.sub(r"<[^>]+>", "<>", rule)) for method, rule in PUBLIC}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        shape = re.sub(r"<[^>]+>", "<>", rule.rule)
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if (method, shape) not in covered | public:
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, f"endpoints without a permission rule: {missing}"
+
+
+def build_cast(factories) -> tuple[Any, dict[str, int]]:
+    cast = factories.cast()
+    recommendation = factories.recommendation(cast.group, clauses=[
+        (ClauseKind.PREAMBULAR, "*Recognising* the crisis,"),
+        (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;"),
+    ])
+    newcomer = factories.participant(name="New Comer")
+    with factories.app.app_context():
+        member_membership = db.session.scalar(
+            db.select(Membership.id).where(Membership.participant_id == cast.member.id)
+        )
+        clause_id = db.session.scalar(db.select(db.func.max(Clause.id)))
+    ids = {
+        "conference": cast.conference.id, "group": cast.group.id,
+        "recommendation": recommendation.id, "clause": clause_id,
+        "member_membership": member_membership, "newcomer": newcomer.id,
+    }
+    return cast, ids
+
+
+def resolve(case: Case, ids: dict[str, int]) -> tuple[str, dict[str, Any] | None]:
+    body = case.body(ids) if callable(case.body) else case.body
+    return case.path.format(**ids), body
+
+
+def request_as(app, factories, case: Case, role: str | None) -> Any:
+    cast, ids = build_cast(factories)
+    client = app.test_client()
+    actor = getattr(cast, role) if role else None
+    token = None
+    if actor is not None:
+        if case.api:
+            token = factories.api_token(actor)
+        else:
+            client.sign_in(actor)
+        ids["own_token"] = _token_id(app, actor, factories)
+    else:
+        ids["own_token"] = 1
+    path, body = resolve(case, ids)
+    if case.api:
+        if token is None:
+            return client.open(path, method=case.method, json=body)
+        return client.api(case.method, path, body, token=token)
+    if case.method == "GET":
+        return client.get(path)
+    return client.submit(path, body or {})
+
+
+def _token_id(app, actor, factories) -> int:
+    factories.api_token(actor, "matrix")
+    with app.app_context():
+        return db.session.scalar(
+            db.select(db.func.max(ApiToken.id)).where(ApiToken.participant_id == actor.id)
+        )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_role_matrix(app, factories, case, role):
+    response = request_as(app, factories, case, role)
+    if role in case.ok:
+        expected = case.ok_status
+    elif role in case.hidden:
+        expected = 404
+    else:
+        expected = 403
+    assert response.status_code == expected, response.get_data(as_text=True)[:1500]
+    if case.api and expected >= 400:
+        assert response.get_json()["error"]["code"] in {"forbidden", "not_found"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_anonymous(app, factories, case):
+    response = request_as(app, factories, case, None)
+    if case.api:
+        assert response.status_code == 401
+        assert response.get_json()["error"]["code"] == "unauthenticated"
+    elif case.method == "GET":
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+    else:
+        # A form post without a session: sent to sign in, nothing changed.
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
