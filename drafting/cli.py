@@ -30,8 +30,8 @@ def demo_load() -> None:
 
     report = load_demo()
     db.session.commit()
-    added = ", ".join(f"{n} {kind}" for kind, n in report.created.items()) or "nothing new"
-    click.echo(f"Demo data: {added}.")
+    added = ", ".join(f"{kind}: {n}" for kind, n in report.created.items()) or "nothing new"
+    click.echo(f"Demo data added: {added}.")
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for email, role in demo_logins():
         click.echo(f"  {email:32} {role}")

@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Flask
 from flask_login import current_user
+from flask_socketio import join_room
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -62,7 +63,10 @@ def init_realtime(app: Flask) -> None:
 
     @socketio.on("connect")
     def on_connect(auth: Any = None) -> bool:
-        """Sent by a browser opening a socket. Refused unless the session is signed in;
-        the Origin is checked by Flask-SocketIO (``cors_allowed_origins``) before this runs.
-        Nobody receives a broadcast."""
-        return bool(current_user.is_authenticated)
+        """Sent by a browser opening a socket. Refused unless the session is signed in (the
+        Origin is checked by Flask-SocketIO before this runs). The socket joins its
+        participant's own room; nobody else receives anything."""
+        if not current_user.is_authenticated:
+            return False
+        join_room(participant_room(current_user.id))
+        return True

@@ -1,5 +1,4 @@
-"""Initial schema: participants and their sessions, invitations and API tokens; conferences,
-working groups and memberships; recommendations and clauses.
+"""Initial schema: participants, sessions, invitations, API tokens, conferences, groups, recommendations.
 
 Revision ID: 419ab5e9a35e
 Revises:
