@@ -1,12 +1,18 @@
-"""What every HTML form edge shares: showing a service's field errors on the form."""
+"""What every HTML form edge shares: run the service, show its errors on the form."""
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
+from flask import render_template
 from flask_wtf import FlaskForm
 
-from drafting.errors import DomainError
+from drafting.errors import INPUT_ERRORS, DomainError
+from models import db
+
+T = TypeVar("T")
 
 
 def show_errors(form: FlaskForm, error: DomainError) -> None:
@@ -44,3 +50,32 @@ def as_id(value: Any) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
         return int(value)
     return None
+
+
+@dataclass(frozen=True)
+class Done(Generic[T]):
+    """What a form's service returned, once it has succeeded and been committed."""
+
+    value: T
+
+
+def run_form(form: FlaskForm, action: Callable[[], T]) -> Done[T] | None:
+    """The one way an HTML form edge acts: when the form was submitted and parses, call the
+    service, commit, and return ``Done``. When it was not submitted, or the service refused
+    the input, return None with the errors placed on the form (nothing is written)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except INPUT_ERRORS as error:
+        db.session.rollback()
+        show_errors(form, error)
+        return None
+    db.session.commit()
+    return Done(result)
+
+
+def form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """Render a form page; 400 when it shows errors, so that tools and tests can tell."""
+    status = 400 if form.errors or form.form_errors else 200
+    return render_template(template, form=form, **context), status

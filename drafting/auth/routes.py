@@ -26,9 +26,9 @@ from drafting.auth.forms import (
 )
 from drafting.auth.sessions import current_session_secret, sign_in, sign_out
 from drafting.config import LANGUAGES
-from drafting.errors import INPUT_ERRORS, DomainError
+from drafting.errors import DomainError
 from drafting.extensions import limiter
-from drafting.forms import form_data, safe_next, show_errors
+from drafting.forms import form_data, form_page, run_form, safe_next
 from drafting.participants import services as participant_services
 from drafting.services import load
 from models import ApiToken, Participant, db
@@ -84,22 +84,19 @@ def accept_invitation(token: str) -> ResponseReturnValue:
     g.no_store = True
     invitation = services.find_invitation(token)
     form = SetPasswordForm()
-    if form.validate_on_submit():
-        try:
-            participant = services.accept_invitation(
-                token, password=form.password.data or "", confirmation=form.confirmation.data or ""
-            )
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            sign_in(participant)
-            db.session.commit()
-            flash(_("Welcome to Plenary, %(name)s. Your password is set.", name=participant.name),
-                  "success")
-            return redirect(url_for("dashboard.index"))
-    return render_template("auth/invitation.html", form=form, participant=invitation.participant), \
-        400 if form.errors or form.form_errors else 200
+
+    def accept_and_sign_in() -> Participant:
+        participant = services.accept_invitation(
+            token, password=form.password.data or "", confirmation=form.confirmation.data or ""
+        )
+        sign_in(participant)
+        return participant
+
+    if done := run_form(form, accept_and_sign_in):
+        flash(_("Welcome to Plenary, %(name)s. Your password is set.", name=done.value.name),
+              "success")
+        return redirect(url_for("dashboard.index"))
+    return form_page("auth/invitation.html", form, participant=invitation.participant)
 
 
 def _render_profile(*, profile_form: ProfileForm | None = None,
@@ -131,14 +128,9 @@ def profile() -> ResponseReturnValue:
 @login_required
 def update_profile_view() -> ResponseReturnValue:
     form = ProfileForm()
-    try:
-        participant_services.update_profile(current_user, form_data(form, "name", "affiliation", "country", "locale",
-                                               "publish_name"))
-    except INPUT_ERRORS as error:
-        db.session.rollback()
-        show_errors(form, error)
+    fields = form_data(form, "name", "affiliation", "country", "locale", "publish_name")
+    if not run_form(form, lambda: participant_services.update_profile(current_user, fields)):
         return _render_profile(profile_form=form), 400
-    db.session.commit()
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("auth.profile"))
 
@@ -147,16 +139,11 @@ def update_profile_view() -> ResponseReturnValue:
 @login_required
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
-    try:
-        services.change_password(
-            current_user, current=form.current.data or "", new=form.password.data or "",
-            confirmation=form.confirmation.data or "", keep_session=current_session_secret(),
-        )
-    except INPUT_ERRORS as error:
-        db.session.rollback()
-        show_errors(form, error)
+    if not run_form(form, lambda: services.change_password(
+        current_user, current=form.current.data or "", new=form.password.data or "",
+        confirmation=form.confirmation.data or "", keep_session=current_session_secret(),
+    )):
         return _render_profile(password_form=form), 400
-    db.session.commit()
     flash(_("Your password is changed. Other devices have been signed out."), "success")
     return redirect(url_for("auth.profile"))
 
@@ -166,13 +153,10 @@ def change_password() -> ResponseReturnValue:
 def create_token() -> ResponseReturnValue:
     form = TokenForm()
     g.no_store = True
-    try:
-        token, secret = services.create_api_token(current_user, form.name.data or "")
-    except INPUT_ERRORS as error:
-        db.session.rollback()
-        show_errors(form, error)
+    done = run_form(form, lambda: services.create_api_token(current_user, form.name.data or ""))
+    if done is None:
         return _render_profile(token_form=form), 400
-    db.session.commit()
+    token, secret = done.value
     # Shown in this response only: the secret is never stored, nor put in a cookie.
     return _render_profile(new_token=secret, new_token_name=token.name), 201
 

@@ -17,9 +17,8 @@ from drafting.conferences.schemas import (
     conference_out,
     with_organiser_lines,
 )
-from drafting.errors import INPUT_ERRORS
-from drafting.forms import form_data, show_errors
-from models import Participant, db
+from drafting.forms import form_data, form_page, run_form
+from models import Participant
 
 bp = Blueprint("conferences", __name__)
 
@@ -36,18 +35,11 @@ def show(conference_id: int) -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     services.check_can_manage(None, current_user)
     form = ConferenceForm()
-    if form.validate_on_submit():
-        try:
-            conference = services.create_conference(current_user, form_data(form, *form.FIELDS))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The conference is created. Now add its working groups."), "success")
-            return redirect(url_for("conferences.show", conference_id=conference.id))
-    return render_template("conferences/form.html", form=form, conference=None), \
-        400 if form.errors or form.form_errors else 200
+    if done := run_form(form, lambda: services.create_conference(current_user,
+                                                                 form_data(form, *form.FIELDS))):
+        flash(_("The conference is created. Now add its working groups."), "success")
+        return redirect(url_for("conferences.show", conference_id=done.value.id))
+    return form_page("conferences/form.html", form, conference=None)
 
 
 @bp.route("/conferences/<int:conference_id>/edit", methods=["GET", "POST"])
@@ -56,18 +48,11 @@ def edit(conference_id: int) -> ResponseReturnValue:
     conference = services.get_conference(conference_id, current_user)
     services.check_can_manage(conference, current_user)
     form = ConferenceForm(obj=conference)
-    if form.validate_on_submit():
-        try:
-            services.update_conference(current_user, conference, form_data(form, *form.FIELDS))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The conference is saved."), "success")
-            return redirect(url_for("conferences.show", conference_id=conference.id))
-    return render_template("conferences/form.html", form=form, conference=conference), \
-        400 if form.errors or form.form_errors else 200
+    if run_form(form, lambda: services.update_conference(current_user, conference,
+                                                         form_data(form, *form.FIELDS))):
+        flash(_("The conference is saved."), "success")
+        return redirect(url_for("conferences.show", conference_id=conference.id))
+    return form_page("conferences/form.html", form, conference=conference)
 
 
 # --- API ---------------------------------------------------------------------------------

@@ -9,8 +9,7 @@ from wtforms.fields import SelectChoice
 
 from drafting.api import endpoint
 from drafting.conferences.services import get_conference
-from drafting.errors import INPUT_ERRORS
-from drafting.forms import as_id, form_data, show_errors
+from drafting.forms import as_id, form_data, form_page, run_form
 from drafting.groups import services
 from drafting.groups.forms import AddMemberForm, GroupForm, RoleForm
 from drafting.groups.schemas import (
@@ -48,18 +47,11 @@ def new(conference_id: int) -> ResponseReturnValue:
     conference = get_conference(conference_id, current_user)
     services.check_can_manage(None, conference, current_user)
     form = GroupForm()
-    if form.validate_on_submit():
-        try:
-            group = services.create_group(current_user, conference, form_data(form, "name", "mandate"))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The working group is created. Now appoint its chair and members."), "success")
-            return redirect(url_for("groups.members", group_id=group.id))
-    return render_template("groups/form.html", form=form, conference=conference, group=None), \
-        400 if form.form_errors or form.errors else 200
+    if done := run_form(form, lambda: services.create_group(current_user, conference,
+                                                            form_data(form, "name", "mandate"))):
+        flash(_("The working group is created. Now appoint its chair and members."), "success")
+        return redirect(url_for("groups.members", group_id=done.value.id))
+    return form_page("groups/form.html", form, conference=conference, group=None)
 
 
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
@@ -68,18 +60,11 @@ def edit(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
     services.check_can_manage(group, group.conference, current_user)
     form = GroupForm(obj=group)
-    if form.validate_on_submit():
-        try:
-            services.update_group(current_user, group, form_data(form, "name", "mandate"))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The working group is saved."), "success")
-            return redirect(url_for("groups.show", group_id=group.id))
-    return render_template("groups/form.html", form=form, conference=group.conference,
-                           group=group), 400 if form.form_errors or form.errors else 200
+    if run_form(form, lambda: services.update_group(current_user, group,
+                                                    form_data(form, "name", "mandate"))):
+        flash(_("The working group is saved."), "success")
+        return redirect(url_for("groups.show", group_id=group.id))
+    return form_page("groups/form.html", form, conference=group.conference, group=group)
 
 
 def _render_members(group_id: int, add_form: AddMemberForm | None = None,
@@ -112,15 +97,12 @@ def add_member(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
     services.check_can_assign(group, current_user)
     form = AddMemberForm()
-    try:
-        participant = services.find_participant(as_id(form.participant_id.data))
-        services.add_member(current_user, group, participant, form.role.data)
-    except INPUT_ERRORS as error:
-        db.session.rollback()
-        show_errors(form, error)
+    done = run_form(form, lambda: services.add_member(
+        current_user, group, services.find_participant(as_id(form.participant_id.data)),
+        form.role.data))
+    if done is None:
         return _render_members(group_id, form, 400)
-    db.session.commit()
-    flash(_("%(name)s has been added to the group.", name=participant.name), "success")
+    flash(_("%(name)s has been added to the group.", name=done.value.participant.name), "success")
     return redirect(url_for("groups.members", group_id=group.id))
 
 

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from drafting.api import endpoint
-from drafting.errors import INPUT_ERRORS
-from drafting.forms import form_data, show_errors
+from drafting.forms import form_data, form_page, run_form
 from drafting.participants import services
 from drafting.participants.forms import ParticipantForm
 from drafting.participants.schemas import (
@@ -40,18 +39,10 @@ def index() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     services.check_can_manage_participants(current_user)
     form = ParticipantForm()
-    if form.validate_on_submit():
-        try:
-            participant, token = services.invite_participant(current_user,
-                                                             form_data(form, *form.FIELDS))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            return _show_invitation(participant, token)
-    return render_template("participants/form.html", form=form, participant=None), \
-        400 if form.errors or form.form_errors else 200
+    if done := run_form(form, lambda: services.invite_participant(current_user,
+                                                                  form_data(form, *form.FIELDS))):
+        return _show_invitation(*done.value)
+    return form_page("participants/form.html", form, participant=None)
 
 
 def _show_invitation(participant: Participant, token: str) -> ResponseReturnValue:
@@ -66,18 +57,11 @@ def _show_invitation(participant: Participant, token: str) -> ResponseReturnValu
 def edit(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
     form = ParticipantForm(obj=participant)
-    if form.validate_on_submit():
-        try:
-            services.update_participant(current_user, participant, form_data(form, *form.FIELDS))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("%(name)s is saved.", name=participant.name), "success")
-            return redirect(url_for("participants.index"))
-    return render_template("participants/form.html", form=form, participant=participant), \
-        400 if form.errors or form.form_errors else 200
+    if run_form(form, lambda: services.update_participant(current_user, participant,
+                                                          form_data(form, *form.FIELDS))):
+        flash(_("%(name)s is saved.", name=participant.name), "success")
+        return redirect(url_for("participants.index"))
+    return form_page("participants/form.html", form, participant=participant)
 
 
 @bp.post("/<int:participant_id>/invitation")

@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from drafting.api import endpoint
-from drafting.errors import INPUT_ERRORS
-from drafting.forms import as_id, form_data, show_errors
+from drafting.forms import as_id, form_data, form_page, run_form
 from drafting.groups.services import get_group
 from drafting.recommendations import services
 from drafting.recommendations.forms import ClauseForm, ClauseTextForm, RecommendationForm
@@ -54,19 +53,11 @@ def new(group_id: int) -> ResponseReturnValue:
     group = get_group(group_id, current_user)
     services.check_can_draft(group, current_user)
     form = RecommendationForm()
-    if form.validate_on_submit():
-        try:
-            recommendation = services.create_recommendation(current_user, group,
-                                                            form_data(form, "title"))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The draft is created. Add its clauses."), "success")
-            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    return render_template("recommendations/form.html", form=form, group=group,
-                           recommendation=None), 400 if form.form_errors or form.errors else 200
+    if done := run_form(form, lambda: services.create_recommendation(current_user, group,
+                                                                     form_data(form, "title"))):
+        flash(_("The draft is created. Add its clauses."), "success")
+        return redirect(url_for("recommendations.show", recommendation_id=done.value.id))
+    return form_page("recommendations/form.html", form, group=group, recommendation=None)
 
 
 @bp.route("/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
@@ -75,19 +66,12 @@ def edit(recommendation_id: int) -> ResponseReturnValue:
     recommendation = services.get_recommendation(recommendation_id, current_user)
     services.check_can_manage(recommendation, current_user)
     form = RecommendationForm(obj=recommendation)
-    if form.validate_on_submit():
-        try:
-            services.rename_recommendation(current_user, recommendation, form_data(form, "title"))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The title is saved."), "success")
-            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    return render_template("recommendations/form.html", form=form, group=recommendation.group,
-                           recommendation=recommendation), \
-        400 if form.form_errors or form.errors else 200
+    if run_form(form, lambda: services.rename_recommendation(current_user, recommendation,
+                                                             form_data(form, "title"))):
+        flash(_("The title is saved."), "success")
+        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    return form_page("recommendations/form.html", form, group=recommendation.group,
+                     recommendation=recommendation)
 
 
 @bp.post("/recommendations/<int:recommendation_id>/withdraw")
@@ -108,17 +92,13 @@ def add_clause(recommendation_id: int) -> ResponseReturnValue:
     form = ClauseForm()
     data = form_data(form, "kind", "text")
     if form.after_id.data:
-        data["after_id"] = as_id(form.after_id.data) or -1
-    try:
-        clause = services.add_clause(current_user, recommendation, data)
-    except INPUT_ERRORS as error:
-        db.session.rollback()
-        show_errors(form, error)
+        data["after_id"] = as_id(form.after_id.data) or -1  # unknown: "not found", not "at the end"
+    done = run_form(form, lambda: services.add_clause(current_user, recommendation, data))
+    if done is None:
         return _render_show(recommendation, form, 400)
-    db.session.commit()
     flash(_("The clause is added."), "success")
     return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                            _anchor=f"clause-{clause.id}"))
+                            _anchor=f"clause-{done.value.id}"))
 
 
 @bp.route("/clauses/<int:clause_id>/edit", methods=["GET", "POST"])
@@ -128,21 +108,14 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
     recommendation = clause.recommendation
     services.check_can_edit(recommendation, current_user)
     form = ClauseTextForm(obj=clause)
-    if form.validate_on_submit():
-        try:
-            services.update_clause_text(current_user, clause, form_data(form, "text"))
-        except INPUT_ERRORS as error:
-            db.session.rollback()
-            show_errors(form, error)
-        else:
-            db.session.commit()
-            flash(_("The clause is saved."), "success")
-            return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                                    _anchor=f"clause-{clause.id}"))
-    return render_template("recommendations/clause_form.html", form=form, clause=clause,
-                           recommendation=recommendation,
-                           number=recommendation.display_numbers()[clause.id]), \
-        400 if form.form_errors or form.errors else 200
+    if run_form(form, lambda: services.update_clause_text(current_user, clause,
+                                                          form_data(form, "text"))):
+        flash(_("The clause is saved."), "success")
+        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
+                                _anchor=f"clause-{clause.id}"))
+    return form_page("recommendations/clause_form.html", form, clause=clause,
+                     recommendation=recommendation,
+                     number=recommendation.display_numbers()[clause.id])
 
 
 @bp.post("/clauses/<int:clause_id>/delete")

@@ -1,0 +1,153 @@
+"""Several server processes joined by Redis: the supported scale-out path, tested for real.
+
+Two Plenary processes share the database and Redis. An event caused on one reaches a
+participant connected to the other, and sign-in limits count across both.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+import socketio
+
+from models import GroupRole
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.redis
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    def __init__(self, app, redis_url: str, tmp_path: Path, name: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": app.config["SECRET_KEY"],
+            "REDIS_URL": redis_url,
+            "PLENARY_INSTANCE_PATH": str(tmp_path / name),
+            "LOGIN_RATE_LIMIT": "4 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute",
+        }
+        self.log = (tmp_path / f"{name}.log").open("w")
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
+            [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/login", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError(f"server on {self.url} did not start: {Path(self.log.name).read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def two_servers(app, redis_url, tmp_path) -> Iterator[tuple[Server, Server]]:
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    servers = (Server(app, redis_url, tmp_path, "a"), Server(app, redis_url, tmp_path, "b"))
+    try:
+        for server in servers:
+            server.wait_ready()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def sign_in(server: Server, email: str, password: str = PASSWORD) -> tuple[requests.Session, int]:
+    browser = requests.Session()
+    page = browser.get(server.url + "/login", timeout=5).text
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    response = browser.post(server.url + "/login", data={
+        "email": email, "password": password, "csrf_token": token,
+    }, allow_redirects=False, timeout=10)
+    return browser, response.status_code
+
+
+def test_event_caused_on_one_process_reaches_a_participant_on_the_other(two_servers, factories):
+    first, second = two_servers
+    group = factories.group()
+    secretariat = factories.secretariat()
+    newcomer = factories.participant()
+    token = factories.api_token(secretariat)
+
+    browser, status = sign_in(second, newcomer.email)
+    assert status == 302
+    received: list[dict] = []
+    arrived = threading.Event()
+    client = socketio.Client(http_session=browser, reconnection=False)
+
+    @client.on("membership_changed")
+    def on_membership_changed(payload: dict) -> None:
+        received.append(payload)
+        arrived.set()
+
+    client.connect(second.url, transports=["websocket"], wait_timeout=10)
+    try:
+        response = requests.post(f"{first.url}/api/v1/groups/{group.id}/members", json={
+            "participant_id": newcomer.id, "role": GroupRole.MEMBER.value,
+        }, headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert response.status_code == 201, response.text
+        assert arrived.wait(15), "the event did not cross from one process to the other"
+        assert received == [{"group_id": group.id, "participant_id": newcomer.id}]
+    finally:
+        client.disconnect()
+
+
+def test_sockets_need_our_origin_and_a_signed_in_session(two_servers, factories):
+    server = two_servers[0]
+    person = factories.participant()
+    browser, _status = sign_in(server, person.email)
+    handshake = server.url + "/socket.io/?EIO=4&transport=polling"
+    # Cross-site WebSocket hijacking: a page elsewhere would send the delegate's cookie.
+    assert browser.get(handshake, headers={"Origin": "https://evil.example"}, timeout=5).status_code == 400
+    assert browser.get(handshake, headers={"Origin": server.url}, timeout=5).status_code == 200
+    signed_in = socketio.Client(http_session=browser, reconnection=False)
+    signed_in.connect(server.url, transports=["websocket"], wait_timeout=5)
+    assert signed_in.connected
+    signed_in.disconnect()
+    anonymous = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        anonymous.connect(server.url, transports=["websocket"], wait_timeout=5)
+
+
+def test_sign_in_limits_count_across_processes(two_servers, factories):
+    person = factories.participant()
+    first, second = two_servers
+    statuses = [sign_in(server, person.email, "wrong password")[1]
+                for server in (first, second, first, second)]
+    assert statuses == [200, 200, 200, 200]
+    # The fifth attempt, wherever it lands, is over the shared limit of four a minute.
+    assert sign_in(second, person.email)[1] == 429
+    assert sign_in(first, person.email)[1] == 429
