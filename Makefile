@@ -11,14 +11,15 @@ PYTEST_ARGS ?=
 export FLASK_APP := wsgi
 
 FRONTEND_SOURCES := $(shell find static/src -type f 2>/dev/null)
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard drafting/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-sqlite test-postgresql install install-dev bundle migrate demo lint typecheck clean
+.PHONY: run test test-sqlite test-postgresql install install-dev bundle translations messages migrate demo lint typecheck clean
 
-run: install bundle migrate demo
+run: install bundle translations migrate demo
 	@echo "Plenary is starting on http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)"
 
-test: install-dev bundle lint typecheck test-sqlite test-postgresql
+test: install-dev bundle translations lint typecheck test-sqlite test-postgresql
 
 test-sqlite:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -48,6 +49,17 @@ bundle: static/dist/.built
 static/dist/.built: node_modules/.package-lock.json $(FRONTEND_SOURCES)
 	npm run build
 	touch $@
+
+# Compiled catalogues are build output (git-ignored); the .po files are the source.
+translations: $(CATALOGUES)
+
+drafting/translations/%/LC_MESSAGES/messages.mo: drafting/translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(BIN)/pybabel compile -d drafting/translations -l $*
+
+# After marking new strings: refresh the template and every language's catalogue, then translate.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o drafting/translations/messages.pot --no-location --sort-output --project Plenary .
+	$(BIN)/pybabel update -i drafting/translations/messages.pot -d drafting/translations --no-fuzzy-matching
 
 migrate: install
 	$(BIN)/flask db upgrade

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request, session
+from flask_babel import gettext
 from flask_login import current_user
 
 from drafting.config import LANGUAGES, PROJECT_ROOT, load_config
@@ -65,6 +66,10 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login's own message is English; ours goes through the catalogue like every string.
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = gettext
     # Session protection "basic": a phone moving between venue Wi-Fi and mobile data changes
     # IP; "strong" would sign delegates out mid-session. Session ids rotate at login instead.
     login_manager.session_protection = "basic"

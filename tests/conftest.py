@@ -10,7 +10,9 @@ import hashlib
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from tests.factories import Factories
 
@@ -85,12 +87,44 @@ def make_app(tmp_path: Path, **overrides: Any) -> Flask:
     return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database, **overrides})
 
 
+@contextmanager
+def private_postgres_database(server_url: str) -> Iterator[str]:
+    """A database of this test run's own on the PostgreSQL server of ``server_url``, dropped
+    afterwards, so that runs on one server (developers, helpers, CI) never share tables."""
+    url = make_url(server_url)
+    name = f"plenary_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        # FORCE: a server process a test started may still hold a connection.
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    application = make_app(tmp_path_factory.mktemp("instance"))
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if TEST_DATABASE_URL:
+        with private_postgres_database(TEST_DATABASE_URL) as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('database') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[Flask]:
+    application = make_app(tmp_path_factory.mktemp("instance"), SQLALCHEMY_DATABASE_URI=database_url)
     application.test_client_class = PlenaryClient
     _prepare_schema(application)
     yield application
+    from models import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _prepare_schema(application: Flask) -> None:
@@ -238,3 +272,47 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists() and shutil.which("chromium") is not None
+
+
+# --- a live server for browser tests ------------------------------------------------------
+# Added for tests/test_browser.py: the session's app on a real port, for a real Chromium.
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve ``app`` over HTTP on a free port and yield its base URL ("http://127.0.0.1:N").
+
+    Threaded, because a browser asks for the page, its CSS and its JS in parallel; a daemon
+    thread, so that a request stuck in the server never keeps pytest alive. The tables are
+    emptied after each test by ``_clean_database``, as for the test client: the server reads
+    whatever the factories committed, on SQLite as on PostgreSQL.
+    """
+    import threading
+
+    from werkzeug.serving import make_server
+
+    if not (Path(app.static_folder or "") / "dist" / "main.js").exists():
+        pytest.fail("static/dist/main.js is missing: build the front end first (npm run build)",
+                    pytrace=False)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server: str) -> str:
+    """Every page of a browser test talks to the live server: ``page.goto("/login")``.
+    (Overriding this rather than reading --base-url also spares pytest-playwright's fallback
+    fixture, which pytest 9 warns about.)"""
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # A fixed Accept-Language: the interface language must not depend on the machine's locale.
+    return {**browser_context_args, "locale": "en-GB"}

@@ -41,3 +41,21 @@ def test_dates_are_written_in_the_page_language(client, factories):
     client.sign_in(person)
     text = client.get(f"/conferences/{group.conference_id}").get_data(as_text=True)
     assert "июня 2009" in text
+
+
+def test_pages_are_in_russian_from_the_catalogue(client):
+    text = client.get("/login", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert "<title>Войти · Plenary</title>" in text
+    assert "Пароль" in text
+    # Flask-Login's "please sign in" goes through the catalogue too.
+    client.get("/profile", headers={"Accept-Language": "ru"})
+    assert "войдите в систему" in client.get("/login", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+
+
+def test_errors_are_in_the_callers_language(client, factories):
+    secret = factories.api_token(factories.participant())
+    response = client.api("GET", "/api/v1/participants", token=secret,
+                          headers={"Accept-Language": "ru"})
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+    assert response.get_json()["error"]["message"] == "Управлять списком участников может только секретариат."

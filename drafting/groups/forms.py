@@ -13,7 +13,7 @@ ROLE_CHOICES = [
 
 
 class GroupForm(FlaskForm):
-    name = StringField(_l("Name"))
+    name = StringField(_l("Group name"))
     mandate = TextAreaField(_l("Mandate (Markdown)"), render_kw={"rows": 8})
 
 

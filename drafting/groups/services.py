@@ -34,7 +34,7 @@ def check_can_manage(group: WorkingGroup | None, conference: Conference, actor: 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
     return validate_all(
-        name=lambda: clean_text(data.get("name"), "name", _("Name"), max_length=200),
+        name=lambda: clean_text(data.get("name"), "name", _("Group name"), max_length=200),
         mandate=lambda: clean_text(data.get("mandate"), "mandate", _("Mandate"),
                                    max_length=20000, required=False),
     )

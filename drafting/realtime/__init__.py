@@ -13,11 +13,12 @@ from flask import Flask
 from flask_login import current_user
 from flask_socketio import join_room
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from drafting.extensions import db, socketio
 
 PENDING_KEY = "plenary_pending_events"
+SAVEPOINT_MARKS_KEY = "plenary_savepoint_marks"
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,22 @@ def _emit_pending(session: Session) -> None:
         socketio.emit(queued.name, queued.payload, to=queued.room)
 
 
-def _drop_pending(session: Session) -> None:
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(SAVEPOINT_MARKS_KEY, {})
+        marks[id(transaction)] = len(session.info.get(PENDING_KEY, []))
+
+
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A savepoint rolled back drops only what was queued inside it: the enclosing
+    transaction may still commit, and its events with it."""
+    if previous_transaction.nested:
+        mark = session.info.get(SAVEPOINT_MARKS_KEY, {}).pop(id(previous_transaction), None)
+        if mark is not None:
+            del session.info.get(PENDING_KEY, [])[mark:]
+        return
     session.info.pop(PENDING_KEY, None)
+    session.info.pop(SAVEPOINT_MARKS_KEY, None)
 
 
 _listeners_installed = False
@@ -58,7 +73,8 @@ def init_realtime(app: Flask) -> None:
     if not _listeners_installed:
         # On the Session class, so every session (request, CLI, test) follows the rule.
         event.listen(Session, "after_commit", _emit_pending)
-        event.listen(Session, "after_soft_rollback", lambda session, _tx: _drop_pending(session))
+        event.listen(Session, "after_transaction_create", _mark_savepoint)
+        event.listen(Session, "after_soft_rollback", _drop_rolled_back)
         _listeners_installed = True
 
     @socketio.on("connect")

@@ -1,0 +1,177 @@
+"""`flask demo load` (the Astana 2009 conference and its documented accounts) and
+`flask participant create-secretariat` (how an installation gets its first account)."""
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from models import (
+    ClauseKind,
+    Conference,
+    GroupRole,
+    Participant,
+    Recommendation,
+    RecommendationStatus,
+    StakeholderCategory,
+    WorkingGroup,
+    db,
+)
+
+TITLE = "Efficient migration management in the CIS region"
+FIRST_GROUP = "Labour migration and the financial crisis"
+DEMO_PASSWORD = "plenary-demo"
+DEMO_ROLES = {
+    "chair@plenary.example": GroupRole.CHAIR,
+    "member@plenary.example": GroupRole.MEMBER,
+    "member2@plenary.example": GroupRole.MEMBER,
+    "observer@plenary.example": GroupRole.OBSERVER,
+}
+DEMO_ACCOUNTS = ["secretariat@plenary.example", *DEMO_ROLES]
+
+
+def run(app, *args: str):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+@pytest.fixture
+def demo(app):
+    result = run(app, "demo", "load")
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def conference(app, demo):
+    with app.app_context():
+        found = db.session.scalars(select(Conference).where(Conference.title == TITLE)).one()
+        db.session.expunge(found)
+    return found
+
+
+def row_counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {table.name: db.session.scalar(select(func.count()).select_from(table))
+                for table in db.metadata.sorted_tables}
+
+
+def test_demo_conference_is_the_astana_2009_event(app, conference):
+    assert conference.venue == "Astana, Kazakhstan"
+    assert (conference.starts_on, conference.ends_on) == (date(2009, 6, 24), date(2009, 6, 25))
+    organisers = conference.organiser_list
+    for organiser in ("OSCE Centre in Astana", "Ministry of Labour and Social Protection",
+                      "IOM", "ILO"):
+        assert any(organiser in line for line in organisers), (organiser, organisers)
+
+
+def test_demo_has_the_four_working_groups_in_order(app, conference):
+    with app.app_context():
+        names = db.session.scalars(select(WorkingGroup.name)
+                                   .where(WorkingGroup.conference_id == conference.id)
+                                   .order_by(WorkingGroup.position)).all()
+    assert names == [FIRST_GROUP, "Ethnic migration", "Gender-sensitive labour migration policies",
+                     "International legal standards and national legislation"]
+
+
+def test_every_stakeholder_category_takes_part(app, conference):
+    with app.app_context():
+        groups = db.session.get(Conference, conference.id).groups
+        categories = {m.participant.category for group in groups for m in group.memberships}
+    assert categories == set(StakeholderCategory)
+
+
+def test_every_group_has_one_chair_members_and_an_observer(app, conference):
+    with app.app_context():
+        for group in db.session.get(Conference, conference.id).groups:
+            roles = [m.role for m in group.memberships]
+            assert roles.count(GroupRole.CHAIR) == 1, group.name
+            assert GroupRole.MEMBER in roles, group.name
+            assert GroupRole.OBSERVER in roles, group.name
+
+
+def test_demo_has_a_draft_with_preambular_and_operative_clauses(app, conference):
+    with app.app_context():
+        drafts = db.session.scalars(
+            select(Recommendation).join(WorkingGroup)
+            .where(WorkingGroup.conference_id == conference.id)
+            .where(Recommendation.status == RecommendationStatus.DRAFTING)
+        ).all()
+        kinds = [{clause.kind for clause in draft.live_clauses} for draft in drafts]
+    assert {ClauseKind.PREAMBULAR, ClauseKind.OPERATIVE} in kinds
+
+
+def test_demo_output_lists_the_logins(demo):
+    for email in DEMO_ACCOUNTS:
+        assert email in demo.output
+    assert DEMO_PASSWORD in demo.output
+
+
+def test_loading_the_demo_again_adds_nothing(app, demo):
+    before = row_counts(app)
+    again = run(app, "demo", "load")
+    assert again.exit_code == 0, again.output
+    assert row_counts(app) == before
+    assert "nothing new" in again.output
+
+
+def test_loading_the_demo_keeps_what_people_changed(app, conference):
+    with app.app_context():
+        db.session.get(Conference, conference.id).venue = "Astana, Hotel Rixos"
+        db.session.commit()
+    assert run(app, "demo", "load").exit_code == 0
+    with app.app_context():
+        assert db.session.get(Conference, conference.id).venue == "Astana, Hotel Rixos"
+
+
+@pytest.mark.parametrize("email", DEMO_ACCOUNTS)
+def test_documented_demo_account_signs_in(app, demo, email):
+    client = app.test_client()
+    response = client.submit("/login", {"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    assert client.get("/").status_code == 200
+
+
+def test_demo_accounts_have_the_documented_roles(app, conference):
+    with app.app_context():
+        first = db.session.get(Conference, conference.id).groups[0]
+        assert first.name == FIRST_GROUP
+        for email, role in DEMO_ROLES.items():
+            person = db.session.scalars(select(Participant).where(Participant.email == email)).one()
+            assert first.role_of(person) is role, email
+            assert not person.is_secretariat, email
+        secretariat = db.session.scalars(
+            select(Participant).where(Participant.email == "secretariat@plenary.example")).one()
+        assert secretariat.is_secretariat
+
+
+# --- the first secretariat account ----------------------------------------------------------
+
+
+def test_create_secretariat_prints_a_working_invitation_link(app, client):
+    result = run(app, "participant", "create-secretariat", "head@osce.example",
+                 "--name", "Head of Secretariat")
+    assert result.exit_code == 0, result.output
+    link = next(word for word in result.output.split() if "/invitations/" in word)
+    path = urlsplit(link).path
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "Head of Secretariat" in page.get_data(as_text=True)
+    response = client.submit(path, {"password": "a long passphrase",
+                                    "confirmation": "a long passphrase"})
+    assert response.status_code == 302
+    with app.app_context():
+        person = db.session.scalars(select(Participant)
+                                    .where(Participant.email == "head@osce.example")).one()
+        assert person.is_secretariat
+    assert client.get("/admin/participants/").status_code == 200
+
+
+def test_create_secretariat_refuses_an_email_already_registered(app, factories):
+    factories.participant(email="taken@osce.example")
+    result = run(app, "participant", "create-secretariat", "Taken@OSCE.example", "--name", "Someone")
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Participant)) == 1

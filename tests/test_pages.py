@@ -1,0 +1,704 @@
+"""Every page a person uses: well formed, sent with security headers, inert to hostile text,
+friendly when something fails; forms that come back with errors; events after commit.
+
+Pages are read as a browser parses them (html.parser: tags and attributes, not substrings).
+"""
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from drafting.extensions import socketio
+from models import ClauseKind, Conference, GroupRole, Membership, Participant, db
+from tests.html import URL_ATTRIBUTES, inert_problems
+
+# --- reading a page ---------------------------------------------------------------------------
+
+VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+             "source", "track", "wbr"}
+#: Classes of the elements that hold rendered Markdown.
+MARKDOWN_CLASSES = {"prose", "clause__text"}
+
+
+class Page(HTMLParser):
+    """The parts of a page the checks below look at."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lang: str | None = None
+        #: Every start tag, in document order, with its attributes as written.
+        self.tags: list[tuple[str, list[tuple[str, str]]]] = []
+        self.ids: list[str] = []
+        self.h1: list[str] = []
+        #: Forms with method=post: (action, carries a csrf_token input).
+        self.post_forms: list[list[Any]] = []
+        #: Inner HTML of every element that shows rendered Markdown.
+        self.markdown_areas: list[str] = []
+        #: Where the links inside <main> lead (the header's links are on every page).
+        self.main_links: list[str] = []
+        self._texts: dict[str, list[str]] = {}
+        self._open: list[tuple[str, list[str] | None]] = []
+        self._form: list[Any] | None = None
+        self._area: list[str] | None = None
+        self._area_depth = 0
+        self.feed(source)
+        self.close()
+
+    def text_of(self, element_id: str) -> str:
+        return " ".join("".join(self._texts.get(element_id, [])).split())
+
+    def attributes_of(self, element_id: str) -> dict[str, str]:
+        return next(dict(attrs) for _tag, attrs in self.tags if dict(attrs).get("id") == element_id)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        written = [(name, value or "") for name, value in attrs]
+        values = dict(written)
+        self.tags.append((tag, written))
+        if self._area is not None:
+            self._area.append(self.get_starttag_text() or "")
+            self._area_depth += tag not in VOID_TAGS
+        elif MARKDOWN_CLASSES & set(values.get("class", "").split()):
+            self._area, self._area_depth = [], 1
+        if tag == "html":
+            self.lang = values.get("lang")
+        if "id" in values:
+            self.ids.append(values["id"])
+        if tag == "form":
+            self._form = [values.get("action"), False]
+            if values.get("method", "get").lower() == "post":
+                self.post_forms.append(self._form)
+        if tag == "input" and values.get("name") == "csrf_token" and self._form is not None:
+            self._form[1] = True
+        if tag == "h1":
+            self.h1.append("")
+        if tag == "a" and any(open_tag == "main" for open_tag, _buffer in self._open):
+            self.main_links.append(values.get("href", ""))
+        if tag not in VOID_TAGS:
+            self._open.append((tag, self._texts.setdefault(values["id"], []) if "id" in values else None))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        # "<br/>" and "<div/>" alike: HTML ignores the slash.
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._area is not None:
+            self._area_depth -= 1
+            if self._area_depth == 0:
+                self.markdown_areas.append("".join(self._area))
+                self._area = None
+            else:
+                self._area.append(f"</{tag}>")
+        if tag == "form":
+            self._form = None
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] == tag:
+                del self._open[index:]
+                break
+
+    def handle_data(self, data: str) -> None:
+        if self._area is not None:
+            self._area.append(html.escape(data))
+        for _tag, buffer in self._open:
+            if buffer is not None:
+                buffer.append(data)
+        if any(tag == "h1" for tag, _buffer in self._open):
+            self.h1[-1] += data
+
+
+def read(response: Any) -> Page:
+    assert response.mimetype == "text/html", response.mimetype
+    return Page(response.get_data(as_text=True))
+
+
+def structure_problems(page: Page) -> list[str]:
+    problems = []
+    if not page.lang:
+        problems.append("<html> has no lang")
+    if len(page.h1) != 1:
+        problems.append(f"{len(page.h1)} <h1> elements: {page.h1}")
+    mains = [dict(attrs) for tag, attrs in page.tags if tag == "main"]
+    if [main.get("id") for main in mains] != ["main"]:
+        problems.append(f"<main> elements: {mains}")
+    duplicated = sorted({i for i in page.ids if page.ids.count(i) > 1})
+    if duplicated:
+        problems.append(f"duplicated ids: {duplicated}")
+    problems += [f"POST form to {action!r} without csrf_token" for action, has_token
+                 in page.post_forms if not has_token]
+    return problems
+
+
+def assert_well_formed(response: Any) -> Page:
+    page = read(response)
+    assert not structure_problems(page), structure_problems(page)
+    return page
+
+
+#: What a browser's URL parser drops: tabs and newlines anywhere, C0 controls and spaces around.
+URL_TABS_AND_NEWLINES = {ord("\t"): None, ord("\n"): None, ord("\r"): None}
+URL_PADDING = "".join(map(chr, range(0x21)))
+
+
+def runs_code(url: str) -> bool:
+    """Whether a browser would run or render this URL (or srcset candidate) as code."""
+    for candidate in url.split(","):
+        cleaned = candidate.translate(URL_TABS_AND_NEWLINES).strip(URL_PADDING).lower()
+        if cleaned.startswith(("javascript:", "data:", "vbscript:")):
+            return True
+    return False
+
+
+#: Elements that run, load or embed something; none of Plenary's templates uses them.
+EMBEDDING_TAGS = {"applet", "audio", "base", "embed", "frame", "frameset", "iframe", "img", "math",
+                  "noscript", "object", "portal", "source", "style", "svg", "template", "video"}
+
+
+def head_signature(tag: str, attrs: list[tuple[str, str]]) -> tuple[str, frozenset[tuple[str, str]]]:
+    # A meta's content differs from page to page (the CSRF token); what it is does not.
+    return tag, frozenset((name, value) for name, value in attrs
+                          if not (tag == "meta" and name == "content"))
+
+
+def base_head(page: Page) -> set[tuple[str, frozenset[tuple[str, str]]]]:
+    """The <meta> and <link> elements base.html itself puts on a page without user text."""
+    head = {head_signature(tag, attrs) for tag, attrs in page.tags if tag in {"meta", "link"}}
+    metas = {dict(attrs).get("name", "charset") for tag, attrs in head if tag == "meta"}
+    assert metas == {"charset", "viewport", "csrf-token"}, head
+    return head
+
+
+def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, str]]]]) -> list[str]:
+    """Anything on the page that could run code, other than what base.html (``head``) has."""
+    problems = []
+    scripts = [dict(attrs) for tag, attrs in page.tags if tag == "script"]
+    if len(scripts) != 1 or scripts[0].get("type") != "module" \
+            or not scripts[0].get("src", "").startswith("/static/dist/main.js?"):
+        problems.append(f"scripts: {scripts}")
+    for tag, attrs in page.tags:
+        if tag in EMBEDDING_TAGS:
+            problems.append(f"<{tag}>")
+        if tag in {"meta", "link"} and head_signature(tag, attrs) not in head:
+            problems.append(f"<{tag} {attrs}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                problems.append(f"handler {name} on <{tag}>")
+            if name in {"style", "srcdoc"}:
+                problems.append(f"{name} on <{tag}>")
+            if name in URL_ATTRIBUTES and runs_code(value):
+                problems.append(f"{name}={value!r} on <{tag}>")
+    return problems
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+STAFF = ("secretariat", "chair", "member", "observer")
+
+
+@dataclass(frozen=True)
+class PageCase:
+    name: str
+    path: str
+    roles: tuple[str, ...]
+
+
+PAGES = [
+    PageCase("dashboard", "/", STAFF),
+    PageCase("conference", "/conferences/{conference}", STAFF),
+    PageCase("new conference", "/conferences/new", ("secretariat",)),
+    PageCase("edit conference", "/conferences/{conference}/edit", ("secretariat",)),
+    PageCase("group", "/groups/{group}", STAFF),
+    PageCase("new group", "/conferences/{conference}/groups/new", ("secretariat",)),
+    PageCase("edit group", "/groups/{group}/edit", ("secretariat",)),
+    PageCase("members", "/groups/{group}/members", ("secretariat", "chair")),
+    PageCase("participants", "/admin/participants/", ("secretariat",)),
+    PageCase("invite participant", "/admin/participants/new", ("secretariat",)),
+    PageCase("edit participant", "/admin/participants/{member}/edit", ("secretariat",)),
+    PageCase("recommendation", "/recommendations/{recommendation}", STAFF),
+    PageCase("new recommendation", "/groups/{group}/recommendations/new", ("chair", "member")),
+    PageCase("rename recommendation", "/recommendations/{recommendation}/edit",
+             ("secretariat", "chair")),
+    PageCase("edit clause", "/clauses/{clause}/edit", ("chair", "member")),
+    PageCase("profile", "/profile", STAFF),
+    PageCase("sign in", "/login", ("anonymous",)),
+    PageCase("invitation", "/invitations/{invitation}", ("anonymous",)),
+]
+
+
+def issue_invitation(app: Flask, participant_id: int) -> str:
+    from drafting.auth.services import issue_invitation as issue
+
+    with app.test_request_context():
+        token = issue(db.session.get(Participant, participant_id), created_by=None)
+        db.session.commit()
+    return token
+
+
+@pytest.fixture
+def cast(factories):
+    return factories.cast()
+
+
+@pytest.fixture
+def ids(app, factories, cast) -> dict[str, Any]:
+    draft = factories.recommendation(cast.group, title="Protecting migrant workers", clauses=[
+        (ClauseKind.PREAMBULAR, "*Recognising* the effects of the crisis,")])
+    clause = factories.clause(draft, text="Calls on States to act;")
+    invitee = factories.participant(password=False)
+    return {"conference": cast.conference.id, "group": cast.group.id, "member": cast.member.id,
+            "recommendation": draft.id, "clause": clause.id,
+            "invitation": issue_invitation(app, invitee.id)}
+
+
+def client_as(app: Flask, cast: Any, role: str) -> Any:
+    client = app.test_client()
+    if role != "anonymous":
+        client.sign_in(getattr(cast, role))
+    return client
+
+
+@pytest.mark.parametrize("case", PAGES, ids=lambda case: case.name)
+def test_page_is_well_formed_for_everyone_who_may_see_it(app, cast, ids, case):
+    for role in case.roles:
+        response = client_as(app, cast, role).get(case.path.format(**ids))
+        assert response.status_code == 200, (role, response.get_data(as_text=True)[:2000])
+        problems = structure_problems(read(response))
+        assert not problems, (role, problems)
+
+
+def test_pages_answering_a_form_are_well_formed(app, cast, ids):
+    secretariat = client_as(app, cast, "secretariat")
+    invited = secretariat.submit("/admin/participants/new", {
+        "email": "nurlan@example.org", "name": "Nurlan", "category": "parliamentarian"})
+    assert invited.status_code == 201
+    assert_well_formed(invited)
+    member = client_as(app, cast, "member")
+    token = member.submit("/profile/tokens", {"name": "rapporteur script"})
+    assert token.status_code == 201
+    assert_well_formed(token)
+
+
+def test_well_formed_check_finds_the_problems_it_looks_for():
+    page = Page('<html><body><h1>a</h1><h1 id="x">b</h1><p id="x"></p>'
+                '<form method="POST" action="/x"><input name="other"></form></body></html>')
+    assert structure_problems(page) == [
+        "<html> has no lang", "2 <h1> elements: ['a', 'b']", "<main> elements: []",
+        "duplicated ids: ['x']", "POST form to '/x' without csrf_token"]
+
+
+# --- security headers --------------------------------------------------------------------------
+
+#: Policies that never send an invitation link's path (it carries the token) to another site.
+PRIVATE_REFERRER_POLICIES = {"no-referrer", "same-origin", "strict-origin",
+                             "strict-origin-when-cross-origin"}
+
+#: (who, method, path, status): pages, redirects, error pages, a static file, the API.
+RESPONSES = [
+    *[(case.roles[0], "GET", case.path, 200) for case in PAGES],
+    ("anonymous", "GET", "/", 302),
+    ("member", "GET", "/no/such/page", 404),
+    ("member", "GET", "/admin/participants/", 403),
+    ("member", "GET", "/logout", 405),
+    ("member", "POST", "/profile", 400),  # no CSRF token
+    ("member", "GET", "/static/dist/main.css", 200),
+    ("member", "GET", "/api/v1/me", 200),
+    ("member", "GET", "/api/v1/groups/{group}", 200),
+    ("anonymous", "GET", "/api/v1/me", 401),
+    ("anonymous", "GET", "/api/v1/openapi.json", 200),
+    ("member", "GET", "/api/v1/nothing-here", 404),
+    ("anonymous", "PUT", "/api/v1/conferences", 405),
+]
+
+
+def content_security_policy(header: str) -> dict[str, list[str]]:
+    directives = [part.split() for part in header.split(";") if part.strip()]
+    return {directive[0].lower(): directive[1:] for directive in directives}
+
+
+def security_header_problems(headers: Any) -> list[str]:
+    problems = []
+    policy = content_security_policy(headers.get("Content-Security-Policy", ""))
+    script_sources = policy.get("script-src", policy.get("default-src"))
+    if not script_sources or "'unsafe-inline'" in script_sources:
+        problems.append(f"script-src {script_sources}")
+    if policy.get("frame-ancestors") != ["'none'"]:
+        problems.append(f"frame-ancestors {policy.get('frame-ancestors')}")
+    expected = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+    problems += [f"{name}: {headers.get(name)}" for name, value in expected.items()
+                 if headers.get(name) != value]
+    if headers.get("Referrer-Policy") not in PRIVATE_REFERRER_POLICIES:
+        problems.append(f"Referrer-Policy: {headers.get('Referrer-Policy')}")
+    return problems
+
+
+def test_security_headers_on_every_response(app, cast, ids):
+    clients = {role: client_as(app, cast, role) for role in ("anonymous", *STAFF)}
+    problems = []
+    for role, method, path, status in RESPONSES:
+        response = clients[role].open(path.format(**ids), method=method)
+        assert response.status_code == status, (role, method, path)
+        problems += [f"{method} {path} as {role}: {problem}"
+                     for problem in security_header_problems(response.headers)]
+    assert not problems, "\n".join(problems)
+
+
+# --- hostile text ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One payload of the corpus in every field a person can write."""
+
+    payload: str
+    conference: int
+    group: int
+    person: Participant
+    recommendation: int
+    clause: int
+
+
+@pytest.fixture
+def hostile(factories, xss_payloads) -> list[Hostile]:
+    worlds = []
+    for payload in xss_payloads:
+        conference = factories.conference(title=payload, venue=payload, description=payload,
+                                          preamble=payload, organisers=f"IOM\n{payload}")
+        group = factories.group(conference, name=payload, mandate=payload)
+        # The country field holds 100 characters: a cut-off payload is as hostile.
+        person = factories.member_of(group, GroupRole.CHAIR, name=payload, affiliation=payload,
+                                     country=payload[:100])
+        draft = factories.recommendation(group, title=payload,
+                                         clauses=[(ClauseKind.PREAMBULAR, payload)])
+        clause = factories.clause(draft, kind=ClauseKind.OPERATIVE, text=payload)
+        worlds.append(Hostile(payload, conference.id, group.id, person, draft.id, clause.id))
+    return worlds
+
+
+def hostile_pages(app: Flask, factories: Any, hostile: list[Hostile]) -> list[tuple[str, Page]]:
+    """(what, page) for every page that shows text written by someone else or by oneself."""
+    secretariat = app.test_client()
+    secretariat.sign_in(factories.secretariat())
+    pages = [("secretariat dashboard", secretariat.get("/")),
+             ("participants", secretariat.get("/admin/participants/"))]
+    for n, world in enumerate(hostile):
+        own = app.test_client()
+        own.sign_in(world.person)
+        for path in (f"/conferences/{world.conference}", f"/conferences/{world.conference}/edit",
+                     f"/groups/{world.group}", f"/groups/{world.group}/edit",
+                     f"/groups/{world.group}/members", f"/recommendations/{world.recommendation}",
+                     f"/recommendations/{world.recommendation}/edit",
+                     f"/admin/participants/{world.person.id}/edit"):
+            pages.append((f"{world.payload!r} on {path}", secretariat.get(path)))
+        for path in ("/", "/profile", f"/clauses/{world.clause}/edit"):
+            pages.append((f"{world.payload!r} on {path} as its author", own.get(path)))
+        invited = secretariat.submit("/admin/participants/new", {
+            "email": f"invitee{n}@example.org", "name": world.payload,
+            "affiliation": world.payload, "category": "ngo_representative"})
+        pages.append((f"{world.payload!r} on the invitation link page", invited))
+        token = issue_invitation(app, world.person.id)
+        pages.append((f"{world.payload!r} on the invitation page",
+                      app.test_client().get(f"/invitations/{token}")))
+        # Reflected, not stored: the sign-in page repeats its query string in the language form.
+        pages.append((f"{world.payload!r} in the sign-in page's address",
+                      app.test_client().get("/login", query_string={"next": world.payload})))
+    for what, response in pages:
+        assert response.status_code in {200, 201}, (what, response.status_code)
+    return [(what, read(response)) for what, response in pages]
+
+
+def test_hostile_text_stays_inert_on_every_page(app, factories, hostile):
+    head = base_head(read(app.test_client().get("/login")))
+    problems, areas = [], 0
+    for what, page in hostile_pages(app, factories, hostile):
+        problems += [f"{what}: {problem}" for problem in executable_problems(page, head)]
+        for area in page.markdown_areas:
+            areas += 1
+            problems += [f"{what}: {problem} in Markdown {area!r}" for problem in inert_problems(area)]
+    assert not problems, "\n".join(problems)
+    # Description, preamble, mandate and two clauses of each payload were among them.
+    assert areas >= 5 * len(hostile)
+
+
+def test_hostile_titles_show_as_typed(app, factories, hostile):
+    client = app.test_client()
+    client.sign_in(factories.secretariat())
+    for world in hostile:
+        for path in (f"/conferences/{world.conference}", f"/groups/{world.group}",
+                     f"/recommendations/{world.recommendation}"):
+            # Escaped once: the reader sees the characters that were typed, not "&lt;".
+            assert read(client.get(path)).h1 == [world.payload], path
+
+
+def test_api_returns_hostile_text_verbatim_and_sanitised_html(app, factories, hostile):
+    client = app.test_client()
+    token = factories.api_token(factories.secretariat())
+    for world in hostile:
+        payload = world.payload
+        conference = client.api("GET", f"/api/v1/conferences/{world.conference}", token=token).get_json()
+        assert [conference[field] for field in ("title", "venue", "description", "preamble")] == [payload] * 4
+        assert conference["organisers"] == ["IOM", payload]
+        group = client.api("GET", f"/api/v1/groups/{world.group}", token=token).get_json()
+        assert (group["name"], group["mandate"]) == (payload, payload)
+        person = group["members"][0]["participant"]
+        assert (person["name"], person["affiliation"], person["country"]) == (payload, payload,
+                                                                              payload[:100])
+        draft = client.api("GET", f"/api/v1/recommendations/{world.recommendation}",
+                           token=token).get_json()
+        assert draft["title"] == payload
+        assert [clause["text"] for clause in draft["clauses"]] == [payload, payload]
+        for html_field in (conference["description_html"], group["mandate_html"],
+                           *[clause["text_html"] for clause in draft["clauses"]]):
+            assert not inert_problems(html_field), (payload, html_field)
+
+
+def test_executable_check_finds_what_it_looks_for():
+    page = Page('<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0">'
+                '<script type="module" src="/static/dist/main.js?v=1"></script><script>x()</script>'
+                '</head><body><a href=" java\tscript:x()">a</a><p onclick="x()">p</p>'
+                '<img srcset="a 1x, data:image/svg+xml,x 2x"><iframe></iframe></body></html>')
+    assert executable_problems(page, {head_signature("meta", [("charset", "utf-8")])}) == [
+        "scripts: [{'type': 'module', 'src': '/static/dist/main.js?v=1'}, {}]",
+        "<meta [('http-equiv', 'refresh'), ('content', '0')]>",
+        "href=' java\\tscript:x()' on <a>", "handler onclick on <p>", "<img>",
+        "srcset='a 1x, data:image/svg+xml,x 2x' on <img>", "<iframe>"]
+
+
+# --- when something fails ----------------------------------------------------------------------
+
+
+def assert_friendly_error_page(response: Any, status: int, title: str) -> Page:
+    assert response.status_code == status
+    page = assert_well_formed(response)
+    assert page.h1 == [title]
+    assert "/" in page.main_links  # a way back to the dashboard
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and 'File "' not in body
+    return page
+
+
+@pytest.mark.parametrize("role", ["anonymous", "member"])
+def test_unknown_page_is_a_friendly_404(app, cast, role):
+    response = client_as(app, cast, role).get("/conferences/999999/nothing")
+    assert_friendly_error_page(response, 404, "Page not found")
+
+
+def test_forbidden_page_is_a_friendly_403(app, cast):
+    response = client_as(app, cast, "member").get("/admin/participants/")
+    page = assert_friendly_error_page(response, 403, "You do not have access to this page")
+    assert "Only the secretariat manages participants." in page.text_of("main")
+
+
+def test_wrong_method_is_a_friendly_405(app, cast):
+    response = client_as(app, cast, "member").get("/logout")
+    assert_friendly_error_page(response, 405, "This action is not available here")
+    assert response.headers["Allow"] == "OPTIONS, POST"
+
+
+@pytest.fixture
+def failing_app(app_variant):
+    """An app with routes that fail the way a bug would; registered before its first request."""
+    variant = app_variant()
+
+    def fail() -> None:
+        raise RuntimeError("internal detail: connection string postgresql://secret")
+
+    variant.add_url_rule("/failing", "failing", fail)
+    variant.add_url_rule("/api/v1/failing", "api_failing", fail)
+    return variant
+
+
+def test_unexpected_error_is_a_friendly_500_and_is_logged(failing_app, caplog):
+    with caplog.at_level(logging.ERROR, logger="drafting.errors"):
+        response = failing_app.test_client().get("/failing")
+    page = assert_friendly_error_page(response, 500, "Something went wrong on our side")
+    assert "was not saved" in page.text_of("main")
+    assert "internal detail" not in response.get_data(as_text=True)
+    logged = [record for record in caplog.records if record.exc_info]
+    assert logged and logged[0].exc_info[0] is RuntimeError
+
+
+def test_unexpected_api_error_is_the_json_error_shape(failing_app):
+    response = failing_app.test_client().get("/api/v1/failing")
+    assert response.status_code == 500
+    assert response.mimetype == "application/json"
+    error = response.get_json()["error"]
+    assert error["code"] == "internal_error"
+    assert error["message"]
+    assert "internal detail" not in response.get_data(as_text=True)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def count(app: Flask, model: type) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_failed_request_leaves_nothing_in_the_database(app, app_variant, factories):
+    from drafting.conferences.services import create_conference
+
+    secretariat = factories.secretariat()
+    flushed: list[int] = []
+    variant = app_variant()
+
+    def create_then_fail() -> None:
+        conference = create_conference(db.session.get(Participant, secretariat.id), {
+            "title": "Half-written", "starts_on": "2009-06-24", "ends_on": "2009-06-25"})
+        flushed.append(conference.id)  # the row reached the database's transaction
+        raise RuntimeError("after the flush, before the commit")
+
+    variant.add_url_rule("/create-then-fail", "create_then_fail", create_then_fail)
+    response = variant.test_client().get("/create-then-fail")
+    assert response.status_code == 500
+    assert flushed and flushed[0] is not None
+    assert count(app, Conference) == 0
+
+
+# --- forms that come back with errors ----------------------------------------------------------
+
+
+def test_conference_ending_before_it_starts_is_shown_beside_the_end_date(app, cast):
+    client = client_as(app, cast, "secretariat")
+    before = count(app, Conference)
+    response = client.submit("/conferences/new", {
+        "title": "Migration management", "venue": "Astana", "starts_on": "2009-06-25",
+        "ends_on": "2009-06-24", "organisers": "", "description": "", "preamble": ""})
+    assert response.status_code == 400
+    page = assert_well_formed(response)
+    assert page.text_of("ends_on-errors") == "The conference cannot end before it starts."
+    end_date = page.attributes_of("ends_on")
+    assert end_date["aria-invalid"] == "true"
+    assert "ends_on-errors" in end_date["aria-describedby"].split()
+    assert page.attributes_of("title")["value"] == "Migration management"  # what was typed stays
+    assert count(app, Conference) == before
+
+
+def test_adding_someone_already_in_the_group_is_refused_with_a_message(app, cast):
+    client = client_as(app, cast, "chair")
+    response = client.submit(f"/groups/{cast.group.id}/members",
+                             {"participant_id": str(cast.member.id), "role": "observer"})
+    assert response.status_code == 400
+    page = assert_well_formed(response)
+    alerts = [dict(attrs) for tag, attrs in page.tags if dict(attrs).get("role") == "alert"]
+    assert alerts, "no error summary"
+    assert "Member Person is already in this group." in page.text_of("main")
+    with app.app_context():
+        roles = db.session.scalars(select(Membership.role)
+                                   .where(Membership.participant_id == cast.member.id)).all()
+    assert roles == [GroupRole.MEMBER]
+
+
+# --- events go out after the commit, and only then ---------------------------------------------
+
+
+@pytest.fixture
+def emitted(monkeypatch) -> list[tuple[str, dict[str, Any], str]]:
+    """What would have been sent to Socket.IO rooms (delivery itself is the real-time tests' part)."""
+    sent: list[tuple[str, dict[str, Any], str]] = []
+
+    def record(event: str, payload: dict[str, Any], *, to: str, **_options: Any) -> None:
+        sent.append((event, payload, to))
+
+    monkeypatch.setattr(socketio, "emit", record)
+    return sent
+
+
+def membership_events(group_id: int, participant_id: int) -> list[tuple[str, dict[str, Any], str]]:
+    payload = {"group_id": group_id, "participant_id": participant_id}
+    return [("membership_changed", payload, f"group:{group_id}"),
+            ("membership_changed", payload, f"participant:{participant_id}")]
+
+
+def test_anonymous_socket_connection_is_refused(app):
+    assert not socketio.test_client(app, flask_test_client=app.test_client()).is_connected()
+
+
+def test_signed_in_socket_connection_is_accepted(app, cast):
+    client = client_as(app, cast, "member")
+    socket = socketio.test_client(app, flask_test_client=client)
+    assert socket.is_connected()
+    socket.disconnect()
+
+
+def test_service_event_is_sent_once_at_commit(ctx, factories, emitted):
+    from drafting.groups.services import add_member
+
+    cast = factories.cast()
+    newcomer = factories.participant()
+    add_member(cast.secretariat, cast.group, newcomer, "member")
+    assert emitted == []  # flushed, not committed: nobody may hear of it yet
+    db.session.commit()
+    assert emitted == membership_events(cast.group.id, newcomer.id)
+    db.session.commit()
+    assert len(emitted) == 2  # not again at the next commit
+
+
+def test_rolled_back_change_is_never_announced(ctx, factories, emitted):
+    from drafting.groups.services import add_member
+
+    cast = factories.cast()
+    newcomer = factories.participant()
+    add_member(cast.secretariat, cast.group, newcomer, "member")
+    db.session.rollback()
+    factories.participant()  # a later, unrelated commit does not carry the dropped event out
+    assert emitted == []
+
+
+def test_savepoint_rollback_keeps_the_events_of_the_enclosing_transaction(ctx, factories, emitted):
+    from drafting.groups.services import add_member
+
+    cast = factories.cast()
+    newcomer = factories.participant()
+    add_member(cast.secretariat, cast.group, newcomer, "member")
+    db.session.begin_nested().rollback()  # e.g. an optional step that failed and was undone
+    db.session.commit()  # the membership is committed ...
+    assert emitted == membership_events(cast.group.id, newcomer.id)  # ... and must be announced
+
+
+def test_events_queued_inside_a_rolled_back_savepoint_are_dropped(ctx, factories, emitted):
+    from drafting.groups.services import add_member
+
+    cast = factories.cast()
+    kept, dropped = factories.participant(), factories.participant()
+    add_member(cast.secretariat, cast.group, kept, "member")
+    savepoint = db.session.begin_nested()
+    add_member(cast.secretariat, cast.group, dropped, "member")
+    savepoint.rollback()
+    db.session.commit()
+    assert emitted == membership_events(cast.group.id, kept.id)
+
+
+def test_form_edge_announces_its_change_after_committing(app, cast, factories, emitted):
+    newcomer = factories.participant()
+    response = client_as(app, cast, "chair").submit(
+        f"/groups/{cast.group.id}/members", {"participant_id": str(newcomer.id), "role": "member"})
+    assert response.status_code == 302
+    assert emitted == membership_events(cast.group.id, newcomer.id)
+
+
+def test_request_failing_after_its_change_announces_nothing(app, app_variant, cast, factories,
+                                                            emitted):
+    from drafting.groups.services import add_member
+
+    newcomer = factories.participant()
+    memberships = count(app, Membership)
+    variant = app_variant()
+
+    def add_then_fail() -> None:
+        add_member(db.session.get(Participant, cast.secretariat.id),
+                   db.session.get(type(cast.group), cast.group.id),
+                   db.session.get(Participant, newcomer.id), "member")
+        raise RuntimeError("after the flush, before the commit")
+
+    variant.add_url_rule("/add-then-fail", "add_then_fail", add_then_fail)
+    assert variant.test_client().get("/add-then-fail").status_code == 500
+    assert count(app, Membership) == memberships
+    # The next request of the same process commits: the dropped event stays dropped.
+    renamed = client_as(app, cast, "member").submit(
+        "/profile", {"name": "Member", "affiliation": "", "country": "", "locale": ""})
+    assert renamed.status_code == 302
+    assert emitted == []
