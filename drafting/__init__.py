@@ -79,6 +79,12 @@ def _init_extensions(app: Flask) -> None:
         async_mode="threading",
         # None = same origin only: a page on another site cannot open a socket with our cookie.
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
+        # Room to answer an oversized y message with a clear error; beyond this Engine.IO
+        # closes the connection.
+        max_http_buffer_size=2 * app.config["YJS_MAX_MESSAGE_BYTES"] + 64 * 1024,
+        # One connection's messages are handled in the order they were sent (each connection
+        # still has its own thread): a Yjs update must not overtake the one it builds on.
+        async_handlers=False,
     )
 
     from drafting.auth.sessions import load_session_participant
@@ -88,6 +94,10 @@ def _init_extensions(app: Flask) -> None:
     from drafting.realtime import init_realtime
 
     init_realtime(app)
+    import drafting.editing.events  # noqa: F401  (registers the editor's socket handlers)
+    from drafting.editing.docs import install_session_hooks
+
+    install_session_hooks()
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)

@@ -81,4 +81,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LANGUAGES": LANGUAGES,
         "JSON_SORT_KEYS": False,
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        # Live editing: the largest y message accepted, how many messages a connection may
+        # send a second (and in a burst), and how often a clause's log gets a snapshot.
+        "YJS_MAX_MESSAGE_BYTES": int(os.environ.get("YJS_MAX_MESSAGE_BYTES", str(1024 * 1024))),
+        "YJS_RATE": float(os.environ.get("YJS_RATE", "60")),
+        "YJS_BURST": float(os.environ.get("YJS_BURST", "300")),
+        "YJS_SNAPSHOT_EVERY": int(os.environ.get("YJS_SNAPSHOT_EVERY", "500")),
     }

@@ -13,7 +13,9 @@ M = TypeVar("M")
 
 def load(model: type[M], object_id: Any) -> M:
     """The row with this id, or NotFound. Visibility is checked by the caller's service."""
-    if not isinstance(object_id, int) or isinstance(object_id, bool):
+    # Ids are positive 64-bit integers; anything else names nothing (and must not reach the
+    # database driver, which would fail on an integer it cannot store).
+    if not isinstance(object_id, int) or isinstance(object_id, bool) or not 0 < object_id < 2**63:
         raise NotFound(_("Not found."))
     found = db.session.get(model, object_id)
     if found is None:

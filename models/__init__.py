@@ -9,7 +9,15 @@ from models.participants import (
     StakeholderCategory,
     hash_secret,
 )
-from models.recommendations import Clause, ClauseKind, Recommendation, RecommendationStatus
+from models.recommendations import (
+    Clause,
+    ClauseKind,
+    ClauseSnapshot,
+    ClauseStatus,
+    ClauseUpdate,
+    Recommendation,
+    RecommendationStatus,
+)
 
 __all__ = [
     "DRAFTING_ROLES",
@@ -17,6 +25,9 @@ __all__ = [
     "Base",
     "Clause",
     "ClauseKind",
+    "ClauseSnapshot",
+    "ClauseStatus",
+    "ClauseUpdate",
     "Conference",
     "GroupRole",
     "Invitation",

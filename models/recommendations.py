@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -24,6 +24,14 @@ class ClauseKind(enum.StrEnum):
     PREAMBULAR = "preambular"
     #: "Recommends that ...": what is actually asked, numbered 1., 2., ...
     OPERATIVE = "operative"
+
+
+class ClauseStatus(enum.StrEnum):
+    OPEN = "open"
+    #: A vote on the clause is open: its wording is frozen until the vote ends.
+    LOCKED = "locked"
+    #: The group adopted the wording; it no longer changes.
+    ADOPTED = "adopted"
 
 
 class Recommendation(db.Model):  # type: ignore[name-defined]
@@ -104,8 +112,58 @@ class Clause(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     #: Soft delete: the clause leaves the text but stays in history, and its id is never reused.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[ClauseStatus] = mapped_column(
+        enum_column(ClauseStatus, "clause_status"), default=ClauseStatus.OPEN
+    )
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="clauses")
 
+    @property
+    def doc_name(self) -> str:
+        """The name of the clause's Yjs document on the wire."""
+        return f"clause:{self.id}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status is not ClauseStatus.OPEN
+
     def can_edit(self, participant: Participant) -> bool:
-        return self.deleted_at is None and self.recommendation.can_edit(participant)
+        return (self.deleted_at is None and not self.is_locked
+                and self.recommendation.can_edit(participant))
+
+    def can_lock(self, participant: Participant) -> bool:
+        """Freeze or unfreeze the wording (before a vote): the chair of the group."""
+        return self.recommendation.group.role_of(participant) is GroupRole.CHAIR
+
+
+class ClauseUpdate(db.Model):  # type: ignore[name-defined]
+    """One accepted Yjs update of a clause's text: the durable log every replica is rebuilt
+    from, and the clause's history (who changed what, when)."""
+
+    __tablename__ = "clause_update"
+    __table_args__ = (Index("ix_clause_update_clause_id_id", "clause_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"))
+    #: Who typed it; NULL for the text a clause started with, or a deleted account.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: The Yjs version-1 update, exactly as accepted.
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    author: Mapped[Participant | None] = relationship()
+
+
+class ClauseSnapshot(db.Model):  # type: ignore[name-defined]
+    """The whole document as of one update: loading starts here and replays only the rest of
+    the log, so joining stays fast however long the history grows."""
+
+    __tablename__ = "clause_snapshot"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"), index=True)
+    #: The last ClauseUpdate.id the snapshot contains.
+    up_to_update_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"))
+    #: The document encoded as one Yjs version-1 update.
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

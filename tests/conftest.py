@@ -144,20 +144,34 @@ def _prepare_schema(application: Flask) -> None:
 
 @pytest.fixture
 def app_variant(app: Flask, tmp_path: Path) -> Iterator[Any]:
-    """Another app with some settings changed, on the same database as ``app``."""
-    from drafting.extensions import limiter
+    """Another app with some settings changed, on the same database as ``app``.
 
-    # Flask-Limiter keeps its switch on the (process-wide) extension object, not per app.
-    limiter_was_enabled = limiter.enabled
-
+    Flask-SocketIO and Flask-Limiter keep their state on the process-wide extension objects,
+    not per app (one app per process is how Plenary runs): creating a variant re-initialises
+    them, so their state is put back afterwards, or the session app's live server would
+    emit through the variant's Socket.IO server and count with the variant's limits."""
     def make(**overrides: Any) -> Flask:
         variant = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
                            **overrides)
         variant.test_client_class = PlenaryClient
         return variant
 
-    yield make
-    limiter.enabled = limiter_was_enabled
+    with extensions_restored():
+        yield make
+
+
+@contextmanager
+def extensions_restored() -> Iterator[None]:
+    """Put the process-wide extension objects back as they were after other apps were made."""
+    from drafting.extensions import limiter, socketio
+
+    saved = {extension: dict(vars(extension)) for extension in (limiter, socketio)}
+    try:
+        yield
+    finally:
+        for extension, state in saved.items():
+            vars(extension).clear()
+            vars(extension).update(state)
 
 
 @pytest.fixture(autouse=True)
@@ -167,8 +181,10 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     if "app" not in request.fixturenames:
         return
     application: Flask = request.getfixturevalue("app")
+    from drafting.editing.docs import forget_all
     from models import db
 
+    forget_all()  # the next test's clause 1 is another clause
     with application.app_context():
         db.session.rollback()
         with db.engine.begin() as connection:

@@ -23,7 +23,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, make_url, text
 
 from models import db
-from tests.conftest import TEST_DATABASE_URL, make_app
+from tests.conftest import TEST_DATABASE_URL, extensions_restored, make_app
 
 VERSIONS = Path(__file__).parent.parent / "models" / "migrations" / "versions"
 MIGRATION_FILES = sorted(VERSIONS.glob("*.py"))
@@ -49,15 +49,12 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def empty_app(tmp_path: Path, empty_database_url: str) -> Iterator[Flask]:
-    from drafting.extensions import limiter
-
-    limiter_was_enabled = limiter.enabled  # process-wide, see app_variant in conftest
-    application = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url)
-    with application.app_context():
-        yield application
-        db.session.remove()
-        db.engine.dispose()
-    limiter.enabled = limiter_was_enabled
+    with extensions_restored():  # process-wide, see app_variant in conftest
+        application = make_app(tmp_path, SQLALCHEMY_DATABASE_URI=empty_database_url)
+        with application.app_context():
+            yield application
+            db.session.remove()
+            db.engine.dispose()
 
 
 def differences_from_models() -> list[Any]:

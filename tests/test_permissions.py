@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from models import ApiToken, Clause, ClauseKind, Membership, db
+from models import ApiToken, Clause, ClauseKind, Membership, db, utcnow
 
 ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider")
 CONFERENCE = {"secretariat", "chair", "member", "observer", "other_chair"}
@@ -156,6 +156,11 @@ CASES = [
     api("PATCH", "/clauses/{clause}", DRAFTERS, 200, hidden=OUTSIDE_GROUP,
         body={"text": "Calls on States to act;"}),
     api("DELETE", "/clauses/{clause}", DRAFTERS, 204, hidden=OUTSIDE_GROUP),
+    api("POST", "/clauses/{clause}/move", DRAFTERS, 200, hidden=OUTSIDE_GROUP,
+        body={"after_id": None}),
+    api("POST", "/clauses/{deleted_clause}/restore", DRAFTERS, 200, hidden=OUTSIDE_GROUP),
+    api("POST", "/clauses/{clause}/lock", {"chair"}, 200, hidden=OUTSIDE_GROUP),
+    api("POST", "/clauses/{clause}/unlock", {"chair"}, 200, hidden=OUTSIDE_GROUP),
 ]
 
 #: Reachable without signing in, by design; their behaviour is tested in test_auth/test_api.
@@ -190,15 +195,20 @@ def build_cast(factories) -> tuple[Any, dict[str, int]]:
         (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;"),
     ])
     newcomer = factories.participant(name="New Comer")
+    deleted = factories.clause(recommendation, text="Withdrawn wording;", position=9)
     with factories.app.app_context():
         member_membership = db.session.scalar(
             db.select(Membership.id).where(Membership.participant_id == cast.member.id)
         )
-        clause_id = db.session.scalar(db.select(db.func.max(Clause.id)))
+        clause_id = db.session.scalar(
+            db.select(db.func.max(Clause.id)).where(Clause.id != deleted.id))
+        db.session.get(Clause, deleted.id).deleted_at = utcnow()
+        db.session.commit()
     ids = {
         "conference": cast.conference.id, "group": cast.group.id,
         "recommendation": recommendation.id, "clause": clause_id,
         "member_membership": member_membership, "newcomer": newcomer.id,
+        "deleted_clause": deleted.id,
     }
     return cast, ids
 

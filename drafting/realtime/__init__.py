@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
-from flask_login import current_user
-from flask_socketio import join_room
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -24,8 +22,11 @@ SAVEPOINT_MARKS_KEY = "plenary_savepoint_marks"
 @dataclass(frozen=True)
 class QueuedEvent:
     name: str
-    payload: dict[str, Any]
+    #: The event's arguments: one JSON object, or several values (``y`` sends two).
+    args: tuple[Any, ...]
     room: str
+    #: The connection that caused it and already has it (a Yjs update's sender).
+    skip_sid: str | None = None
 
 
 def group_room(group_id: int) -> str:
@@ -36,15 +37,38 @@ def participant_room(participant_id: int) -> str:
     return f"participant:{participant_id}"
 
 
-def queue_event(name: str, payload: dict[str, Any], *, room: str) -> None:
+def recommendation_room(recommendation_id: int) -> str:
+    return f"recommendation:{recommendation_id}"
+
+
+def queue_event(name: str, payload: dict[str, Any] | tuple[Any, ...], *, room: str,
+                skip_sid: str | None = None) -> None:
     """Send ``name`` to ``room`` once the current session commits; drop it on rollback."""
-    db.session().info.setdefault(PENDING_KEY, []).append(QueuedEvent(name, payload, room))
+    args = payload if isinstance(payload, tuple) else (payload,)
+    db.session().info.setdefault(PENDING_KEY, []).append(QueuedEvent(name, args, room, skip_sid))
 
 
 def _emit_pending(session: Session) -> None:
     pending: list[QueuedEvent] = session.info.pop(PENDING_KEY, [])
     for queued in pending:
-        socketio.emit(queued.name, queued.payload, to=queued.room)
+        socketio.emit(queued.name, _data(queued.args), to=queued.room, skip_sid=queued.skip_sid)
+
+
+def _data(args: tuple[Any, ...]) -> Any:
+    # python-socketio sends a tuple as that many arguments (``y`` has two).
+    return args[0] if len(args) == 1 else args
+
+
+def relay(name: str, *args: Any, room: str, skip_sid: str | None = None) -> None:
+    """Pass on what is not a change of stored state (presence), straight away."""
+    socketio.emit(name, _data(args), to=room, skip_sid=skip_sid)
+
+
+def reply(name: str, *args: Any) -> None:
+    """Answer the connection whose message is being handled, and no one else."""
+    from flask_socketio import emit
+
+    emit(name, _data(args))
 
 
 def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
@@ -77,12 +101,6 @@ def init_realtime(app: Flask) -> None:
         event.listen(Session, "after_soft_rollback", _drop_rolled_back)
         _listeners_installed = True
 
-    @socketio.on("connect")
-    def on_connect(auth: Any = None) -> bool:
-        """Sent by a browser opening a socket. Refused unless the session is signed in (the
-        Origin is checked by Flask-SocketIO before this runs). The socket joins its
-        participant's own room; nobody else receives anything."""
-        if not current_user.is_authenticated:
-            return False
-        join_room(participant_room(current_user.id))
-        return True
+    from drafting.realtime import connections
+
+    connections.register_handlers()

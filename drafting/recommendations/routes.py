@@ -13,8 +13,9 @@ from drafting.recommendations import services
 from drafting.recommendations.forms import ClauseForm, ClauseTextForm, RecommendationForm
 from drafting.recommendations.schemas import (
     ClauseCreate,
+    ClauseMove,
     ClauseOut,
-    ClauseTextWrite,
+    ClausePatch,
     RecommendationBrief,
     RecommendationOut,
     RecommendationQuery,
@@ -184,11 +185,44 @@ def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreat
     return clause_out(clause, recommendation.display_numbers())
 
 
-@endpoint("/clauses/<int:clause_id>", "PATCH", summary="Replace a clause's text",
-          tag="recommendations", response=ClauseOut, body=ClauseTextWrite, errors=(403, 404))
-def api_update_clause(actor: Participant, clause_id: int, body: ClauseTextWrite) -> ClauseOut:
+@endpoint("/clauses/<int:clause_id>", "PATCH", summary="Change a clause's wording (as a live "
+          "edit, merged with what others type) or its kind", tag="recommendations",
+          response=ClauseOut, body=ClausePatch, errors=(403, 404))
+def api_update_clause(actor: Participant, clause_id: int, body: ClausePatch) -> ClauseOut:
     clause = services.get_clause(clause_id, actor)
-    services.update_clause_text(actor, clause, body.model_dump())
+    services.update_clause(actor, clause, body.model_dump(exclude_unset=True))
+    return clause_out(clause, clause.recommendation.display_numbers())
+
+
+@endpoint("/clauses/<int:clause_id>/move", "POST", summary="Reorder a clause within its part",
+          tag="recommendations", response=RecommendationOut, body=ClauseMove, errors=(403, 404))
+def api_move_clause(actor: Participant, clause_id: int, body: ClauseMove) -> RecommendationOut:
+    clause = services.get_clause(clause_id, actor)
+    services.move_clause(actor, clause, body.after_id)
+    return recommendation_out(clause.recommendation)
+
+
+@endpoint("/clauses/<int:clause_id>/restore", "POST", summary="Undo the deletion of a clause",
+          tag="recommendations", response=ClauseOut, errors=(400, 403, 404))
+def api_restore_clause(actor: Participant, clause_id: int) -> ClauseOut:
+    clause = services.get_clause(clause_id, actor, deleted=True)
+    services.restore_clause(actor, clause)
+    return clause_out(clause, clause.recommendation.display_numbers())
+
+
+@endpoint("/clauses/<int:clause_id>/lock", "POST", summary="Freeze a clause's wording (chair)",
+          tag="recommendations", response=ClauseOut, errors=(403, 404))
+def api_lock_clause(actor: Participant, clause_id: int) -> ClauseOut:
+    clause = services.get_clause(clause_id, actor)
+    services.set_clause_lock(actor, clause, True)
+    return clause_out(clause, clause.recommendation.display_numbers())
+
+
+@endpoint("/clauses/<int:clause_id>/unlock", "POST", summary="Open a locked clause again (chair)",
+          tag="recommendations", response=ClauseOut, errors=(403, 404))
+def api_unlock_clause(actor: Participant, clause_id: int) -> ClauseOut:
+    clause = services.get_clause(clause_id, actor)
+    services.set_clause_lock(actor, clause, False)
     return clause_out(clause, clause.recommendation.display_numbers())
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from drafting.markup import render_markdown
-from models import Clause, ClauseKind, Recommendation, RecommendationStatus
+from models import Clause, ClauseKind, ClauseStatus, Recommendation, RecommendationStatus
 
 
 class RecommendationBrief(BaseModel):
@@ -20,6 +20,7 @@ class RecommendationBrief(BaseModel):
 class ClauseOut(BaseModel):
     id: int = Field(description="Stable for ever; never reused.")
     kind: ClauseKind
+    status: ClauseStatus = Field(description="open, or locked/adopted: the wording cannot change.")
     number: str = Field(description="Display number, recomputed from the order: 'PP1', '1.'.")
     text: str
     text_html: str
@@ -56,6 +57,20 @@ class ClauseTextWrite(BaseModel):
     text: str
 
 
+class ClausePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str | None = Field(default=None, description="New wording, applied as a live edit.")
+    kind: ClauseKind | None = Field(default=None, description="Move to the other part (at its end).")
+
+
+class ClauseMove(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    after_id: int | None = Field(description="The clause of the same part it should follow; "
+                                 "null to make it the first of its part.")
+
+
 def recommendation_brief(recommendation: Recommendation) -> RecommendationBrief:
     return RecommendationBrief(
         id=recommendation.id, group_id=recommendation.group_id, title=recommendation.title,
@@ -64,7 +79,8 @@ def recommendation_brief(recommendation: Recommendation) -> RecommendationBrief:
 
 
 def clause_out(clause: Clause, numbers: dict[int, str]) -> ClauseOut:
-    return ClauseOut(id=clause.id, kind=clause.kind, number=numbers[clause.id], text=clause.text,
+    return ClauseOut(id=clause.id, kind=clause.kind, status=clause.status,
+                     number=numbers.get(clause.id, ""), text=clause.text,
                      text_html=render_markdown(clause.text))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, queue_event
@@ -16,6 +16,7 @@ from drafting.services import clean_text, load
 from models import (
     Clause,
     ClauseKind,
+    ClauseStatus,
     Membership,
     Participant,
     Recommendation,
@@ -60,9 +61,10 @@ def get_recommendation(recommendation_id: Any, viewer: Participant) -> Recommend
     return recommendation
 
 
-def get_clause(clause_id: Any, viewer: Participant) -> Clause:
+def get_clause(clause_id: Any, viewer: Participant, *, deleted: bool = False) -> Clause:
+    """A clause the viewer may see; a deleted one only when asked for (to restore it)."""
     clause = load(Clause, clause_id)
-    if clause.deleted_at is not None or not clause.recommendation.can_view(viewer):
+    if (clause.deleted_at is not None) is not deleted or not clause.recommendation.can_view(viewer):
         raise NotFound(_("Not found."))
     return clause
 
@@ -127,61 +129,135 @@ def clean_kind(value: Any) -> ClauseKind:
                                fields={"kind": _("Choose preambular or operative.")}) from None
 
 
-def clean_clause_text(value: Any) -> str:
-    return clean_text(value, "text", _("Clause text"), max_length=MAX_CLAUSE_LENGTH)
+def clean_clause_text(value: Any, *, required: bool = True) -> str:
+    return clean_text(value, "text", _("Clause text"), max_length=MAX_CLAUSE_LENGTH,
+                      required=required)
 
 
-def add_clause(actor: Participant, recommendation: Recommendation, data: dict[str, Any]) -> Clause:
-    """A new clause at the end of its kind, or right after ``after_id`` (same recommendation)."""
-    check_can_edit(recommendation, actor)
-    kind = clean_kind(data.get("kind"))
-    text = clean_clause_text(data.get("text"))
-    after_id = data.get("after_id")
+def _lock_structure(recommendation: Recommendation) -> None:
+    """Serialise structure changes of one recommendation (PostgreSQL row lock until commit),
+    so that two people reordering at once end in one order, the same for everyone."""
+    db.session.execute(
+        select(Recommendation.id).where(Recommendation.id == recommendation.id).with_for_update()
+    )
+    db.session.refresh(recommendation)
+
+
+def _part(recommendation: Recommendation, kind: ClauseKind) -> list[Clause]:
+    return [c for c in recommendation.live_clauses if c.kind is kind]
+
+
+def _renumber(ordered: list[Clause]) -> None:
+    # Positions are only an order: rewriting them never touches a clause's id.
+    for position, clause in enumerate(ordered, start=1):
+        clause.position = position
+
+
+def _place_after(recommendation: Recommendation, clause: Clause, after_id: Any) -> None:
+    """Put ``clause`` right after the clause ``after_id`` of its part, or first when None."""
+    part = [c for c in _part(recommendation, clause.kind) if c.id != clause.id]
+    index = 0
     if after_id is not None:
         after = load(Clause, after_id)
         if after.recommendation_id != recommendation.id or after.deleted_at is not None:
-            raise ValidationFailed(_("The clause to insert after is not in this recommendation."),
+            raise ValidationFailed(_("The clause to place it after is not in this recommendation."),
                                    fields={"after_id": _("Not a clause of this recommendation.")})
-        if after.kind is not kind:
-            raise ValidationFailed(_("A clause can only follow a clause of the same kind."),
+        if after.kind is not clause.kind or after.id == clause.id:
+            raise ValidationFailed(_("A clause can only follow another clause of the same kind."),
                                    fields={"after_id": _("Different kind.")})
-        position = after.position + 1
-        # Make room: positions are only an order, so shifting the tail keeps ids untouched.
-        db.session.execute(
-            update(Clause)
-            .where(Clause.recommendation_id == recommendation.id)
-            .where(Clause.kind == kind)
-            .where(Clause.position >= position)
-            .values(position=Clause.position + 1)
-        )
-    else:
-        last = db.session.scalar(
-            select(func.max(Clause.position))
-            .where(Clause.recommendation_id == recommendation.id)
-            .where(Clause.kind == kind)
-        )
-        position = (last or 0) + 1
-    clause = Clause(recommendation=recommendation, kind=kind, text=text, position=position,
-                    created_by_id=actor.id)
+        index = part.index(after) + 1
+    part.insert(index, clause)
+    _renumber(part)
+
+
+def _announce(recommendation: Recommendation) -> None:
+    from drafting.editing.services import announce_structure
+
+    db.session.flush()
+    db.session.refresh(recommendation)
+    announce_structure(recommendation)
+
+
+def add_clause(actor: Participant, recommendation: Recommendation, data: dict[str, Any]) -> Clause:
+    """A new clause at the end of its part, or right after ``after_id`` (same kind)."""
+    check_can_edit(recommendation, actor)
+    kind = clean_kind(data.get("kind"))
+    text = clean_clause_text(data.get("text"), required=False)
+    _lock_structure(recommendation)
+    clause = Clause(recommendation=recommendation, kind=kind, text=text,
+                    position=len(_part(recommendation, kind)) + 1, created_by_id=actor.id)
     db.session.add(clause)
     db.session.flush()
     db.session.refresh(recommendation)
-    _emit(recommendation, "clause_added", clause_id=clause.id)
+    if data.get("after_id") is not None:
+        _place_after(recommendation, clause, data["after_id"])
+    _announce(recommendation)
     return clause
 
 
-def update_clause_text(actor: Participant, clause: Clause, data: dict[str, Any]) -> None:
+def update_clause(actor: Participant, clause: Clause, data: dict[str, Any]) -> None:
+    """Change a clause's text (as a live edit, merged with what others type) or its kind."""
     check_can_edit(clause.recommendation, actor)
-    clause.text = clean_clause_text(data.get("text"))
-    db.session.flush()
-    _emit(clause.recommendation, "clause_updated", clause_id=clause.id)
+    if clause.is_locked:
+        raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
+    if "kind" in data and data["kind"] is not None:
+        kind = clean_kind(data["kind"])
+        if kind is not clause.kind:
+            recommendation = clause.recommendation
+            _lock_structure(recommendation)
+            old_part = [c for c in _part(recommendation, clause.kind) if c.id != clause.id]
+            clause.kind = kind
+            clause.position = len(_part(recommendation, kind)) + 1
+            _renumber(old_part)
+            _announce(recommendation)
+    if "text" in data and data["text"] is not None:
+        from drafting.editing.services import replace_text
+
+        replace_text(clause, actor, clean_clause_text(data["text"], required=False))
+
+
+def update_clause_text(actor: Participant, clause: Clause, data: dict[str, Any]) -> None:
+    update_clause(actor, clause, {"text": data.get("text")})
+
+
+def move_clause(actor: Participant, clause: Clause, after_id: Any) -> None:
+    """Reorder within the clause's part: right after ``after_id``, or first when None."""
+    check_can_edit(clause.recommendation, actor)
+    _lock_structure(clause.recommendation)
+    _place_after(clause.recommendation, clause, after_id)
+    _announce(clause.recommendation)
 
 
 def delete_clause(actor: Participant, clause: Clause) -> None:
-    """Soft delete: the clause leaves the text, its id is never reused, history keeps it."""
+    """Soft delete: the clause leaves the text, its id is never reused, history keeps it,
+    and ``restore_clause`` can bring it back."""
     check_can_edit(clause.recommendation, actor)
     if clause.deleted_at is not None:
         raise NotFound(_("Not found."))
+    if clause.is_locked:
+        raise PermissionDenied(_("This clause is locked: it cannot be deleted now."))
+    _lock_structure(clause.recommendation)
     clause.deleted_at = utcnow()
-    db.session.flush()
-    _emit(clause.recommendation, "clause_deleted", clause_id=clause.id)
+    _renumber(_part(clause.recommendation, clause.kind))
+    _announce(clause.recommendation)
+
+
+def restore_clause(actor: Participant, clause: Clause) -> None:
+    """Undo a delete: the clause comes back at the end of its part."""
+    check_can_edit(clause.recommendation, actor)
+    if clause.deleted_at is None:
+        raise ValidationFailed(_("This clause has not been deleted."))
+    _lock_structure(clause.recommendation)
+    clause.deleted_at = None
+    clause.position = len(_part(clause.recommendation, clause.kind)) + 1
+    _announce(clause.recommendation)
+
+
+def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
+    """Freeze the wording (editors go read-only everywhere, live) or open it again."""
+    if not clause.can_lock(actor):
+        raise PermissionDenied(_("Only the group's chair can lock or unlock a clause."))
+    if clause.status is ClauseStatus.ADOPTED:
+        raise PermissionDenied(_("This clause is adopted: its wording is final."))
+    clause.status = ClauseStatus.LOCKED if locked else ClauseStatus.OPEN
+    _announce(clause.recommendation)

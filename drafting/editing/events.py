@@ -1,0 +1,146 @@
+"""Socket handlers of the live editor: thin edges over ``drafting.editing.services``.
+
+Each handler checks the connection is still allowed, parses, calls one service, commits,
+then answers. Refusals go to the sender alone, both as the acknowledgement and as an
+``error`` event ``{"code", "message", "doc"}``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_socketio import join_room, leave_room
+
+from drafting.editing import presence, services
+from drafting.errors import DomainError, NotAuthenticated, ValidationFailed
+from drafting.extensions import socketio
+from drafting.realtime import connections, recommendation_room, relay, reply
+from drafting.realtime.protocol import Kind, ProtocolError, parse_message, sync_step1, sync_step2
+from models import db
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate_limited"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+def _refuse(error: DomainError, doc: Any = None) -> dict[str, Any]:
+    db.session.rollback()
+    reply("error", {"code": error.code, "message": error.message,
+                    "doc": doc if isinstance(doc, str) else None})
+    if isinstance(error, NotAuthenticated):
+        connection = connections.find_current()
+        if connection is not None:
+            connections.end(connection)
+    return {"ok": False, "error": {"code": error.code, "message": error.message}}
+
+
+def _recommendation_id(data: Any) -> Any:
+    return data.get("recommendation") if isinstance(data, dict) else None
+
+
+@socketio.on("join")
+def on_join(data: Any = None) -> dict[str, Any]:
+    """Sent by an editor opening a recommendation: ``{"recommendation": id}``. Acknowledged
+    with the participant's role and every clause's document. From then on the socket
+    receives the recommendation's ``clauses_changed``; nobody else receives anything."""
+    try:
+        connection = connections.current()
+        answer = services.join_recommendation(_recommendation_id(data), connection.participant())
+        db.session.commit()
+    except DomainError as error:
+        return _refuse(error)
+    recommendation_id = answer["recommendation"]["id"]
+    connection.joined.setdefault(recommendation_id, set())
+    join_room(recommendation_room(recommendation_id))
+    return answer
+
+
+@socketio.on("leave")
+def on_leave(data: Any = None) -> dict[str, Any]:
+    """Sent by an editor closing a recommendation. Its presence in the recommendation's
+    documents is removed for everyone still there."""
+    try:
+        connection = connections.current()
+    except DomainError as error:
+        return _refuse(error)
+    recommendation_id = _recommendation_id(data)
+    docs = connection.joined.pop(recommendation_id, None) if isinstance(recommendation_id, int) else None
+    if docs is None:
+        return _refuse(ValidationFailed(_("You have not joined that recommendation.")))
+    leave_room(recommendation_room(recommendation_id))
+    for doc in docs:
+        _say_goodbye(connection, doc)
+        leave_room(services.doc_room(doc))
+    return {"ok": True}
+
+
+def _say_goodbye(connection: connections.Connection, doc: str) -> None:
+    goodbye = presence.farewell(doc, connection.awareness.pop(doc, {}))
+    if goodbye is not None:
+        from drafting.realtime.protocol import awareness_message
+
+        relay("y", doc, awareness_message(goodbye), room=services.doc_room(doc),
+              skip_sid=connection.sid)
+
+
+@connections.on_disconnect
+def _leave_everything(connection: connections.Connection) -> None:
+    for docs in connection.joined.values():
+        for doc in docs:
+            _say_goodbye(connection, doc)
+
+
+@socketio.on("y")
+def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
+    """Sent by an editor: one y-protocols message ``payload`` about the clause document
+    ``doc``. Sync step 1 is answered to the sender (step 2, then the server's step 1);
+    an accepted update is made durable, then sent to everyone else in the document;
+    awareness is stamped with the sender's identity and relayed to everyone else."""
+    try:
+        connection = connections.current()
+        if not connection.bucket.take():
+            raise RateLimited(_("Too many messages: slow down."))
+        if isinstance(payload, bytes | bytearray) and \
+                len(payload) > current_app.config["YJS_MAX_MESSAGE_BYTES"]:
+            raise TooLarge(_("That message is larger than Plenary accepts."))
+        participant = connection.participant()
+        clause = services.clause_for_doc(doc, set(connection.joined))
+        try:
+            message = parse_message(payload)
+        except ProtocolError:
+            raise ValidationFailed(_("The message could not be read.")) from None
+        docs = connection.joined[clause.recommendation_id]
+        if doc not in docs:
+            docs.add(doc)
+            join_room(services.doc_room(doc))
+        if message.kind is Kind.STEP1:
+            missing, state = services.answer_sync_step1(clause, message.body)
+            db.session.commit()
+            reply("y", doc, sync_step2(missing))
+            reply("y", doc, sync_step1(state))
+        elif message.kind is Kind.AWARENESS:
+            try:
+                stamped = presence.stamp(message.body, doc=doc, sid=connection.sid,
+                                         participant=participant,
+                                         clocks=connection.awareness.setdefault(doc, {}))
+            except ProtocolError:
+                raise ValidationFailed(_("The message could not be read.")) from None
+            db.session.commit()
+            if stamped is not None:
+                from drafting.realtime.protocol import awareness_message
+
+                relay("y", doc, awareness_message(stamped), room=services.doc_room(doc),
+                      skip_sid=connection.sid)
+        else:
+            services.apply_update(clause, participant, message.body, origin=connection.sid)
+            db.session.commit()
+    except DomainError as error:
+        return _refuse(error, doc)
+    return {"ok": True}

@@ -1,0 +1,232 @@
+"""The rules of live editing: who may open the editor, who may change which clause, and how
+an update becomes durable before anyone else hears of it."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from pycrdt import Doc
+from sqlalchemy import select
+
+from drafting.editing import docs
+from drafting.errors import NotFound, PermissionDenied, ValidationFailed
+from drafting.realtime import queue_event, recommendation_room
+from drafting.realtime.protocol import ProtocolError, read_var_uint
+from drafting.services import load
+from models import Clause, ClauseSnapshot, ClauseUpdate, Participant, Recommendation, db
+
+DOC_PREFIX = "clause:"
+
+
+def doc_room(doc_name: str) -> str:
+    return f"doc:{doc_name}"
+
+
+def editor_role(recommendation: Recommendation, participant: Participant) -> str | None:
+    """The participant's place in the editor: their group role, "secretariat" (watching), or
+    None for anyone else."""
+    role = recommendation.group.role_of(participant)
+    if role is not None:
+        return role.value
+    return "secretariat" if participant.is_secretariat else None
+
+
+def clause_state(clause: Clause, number: str, participant: Participant) -> dict[str, Any]:
+    return {
+        "id": clause.id, "number": number, "kind": clause.kind.value,
+        "status": clause.status.value, "doc": clause.doc_name,
+        "editable": clause.can_edit(participant),
+    }
+
+
+def clause_states(recommendation: Recommendation, participant: Participant) -> list[dict[str, Any]]:
+    numbers = recommendation.display_numbers()
+    return [clause_state(c, numbers[c.id], participant) for c in recommendation.live_clauses]
+
+
+def join_recommendation(recommendation_id: Any, participant: Participant) -> dict[str, Any]:
+    """What an editor needs to start: the participant's role and every clause's document."""
+    recommendation = load(Recommendation, recommendation_id)
+    if not recommendation.can_view(participant):
+        raise NotFound(_("Not found."))
+    role = editor_role(recommendation, participant)
+    if role is None:
+        raise PermissionDenied(_("Only the working group's members can open its editor."))
+    return {
+        "ok": True,
+        "role": role,
+        "can_edit": recommendation.can_edit(participant),
+        "recommendation": {"id": recommendation.id, "title": recommendation.title,
+                           "status": recommendation.status.value},
+        "clauses": clause_states(recommendation, participant),
+    }
+
+
+def clause_for_doc(doc_name: Any, joined: set[int]) -> Clause:
+    """The clause a document name stands for, if it belongs to a recommendation the
+    connection has joined; NotFound otherwise (whether it exists elsewhere is not said)."""
+    if not isinstance(doc_name, str) or not doc_name.startswith(DOC_PREFIX):
+        raise NotFound(_("Unknown document."))
+    number = doc_name[len(DOC_PREFIX):]
+    if not number.isascii() or not number.isdigit() or len(number) > 18:
+        raise NotFound(_("Unknown document."))
+    clause = db.session.get(Clause, int(number))
+    if clause is None or clause.deleted_at is not None or clause.recommendation_id not in joined:
+        raise NotFound(_("Unknown document."))
+    return clause
+
+
+def _lock_clause_row(clause: Clause) -> None:
+    """Serialise writers of one clause across processes (PostgreSQL row lock until commit;
+    SQLite serialises every writer anyway)."""
+    db.session.execute(select(Clause.id).where(Clause.id == clause.id).with_for_update())
+
+
+@contextmanager
+def _document(clause: Clause, *, writing: bool) -> Iterator[docs.LiveDoc]:
+    """The clause's live document, caught up with the database, its lock held.
+
+    Lock order is always the clause's row first, then the document: a writer takes the row
+    lock before anything; a reader that finds a clause still without a log (a clause from
+    before live editing, or just added with text) lets go of the document to take the row
+    lock, so that exactly one process turns that text into the first update."""
+    if writing:
+        _lock_clause_row(clause)
+    live = docs.live_doc(clause.id)
+    live.lock.acquire()
+    try:
+        docs.catch_up(live)
+        if live.last_update_id == 0 and clause.text:
+            if not writing:
+                live.lock.release()
+                _lock_clause_row(clause)
+                live.lock.acquire()
+                docs.catch_up(live)
+            if live.last_update_id == 0:
+                before = live.doc.get_state()
+                live.text += clause.text
+                _persist(clause, live, live.doc.get_update(before), author_id=clause.created_by_id)
+        yield live
+    finally:
+        live.lock.release()
+
+
+def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: int | None) -> None:
+    row = ClauseUpdate(clause_id=clause.id, author_id=author_id, data=update)
+    db.session.add(row)
+    db.session.flush()
+    live.last_update_id = row.id
+    live.since_snapshot += 1
+    docs.touched(live)
+    clause.text = str(live.text)
+    if live.since_snapshot >= current_app.config["YJS_SNAPSHOT_EVERY"]:
+        db.session.add(ClauseSnapshot(clause_id=clause.id, up_to_update_id=row.id,
+                                      data=live.doc.get_update()))
+        live.since_snapshot = 0
+
+
+def _delete_set(doc: Doc) -> bytes:
+    return doc.get_update(doc.get_state())
+
+
+def _changes(doc: Doc, update: bytes) -> bool:
+    """Apply the update; whether it brought anything.
+
+    Either the document changed (new items integrated, new deletions), or the update holds
+    items the document could not integrate yet because they build on something it has not
+    received: those wait, pending, inside the document, and are new all the same; they must
+    be logged and passed on, or they would be lost. Only an update without items that
+    changes nothing (a delete set already known, re-sent after a reconnect) is a no-op."""
+    state, deletions = doc.get_state(), _delete_set(doc)
+    try:
+        item_groups, _position = read_var_uint(update, 0)
+        doc.apply_update(update)
+    except (ValueError, ProtocolError):
+        raise ValidationFailed(_("The update could not be read.")) from None
+    if doc.get_state() != state or _delete_set(doc) != deletions:
+        return True
+    return item_groups > 0
+
+
+def answer_sync_step1(clause: Clause, state_vector: bytes) -> tuple[bytes, bytes]:
+    """(sync step 2 for the client, the server's own state vector)."""
+    with _document(clause, writing=False) as live:
+        try:
+            missing = live.doc.get_update(state_vector)
+        except ValueError:
+            raise ValidationFailed(_("The state vector could not be read.")) from None
+        return missing, live.doc.get_state()
+
+
+def _would_change(live: docs.LiveDoc, update: bytes) -> bool:
+    scratch: Doc = Doc()
+    scratch.apply_update(live.doc.get_update())
+    return _changes(scratch, update)
+
+
+def apply_update(clause: Clause, author: Participant, update: bytes, *,
+                 origin: str | None = None) -> bool:
+    """Apply a client's update if the author may change this clause. Durable (flushed into the
+    log, committed by the caller) before anyone else is sent it. Returns whether anything
+    changed; an update that changes nothing (sent again after a reconnect) is not an error."""
+    with _document(clause, writing=True) as live:
+        if not clause.can_edit(author):
+            if _would_change(live, update):
+                if clause.is_locked:
+                    raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
+                raise PermissionDenied(_("Your role does not allow you to edit this text."))
+            return False
+        if not _changes(live.doc, update):
+            return False
+        docs.touched(live)
+        _persist(clause, live, update, author_id=author.id)
+    from drafting.realtime.protocol import sync_update
+
+    queue_event("y", (clause.doc_name, sync_update(update)), room=doc_room(clause.doc_name),
+                skip_sid=origin)
+    return True
+
+
+def replace_text(clause: Clause, author: Participant, new_text: str) -> None:
+    """Change the text on the server, as an edit like any other: the smallest replacement,
+    so that what others type at the same time elsewhere in the clause survives."""
+    with _document(clause, writing=True) as live:
+        current = str(live.text)
+        if current == new_text:
+            return
+        start = 0
+        while start < min(len(current), len(new_text)) and current[start] == new_text[start]:
+            start += 1
+        end_current, end_new = len(current), len(new_text)
+        while end_current > start and end_new > start and current[end_current - 1] == new_text[end_new - 1]:
+            end_current -= 1
+            end_new -= 1
+        # pycrdt indexes text by UTF-8 bytes; Python strings by code points.
+        byte_start = len(current[:start].encode())
+        byte_end = len(current[:end_current].encode())
+        before = live.doc.get_state()
+        with live.doc.transaction():
+            if byte_end > byte_start:
+                del live.text[byte_start:byte_end]
+            if end_new > start:
+                live.text.insert(byte_start, new_text[start:end_new])
+        update = live.doc.get_update(before)
+        docs.touched(live)
+        _persist(clause, live, update, author_id=author.id)
+    from drafting.realtime.protocol import sync_update
+
+    queue_event("y", (clause.doc_name, sync_update(update)), room=doc_room(clause.doc_name))
+
+
+def announce_structure(recommendation: Recommendation) -> None:
+    """Tell every open editor of the recommendation that its clause list changed. One message
+    serves everyone, so it has no per-person ``editable``: a client may edit a clause when
+    its ``join`` said ``can_edit`` and the clause's ``status`` is ``open``."""
+    numbers = recommendation.display_numbers()
+    clauses = [{"id": c.id, "number": numbers[c.id], "kind": c.kind.value,
+                "status": c.status.value, "doc": c.doc_name} for c in recommendation.live_clauses]
+    queue_event("clauses_changed", {"recommendation": recommendation.id, "clauses": clauses},
+                room=recommendation_room(recommendation.id))

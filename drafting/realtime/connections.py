@@ -1,0 +1,158 @@
+"""Who is at the other end of each socket, checked at connect and again on every message.
+
+A browser connects with its session cookie; a script with ``auth: {"token": ...}``. The
+connection remembers which login session or token it came with, and every later message
+re-checks that it is still live: signing out, changing the password, revoking the token or
+deactivating the account ends what the socket may do at once.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app, request, session
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import join_room
+
+from drafting.auth.services import find_login_session, participant_for_api_token
+from drafting.auth.sessions import SESSION_KEY
+from drafting.errors import NotAuthenticated
+from drafting.extensions import socketio
+from drafting.realtime import participant_room
+from models import Participant, db
+
+
+@dataclass
+class TokenBucket:
+    """Messages a connection may still send now; refilled at ``rate`` a second."""
+
+    rate: float
+    burst: float
+    tokens: float = -1.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        if self.tokens < 0:
+            self.tokens = self.burst
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+@dataclass
+class Connection:
+    sid: str
+    participant_id: int
+    #: The login session secret (browser) or API token (script) it came with.
+    session_secret: str | None
+    token: str | None
+    bucket: TokenBucket
+    #: Recommendation ids joined -> the document names of their clauses it may address.
+    joined: dict[int, set[str]] = field(default_factory=dict)
+    #: Document name -> Yjs awareness client id -> last clock, to clear presence on leave.
+    awareness: dict[str, dict[int, int]] = field(default_factory=dict)
+
+    def participant(self) -> Participant:
+        """The participant, if what authenticated the socket is still live."""
+        if self.token is not None:
+            participant = participant_for_api_token(self.token)
+        elif self.session_secret is not None:
+            login = find_login_session(self.session_secret)
+            participant = login.participant if login else None
+        else:
+            participant = None
+        if participant is None or participant.id != self.participant_id:
+            raise NotAuthenticated(_("Your session has ended. Sign in again."))
+        return participant
+
+
+_connections: dict[str, Connection] = {}
+_lock = threading.Lock()
+
+
+def current() -> Connection:
+    connection = _connections.get(request.sid)  # type: ignore[attr-defined]
+    if connection is None:
+        raise NotAuthenticated(_("Your session has ended. Sign in again."))
+    return connection
+
+
+def find_current() -> Connection | None:
+    return _connections.get(request.sid)  # type: ignore[attr-defined]
+
+
+def all_connections() -> list[Connection]:
+    with _lock:
+        return list(_connections.values())
+
+
+def _authenticate(auth: Any) -> tuple[Participant, str | None, str | None] | None:
+    if isinstance(auth, dict) and isinstance(auth.get("token"), str):
+        token = auth["token"]
+        participant = participant_for_api_token(token)
+        return (participant, None, token) if participant else None
+    if current_user.is_authenticated:
+        secret = session.get(SESSION_KEY)
+        return current_user._get_current_object(), secret, None
+    return None
+
+
+def register_handlers() -> None:
+    @socketio.on("connect")
+    def on_connect(auth: Any = None) -> bool:
+        """Sent by a browser (session cookie; Flask-SocketIO has already refused foreign
+        Origins) or a script (``auth: {"token"}``). Refused for anyone else. The socket
+        joins its participant's own room; nobody else receives anything."""
+        found = _authenticate(auth)
+        if found is None:
+            return False
+        participant, secret, token = found
+        db.session.commit()  # a token's last use
+        config = current_app.config
+        connection = Connection(
+            sid=request.sid,  # type: ignore[attr-defined]
+            participant_id=participant.id, session_secret=secret, token=token,
+            bucket=TokenBucket(rate=config["YJS_RATE"], burst=config["YJS_BURST"]),
+        )
+        with _lock:
+            _connections[connection.sid] = connection
+        join_room(participant_room(participant.id))
+        return True
+
+    @socketio.on("disconnect")
+    def on_disconnect(*_reason: Any) -> None:
+        """Sent by Socket.IO when a connection ends. Its presence is cleared for the others
+        (by the editing handlers' hook); nothing is stored."""
+        with _lock:
+            connection = _connections.pop(request.sid, None)  # type: ignore[attr-defined]
+        if connection is not None:
+            for hook in _disconnect_hooks:
+                hook(connection)
+
+
+_disconnect_hooks: list[Any] = []
+
+
+def on_disconnect(hook: Any) -> Any:
+    """Register ``hook(connection)`` to run when a socket goes away."""
+    _disconnect_hooks.append(hook)
+    return hook
+
+
+def end(connection: Connection) -> None:
+    """Close the socket once the refusal being sent has left: its session is over."""
+    sid = connection.sid
+
+    def close_soon() -> None:
+        socketio.sleep(0.2)
+        socketio.server.disconnect(sid)
+
+    socketio.start_background_task(close_soon)
+

@@ -1,0 +1,140 @@
+"""A Plenary editor client in Python (python-socketio + pycrdt), speaking the wire contract
+of docs/protocol.md the way the browser's provider does: the tests' second implementation."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import socketio
+from pycrdt import Doc, Text
+
+from drafting.realtime import protocol
+
+WAIT = 10.0
+
+
+class EditorClient:
+    def __init__(self, base_url: str, *, token: str | None = None,
+                 http_session: Any = None) -> None:
+        self.base_url = base_url
+        self.token = token
+        self.sio = socketio.Client(reconnection=False, http_session=http_session)
+        self.docs: dict[str, Doc] = {}
+        self.texts: dict[str, Text] = {}
+        self.synced: dict[str, threading.Event] = {}
+        self.errors: list[dict[str, Any]] = []
+        self.structure: list[dict[str, Any]] = []
+        self.awareness: list[tuple[str, list[protocol.AwarenessEntry]]] = []
+        self.lock = threading.RLock()
+        self.unsent: list[tuple[str, bytes]] = []
+        self.acks: list[Any] = []
+        self._applying = False
+        self.sio.on("y", self._on_y)
+        self.sio.on("error", self.errors.append)
+        self.sio.on("clauses_changed", self.structure.append)
+
+    # --- connection ---------------------------------------------------------------------
+
+    def connect(self) -> EditorClient:
+        self.sio.connect(self.base_url, transports=["websocket"], wait_timeout=WAIT,
+                         auth={"token": self.token} if self.token else None)
+        return self
+
+    def disconnect(self) -> None:
+        if self.sio.connected:
+            # The development server never answers a WebSocket close frame (it reads the
+            # frame as a new HTTP request), so websocket-client would wait 3 s for a reply.
+            ws = getattr(self.sio.eio, "ws", None)
+            if ws is not None:
+                close = ws.close
+                ws.close = lambda *args, **kwargs: close(timeout=0.1)
+            self.sio.disconnect()
+
+    def join(self, recommendation_id: Any) -> dict[str, Any]:
+        return self.sio.call("join", {"recommendation": recommendation_id}, timeout=WAIT)
+
+    def send(self, doc: Any, payload: Any) -> dict[str, Any]:
+        return self.sio.call("y", (doc, payload), timeout=WAIT)
+
+    # --- documents ----------------------------------------------------------------------
+
+    def open(self, doc_name: str) -> Text:
+        """Start syncing a clause document; returns once the server's step 2 has arrived."""
+        with self.lock:
+            if doc_name not in self.docs:
+                doc: Doc = Doc()
+                self.texts[doc_name] = doc.get("text", type=Text)
+                self.docs[doc_name] = doc
+                self.synced[doc_name] = threading.Event()
+                doc.observe(lambda event, name=doc_name: self._local_update(name, event))
+            state = self.docs[doc_name].get_state()
+        self.synced[doc_name].clear()
+        answer = self.send(doc_name, protocol.sync_step1(state))
+        assert answer == {"ok": True}, answer
+        assert self.synced[doc_name].wait(WAIT), f"no sync step 2 for {doc_name}"
+        return self.texts[doc_name]
+
+    def text(self, doc_name: str) -> str:
+        with self.lock:
+            return str(self.texts[doc_name])
+
+    def insert(self, doc_name: str, index: int, value: str) -> None:
+        """Insert at a character index (converted to pycrdt's UTF-8 offsets)."""
+        with self.lock:
+            current = str(self.texts[doc_name])
+            self.texts[doc_name].insert(len(current[:index].encode()), value)
+
+    def delete(self, doc_name: str, index: int, length: int) -> None:
+        with self.lock:
+            current = str(self.texts[doc_name])
+            start = len(current[:index].encode())
+            end = len(current[:index + length].encode())
+            if end > start:
+                del self.texts[doc_name][start:end]
+
+    def _local_update(self, doc_name: str, event: Any) -> None:
+        if self._applying:
+            return
+        update = event.update
+        if self.sio.connected:
+            self.sio.emit("y", (doc_name, protocol.sync_update(update)), callback=self._acked)
+        else:
+            self.unsent.append((doc_name, update))
+
+    def _acked(self, answer: Any = None) -> None:
+        self.acks.append(answer)
+
+    def _on_y(self, doc_name: str, payload: bytes) -> None:
+        message = protocol.parse_message(payload)
+        with self.lock:
+            doc = self.docs.get(doc_name)
+            if doc is None:
+                return
+            if message.kind is protocol.Kind.AWARENESS:
+                self.awareness.append((doc_name, protocol.parse_awareness(message.body)))
+            elif message.kind is protocol.Kind.STEP1:
+                self.sio.emit("y", (doc_name, protocol.sync_step2(doc.get_update(message.body))))
+            else:
+                self._applying = True
+                try:
+                    doc.apply_update(message.body)
+                finally:
+                    self._applying = False
+                if message.kind is protocol.Kind.STEP2:
+                    self.synced[doc_name].set()
+
+    def set_presence(self, doc_name: str, client_id: int, state: dict[str, Any] | None,
+                     clock: int = 1) -> dict[str, Any]:
+        body = protocol.encode_awareness([protocol.AwarenessEntry(client_id, clock, state)])
+        return self.send(doc_name, protocol.awareness_message(body))
+
+
+def eventually(check: Any, timeout: float = WAIT, message: str = "condition") -> None:
+    """Wait for a condition a remote party must bring about (bounded; not a timing test)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{message} did not happen within {timeout} s")
