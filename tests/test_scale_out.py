@@ -33,23 +33,32 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, app, redis_url: str, tmp_path: Path, name: str) -> None:
-        self.port = free_port()
+    """A real Plenary process (``flask run``) on the test database."""
+
+    def __init__(self, app, redis_url: str | None, tmp_path: Path, name: str,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
             **os.environ,
             "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
             "SECRET_KEY": app.config["SECRET_KEY"],
-            "REDIS_URL": redis_url,
             "PLENARY_INSTANCE_PATH": str(tmp_path / name),
             "LOGIN_RATE_LIMIT": "4 per minute",
             "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute",
         }
-        self.log = (tmp_path / f"{name}.log").open("w")
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        self.log = (tmp_path / f"{name}.log").open("a")
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
             [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush or say goodbye."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def wait_ready(self) -> None:
         deadline = time.monotonic() + 30
@@ -151,3 +160,92 @@ def test_sign_in_limits_count_across_processes(two_servers, factories):
     # The fifth attempt, wherever it lands, is over the shared limit of four a minute.
     assert sign_in(second, person.email)[1] == 429
     assert sign_in(first, person.email)[1] == 429
+
+
+# --- live editing across processes -------------------------------------------------------
+
+def editing_room(factories):
+    from models import ClauseKind
+
+    group = factories.group()
+    people = [factories.member_of(group, GroupRole.MEMBER) for _ in range(3)]
+    recommendation = factories.recommendation(group, clauses=[
+        (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;")])
+    return recommendation, [factories.api_token(person) for person in people]
+
+
+def test_editors_on_two_processes_converge(two_servers, factories, app):
+    from tests.test_editing import reloaded_text, stored_text
+    from tests.yclient import EditorClient, eventually
+
+    first, second = two_servers
+    recommendation, tokens = editing_room(factories)
+    left = EditorClient(first.url, token=tokens[0]).connect()
+    right = EditorClient(second.url, token=tokens[1]).connect()
+    try:
+        doc = left.join(recommendation.id)["clauses"][0]["doc"]
+        right.join(recommendation.id)
+        left.open(doc)
+        right.open(doc)
+        for n in range(15):
+            left.insert(doc, 0, f"<L{n}>")
+            right.insert(doc, len(right.text(doc)), f"<R{n}>")
+        words = [f"<L{n}>" for n in range(15)] + [f"<R{n}>" for n in range(15)]
+        eventually(lambda: left.text(doc) == right.text(doc)
+                   and all(word in left.text(doc) for word in words), timeout=20,
+                   message="convergence across processes")
+        # A late joiner on either process gets the whole text.
+        late = EditorClient(second.url, token=tokens[2]).connect()
+        late.join(recommendation.id)
+        late.open(doc)
+        assert late.text(doc) == left.text(doc)
+        late.disconnect()
+        clause_id = int(doc.split(":")[1])
+        eventually(lambda: stored_text(app, clause_id) == left.text(doc), message="stored text")
+        assert reloaded_text(app, clause_id) == left.text(doc)
+    finally:
+        left.disconnect()
+        right.disconnect()
+
+
+def test_sigkill_while_typing_loses_nothing(app, factories, tmp_path):
+    """Kill the server with SIGKILL while people type, start it again: the editors come back
+    by themselves, re-send what the server had not made durable, and every replica (the
+    server's and theirs) ends equal, with nothing anyone typed missing."""
+    from tests.test_editing import reloaded_text, stored_text
+    from tests.yclient import EditorClient, eventually
+
+    recommendation, tokens = editing_room(factories)
+    server = Server(app, None, tmp_path, "single")
+    server.wait_ready()
+    editors = [EditorClient(server.url, token=token).connect() for token in tokens[:2]]
+    try:
+        doc = editors[0].join(recommendation.id)["clauses"][0]["doc"]
+        editors[1].join(recommendation.id)
+        for editor in editors:
+            editor.open(doc)
+        words = []
+        for n in range(40):
+            editor = editors[n % 2]
+            word = f"<{n}>"
+            words.append(word)
+            editor.insert(doc, len(editor.text(doc)) if n % 3 else 0, word)
+            if n == 20:
+                server.kill()  # mid-typing: some of these were acknowledged, some never sent
+        eventually(lambda: not any(editor.sio.connected for editor in editors),
+                   message="editors notice the server is gone")
+        server = Server(app, None, tmp_path, "single", port=server.port)
+        server.wait_ready()
+        for editor in editors:
+            editor.reconnect()
+        eventually(lambda: editors[0].text(doc) == editors[1].text(doc)
+                   and all(word in editors[0].text(doc) for word in words), timeout=20,
+                   message="convergence after the restart")
+        clause_id = int(doc.split(":")[1])
+        eventually(lambda: stored_text(app, clause_id) == editors[0].text(doc),
+                   message="everything durable")
+        assert reloaded_text(app, clause_id) == editors[0].text(doc)
+    finally:
+        for editor in editors:
+            editor.disconnect()
+        server.stop()

@@ -19,7 +19,7 @@ class EditorClient:
                  http_session: Any = None) -> None:
         self.base_url = base_url
         self.token = token
-        self.sio = socketio.Client(reconnection=False, http_session=http_session)
+        self.http_session = http_session
         self.docs: dict[str, Doc] = {}
         self.texts: dict[str, Text] = {}
         self.synced: dict[str, threading.Event] = {}
@@ -30,9 +30,15 @@ class EditorClient:
         self.unsent: list[tuple[str, bytes]] = []
         self.acks: list[Any] = []
         self._applying = False
-        self.sio.on("y", self._on_y)
-        self.sio.on("error", self.errors.append)
-        self.sio.on("clauses_changed", self.structure.append)
+        self.joined: list[Any] = []
+        self.sio = self._new_socket()
+
+    def _new_socket(self) -> socketio.Client:
+        sio = socketio.Client(reconnection=False, http_session=self.http_session)
+        sio.on("y", self._on_y)
+        sio.on("error", self.errors.append)
+        sio.on("clauses_changed", self.structure.append)
+        return sio
 
     # --- connection ---------------------------------------------------------------------
 
@@ -52,7 +58,21 @@ class EditorClient:
             self.sio.disconnect()
 
     def join(self, recommendation_id: Any) -> dict[str, Any]:
-        return self.sio.call("join", {"recommendation": recommendation_id}, timeout=WAIT)
+        answer = self.sio.call("join", {"recommendation": recommendation_id}, timeout=WAIT)
+        if isinstance(answer, dict) and answer.get("ok"):
+            self.joined.append(recommendation_id)
+        return answer
+
+    def reconnect(self) -> None:
+        """Come back after a disconnect, as the browser's provider does: join again and sync
+        every document (what was typed offline goes up in the answer to the server's step 1)."""
+        self.sio = self._new_socket()
+        self.connect()
+        joined, self.joined = self.joined, []
+        for recommendation_id in joined:
+            self.join(recommendation_id)
+        for doc_name in list(self.docs):
+            self.open(doc_name)
 
     def send(self, doc: Any, payload: Any) -> dict[str, Any]:
         return self.sio.call("y", (doc, payload), timeout=WAIT)

@@ -66,15 +66,22 @@ def catch_up(live: LiveDoc) -> None:
             live.doc.apply_update(snapshot.data)
             live.last_update_id = snapshot.up_to_update_id
         live.loaded = True
-    rows = db.session.execute(
+    apply_rows(live, live.last_update_id, None)
+
+
+def apply_rows(live: LiveDoc, after: int, before: int | None) -> None:
+    """Apply the clause's logged updates with ``after < id < before`` (or all after ``after``)."""
+    query = (
         select(ClauseUpdate.id, ClauseUpdate.data)
         .where(ClauseUpdate.clause_id == live.clause_id)
-        .where(ClauseUpdate.id > live.last_update_id)
+        .where(ClauseUpdate.id > after)
         .order_by(ClauseUpdate.id)
-    ).all()
-    for row_id, data in rows:
+    )
+    if before is not None:
+        query = query.where(ClauseUpdate.id < before)
+    for row_id, data in db.session.execute(query).all():
         live.doc.apply_update(data)
-        live.last_update_id = row_id
+        live.last_update_id = max(live.last_update_id, row_id)
         live.since_snapshot += 1
 
 

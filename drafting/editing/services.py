@@ -115,9 +115,14 @@ def _document(clause: Clause, *, writing: bool) -> Iterator[docs.LiveDoc]:
 
 
 def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: int | None) -> None:
+    previous = live.last_update_id
     row = ClauseUpdate(clause_id=clause.id, author_id=author_id, data=update)
     db.session.add(row)
     db.session.flush()
+    # Another process may have committed an update of this clause after we caught up and
+    # before our insert got the database's write lock (SQLite has no row lock; PostgreSQL's
+    # makes this empty): apply those too, or this process would skip them for ever.
+    docs.apply_rows(live, previous, row.id)
     live.last_update_id = row.id
     live.since_snapshot += 1
     docs.touched(live)
