@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from models import ApiToken, Clause, ClauseKind, Membership, db, utcnow
+from drafting.recommendations.services import update_clause
+from models import ApiToken, Clause, ClauseKind, ClauseUpdate, Membership, Participant, db, utcnow
 
 ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider")
 CONFERENCE = {"secretariat", "chair", "member", "observer", "other_chair"}
@@ -119,6 +120,9 @@ CASES = [
     html("POST", "/clauses/{clause}/edit", DRAFTERS, 302, hidden=OUTSIDE_GROUP,
          body={"text": "Calls on States to act;"}),
     html("POST", "/clauses/{clause}/delete", DRAFTERS, 302, hidden=OUTSIDE_GROUP),
+    html("GET", "/clauses/{clause}/history", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    html("POST", "/clauses/{clause}/history/restore?at={first_update}", DRAFTERS, 302,
+         hidden=OUTSIDE_GROUP),
     # API
     api("GET", "/me", EVERYONE, 200),
     api("GET", "/conferences", EVERYONE, 200),
@@ -161,6 +165,13 @@ CASES = [
     api("POST", "/clauses/{deleted_clause}/restore", DRAFTERS, 200, hidden=OUTSIDE_GROUP),
     api("POST", "/clauses/{clause}/lock", {"chair"}, 200, hidden=OUTSIDE_GROUP),
     api("POST", "/clauses/{clause}/unlock", {"chair"}, 200, hidden=OUTSIDE_GROUP),
+    api("GET", "/clauses/{clause}/history", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    api("GET", "/clauses/{clause}/text?at={first_update}", GROUP | {"secretariat"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("GET", "/clauses/{clause}/diff?from={first_update}", GROUP | {"secretariat"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("POST", "/clauses/{clause}/restore-wording", DRAFTERS, 200, hidden=OUTSIDE_GROUP,
+        body=lambda ids: {"at": ids["first_update"]}),
 ]
 
 #: Reachable without signing in, by design; their behaviour is tested in test_auth/test_api.
@@ -173,7 +184,7 @@ PUBLIC = {
 
 def flask_rule(path: str) -> str:
     """"/groups/{group}/members" -> the rule's shape, for matching against the URL map."""
-    return re.sub(r"\{[a-z_]+\}", "<>", path)
+    return re.sub(r"\{[a-z_]+\}", "<>", path.split("?", 1)[0])
 
 
 def test_every_endpoint_is_in_the_matrix(app):
@@ -204,11 +215,17 @@ def build_cast(factories) -> tuple[Any, dict[str, int]]:
             db.select(db.func.max(Clause.id)).where(Clause.id != deleted.id))
         db.session.get(Clause, deleted.id).deleted_at = utcnow()
         db.session.commit()
+    with factories.app.test_request_context():
+        # A clause with a history: its first text, then one edit by the chair.
+        update_clause(db.session.get(Participant, cast.chair.id), db.session.get(Clause, clause_id),
+                      {"text": "Calls on States to protect all migrant workers;"})
+        db.session.commit()
+        first_update = db.session.scalar(db.select(db.func.min(ClauseUpdate.id)))
     ids = {
         "conference": cast.conference.id, "group": cast.group.id,
         "recommendation": recommendation.id, "clause": clause_id,
         "member_membership": member_membership, "newcomer": newcomer.id,
-        "deleted_clause": deleted.id,
+        "deleted_clause": deleted.id, "first_update": first_update,
     }
     return cast, ids
 
