@@ -37,7 +37,7 @@ def test_word_diff_marks_inserted_and_deleted_words():
 
 
 def test_sessions_group_edits_by_author(drafted):
-    clause, chair, member, _observer, points = drafted
+    clause, _chair, _member, _observer, points = drafted
     sessions = history.editing_sessions(clause)
     assert [(s.author.name if s.author else None, s.updates) for s in sessions] == [
         ("Member Person", 1), ("Chair Person", 1), (None, 1)]
