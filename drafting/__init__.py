@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +17,29 @@ from drafting.markup import render_markdown
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+def content_security_policy(style_nonce: str) -> str:
+    """No inline script at all; inline style only in a <style> element carrying this
+    response's nonce (CodeMirror injects its stylesheet that way), never in attributes."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        f"style-src 'self' 'nonce-{style_nonce}'",
+        "style-src-attr 'none'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def csp_nonce() -> str:
+    """This response's style nonce, made on first use."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return str(g.csp_nonce)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -167,7 +179,7 @@ def _install_request_hooks(app: Flask) -> None:
     @app.after_request
     def security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
@@ -198,6 +210,7 @@ def _install_template_helpers(app: Flask) -> None:
             if path.exists():
                 stamp = max(stamp, int(path.stat().st_mtime))
         return {
+            "csp_nonce": csp_nonce,
             "current_locale": str(get_locale() or "en"),
             "languages": LANGUAGES,
             "asset_version": stamp,

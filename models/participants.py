@@ -42,6 +42,11 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+# Colour-blind-safe and readable on white (Okabe-Ito, darkened where needed).
+PRESENCE_COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8A6D00", "#2B7BB9", "#B8002E",
+                   "#6A3D9A")
+
+
 class Participant(UserMixin, db.Model):  # type: ignore[name-defined]
     __tablename__ = "participant"
 
@@ -76,6 +81,11 @@ class Participant(UserMixin, db.Model):  # type: ignore[name-defined]
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts at login_user()
         return self.is_active_account
+
+    @property
+    def color(self) -> str:
+        """The participant's colour for cursors and presence, the same for everyone."""
+        return PRESENCE_COLORS[self.id % len(PRESENCE_COLORS)]
 
     @property
     def has_password(self) -> bool:

@@ -119,7 +119,8 @@ LEFTOVERS = """() => {
         embedded: [...document.body.querySelectorAll(
             "script, iframe, frame, object, embed, img, svg, math, style, link, meta, base, video, "
             + "audio, source, details, marquee, noscript, x, [style], [srcdoc], [formaction]"
-        )].map(describe),
+        )].filter((e) => !(e.closest(".cm-editor") && e.matches("[style]")))  // CodeMirror's own layout
+          .map(describe),
     };
 }"""
 CLEAN = {"xss": "undefined", "handlersInProse": [], "handlers": [], "javascriptLinks": [],

@@ -287,6 +287,20 @@ def test_presence_carries_the_real_identity(connect, room):
                            for _d, es in chair.awareness for e in es), message="farewell")
 
 
+def test_a_newcomer_sees_at_once_who_is_already_there(connect, room):
+    cast, recommendation, tokens = room
+    member = connect(tokens["member"])
+    doc = member.join(recommendation.id)["clauses"][1]["doc"]
+    member.open(doc)
+    member.set_presence(doc, 777, {"cursor": {"anchor": 1}})
+    newcomer = connect(tokens["chair"])
+    newcomer.join(recommendation.id)
+    newcomer.open(doc)
+    eventually(lambda: newcomer.awareness, message="the present editors")
+    _doc, entries = newcomer.awareness[0]
+    assert [(e.client_id, e.state["user"]["id"]) for e in entries] == [(777, cast.member.id)]
+
+
 def test_late_joiner_gets_the_whole_text_from_snapshot_and_log(app, connect, room, monkeypatch):
     monkeypatch.setitem(app.config, "YJS_SNAPSHOT_EVERY", 25)
     _cast, recommendation, tokens = room

@@ -173,17 +173,29 @@ def base_head(page: Page) -> set[tuple[str, frozenset[tuple[str, str]]]]:
     return head
 
 
+#: The bundles a page may load: everywhere main.js, on a recommendation the live editor.
+OWN_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js"}
+
+
+def is_own_stylesheet(tag: str, attrs: dict[str, str | None]) -> bool:
+    return tag == "link" and attrs.get("rel") == "stylesheet" \
+        and (attrs.get("href") or "").split("?", 1)[0] == "/static/dist/editor.css"
+
+
 def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, str]]]]) -> list[str]:
     """Anything on the page that could run code, other than what base.html (``head``) has."""
     problems = []
     scripts = [dict(attrs) for tag, attrs in page.tags if tag == "script"]
-    if len(scripts) != 1 or scripts[0].get("type") != "module" \
-            or not scripts[0].get("src", "").startswith("/static/dist/main.js?"):
+    sources = [script.get("src", "").split("?", 1)[0] for script in scripts]
+    if not scripts or sources[0] != "/static/dist/main.js" \
+            or any(script.get("type") != "module" for script in scripts) \
+            or not set(sources) <= OWN_SCRIPTS or len(set(sources)) != len(sources):
         problems.append(f"scripts: {scripts}")
     for tag, attrs in page.tags:
         if tag in EMBEDDING_TAGS:
             problems.append(f"<{tag}>")
-        if tag in {"meta", "link"} and head_signature(tag, attrs) not in head:
+        if tag in {"meta", "link"} and head_signature(tag, attrs) not in head \
+                and not is_own_stylesheet(tag, dict(attrs)):
             problems.append(f"<{tag} {attrs}>")
         for name, value in attrs:
             if name.startswith("on"):

@@ -16,7 +16,14 @@ from drafting.editing import presence, services
 from drafting.errors import DomainError, NotAuthenticated, ValidationFailed
 from drafting.extensions import socketio
 from drafting.realtime import connections, recommendation_room, relay, reply
-from drafting.realtime.protocol import Kind, ProtocolError, parse_message, sync_step1, sync_step2
+from drafting.realtime.protocol import (
+    Kind,
+    ProtocolError,
+    awareness_message,
+    parse_message,
+    sync_step1,
+    sync_step2,
+)
 from models import db
 
 
@@ -84,8 +91,6 @@ def on_leave(data: Any = None) -> dict[str, Any]:
 def _say_goodbye(connection: connections.Connection, doc: str) -> None:
     goodbye = presence.farewell(doc, connection.awareness.pop(doc, {}))
     if goodbye is not None:
-        from drafting.realtime.protocol import awareness_message
-
         relay("y", doc, awareness_message(goodbye), room=services.doc_room(doc),
               skip_sid=connection.sid)
 
@@ -125,6 +130,9 @@ def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
             db.session.commit()
             reply("y", doc, sync_step2(missing))
             reply("y", doc, sync_step1(state))
+            others = presence.present(doc)
+            if others is not None:
+                reply("y", doc, awareness_message(others))
         elif message.kind is Kind.AWARENESS:
             try:
                 stamped = presence.stamp(message.body, doc=doc, sid=connection.sid,
@@ -134,8 +142,6 @@ def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
                 raise ValidationFailed(_("The message could not be read.")) from None
             db.session.commit()
             if stamped is not None:
-                from drafting.realtime.protocol import awareness_message
-
                 relay("y", doc, awareness_message(stamped), room=services.doc_room(doc),
                       skip_sid=connection.sid)
         else:

@@ -12,18 +12,18 @@ from typing import Any
 from drafting.realtime.protocol import AwarenessEntry, encode_awareness, parse_awareness
 from models import Participant
 
-# Colour-blind-safe, readable on white, distinct (Okabe-Ito, darkened where needed).
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#8A6D00", "#56B4E9", "#B8002E",
-           "#6A3D9A"]
 MAX_ENTRIES = 16
 
 _owners: dict[tuple[str, int], str] = {}
+#: The latest stamped state of each client in each document, so that someone who opens the
+#: document sees at once who is already there (in memory only; gone with the process).
+_states: dict[str, dict[int, AwarenessEntry]] = {}
 _lock = threading.Lock()
 
 
 def identity(participant: Participant) -> dict[str, Any]:
     return {"id": participant.id, "name": participant.name,
-            "color": PALETTE[participant.id % len(PALETTE)], "category": participant.category.value}
+            "color": participant.color, "category": participant.category.value}
 
 
 def stamp(body: bytes, *, doc: str, sid: str, participant: Participant,
@@ -40,11 +40,15 @@ def stamp(body: bytes, *, doc: str, sid: str, participant: Participant,
             if owner != sid:
                 continue
             state = None if entry.state is None else {**entry.state, "user": me}
-            kept.append(AwarenessEntry(entry.client_id, entry.clock, state))
+            stamped = AwarenessEntry(entry.client_id, entry.clock, state)
+            kept.append(stamped)
             clocks[entry.client_id] = entry.clock
             if state is None:
                 _owners.pop((doc, entry.client_id), None)
                 clocks.pop(entry.client_id, None)
+                _states.get(doc, {}).pop(entry.client_id, None)
+            else:
+                _states.setdefault(doc, {})[entry.client_id] = stamped
     return encode_awareness(kept) if kept else None
 
 
@@ -55,5 +59,13 @@ def farewell(doc: str, clocks: dict[int, int]) -> bytes | None:
     with _lock:
         for client_id in clocks:
             _owners.pop((doc, client_id), None)
+            _states.get(doc, {}).pop(client_id, None)
     return encode_awareness([AwarenessEntry(client_id, clock + 1, None)
                              for client_id, clock in clocks.items()])
+
+
+def present(doc: str) -> bytes | None:
+    """Everyone currently in the document, as one awareness update (None if nobody)."""
+    with _lock:
+        entries = list(_states.get(doc, {}).values())
+    return encode_awareness(entries) if entries else None

@@ -16,7 +16,9 @@ const watch = process.argv.includes("--watch");
 const options = {
   absWorkingDir: srcDir,
   // One entry per output file name in static/dist/ (templates link them by that name).
-  entryPoints: ["main.js", "main.css"],
+  // editor.js/.css: the live editor, linked only by recommendations/show.html, so other
+  // pages do not download Yjs and CodeMirror.
+  entryPoints: ["main.js", "main.css", "editor/editor.js", "editor/editor.css"],
   outdir: distDir,
   entryNames: "[name]",
   assetNames: "assets/[name]-[hash]",

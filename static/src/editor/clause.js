@@ -1,0 +1,316 @@
+// One clause on the live page: its list item, its Y.Doc (Y.Text "text"), Awareness,
+// IndexedDB copy and CodeMirror editor. The list item is kept for as long as the clause
+// exists, so moving or renumbering it never rebuilds the editor (or loses its focus).
+import { defaultKeymap } from "@codemirror/commands";
+import { markdownKeymap, markdownLanguage } from "@codemirror/lang-markdown";
+import { LanguageSupport, syntaxHighlighting } from "@codemirror/language";
+import { Compartment, EditorState, Prec } from "@codemirror/state";
+import { EditorView, keymap, placeholder } from "@codemirror/view";
+import { tagHighlighter, tags } from "@lezer/highlight";
+import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
+import { IndexeddbPersistence } from "y-indexeddb";
+import { Awareness } from "y-protocols/awareness";
+import * as Y from "yjs";
+
+import { t } from "./i18n.js";
+import { remoteSelections } from "./remote-selections.js";
+
+// Markdown marks stay visible but quiet; emphasis looks like what it will become. Static
+// class names styled in editor.css: CodeMirror's own generated styles go into a <style>
+// element, which the CSP refuses unless the page gives a nonce (see cspNonce below).
+const markdownHighlighter = tagHighlighter([
+  { tag: tags.heading, class: "md-heading" },
+  { tag: tags.emphasis, class: "md-emphasis" },
+  { tag: tags.strong, class: "md-strong" },
+  { tag: tags.strikethrough, class: "md-strikethrough" },
+  { tag: [tags.link, tags.url], class: "md-link" },
+  { tag: tags.monospace, class: "md-code" },
+  { tag: tags.quote, class: "md-quote" },
+  { tag: [tags.processingInstruction, tags.contentSeparator, tags.meta], class: "md-mark" },
+]);
+
+// Markdown without markdown()'s HTML-tag support, which would bring the HTML, CSS and
+// JavaScript parsers (~180 kB) for tags that the server's sanitiser removes anyway.
+function markdownSupport() {
+  return new LanguageSupport(markdownLanguage, [Prec.high(keymap.of(markdownKeymap))]);
+}
+
+/** "1." reads badly inside a sentence ("Delete clause 1.?"); "PP1" is unchanged. */
+export function labelNumber(number) {
+  return String(number).replace(/\.+$/, "");
+}
+
+function button(label, context, className = "button button--link") {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = className;
+  setButtonLabel(element, label, context);
+  return element;
+}
+
+/** Visible label, and for screen readers which clause it acts on: "Delete: clause PP2".
+ *  (The visible words start the accessible name, as WCAG's "label in name" asks.) */
+function setButtonLabel(element, label, context) {
+  element.textContent = label;
+  if (context) element.setAttribute("aria-label", `${label}: ${context}`);
+  else element.removeAttribute("aria-label");
+}
+
+export class ClauseView {
+  /**
+   * @param {object} clause the Clause of the contract: {id, number, kind, status, doc, editable}
+   * @param {object} ctx what the page provides:
+   *   storagePrefix, user (our awareness user), canStructure() (may change the structure),
+ *   styleNonce (the CSP nonce for CodeMirror's <style> element, if the page has one),
+   *   actions: {preview, moveUp, moveDown, addAfter, toggleKind, remove} (each gets this view)
+   */
+  constructor(clause, ctx) {
+    this.id = clause.id;
+    this.docName = clause.doc;
+    this.clause = clause;
+    this.ctx = ctx;
+    this.destroyed = false;
+
+    this.doc = new Y.Doc();
+    this.text = this.doc.getText("text");
+    this.awareness = new Awareness(this.doc);
+    this.awareness.setLocalStateField("user", ctx.user);
+    // Kept per participant: another person signing in on this browser starts clean.
+    this.persistence = new IndexeddbPersistence(`${ctx.storagePrefix}:clause:${clause.id}`, this.doc);
+    /** Resolves once the text is known: from this device or from the server. */
+    this.stored = Promise.race([
+      this.persistence.whenSynced.catch(() => null),
+      new Promise((resolve) => setTimeout(resolve, 1500)),
+    ]);
+
+    this.buildDom();
+    this.labelCompartment = new Compartment();
+    this.editableCompartment = new Compartment();
+    this.view = new EditorView({
+      parent: this.editorHost,
+      state: EditorState.create({
+        doc: this.text.toString(),
+        extensions: [
+          ctx.styleNonce ? EditorView.cspNonce.of(ctx.styleNonce) : [],
+          this.labelCompartment.of(this.labelExtension()),
+          this.editableCompartment.of(this.editableExtension()),
+          keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
+          markdownSupport(),
+          syntaxHighlighting(markdownHighlighter),
+          EditorView.lineWrapping,
+          placeholder(t("placeholder")),
+          // Sync and undo from y-codemirror.next; cursors from remote-selections.js.
+          yCollab(this.text, null, { undoManager: new Y.UndoManager(this.text) }),
+          remoteSelections(this.text, this.awareness),
+        ],
+      }),
+    });
+    this.render();
+  }
+
+  get editable() {
+    return Boolean(this.clause.editable) && this.clause.status === "open";
+  }
+
+  get locked() {
+    return this.clause.status !== "open";
+  }
+
+  get numberLabel() {
+    return t("clauseNumber", { number: labelNumber(this.clause.number) });
+  }
+
+  labelExtension() {
+    const attributes = { "aria-label": t("clauseLabel", { number: labelNumber(this.clause.number) }) };
+    if (!this.editable) attributes["aria-readonly"] = "true";
+    return EditorView.contentAttributes.of(attributes);
+  }
+
+  editableExtension() {
+    const on = this.editable;
+    return [EditorState.readOnly.of(!on), EditorView.editable.of(on)];
+  }
+
+  buildDom() {
+    const li = document.createElement("li");
+    li.id = `clause-${this.id}`;
+    li.dataset.clauseId = String(this.id);
+
+    const number = document.createElement("span");
+    number.className = "clause__number";
+    const handle = document.createElement("span");
+    handle.className = "clause__handle";
+    handle.setAttribute("aria-hidden", "true");
+    handle.draggable = true;
+    handle.title = t("dragHandle");
+    const gutter = document.createElement("div");
+    gutter.className = "clause__gutter";
+    gutter.append(number, handle);
+
+    const body = document.createElement("div");
+    body.className = "clause__body";
+    const badges = document.createElement("p");
+    badges.className = "clause__badges";
+    const editorHost = document.createElement("div");
+    editorHost.className = "clause__editor";
+    const preview = document.createElement("div");
+    preview.className = "clause__preview prose";
+    preview.hidden = true;
+    const messages = document.createElement("div");
+    messages.className = "clause__messages";
+    const actions = document.createElement("div");
+    actions.className = "clause__actions";
+    body.append(badges, editorHost, preview, messages, actions);
+    li.append(gutter, body);
+
+    const a = this.ctx.actions;
+    this.buttons = {
+      preview: button(t("preview"), "", "button button--link"),
+      up: button(t("moveUp"), ""),
+      down: button(t("moveDown"), ""),
+      addAfter: button(t("addAfter"), ""),
+      kind: button("", ""),
+      remove: button(t("delete"), "", "button button--link button--danger"),
+    };
+    this.buttons.preview.setAttribute("aria-pressed", "false");
+    this.buttons.preview.addEventListener("click", () => a.preview(this));
+    this.buttons.up.addEventListener("click", () => a.moveUp(this));
+    this.buttons.down.addEventListener("click", () => a.moveDown(this));
+    this.buttons.addAfter.addEventListener("click", () => a.addAfter(this));
+    this.buttons.kind.addEventListener("click", () => a.toggleKind(this));
+    this.buttons.remove.addEventListener("click", () => a.remove(this));
+    actions.append(...Object.values(this.buttons));
+
+    Object.assign(this, { li, number, handle, badges, editorHost, preview, messages, actions });
+  }
+
+  /** The server says something about this clause changed (number, kind, status, editable). */
+  update(clause) {
+    const before = this.clause;
+    this.clause = clause;
+    this.render();
+    if (before.number !== clause.number || before.editable !== clause.editable || before.status !== clause.status) {
+      this.view.dispatch({
+        effects: [
+          this.labelCompartment.reconfigure(this.labelExtension()),
+          this.editableCompartment.reconfigure(this.editableExtension()),
+        ],
+      });
+    }
+  }
+
+  render() {
+    const { clause } = this;
+    this.li.className = `clause clause--${clause.kind} clause--live`;
+    this.li.classList.toggle("clause--locked", this.locked);
+    this.li.classList.toggle("clause--readonly", !this.editable);
+    this.number.textContent = clause.number;
+
+    this.badges.replaceChildren();
+    if (this.locked) {
+      const badge = document.createElement("span");
+      badge.className = "badge badge--locked";
+      badge.textContent = t("locked");
+      badge.title = t("lockedHelp");
+      this.badges.append(badge);
+    }
+    this.badges.hidden = !this.locked;
+
+    const context = this.numberLabel;
+    const structure = this.ctx.canStructure();
+    const other = clause.kind === "preambular" ? "operative" : "preambular";
+    setButtonLabel(this.buttons.preview, t("preview"), context);
+    setButtonLabel(this.buttons.up, t("moveUp"), context);
+    setButtonLabel(this.buttons.down, t("moveDown"), context);
+    setButtonLabel(this.buttons.addAfter, t("addAfter"), context);
+    setButtonLabel(this.buttons.kind, t(other === "operative" ? "makeOperative" : "makePreambular"), context);
+    setButtonLabel(this.buttons.remove, t("delete"), context);
+    for (const name of ["up", "down", "addAfter", "kind", "remove"]) {
+      this.buttons[name].hidden = !structure;
+    }
+    // A locked clause keeps its wording: neither deleted nor turned into another kind here.
+    this.buttons.kind.hidden ||= this.locked;
+    this.buttons.remove.hidden ||= this.locked;
+    this.handle.hidden = !structure;
+  }
+
+  /** Move up/down are aria-disabled (not disabled) at the ends, so they keep keyboard focus. */
+  setEdges({ first, last }) {
+    this.buttons.up.setAttribute("aria-disabled", String(first));
+    this.buttons.down.setAttribute("aria-disabled", String(last));
+  }
+
+  focusEditor() {
+    if (this.buttons.preview.getAttribute("aria-pressed") === "true") this.showEditor();
+    this.view.focus();
+  }
+
+  showPreview(html) {
+    // `html` is a `text_html` field: rendered and sanitised by the server's one Markdown
+    // path, safe to insert by contract (docs/protocol.md). Nothing else is set as HTML.
+    this.preview.innerHTML = html;
+    this.preview.hidden = false;
+    this.editorHost.hidden = true;
+    this.buttons.preview.setAttribute("aria-pressed", "true");
+  }
+
+  showPreviewText(text) {
+    this.preview.replaceChildren();
+    const p = document.createElement("p");
+    p.className = "muted";
+    p.textContent = text;
+    this.preview.append(p);
+    this.preview.hidden = false;
+    this.editorHost.hidden = true;
+    this.buttons.preview.setAttribute("aria-pressed", "true");
+  }
+
+  showEditor() {
+    this.preview.hidden = true;
+    this.editorHost.hidden = false;
+    this.buttons.preview.setAttribute("aria-pressed", "false");
+    this.view.requestMeasure();
+  }
+
+  get previewing() {
+    return this.buttons.preview.getAttribute("aria-pressed") === "true";
+  }
+
+  /** A dismissible message under the clause; one per key, the newest replacing the older. */
+  showMessage(text, key = "error") {
+    for (const old of this.messages.querySelectorAll(`[data-key="${CSS.escape(key)}"]`)) old.remove();
+    this.messages.append(messageElement(text, key));
+  }
+
+  /** Stop syncing and free everything; `forget` also drops the copy kept on this device.
+   *  Resolves once the copy is closed (and deleted). */
+  destroy({ forget = false } = {}) {
+    if (this.destroyed) return Promise.resolve();
+    this.destroyed = true;
+    this.ctx.provider.removeDoc(this.docName);
+    this.view.destroy();
+    this.awareness.destroy();
+    const closed = (forget ? this.persistence.clearData() : this.persistence.destroy()).catch(() => {});
+    this.doc.destroy();
+    this.li.remove();
+    return closed;
+  }
+}
+
+/** A message with a Dismiss button (used under clauses and at the top of the editor). */
+export function messageElement(text, key = "error", tone = "error") {
+  const box = document.createElement("div");
+  box.className = `editor-message editor-message--${tone}`;
+  box.dataset.key = key;
+  box.setAttribute("role", tone === "error" ? "alert" : "status");
+  const p = document.createElement("p");
+  p.className = "editor-message__text";
+  p.textContent = text;
+  const dismiss = document.createElement("button");
+  dismiss.type = "button";
+  dismiss.className = "button button--link editor-message__dismiss";
+  dismiss.textContent = t("dismiss");
+  dismiss.addEventListener("click", () => box.remove());
+  box.append(p, dismiss);
+  return box;
+}
