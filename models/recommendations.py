@@ -51,6 +51,9 @@ class Recommendation(db.Model):  # type: ignore[name-defined]
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    #: Bumped by every change of the clause list, so that editors can tell which of two
+    #: announcements of concurrent changes is the newer one.
+    structure_version: Mapped[int] = mapped_column(default=0)
 
     group: Mapped[WorkingGroup] = relationship(back_populates="recommendations")
     created_by: Mapped[Participant | None] = relationship()

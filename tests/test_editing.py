@@ -417,3 +417,44 @@ def test_locking_is_the_chairs(connect, room):
                              headers={"Authorization": f"Bearer {tokens['member']}"}, timeout=10)
     assert response.status_code == 403
     assert ClauseStatus.OPEN.value == clause["status"]
+
+
+def test_two_people_reordering_at_once_end_with_one_order(app, connect, room, factories):
+    """Structure changes are serialised: whatever the interleaving, every editor ends with
+    the same order, and it is the order the database has."""
+    import threading
+
+    _cast, recommendation, tokens = room
+    for n in range(4):
+        factories.clause(recommendation, text=f"Operative {n};", position=10 + n)
+    watcher = connect(tokens["observer"])
+    clauses = watcher.join(recommendation.id)["clauses"]
+    operative = [c["id"] for c in clauses if c["kind"] == "operative"]
+    base = watcher.base_url + "/api/v1/clauses"
+
+    def move(token: str, clause_id: int, after_id: int | None) -> None:
+        for _ in range(5):
+            requests.post(f"{base}/{clause_id}/move", json={"after_id": after_id},
+                          headers={"Authorization": f"Bearer {token}"}, timeout=10)
+
+    threads = [threading.Thread(target=move, args=(tokens["chair"], operative[0], operative[3])),
+               threading.Thread(target=move, args=(tokens["member"], operative[3], None))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with app.app_context():
+        from models import Recommendation
+
+        stored = [c.id for c in db.session.get(Recommendation, recommendation.id).live_clauses]
+    # Announcements may arrive in any order; the newest version is the stored order.
+    def newest() -> list[int]:
+        latest = max(watcher.structure, key=lambda event: event["version"])
+        return [c["id"] for c in latest["clauses"]]
+
+    eventually(lambda: len(watcher.structure) == 10 and newest() == stored,
+               message="the newest announced order is the stored order")
+    assert sorted(event["version"] for event in watcher.structure) == list(range(1, 11))
+    late = connect(tokens["member"])
+    assert [c["id"] for c in late.join(recommendation.id)["clauses"]] == stored
+    assert sorted(stored) == sorted(c["id"] for c in clauses)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import current_app
 from flask_babel import gettext as _
 from pycrdt import Doc
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from drafting.editing import docs
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
@@ -61,6 +61,7 @@ def join_recommendation(recommendation_id: Any, participant: Participant) -> dic
         "can_edit": recommendation.can_edit(participant),
         "recommendation": {"id": recommendation.id, "title": recommendation.title,
                            "status": recommendation.status.value},
+        "version": recommendation.structure_version,
         "clauses": clause_states(recommendation, participant),
     }
 
@@ -230,8 +231,17 @@ def announce_structure(recommendation: Recommendation) -> None:
     """Tell every open editor of the recommendation that its clause list changed. One message
     serves everyone, so it has no per-person ``editable``: a client may edit a clause when
     its ``join`` said ``can_edit`` and the clause's ``status`` is ``open``."""
+    # Atomic in the database (and under its row/write lock): concurrent changes get distinct,
+    # increasing versions in the order they commit.
+    version = db.session.execute(
+        update(Recommendation)
+        .where(Recommendation.id == recommendation.id)
+        .values(structure_version=Recommendation.structure_version + 1)
+        .returning(Recommendation.structure_version)
+    ).scalar_one()
     numbers = recommendation.display_numbers()
     clauses = [{"id": c.id, "number": numbers[c.id], "kind": c.kind.value,
                 "status": c.status.value, "doc": c.doc_name} for c in recommendation.live_clauses]
-    queue_event("clauses_changed", {"recommendation": recommendation.id, "clauses": clauses},
+    queue_event("clauses_changed", {"recommendation": recommendation.id, "clauses": clauses,
+                                    "version": version},
                 room=recommendation_room(recommendation.id))

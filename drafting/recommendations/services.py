@@ -259,5 +259,6 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
         raise PermissionDenied(_("Only the group's chair can lock or unlock a clause."))
     if clause.status is ClauseStatus.ADOPTED:
         raise PermissionDenied(_("This clause is adopted: its wording is final."))
+    _lock_structure(clause.recommendation)
     clause.status = ClauseStatus.LOCKED if locked else ClauseStatus.OPEN
     _announce(clause.recommendation)

@@ -83,9 +83,12 @@ class RecommendationEditor {
     this.provider.on("refused", (docName, error, kind, carried) => this.onRefused(docName, error, carried));
     this.provider.on("acknowledged", (docName) => this.onAcknowledged(docName));
     this.socket.on("clauses_changed", (data) => {
-      if (Number(data?.recommendation) === this.id && Array.isArray(data.clauses)) {
-        this.applyClauses(data.clauses);
-      }
+      if (Number(data?.recommendation) !== this.id || !Array.isArray(data.clauses)) return;
+      // Announcements of concurrent changes may arrive out of order: only a newer version
+      // of the list replaces the one shown.
+      if (Number(data.version) <= this.structureVersion) return;
+      this.structureVersion = Number(data.version);
+      this.applyClauses(data.clauses);
     });
     this.socket.on("error", (data) => {
       // A refused join is answered in its acknowledgement too (see renderStatus).
@@ -131,6 +134,7 @@ class RecommendationEditor {
 
   onJoined(ack) {
     this.canEdit = Boolean(ack.can_edit);
+    this.structureVersion = Number(ack.version) || 0;
     this.removeTopMessage("join");
     this.applyClauses(Array.isArray(ack.clauses) ? ack.clauses : []);
     if (!this.revealed) this.revealWhenLoaded();
