@@ -5,11 +5,8 @@ Revises: ebfcfe76902b
 Create Date: 2026-11-27 11:07:48.322424
 
 """
-from alembic import op
 import sqlalchemy as sa
-
-import models.base
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3ced76d7b7a3'
