@@ -184,12 +184,17 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     from drafting.editing.docs import forget_all
     from models import db
 
-    forget_all()  # the next test's clause 1 is another clause
     with application.app_context():
         db.session.rollback()
         with db.engine.begin() as connection:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+    # After the tables are empty: the next test's clause 1 is another clause, and a cached
+    # document must not outlive the rows it was built from.
+    forget_all()
+    from drafting.editing import presence
+
+    presence.forget_all()
 
 
 @pytest.fixture

@@ -458,3 +458,14 @@ def test_two_people_reordering_at_once_end_with_one_order(app, connect, room, fa
     late = connect(tokens["member"])
     assert [c["id"] for c in late.join(recommendation.id)["clauses"]] == stored
     assert sorted(stored) == sorted(c["id"] for c in clauses)
+
+
+@pytest.mark.parametrize(("update", "bare"), [
+    (b"\x00\x00", True),  # no items, no deletions: a re-sent empty update
+    (b"\x00\x01\x05\x01\x03\x02", True),  # client 5 deleted 2 items from clock 3
+    (b"\x00\x00\x0a\xab", False),  # a version-2 update: bytes after the "delete set"
+    (b"\x00\x01\x05\x02\x03", False),  # truncated
+    (b"\x01\x00", False),  # has items
+])
+def test_bare_delete_sets_are_told_from_version_2_updates(update, bare):
+    assert protocol.is_bare_delete_set(update) is bare

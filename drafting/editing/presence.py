@@ -69,3 +69,10 @@ def present(doc: str) -> bytes | None:
     with _lock:
         entries = list(_states.get(doc, {}).values())
     return encode_awareness(entries) if entries else None
+
+
+def forget_all() -> None:
+    """Drop all presence (a restarted process starts like this)."""
+    with _lock:
+        _owners.clear()
+        _states.clear()

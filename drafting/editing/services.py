@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from drafting.editing import docs
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
-from drafting.realtime.protocol import ProtocolError, read_var_uint
+from drafting.realtime.protocol import ProtocolError, is_bare_delete_set, read_var_uint
 from drafting.services import load
 from models import Clause, ClauseSnapshot, ClauseUpdate, Participant, Recommendation, db
 
@@ -149,6 +149,8 @@ def _changes(doc: Doc, update: bytes) -> bool:
     state, deletions = doc.get_state(), _delete_set(doc)
     try:
         item_groups, _position = read_var_uint(update, 0)
+        if item_groups == 0 and not is_bare_delete_set(update):
+            raise ValidationFailed(_("The update could not be read: send Yjs version-1 updates."))
         doc.apply_update(update)
     except (ValueError, ProtocolError):
         raise ValidationFailed(_("The update could not be read.")) from None

@@ -173,13 +173,19 @@ export class ClauseView {
       remove: button(t("delete"), "", "button button--link button--danger"),
     };
     this.buttons.preview.setAttribute("aria-pressed", "false");
+    // A real link (it can be opened in a new tab or copied): the clause's history page.
+    this.historyLink = document.createElement("a");
+    this.historyLink.className = "clause__history";
+    this.historyLink.href = `/clauses/${encodeURIComponent(this.id)}/history`;
+    setButtonLabel(this.historyLink, t("history"), "");
     this.buttons.preview.addEventListener("click", () => a.preview(this));
     this.buttons.up.addEventListener("click", () => a.moveUp(this));
     this.buttons.down.addEventListener("click", () => a.moveDown(this));
     this.buttons.addAfter.addEventListener("click", () => a.addAfter(this));
     this.buttons.kind.addEventListener("click", () => a.toggleKind(this));
     this.buttons.remove.addEventListener("click", () => a.remove(this));
-    actions.append(...Object.values(this.buttons));
+    const { preview: previewButton, ...structureButtons } = this.buttons;
+    actions.append(previewButton, this.historyLink, ...Object.values(structureButtons));
 
     Object.assign(this, { li, number, handle, badges, editorHost, preview, messages, actions });
   }
@@ -220,6 +226,7 @@ export class ClauseView {
     const structure = this.ctx.canStructure();
     const other = clause.kind === "preambular" ? "operative" : "preambular";
     setButtonLabel(this.buttons.preview, t("preview"), context);
+    setButtonLabel(this.historyLink, t("history"), context);
     setButtonLabel(this.buttons.up, t("moveUp"), context);
     setButtonLabel(this.buttons.down, t("moveDown"), context);
     setButtonLabel(this.buttons.addAfter, t("addAfter"), context);
