@@ -83,6 +83,21 @@ export function remoteSelections(ytext, awareness) {
       update(update) {
         this.publishOwnCursor(update);
         this.decorations = this.build(update.view);
+        // A name near the right edge would be cut off by the editor's box: it hangs to the
+        // left of its caret instead. Measured after every update, since CodeMirror moves an
+        // unchanged caret widget rather than drawing it again.
+        update.view.requestMeasure({
+          read: (view) => {
+            const right = view.scrollDOM.getBoundingClientRect().right - 2;
+            return [...view.contentDOM.querySelectorAll(".cm-ySelectionInfo")].map((info) => {
+              info.classList.remove("cm-ySelectionInfo--left");
+              return [info, info.getBoundingClientRect().right > right];
+            });
+          },
+          write: (placements) => {
+            for (const [info, left] of placements) info.classList.toggle("cm-ySelectionInfo--left", left);
+          },
+        });
       }
 
       publishOwnCursor(update) {
