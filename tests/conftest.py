@@ -337,3 +337,20 @@ def base_url(live_server: str) -> str:
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     # A fixed Accept-Language: the interface language must not depend on the machine's locale.
     return {**browser_context_args, "locale": "en-GB"}
+
+
+@pytest.fixture
+def connect(live_server: str) -> Iterator[Any]:
+    """``connect(token)``: a live-editing client (tests/yclient.py), disconnected afterwards."""
+    from tests.yclient import EditorClient
+
+    clients: list[EditorClient] = []
+
+    def make(token: str) -> EditorClient:
+        client = EditorClient(live_server, token=token).connect()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.disconnect()

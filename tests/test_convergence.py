@@ -16,7 +16,7 @@ import string
 import pytest
 
 from drafting.editing import docs
-from tests.test_editing import connect, reloaded_text, room, stored_text  # noqa: F401 - fixtures
+from tests.test_editing import reloaded_text, room, stored_text  # noqa: F401 - room is a fixture
 from tests.yclient import EditorClient, eventually
 
 MARKER = re.compile(r"<\d+:[^<>]*>")
@@ -31,7 +31,7 @@ def random_word(rng: random.Random) -> str:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_random_editing_with_disconnects_and_a_restart_converges(app, connect, room, factories,  # noqa: F811
+def test_random_editing_with_disconnects_and_a_restart_converges(app, connect, room, factories,  # noqa: F811 - room
                                                                   seed):
     cast, recommendation, tokens = room
     rng = random.Random(seed)

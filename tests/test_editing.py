@@ -29,20 +29,6 @@ def room(factories):
     return cast, recommendation, tokens
 
 
-@pytest.fixture
-def connect(live_server):
-    clients: list[EditorClient] = []
-
-    def make(token: str) -> EditorClient:
-        client = EditorClient(live_server, token=token).connect()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.disconnect()
-
-
 def stored_text(app, clause_id: int) -> str:
     with app.app_context():
         return db.session.get(Clause, clause_id).text

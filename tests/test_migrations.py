@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import re
-import secrets
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -20,10 +19,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect
 
 from models import db
-from tests.conftest import TEST_DATABASE_URL, extensions_restored, make_app
+from tests.conftest import TEST_DATABASE_URL, extensions_restored, make_app, private_postgres_database
 
 VERSIONS = Path(__file__).parent.parent / "models" / "migrations" / "versions"
 MIGRATION_FILES = sorted(VERSIONS.glob("*.py"))
@@ -34,17 +33,8 @@ def empty_database_url(tmp_path: Path) -> Iterator[str]:
     if not TEST_DATABASE_URL:
         yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
         return
-    server = make_url(TEST_DATABASE_URL)
-    name = f"plenary_migrations_{secrets.token_hex(6)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with private_postgres_database(TEST_DATABASE_URL) as url:
+        yield url
 
 
 @pytest.fixture

@@ -114,20 +114,6 @@ def stock_client(node, live_server):
 
 
 @pytest.fixture
-def connect(live_server):
-    clients: list[EditorClient] = []
-
-    def make(token: str) -> EditorClient:
-        client = EditorClient(live_server, token=token).connect()
-        clients.append(client)
-        return client
-
-    yield make
-    for client in clients:
-        client.disconnect()
-
-
-@pytest.fixture
 def room(factories):
     """A group's draft of two clauses; tokens for two members, the chair and an observer."""
     cast = factories.cast()
