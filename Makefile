@@ -68,7 +68,7 @@ demo: install
 	$(BIN)/flask demo load
 
 lint: install-dev
-	$(BIN)/ruff check drafting models tests wsgi.py
+	$(BIN)/ruff check drafting models tests bench wsgi.py
 
 typecheck: install-dev
 	$(BIN)/mypy
