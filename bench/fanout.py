@@ -84,6 +84,11 @@ def start_server(kind: str, port: int, env: dict[str, str], threads: int) -> sub
     if kind == "gunicorn":
         command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", str(threads),
                    "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    elif kind == "gunicorn-gevent":
+        env["SOCKETIO_ASYNC_MODE"] = "gevent"
+        command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class",
+                   "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                   "--bind", f"127.0.0.1:{port}", "wsgi:app"]
     else:
         command = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
@@ -96,7 +101,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--rate", type=float, default=5)
-    parser.add_argument("--server", choices=["gunicorn", "werkzeug"], default="gunicorn")
+    parser.add_argument("--server", choices=["gunicorn", "gunicorn-gevent", "werkzeug"],
+                        default="gunicorn")
     parser.add_argument("--database", default=None,
                         help="DATABASE_URL of a scratch database (default: a new SQLite file)")
     options = parser.parse_args()
@@ -119,7 +125,7 @@ def main() -> int:
             try:
                 requests.get(url + "/login", timeout=1)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still importing
                 time.sleep(0.1)
         clients = [EditorClient(url, token=token).connect() for token in tokens]
         doc = clients[0].join(recommendation_id)["clauses"][0]["doc"]

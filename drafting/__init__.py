@@ -88,7 +88,7 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         message_queue=app.config.get("REDIS_URL"),
-        async_mode="threading",
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # None = same origin only: a page on another site cannot open a socket with our cookie.
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
         # Room to answer an oversized y message with a clear error; beyond this Engine.IO

@@ -87,4 +87,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "YJS_RATE": float(os.environ.get("YJS_RATE", "60")),
         "YJS_BURST": float(os.environ.get("YJS_BURST", "300")),
         "YJS_SNAPSHOT_EVERY": int(os.environ.get("YJS_SNAPSHOT_EVERY", "500")),
+        # "threading" (gunicorn's gthread worker, the development server) is what the suite
+        # runs; "gevent" needs gunicorn's gevent worker (see docs/deployment.md).
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
     }
