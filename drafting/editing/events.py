@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
 
 from drafting.editing import presence, services
-from drafting.errors import DomainError, NotAuthenticated, ValidationFailed
+from drafting.errors import DomainError, NotAuthenticated, RateLimited, TooLarge, ValidationFailed
 from drafting.extensions import socketio
 from drafting.realtime import connections, recommendation_room, relay, reply
 from drafting.realtime.protocol import (
@@ -25,16 +25,6 @@ from drafting.realtime.protocol import (
     sync_step2,
 )
 from models import db
-
-
-class RateLimited(DomainError):
-    status = 429
-    code = "rate_limited"
-
-
-class TooLarge(DomainError):
-    status = 413
-    code = "too_large"
 
 
 def _refuse(error: DomainError, doc: Any = None) -> dict[str, Any]:
