@@ -455,3 +455,47 @@ def test_two_people_reordering_at_once_end_with_one_order(app, connect, room, fa
 ])
 def test_bare_delete_sets_are_told_from_version_2_updates(update, bare):
     assert protocol.is_bare_delete_set(update) is bare
+
+
+def test_a_binary_packet_leaves_in_one_piece_whatever_other_threads_send():
+    """A y message is a header ("51-...") and an attachment; python-socketio queues them one
+    by one, so without the lock another thread's packet could land in between and the
+    browser would misread the stream. Drive the lock with threads switching as often as
+    Python allows and check that every header is followed by its own attachments."""
+    import sys
+    import threading
+    import types
+
+    from drafting.realtime import _WholePackets
+
+    queued: list[tuple[str, object]] = []
+    server = types.SimpleNamespace(eio=types.SimpleNamespace(
+        send=lambda sid, data: queued.append((sid, data))))
+    server._send_eio_packet = lambda sid, pkt: queued.append((sid, pkt.data))
+    _WholePackets(server)
+
+    def sender(thread: int) -> None:
+        for n in range(200):
+            if n % 2:  # as Manager.emit does it: Engine.IO packets one by one
+                server._send_eio_packet("client", types.SimpleNamespace(data=f"52-[{thread},{n}]"))
+                for part in range(2):
+                    server._send_eio_packet("client", types.SimpleNamespace(data=bytes([thread, part])))
+            else:  # as Server._send_packet does it, and single packets (acknowledgements)
+                server.eio.send("client", f"3{thread}[{n}]")
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=sender, args=(t,)) for t in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    stream = [data for _sid, data in queued]
+    assert len(stream) == 4 * (100 * 3 + 100)
+    for index, data in enumerate(stream):
+        if isinstance(data, str) and data.startswith("52-"):
+            thread = int(data[4:data.index(",")])
+            assert stream[index + 1:index + 3] == [bytes([thread, 0]), bytes([thread, 1])], index
