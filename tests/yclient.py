@@ -27,7 +27,6 @@ class EditorClient:
         self.structure: list[dict[str, Any]] = []
         self.awareness: list[tuple[str, list[protocol.AwarenessEntry]]] = []
         self.lock = threading.RLock()
-        self.unsent: list[tuple[str, bytes]] = []
         self.acks: list[Any] = []
         self._applying = False
         self.joined: list[Any] = []
@@ -117,10 +116,9 @@ class EditorClient:
         if self._applying:
             return
         update = event.update
+        # Offline edits stay in the document: the next sync's step 2 carries them.
         if self.sio.connected:
             self.sio.emit("y", (doc_name, protocol.sync_update(update)), callback=self._acked)
-        else:
-            self.unsent.append((doc_name, update))
 
     def _acked(self, answer: Any = None) -> None:
         self.acks.append(answer)

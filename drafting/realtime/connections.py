@@ -88,11 +88,6 @@ def find_current() -> Connection | None:
     return _connections.get(request.sid)  # type: ignore[attr-defined]
 
 
-def all_connections() -> list[Connection]:
-    with _lock:
-        return list(_connections.values())
-
-
 def _authenticate(auth: Any) -> tuple[Participant, str | None, str | None] | None:
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         token = auth["token"]

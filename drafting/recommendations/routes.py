@@ -109,8 +109,8 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
     recommendation = clause.recommendation
     services.check_can_edit(recommendation, current_user)
     form = ClauseTextForm(obj=clause)
-    if run_form(form, lambda: services.update_clause_text(current_user, clause,
-                                                          form_data(form, "text"))):
+    if run_form(form, lambda: services.update_clause(current_user, clause,
+                                                     form_data(form, "text"))):
         flash(_("The clause is saved."), "success")
         return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
                                 _anchor=f"clause-{clause.id}"))

@@ -51,12 +51,6 @@ class ClauseCreate(BaseModel):
                                  "(same kind); by default at the end of its kind.")
 
 
-class ClauseTextWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    text: str
-
-
 class ClausePatch(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 

@@ -216,10 +216,6 @@ def update_clause(actor: Participant, clause: Clause, data: dict[str, Any]) -> N
         replace_text(clause, actor, clean_clause_text(data["text"], required=False))
 
 
-def update_clause_text(actor: Participant, clause: Clause, data: dict[str, Any]) -> None:
-    update_clause(actor, clause, {"text": data.get("text")})
-
-
 def move_clause(actor: Participant, clause: Clause, after_id: Any) -> None:
     """Reorder within the clause's part: right after ``after_id``, or first when None."""
     check_can_edit(clause.recommendation, actor)
