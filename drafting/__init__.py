@@ -106,10 +106,11 @@ def _init_extensions(app: Flask) -> None:
     from drafting.realtime import init_realtime
 
     init_realtime(app)
-    import drafting.editing.events  # noqa: F401  (registers the editor's socket handlers)
-    from drafting.editing.docs import install_session_hooks
+    from drafting.editing import docs, events, services
 
-    install_session_hooks()
+    events.register_handlers()
+    docs.install_session_hooks()
+    services.install_session_hooks()
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)

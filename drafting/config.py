@@ -87,6 +87,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "YJS_RATE": float(os.environ.get("YJS_RATE", "60")),
         "YJS_BURST": float(os.environ.get("YJS_BURST", "300")),
         "YJS_SNAPSHOT_EVERY": int(os.environ.get("YJS_SNAPSHOT_EVERY", "500")),
+        "YJS_BATCH_LIMIT": int(os.environ.get("YJS_BATCH_LIMIT", "200")),
+        "YJS_WRITE_TIMEOUT_MS": int(os.environ.get("YJS_WRITE_TIMEOUT_MS", "5000")),
+        "PRESENCE_TICK_MS": int(os.environ.get("PRESENCE_TICK_MS", "30")),
         # "threading" (gunicorn's gthread worker, the development server) is what the suite
         # runs; "gevent" needs gunicorn's gevent worker (see docs/deployment.md).
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),

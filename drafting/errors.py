@@ -66,6 +66,14 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+class Unavailable(DomainError):
+    """Nothing wrong with the request; the server could not do it now (the database did not
+    answer). Nothing was changed: send it again later."""
+
+    status = 503
+    code = "unavailable"
+
+
 def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
@@ -76,7 +84,7 @@ def error_body(code: str, message: str, fields: dict[str, str] | None = None) ->
 HTTP_CODES = {
     400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    429: "rate_limited", 500: "internal_error",
+    429: "rate_limited", 500: "internal_error", 503: "unavailable",
 }
 
 

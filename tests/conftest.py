@@ -298,6 +298,34 @@ def chromium_available() -> bool:
 # --- a live server for browser tests ------------------------------------------------------
 # Added for tests/test_browser.py: the session's app on a real port, for a real Chromium.
 
+@pytest.fixture
+def socket_test_client() -> Iterator[Any]:
+    """``socket_test_client(app, **options)``: Flask-SocketIO's in-process test client.
+
+    Making one rewires the process's Socket.IO server for good: it replaces the server's
+    packet senders with its own, which drop every packet for a client it does not know, and
+    turns handlers synchronous. The live server's real sockets would then never hear an
+    answer again, so everything it changes is put back afterwards."""
+    from drafting.extensions import socketio
+
+    server = socketio.server
+    saved = {name: vars(server).get(name) for name in ("_send_packet", "_send_eio_packet", "async_handlers")}
+    eio_async = server.eio.async_handlers
+
+    def make(app: Flask, **options: Any) -> Any:
+        return socketio.test_client(app, **options)
+
+    try:
+        yield make
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                vars(server).pop(name, None)
+            else:
+                setattr(server, name, value)
+        server.eio.async_handlers = eio_async
+
+
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
     """Serve ``app`` over HTTP on a free port and yield its base URL ("http://127.0.0.1:N").

@@ -42,6 +42,17 @@ def reloaded_text(app, clause_id: int) -> str:
         return str(live.text)
 
 
+def in_one_clause(connect, room, first: str, second: str):
+    """Two people of the room, both in the recommendation's second clause."""
+    _cast, recommendation, tokens = room
+    one, other = connect(tokens[first]), connect(tokens[second])
+    doc = one.join(recommendation.id)["clauses"][1]["doc"]
+    other.join(recommendation.id)
+    one.open(doc)
+    other.open(doc)
+    return one, other, doc
+
+
 def test_join_answers_with_the_clause_documents(connect, room):
     _cast, recommendation, tokens = room
     answer = connect(tokens["member"]).join(recommendation.id)
@@ -99,12 +110,7 @@ def test_the_first_sync_gives_the_clause_text_and_makes_it_durable(app, connect,
 
 
 def test_two_members_typing_at_once_converge(app, connect, room):
-    _cast, recommendation, tokens = room
-    chair, member = connect(tokens["chair"]), connect(tokens["member"])
-    doc = chair.join(recommendation.id)["clauses"][1]["doc"]
-    member.join(recommendation.id)
-    chair.open(doc)
-    member.open(doc)
+    chair, member, doc = in_one_clause(connect, room, "chair", "member")
     for n in range(20):
         chair.insert(doc, 0, f"c{n} ")
         member.insert(doc, len(member.text(doc)), f" m{n}")
@@ -375,6 +381,26 @@ def test_deactivated_participant_is_cut_off(app, connect, room, factories):
     answer = member.send(doc, protocol.sync_update(b"\x00\x00"))
     assert answer["error"]["code"] == "unauthenticated"
     eventually(lambda: not member.sio.connected, message="disconnect")
+
+
+def test_presence_of_someone_signed_out_goes_nowhere(app, connect, room):
+    """Cursors are relayed on a tick, without a query per message; the tick still checks
+    every sender, so a socket whose account was deactivated cannot keep broadcasting."""
+    cast, _recommendation, tokens = room
+    member, chair, doc = in_one_clause(connect, room, "member", "chair")
+    assert member.set_presence(doc, 99, {"cursor": {"anchor": 1}}) == {"ok": True}
+    eventually(lambda: chair.awareness, message="presence relayed")
+    requests.patch(f"{member.base_url}/api/v1/participants/{cast.member.id}",
+                   json={"is_active": False},
+                   headers={"Authorization": f"Bearer {tokens['secretariat']}"}, timeout=10)
+    chair.awareness.clear()
+    member.set_presence(doc, 99, {"cursor": {"anchor": 7}}, clock=2)
+    eventually(lambda: not member.sio.connected, message="disconnect")
+    # What it sent after it was cut off never reached anyone; its cursor was taken away.
+    eventually(lambda: any(e.client_id == 99 and e.state is None
+                           for _d, es in chair.awareness for e in es), message="farewell")
+    assert not any(e.state and e.state.get("cursor") == {"anchor": 7}
+                   for _d, es in chair.awareness for e in es)
 
 
 def test_membership_role_is_checked_on_every_update(app, connect, room):

@@ -625,13 +625,13 @@ def membership_events(group_id: int, participant_id: int) -> list[tuple[str, dic
             ("membership_changed", payload, f"participant:{participant_id}")]
 
 
-def test_anonymous_socket_connection_is_refused(app):
-    assert not socketio.test_client(app, flask_test_client=app.test_client()).is_connected()
+def test_anonymous_socket_connection_is_refused(app, socket_test_client):
+    assert not socket_test_client(app, flask_test_client=app.test_client()).is_connected()
 
 
-def test_signed_in_socket_connection_is_accepted(app, cast):
+def test_signed_in_socket_connection_is_accepted(app, cast, socket_test_client):
     client = client_as(app, cast, "member")
-    socket = socketio.test_client(app, flask_test_client=client)
+    socket = socket_test_client(app, flask_test_client=client)
     assert socket.is_connected()
     socket.disconnect()
 

@@ -28,6 +28,8 @@ class EditorClient:
         self.awareness: list[tuple[str, list[protocol.AwarenessEntry]]] = []
         self.lock = threading.RLock()
         self.acks: list[Any] = []
+        #: Every update message the server sent (sync update or step 2), as received.
+        self.updates: list[bytes] = []
         self._applying = False
         self.joined: list[Any] = []
         self.sio = self._new_socket()
@@ -134,6 +136,7 @@ class EditorClient:
             elif message.kind is protocol.Kind.STEP1:
                 self.sio.emit("y", (doc_name, protocol.sync_step2(doc.get_update(message.body))))
             else:
+                self.updates.append(message.body)
                 self._applying = True
                 try:
                     doc.apply_update(message.body)

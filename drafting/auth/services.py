@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from drafting.auth.passwords import hash_password, needs_rehash, verify_password
 from drafting.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
@@ -54,12 +56,21 @@ def open_login_session(participant: Participant, user_agent: str) -> str:
 
 
 def find_login_session(secret: str) -> LoginSession | None:
-    login = db.session.scalar(
-        select(LoginSession).where(LoginSession.secret_hash == hash_secret(secret))
+    return live_login_sessions([secret]).get(secret)
+
+
+def live_login_sessions(secrets: Iterable[str]) -> dict[str, LoginSession]:
+    """The live login session of each secret that has one, its participant active (one query
+    for them all: a server checks every live socket's session on every batch of edits)."""
+    by_hash = {hash_secret(secret): secret for secret in secrets}
+    if not by_hash:
+        return {}
+    logins = db.session.scalars(
+        select(LoginSession).where(LoginSession.secret_hash.in_(by_hash))
+        .options(joinedload(LoginSession.participant))
     )
-    if login is None or not login.is_live or not login.participant.is_active_account:
-        return None
-    return login
+    return {by_hash[login.secret_hash]: login for login in logins
+            if login.is_live and login.participant.is_active_account}
 
 
 def close_login_session(secret: str) -> None:
@@ -179,15 +190,27 @@ def revoke_api_token(token: ApiToken, actor: Participant) -> None:
 
 
 def participant_for_api_token(secret: str) -> Participant | None:
-    if not secret.startswith(API_TOKEN_PREFIX) or len(secret) > 200:
-        return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_secret(secret)))
-    if token is None or not token.is_live or not token.participant.is_active_account:
-        return None
+    return participants_for_api_tokens([secret]).get(secret)
+
+
+def participants_for_api_tokens(secrets: Iterable[str]) -> dict[str, Participant]:
+    """The active participant behind each live API token (one query for them all)."""
+    by_hash = {hash_secret(secret): secret for secret in secrets
+               if secret.startswith(API_TOKEN_PREFIX) and len(secret) <= 200}
+    if not by_hash:
+        return {}
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash.in_(by_hash)).options(joinedload(ApiToken.participant))
+    )
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-        token.last_used_at = now
-    return token.participant
+    found = {}
+    for token in tokens:
+        if not token.is_live or not token.participant.is_active_account:
+            continue
+        if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
+            token.last_used_at = now
+        found[by_hash[token.token_hash]] = token.participant
+    return found
 
 
 def live_api_tokens(participant: Participant) -> list[ApiToken]:

@@ -2,8 +2,11 @@
 
 Every accepted update is first a row in ``clause_update``; the in-memory ``pycrdt`` document
 is rebuilt from the latest snapshot plus the rows after it, and caught up with rows written
-by other processes before it answers anyone. A transaction that rolls back evicts the
-documents it touched, so memory never holds what the database does not.
+by other processes before it answers anyone.
+
+A transaction that changes a document in memory holds the document's lock until it ends, so
+nobody else reads what is not yet committed; if it rolls back, the documents it touched are
+marked stale and evicted, so memory never holds what the database does not.
 """
 from __future__ import annotations
 
@@ -12,11 +15,12 @@ from dataclasses import dataclass, field
 
 from pycrdt import Doc, Text
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from models import ClauseSnapshot, ClauseUpdate, db
 
 TOUCHED_KEY = "plenary_touched_docs"
+RETIRED_KEY = "plenary_retired_docs"
 
 
 @dataclass
@@ -29,6 +33,8 @@ class LiveDoc:
     #: Updates applied since the newest snapshot; a new snapshot is taken past a threshold.
     since_snapshot: int = 0
     loaded: bool = False
+    #: Evicted after a rollback: whoever waited for its lock must fetch the document anew.
+    stale: bool = False
     #: One writer or reader at a time: pycrdt documents are not shared between threads.
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -53,6 +59,23 @@ def live_doc(clause_id: int) -> LiveDoc:
         return live
 
 
+def acquire(clause_id: int) -> LiveDoc:
+    """The clause's current document with its lock taken (never one evicted meanwhile)."""
+    while True:
+        live = live_doc(clause_id)
+        live.lock.acquire()
+        if not live.stale:
+            return live
+        live.lock.release()
+
+
+def held(clause_id: int) -> LiveDoc | None:
+    """The document, if the current transaction has already changed it (and so holds it,
+    with the clause's row lock: nobody else can have changed it since)."""
+    live: LiveDoc | None = db.session().info.get(TOUCHED_KEY, {}).get(clause_id)
+    return None if live is None or live.stale else live
+
+
 def catch_up(live: LiveDoc) -> None:
     """Apply what the database has and this process has not seen (snapshot first, if new)."""
     if not live.loaded:
@@ -69,8 +92,9 @@ def catch_up(live: LiveDoc) -> None:
     apply_rows(live, live.last_update_id, None)
 
 
-def apply_rows(live: LiveDoc, after: int, before: int | None) -> None:
-    """Apply the clause's logged updates with ``after < id < before`` (or all after ``after``)."""
+def apply_rows(live: LiveDoc, after: int, before: int | None) -> int:
+    """Apply the clause's logged updates with ``after < id < before`` (or all after ``after``);
+    how many there were."""
     query = (
         select(ClauseUpdate.id, ClauseUpdate.data)
         .where(ClauseUpdate.clause_id == live.clause_id)
@@ -79,35 +103,60 @@ def apply_rows(live: LiveDoc, after: int, before: int | None) -> None:
     )
     if before is not None:
         query = query.where(ClauseUpdate.id < before)
-    for row_id, data in db.session.execute(query).all():
+    rows = db.session.execute(query).all()
+    for row_id, data in rows:
         live.doc.apply_update(data)
         live.last_update_id = max(live.last_update_id, row_id)
         live.since_snapshot += 1
+    return len(rows)
 
 
 def touched(live: LiveDoc) -> None:
-    """Remember that the current transaction changed this document in memory."""
-    db.session().info.setdefault(TOUCHED_KEY, set()).add(live.clause_id)
-
-
-def forget(clause_id: int) -> None:
-    with _registry_lock:
-        _docs.pop(clause_id, None)
+    """Remember that the current transaction changed this document in memory, and hold its
+    lock until the transaction ends (call with the lock taken)."""
+    info = db.session().info
+    holding: dict[int, LiveDoc] = info.setdefault(TOUCHED_KEY, {})
+    earlier = holding.get(live.clause_id)
+    if earlier is not live:
+        live.lock.acquire()
+        holding[live.clause_id] = live
+        if earlier is not None:  # evicted by a savepoint's rollback: still held till the end
+            info.setdefault(RETIRED_KEY, []).append(earlier)
 
 
 def forget_all() -> None:
     """Drop every cached document (a restarted process starts like this)."""
     with _registry_lock:
+        for live in _docs.values():
+            live.stale = True
         _docs.clear()
 
 
-def evict_touched(session: Session) -> None:
-    for clause_id in session.info.pop(TOUCHED_KEY, set()):
-        forget(clause_id)
+def _evict(live: LiveDoc) -> None:
+    with _registry_lock:
+        if _docs.get(live.clause_id) is live:
+            del _docs[live.clause_id]
+    live.stale = True
 
 
 def keep_touched(session: Session) -> None:
-    session.info.pop(TOUCHED_KEY, None)
+    """Committed: what memory holds is in the database; let others read it."""
+    for live in [*session.info.pop(TOUCHED_KEY, {}).values(), *session.info.pop(RETIRED_KEY, [])]:
+        live.lock.release()
+
+
+def evict_touched(session: Session) -> None:
+    """Rolled back (a savepoint included): what memory holds may not be in the database."""
+    for live in session.info.get(TOUCHED_KEY, {}).values():
+        _evict(live)
+
+
+def release_touched(session: Session, transaction: SessionTransaction) -> None:
+    """The transaction ended without a commit (rolled back, or closed): evict and let go."""
+    if transaction.parent is None:
+        for live in [*session.info.pop(TOUCHED_KEY, {}).values(), *session.info.pop(RETIRED_KEY, [])]:
+            _evict(live)
+            live.lock.release()
 
 
 _hooks_installed = False
@@ -120,6 +169,6 @@ def install_session_hooks() -> None:
     from sqlalchemy import event
 
     event.listen(Session, "after_commit", keep_touched)
-    event.listen(Session, "after_soft_rollback",
-                 lambda session, previous: None if previous.nested else evict_touched(session))
+    event.listen(Session, "after_soft_rollback", lambda session, _previous: evict_touched(session))
+    event.listen(Session, "after_transaction_end", release_touched)
     _hooks_installed = True

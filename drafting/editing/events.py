@@ -13,9 +13,17 @@ from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
 
 from drafting.editing import presence, services
-from drafting.errors import DomainError, NotAuthenticated, RateLimited, TooLarge, ValidationFailed
+from drafting.editing.ticker import ticker
+from drafting.editing.writer import writer
+from drafting.errors import (
+    DomainError,
+    NotAuthenticated,
+    RateLimited,
+    TooLarge,
+    ValidationFailed,
+)
 from drafting.extensions import socketio
-from drafting.realtime import connections, recommendation_room, relay, reply
+from drafting.realtime import connections, recommendation_room, reply
 from drafting.realtime.protocol import (
     Kind,
     ProtocolError,
@@ -42,7 +50,6 @@ def _recommendation_id(data: Any) -> Any:
     return data.get("recommendation") if isinstance(data, dict) else None
 
 
-@socketio.on("join")
 def on_join(data: Any = None) -> dict[str, Any]:
     """Sent by an editor opening a recommendation: ``{"recommendation": id}``. Acknowledged
     with the participant's role and every clause's document. From then on the socket
@@ -59,7 +66,6 @@ def on_join(data: Any = None) -> dict[str, Any]:
     return answer
 
 
-@socketio.on("leave")
 def on_leave(data: Any = None) -> dict[str, Any]:
     """Sent by an editor closing a recommendation. Its presence in the recommendation's
     documents is removed for everyone still there."""
@@ -79,10 +85,9 @@ def on_leave(data: Any = None) -> dict[str, Any]:
 
 
 def _say_goodbye(connection: connections.Connection, doc: str) -> None:
-    goodbye = presence.farewell(doc, connection.awareness.pop(doc, {}))
-    if goodbye is not None:
-        relay("y", doc, awareness_message(goodbye), room=services.doc_room(doc),
-              skip_sid=connection.sid)
+    clocks = connection.awareness.pop(doc, {})
+    if clocks:
+        presence.farewell(doc, clocks)
 
 
 @connections.on_disconnect
@@ -92,12 +97,19 @@ def _leave_everything(connection: connections.Connection) -> None:
             _say_goodbye(connection, doc)
 
 
-@socketio.on("y")
+def _join_doc(connection: connections.Connection, recommendation_id: int, doc: str) -> None:
+    docs = connection.joined[recommendation_id]
+    if doc not in docs:
+        docs.add(doc)
+        join_room(services.doc_room(doc))
+
+
 def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
     """Sent by an editor: one y-protocols message ``payload`` about the clause document
     ``doc``. Sync step 1 is answered to the sender (step 2, then the server's step 1);
-    an accepted update is made durable, then sent to everyone else in the document;
-    awareness is stamped with the sender's identity and relayed to everyone else."""
+    an accepted update is made durable (by the process's writer, with whatever else arrived
+    meanwhile), then sent to everyone else in the document; awareness is stamped with the
+    sender's identity and relayed to everyone else."""
     try:
         connection = connections.current()
         if not connection.bucket.take():
@@ -105,16 +117,21 @@ def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
         if isinstance(payload, bytes | bytearray) and \
                 len(payload) > current_app.config["YJS_MAX_MESSAGE_BYTES"]:
             raise TooLarge(_("That message is larger than Plenary accepts."))
-        participant = connection.participant()
-        clause = services.clause_for_doc(doc, set(connection.joined))
         try:
             message = parse_message(payload)
         except ProtocolError:
             raise ValidationFailed(_("The message could not be read.")) from None
-        docs = connection.joined[clause.recommendation_id]
-        if doc not in docs:
-            docs.add(doc)
-            join_room(services.doc_room(doc))
+        if message.kind in (Kind.STEP2, Kind.UPDATE):
+            recommendation_id = writer().submit(connection, doc, message.body)
+            _join_doc(connection, recommendation_id, doc)
+            return {"ok": True}
+        if message.kind is Kind.AWARENESS and any(doc in docs for docs in connection.joined.values()):
+            # A document this connection already syncs; its sender is checked at the tick.
+            _stamp(connection, doc, message.body)
+            return {"ok": True}
+        participant = connection.participant()
+        clause = services.clause_for_doc(doc, set(connection.joined))
+        _join_doc(connection, clause.recommendation_id, doc)
         if message.kind is Kind.STEP1:
             missing, state = services.answer_sync_step1(clause, message.body)
             db.session.commit()
@@ -124,19 +141,29 @@ def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
             if others is not None:
                 reply("y", doc, awareness_message(others))
         elif message.kind is Kind.AWARENESS:
-            try:
-                stamped = presence.stamp(message.body, doc=doc, sid=connection.sid,
-                                         participant=participant,
-                                         clocks=connection.awareness.setdefault(doc, {}))
-            except ProtocolError:
-                raise ValidationFailed(_("The message could not be read.")) from None
+            connection.identity = presence.identity(participant)
             db.session.commit()
-            if stamped is not None:
-                relay("y", doc, awareness_message(stamped), room=services.doc_room(doc),
-                      skip_sid=connection.sid)
-        else:
-            services.apply_update(clause, participant, message.body, origin=connection.sid)
-            db.session.commit()
+            _stamp(connection, doc, message.body)
     except DomainError as error:
         return _refuse(error, doc)
     return {"ok": True}
+
+
+def _stamp(connection: connections.Connection, doc: str, body: bytes) -> None:
+    if connection.identity is None:
+        connection.identity = presence.identity(connection.participant())
+        db.session.commit()
+    try:
+        presence.stamp(body, doc=doc, sid=connection.sid, me=connection.identity,
+                       clocks=connection.awareness.setdefault(doc, {}))
+    except ProtocolError:
+        raise ValidationFailed(_("The message could not be read.")) from None
+    ticker()
+
+
+def register_handlers() -> None:
+    """Attach the editor's handlers to the Socket.IO server of the app being created. Each
+    app has its own server; a decorator run at import would reach only the first app's."""
+    socketio.on_event("join", on_join)
+    socketio.on_event("leave", on_leave)
+    socketio.on_event("y", on_y)

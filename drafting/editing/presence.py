@@ -3,6 +3,11 @@
 Each awareness entry a client sends is stamped with who really sent it; an entry for a Yjs
 client id that another connection already speaks for is dropped, so nobody can move or
 rename someone else's cursor.
+
+Stamped entries wait in an outbox for the next tick (``drafting.editing.ticker``), which
+checks their senders are still signed in and sends each document's entries as one message:
+with a cursor moving on every keystroke, a room of fifty would otherwise cost fifty sends for
+every key anyone presses. Only the newest entry of each Yjs client is kept until the tick.
 """
 from __future__ import annotations
 
@@ -18,6 +23,9 @@ _owners: dict[tuple[str, int], str] = {}
 #: The latest stamped state of each client in each document, so that someone who opens the
 #: document sees at once who is already there (in memory only; gone with the process).
 _states: dict[str, dict[int, AwarenessEntry]] = {}
+#: Document name -> Yjs client id -> (the entry to send, the connection it came from; None
+#: for the server's own, such as the farewell of a connection that has gone).
+_outbox: dict[str, dict[int, tuple[AwarenessEntry, str | None]]] = {}
 _lock = threading.Lock()
 
 
@@ -26,13 +34,12 @@ def identity(participant: Participant) -> dict[str, Any]:
             "color": participant.color, "category": participant.category.value}
 
 
-def stamp(body: bytes, *, doc: str, sid: str, participant: Participant,
-          clocks: dict[int, int]) -> bytes | None:
-    """The awareness update to relay, with every state's ``user`` replaced by the sender's
-    identity; None when nothing is left to relay. ``clocks`` remembers this connection's
-    client ids and clocks, to clear them when it leaves."""
+def stamp(body: bytes, *, doc: str, sid: str, me: dict[str, Any],
+          clocks: dict[int, int]) -> None:
+    """Put the entries of an awareness update in the outbox, each state's ``user`` replaced
+    by the sender's identity ``me``. ``clocks`` remembers this connection's client ids and
+    clocks, to clear them when it leaves."""
     entries = parse_awareness(body)[:MAX_ENTRIES]
-    me = identity(participant)
     kept = []
     with _lock:
         for entry in entries:
@@ -49,19 +56,28 @@ def stamp(body: bytes, *, doc: str, sid: str, participant: Participant,
                 _states.get(doc, {}).pop(entry.client_id, None)
             else:
                 _states.setdefault(doc, {})[entry.client_id] = stamped
-    return encode_awareness(kept) if kept else None
+        outbox = _outbox.setdefault(doc, {})
+        for stamped in kept:
+            outbox[stamped.client_id] = (stamped, sid)
 
 
-def farewell(doc: str, clocks: dict[int, int]) -> bytes | None:
-    """The awareness update that removes a leaving connection's clients from everyone's view."""
-    if not clocks:
-        return None
+def farewell(doc: str, clocks: dict[int, int]) -> None:
+    """Put in the outbox the entries that remove a leaving connection's clients from
+    everyone's view (replacing whatever of theirs was still waiting)."""
     with _lock:
-        for client_id in clocks:
+        outbox = _outbox.setdefault(doc, {})
+        for client_id, clock in clocks.items():
             _owners.pop((doc, client_id), None)
             _states.get(doc, {}).pop(client_id, None)
-    return encode_awareness([AwarenessEntry(client_id, clock + 1, None)
-                             for client_id, clock in clocks.items()])
+            outbox[client_id] = (AwarenessEntry(client_id, clock + 1, None), None)
+
+
+def take_outbox() -> dict[str, list[tuple[AwarenessEntry, str | None]]]:
+    """Everything waiting to be sent, by document; the outbox is left empty."""
+    global _outbox
+    with _lock:
+        taken, _outbox = _outbox, {}
+    return {doc: list(entries.values()) for doc, entries in taken.items() if entries}
 
 
 def present(doc: str) -> bytes | None:
@@ -76,3 +92,4 @@ def forget_all() -> None:
     with _lock:
         _owners.clear()
         _states.clear()
+        _outbox.clear()

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
 from pycrdt import Doc
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from drafting.editing import docs
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
-from drafting.realtime import queue_event, recommendation_room
+from drafting.realtime import queue_event, queue_update, recommendation_room
 from drafting.realtime.protocol import ProtocolError, is_bare_delete_set, read_var_uint
 from drafting.services import load
 from models import Clause, ClauseSnapshot, ClauseUpdate, Participant, Recommendation, db
 
 DOC_PREFIX = "clause:"
+LOGGED_KEY = "plenary_logged_updates"
 
 
 def doc_room(doc_name: str) -> str:
@@ -93,18 +96,24 @@ def _document(clause: Clause, *, writing: bool) -> Iterator[docs.LiveDoc]:
     Lock order is always the clause's row first, then the document: a writer takes the row
     lock before anything; a reader that finds a clause still without a log (a clause from
     before live editing, or just added with text) lets go of the document to take the row
-    lock, so that exactly one process turns that text into the first update."""
+    lock, so that exactly one process turns that text into the first update. A transaction
+    that has already changed the document holds both locks: nothing to catch up."""
+    live: docs.LiveDoc | None = docs.held(clause.id)
+    if live is not None:
+        with live.lock:
+            yield live
+        return
     if writing:
         _lock_clause_row(clause)
-    live = docs.live_doc(clause.id)
-    live.lock.acquire()
+    live = docs.acquire(clause.id)
     try:
         docs.catch_up(live)
         if live.last_update_id == 0 and clause.text:
             if not writing:
                 live.lock.release()
+                live = None
                 _lock_clause_row(clause)
-                live.lock.acquire()
+                live = docs.acquire(clause.id)
                 docs.catch_up(live)
             if live.last_update_id == 0:
                 before = live.doc.get_state()
@@ -112,26 +121,73 @@ def _document(clause: Clause, *, writing: bool) -> Iterator[docs.LiveDoc]:
                 _persist(clause, live, live.doc.get_update(before), author_id=clause.created_by_id)
         yield live
     finally:
-        live.lock.release()
+        if live is not None:
+            live.lock.release()
+
+
+@dataclass
+class _Logged:
+    """The updates a transaction adds to one clause's log, written when it commits."""
+
+    clause: Clause
+    live: docs.LiveDoc
+    #: The last update applied before this transaction's first.
+    previous: int
+    rows: list[ClauseUpdate] = field(default_factory=list)
 
 
 def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: int | None) -> None:
-    previous = live.last_update_id
+    """Add the update to the clause's log. The rows are inserted together when the transaction
+    commits (``_write_logged``): a batch of keystrokes is one INSERT, not one each."""
+    docs.touched(live)
     row = ClauseUpdate(clause_id=clause.id, author_id=author_id, data=update)
     db.session.add(row)
-    db.session.flush()
-    # Another process may have committed an update of this clause after we caught up and
-    # before our insert got the database's write lock (SQLite has no row lock; PostgreSQL's
-    # makes this empty): apply those too, or this process would skip them for ever.
-    docs.apply_rows(live, previous, row.id)
-    live.last_update_id = row.id
-    live.since_snapshot += 1
-    docs.touched(live)
+    logged: dict[int, _Logged] = db.session().info.setdefault(LOGGED_KEY, {})
+    entry = logged.get(clause.id)
+    if entry is None or entry.live is not live:
+        entry = logged[clause.id] = _Logged(clause, live, live.last_update_id)
+    entry.rows.append(row)
     clause.text = str(live.text)
-    if live.since_snapshot >= current_app.config["YJS_SNAPSHOT_EVERY"]:
-        db.session.add(ClauseSnapshot(clause_id=clause.id, up_to_update_id=row.id,
-                                      data=live.doc.get_update()))
-        live.since_snapshot = 0
+
+
+def _write_logged(session: Session) -> None:
+    """Before a commit: insert the logged updates, then bring each document's bookkeeping
+    and, past the threshold, its snapshot up to date."""
+    logged: dict[int, _Logged] = session.info.pop(LOGGED_KEY, {})
+    if not logged:
+        return
+    session.flush()
+    every = current_app.config["YJS_SNAPSHOT_EVERY"]
+    for entry in logged.values():
+        rows = [row for row in entry.rows if row.id is not None and row in session]
+        if entry.live.stale or not rows:  # rolled back with a savepoint
+            continue
+        live = entry.live
+        # Another process may have committed updates of this clause after we caught up and
+        # before our insert got the database's write lock (SQLite has no row lock;
+        # PostgreSQL's makes this empty): apply those too, or this process would skip them
+        # for ever.
+        if docs.apply_rows(live, entry.previous, rows[0].id):
+            entry.clause.text = str(live.text)
+        live.last_update_id = max(live.last_update_id, rows[-1].id)
+        live.since_snapshot += len(rows)
+        if live.since_snapshot >= every:
+            session.add(ClauseSnapshot(clause_id=entry.clause.id, up_to_update_id=live.last_update_id,
+                                       data=live.doc.get_update()))
+            live.since_snapshot = 0
+    session.flush()
+
+
+_hooks_installed = False
+
+
+def install_session_hooks() -> None:
+    global _hooks_installed
+    if not _hooks_installed:
+        event.listen(Session, "before_commit", _write_logged)
+        event.listen(Session, "after_soft_rollback",
+                     lambda session, previous: None if previous.nested else session.info.pop(LOGGED_KEY, None))
+        _hooks_installed = True
 
 
 def _delete_set(doc: Doc) -> bytes:
@@ -141,22 +197,23 @@ def _delete_set(doc: Doc) -> bytes:
 def _changes(doc: Doc, update: bytes) -> bool:
     """Apply the update; whether it brought anything.
 
-    Either the document changed (new items integrated, new deletions), or the update holds
-    items the document could not integrate yet because they build on something it has not
-    received: those wait, pending, inside the document, and are new all the same; they must
-    be logged and passed on, or they would be lost. Only an update without items that
-    changes nothing (a delete set already known, re-sent after a reconnect) is a no-op."""
-    state, deletions = doc.get_state(), _delete_set(doc)
+    An update with items is new as far as anyone can cheaply tell: either the document
+    integrates them, or it cannot yet (they build on something it has not received) and they
+    wait, pending, inside the document, new all the same; they must be logged and passed on,
+    or they would be lost. Only an update without items that changes nothing (a delete set
+    already known, re-sent after a reconnect) is a no-op."""
     try:
         item_groups, _position = read_var_uint(update, 0)
-        if item_groups == 0 and not is_bare_delete_set(update):
+        if item_groups > 0:
+            doc.apply_update(update)
+            return True
+        if not is_bare_delete_set(update):
             raise ValidationFailed(_("The update could not be read: send Yjs version-1 updates."))
+        deletions = _delete_set(doc)
         doc.apply_update(update)
     except (ValueError, ProtocolError):
         raise ValidationFailed(_("The update could not be read.")) from None
-    if doc.get_state() != state or _delete_set(doc) != deletions:
-        return True
-    return item_groups > 0
+    return _delete_set(doc) != deletions
 
 
 def answer_sync_step1(clause: Clause, state_vector: bytes) -> tuple[bytes, bytes]:
@@ -191,10 +248,7 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
             return False
         docs.touched(live)
         _persist(clause, live, update, author_id=author.id)
-    from drafting.realtime.protocol import sync_update
-
-    queue_event("y", (clause.doc_name, sync_update(update)), room=doc_room(clause.doc_name),
-                skip_sid=origin)
+    queue_update(clause.doc_name, update, room=doc_room(clause.doc_name), origin=origin)
     return True
 
 
@@ -224,9 +278,7 @@ def replace_text(clause: Clause, author: Participant, new_text: str) -> None:
         update = live.doc.get_update(before)
         docs.touched(live)
         _persist(clause, live, update, author_id=author.id)
-    from drafting.realtime.protocol import sync_update
-
-    queue_event("y", (clause.doc_name, sync_update(update)), room=doc_room(clause.doc_name))
+    queue_update(clause.doc_name, update, room=doc_room(clause.doc_name))
 
 
 def announce_structure(recommendation: Recommendation) -> None:

@@ -1,8 +1,9 @@
 """Real-time wiring: Socket.IO connection checks and the one emit-after-commit path.
 
-Services never emit. They call ``queue_event``; the event waits in the database session and
-goes out only when that session commits, so a client never learns of a change that was rolled
-back. This module is the only place that calls ``socketio.emit``.
+Services never emit. They call ``queue_event`` (or ``queue_update`` for a Yjs update); the
+event waits in the database session and goes out only when that session commits, so a client
+never learns of a change that was rolled back. This module is the only place that calls
+``socketio.emit``.
 """
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from pycrdt import merge_updates
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from drafting.extensions import db, socketio
+from drafting.realtime.protocol import sync_update
 
 PENDING_KEY = "plenary_pending_events"
 SAVEPOINT_MARKS_KEY = "plenary_savepoint_marks"
@@ -43,6 +46,17 @@ def recommendation_room(recommendation_id: int) -> str:
     return f"recommendation:{recommendation_id}"
 
 
+@dataclass(frozen=True)
+class QueuedUpdate:
+    """A Yjs update of one document, sent as a ``y`` sync-update message."""
+
+    doc: str
+    update: bytes
+    room: str
+    #: The connection it came from (None: the server's own edit).
+    origin: str | None = None
+
+
 def queue_event(name: str, payload: dict[str, Any] | tuple[Any, ...], *, room: str,
                 skip_sid: str | None = None) -> None:
     """Send ``name`` to ``room`` once the current session commits; drop it on rollback."""
@@ -50,10 +64,33 @@ def queue_event(name: str, payload: dict[str, Any] | tuple[Any, ...], *, room: s
     db.session().info.setdefault(PENDING_KEY, []).append(QueuedEvent(name, args, room, skip_sid))
 
 
+def queue_update(doc: str, update: bytes, *, room: str, origin: str | None = None) -> None:
+    """Send a Yjs update of ``doc`` to ``room`` (but its origin) once the session commits.
+
+    The updates of one document committed together go out as one merged message, where the
+    first of them stood: a transaction that accepted many keystrokes sends one message to
+    each editor, not one per keystroke."""
+    db.session().info.setdefault(PENDING_KEY, []).append(QueuedUpdate(doc, update, room, origin))
+
+
 def _emit_pending(session: Session) -> None:
-    pending: list[QueuedEvent] = session.info.pop(PENDING_KEY, [])
+    pending: list[QueuedEvent | QueuedUpdate] = session.info.pop(PENDING_KEY, [])
+    updates: dict[tuple[str, str], list[QueuedUpdate]] = {}
     for queued in pending:
-        socketio.emit(queued.name, _data(queued.args), to=queued.room, skip_sid=queued.skip_sid)
+        if isinstance(queued, QueuedUpdate):
+            updates.setdefault((queued.doc, queued.room), []).append(queued)
+    for queued in pending:
+        if isinstance(queued, QueuedEvent):
+            socketio.emit(queued.name, _data(queued.args), to=queued.room, skip_sid=queued.skip_sid)
+            continue
+        batch = updates.pop((queued.doc, queued.room), None)
+        if batch is None:  # already sent, merged with an earlier one
+            continue
+        origins = {each.origin for each in batch}
+        update = batch[0].update if len(batch) == 1 else merge_updates(*[each.update for each in batch])
+        # Several senders: each gets its own edits back too, which Yjs ignores as known.
+        skip_sid = origins.pop() if len(origins) == 1 else None
+        socketio.emit("y", (queued.doc, sync_update(update)), to=queued.room, skip_sid=skip_sid)
 
 
 def _data(args: tuple[Any, ...]) -> Any:

@@ -13,11 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, request, session
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room
 
-from drafting.auth.services import find_login_session, participant_for_api_token
+from drafting.auth.services import (
+    live_login_sessions,
+    participant_for_api_token,
+    participants_for_api_tokens,
+)
 from drafting.auth.sessions import SESSION_KEY
 from drafting.errors import NotAuthenticated
 from drafting.extensions import socketio
@@ -54,23 +59,39 @@ class Connection:
     session_secret: str | None
     token: str | None
     bucket: TokenBucket
+    #: The language its messages are answered in, chosen when it connected.
+    locale: str = "en"
     #: Recommendation ids joined -> the document names of their clauses it may address.
     joined: dict[int, set[str]] = field(default_factory=dict)
     #: Document name -> Yjs awareness client id -> last clock, to clear presence on leave.
     awareness: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: Who its presence says it is (name, colour, category), fixed at its first presence.
+    identity: dict[str, Any] | None = None
 
     def participant(self) -> Participant:
         """The participant, if what authenticated the socket is still live."""
-        if self.token is not None:
-            participant = participant_for_api_token(self.token)
-        elif self.session_secret is not None:
-            login = find_login_session(self.session_secret)
-            participant = login.participant if login else None
-        else:
-            participant = None
-        if participant is None or participant.id != self.participant_id:
+        participant = authenticate_all([self]).get(self.sid)
+        if participant is None:
             raise NotAuthenticated(_("Your session has ended. Sign in again."))
         return participant
+
+
+def authenticate_all(connections: list[Connection]) -> dict[str, Participant]:
+    """The participant of each connection (by sid) whose login session or token is still
+    live, in two queries however many connections."""
+    by_token = participants_for_api_tokens({c.token for c in connections if c.token is not None})
+    logins = live_login_sessions({c.session_secret for c in connections
+                                  if c.token is None and c.session_secret is not None})
+    found = {}
+    for connection in connections:
+        if connection.token is not None:
+            participant = by_token.get(connection.token)
+        else:
+            login = logins.get(connection.session_secret) if connection.session_secret else None
+            participant = login.participant if login else None
+        if participant is not None and participant.id == connection.participant_id:
+            found[connection.sid] = participant
+    return found
 
 
 _connections: dict[str, Connection] = {}
@@ -86,6 +107,10 @@ def current() -> Connection:
 
 def find_current() -> Connection | None:
     return _connections.get(request.sid)  # type: ignore[attr-defined]
+
+
+def find(sid: str) -> Connection | None:
+    return _connections.get(sid)
 
 
 def _authenticate(auth: Any) -> tuple[Participant, str | None, str | None] | None:
@@ -115,6 +140,7 @@ def register_handlers() -> None:
             sid=request.sid,  # type: ignore[attr-defined]
             participant_id=participant.id, session_secret=secret, token=token,
             bucket=TokenBucket(rate=config["YJS_RATE"], burst=config["YJS_BURST"]),
+            locale=str(get_locale() or "en"),
         )
         with _lock:
             _connections[connection.sid] = connection

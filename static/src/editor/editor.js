@@ -552,8 +552,9 @@ class RecommendationEditor {
     const view = this.viewByDoc(docName);
     if (!view) return;
     const code = error?.code;
-    if (code === "rate_limited") {
-      // What was refused is still in the document: a new exchange sends it again.
+    if (code === "rate_limited" || code === "unavailable") {
+      // Too fast, or the server could not save it now: what was refused is still in the
+      // document, and a new exchange sends it again.
       setTimeout(() => this.provider.resync(docName), 2000);
       return;
     }
