@@ -1,5 +1,5 @@
-"""Fan-out latency of live editing against a real Plenary process (a first harness; the peer
-comparison of the benchmark issue builds on it).
+"""Fan-out latency of live editing against a real Plenary process, with Python load clients
+(the first harness; ``python -m bench.run`` is the one with Node clients and the peers).
 
 N editors (Python clients: python-socketio + pycrdt, tests/yclient.py) join one clause and
 each types ``--rate`` one-character inserts a second, with jitter, for ``--seconds``; every
@@ -17,82 +17,19 @@ import json
 import os
 import random
 import re
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.plenary import free_port, prepare, start_server  # noqa: E402 - after the path is set
+
 MARK = re.compile(r"\[(\d+):(\d+)\]")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def prepare(database_url: str, instance: Path, editors: int) -> tuple[int, list[str]]:
-    os.environ["PLENARY_INSTANCE_PATH"] = str(instance)
-    os.environ["DATABASE_URL"] = database_url
-    from flask_migrate import upgrade
-
-    from drafting import create_app
-    from drafting.auth.services import create_api_token
-    from models import (
-        Clause,
-        ClauseKind,
-        Conference,
-        GroupRole,
-        Membership,
-        Participant,
-        Recommendation,
-        StakeholderCategory,
-        WorkingGroup,
-        db,
-    )
-
-    app = create_app()
-    with app.test_request_context():
-        upgrade()
-        conference = Conference(title="Bench", starts_on=date(2009, 6, 24), ends_on=date(2009, 6, 25))
-        group = WorkingGroup(conference=conference, name=f"Bench {time.time_ns()}")
-        recommendation = Recommendation(group=group, title="Bench")
-        db.session.add_all([conference, group, recommendation,
-                            Clause(recommendation=recommendation, kind=ClauseKind.OPERATIVE,
-                                   text="", position=1)])
-        tokens = []
-        for n in range(editors):
-            person = Participant(email=f"bench{n}.{time.time_ns()}@example.org", name=f"Editor {n}",
-                                 category=StakeholderCategory.GOVERNMENT_OFFICIAL)
-            db.session.add_all([person, Membership(group=group, participant=person,
-                                                   role=GroupRole.MEMBER)])
-            db.session.flush()
-            tokens.append(create_api_token(person, "bench")[1])
-        db.session.commit()
-        return recommendation.id, tokens
-
-
-def start_server(kind: str, port: int, env: dict[str, str], threads: int) -> subprocess.Popen:
-    if kind == "gunicorn":
-        command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", str(threads),
-                   "--bind", f"127.0.0.1:{port}", "wsgi:app"]
-    elif kind == "gunicorn-gevent":
-        env["SOCKETIO_ASYNC_MODE"] = "gevent"
-        command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class",
-                   "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
-                   "--bind", f"127.0.0.1:{port}", "wsgi:app"]
-    else:
-        command = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)]
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,  # noqa: S603
-                            stderr=subprocess.DEVNULL)
 
 
 def main() -> int:

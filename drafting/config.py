@@ -88,6 +88,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "YJS_BURST": float(os.environ.get("YJS_BURST", "300")),
         "YJS_SNAPSHOT_EVERY": int(os.environ.get("YJS_SNAPSHOT_EVERY", "500")),
         "YJS_BATCH_LIMIT": int(os.environ.get("YJS_BATCH_LIMIT", "200")),
+        "YJS_BATCH_LINGER_MS": float(os.environ.get("YJS_BATCH_LINGER_MS", "5")),
         "YJS_WRITE_TIMEOUT_MS": int(os.environ.get("YJS_WRITE_TIMEOUT_MS", "5000")),
         "PRESENCE_TICK_MS": int(os.environ.get("PRESENCE_TICK_MS", "30")),
         # "threading" (gunicorn's gthread worker, the development server) is what the suite

@@ -23,6 +23,8 @@ class GroupRole(enum.StrEnum):
 
 #: Roles that draft: write recommendations and clauses. Observers watch and comment.
 DRAFTING_ROLES = frozenset({GroupRole.CHAIR, GroupRole.MEMBER})
+#: Session info key of the roles ``WorkingGroup.remember_roles`` keeps for one transaction.
+ROLES_KEY = "plenary_group_roles"
 
 
 class Conference(db.Model):  # type: ignore[name-defined]
@@ -92,11 +94,24 @@ class WorkingGroup(db.Model):  # type: ignore[name-defined]
     )
 
     def role_of(self, participant: Participant) -> GroupRole | None:
+        known = db.session().info.get(ROLES_KEY, {}).get(self.id)
+        if known is not None:
+            return known.get(participant.id)
         return db.session.scalar(
             select(Membership.role)
             .where(Membership.group_id == self.id)
             .where(Membership.participant_id == participant.id)
         )
+
+    def remember_roles(self) -> None:
+        """Answer ``role_of`` from one query for everyone, until the transaction ends.
+
+        For work that asks about many people and changes no membership: the live editor's
+        writer checks every sender of a batch of keystrokes in one transaction."""
+        roles = dict(db.session.execute(
+            select(Membership.participant_id, Membership.role).where(Membership.group_id == self.id)
+        ).tuples().all())
+        db.session().info.setdefault(ROLES_KEY, {})[self.id] = roles
 
     def can_view(self, participant: Participant) -> bool:
         """Every participant of the conference sees each group's mandate, members and titles."""

@@ -32,11 +32,19 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+#: How docs/deployment.md runs a Plenary process (``{port}`` filled in).
+GEVENT_GUNICORN = [sys.executable, "-m", "gunicorn", "--worker-class",
+                   "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "--workers", "1",
+                   "--bind", "127.0.0.1:{port}", "wsgi:app"]
+
+
 class Server:
-    """A real Plenary process (``flask run``) on the test database."""
+    """A real Plenary process (``flask run``, or ``command`` with ``{port}`` in it) on the
+    test database."""
 
     def __init__(self, app, redis_url: str | None, tmp_path: Path, name: str,
-                 port: int | None = None) -> None:
+                 port: int | None = None, command: list[str] | None = None,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -47,11 +55,13 @@ class Server:
             "LOGIN_RATE_LIMIT": "4 per minute",
             "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute",
         }
+        env.update(extra_env or {})
         if redis_url:
             env["REDIS_URL"] = redis_url
         self.log = (tmp_path / f"{name}.log").open("a")
+        command = command or [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", "{port}"]
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
-            [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(self.port)],
+            [part.replace("{port}", str(self.port)) for part in command],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 
@@ -66,7 +76,7 @@ class Server:
             try:
                 if requests.get(self.url + "/login", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting
                 time.sleep(0.1)
         raise AssertionError(f"server on {self.url} did not start: {Path(self.log.name).read_text()}")
 
@@ -84,7 +94,9 @@ def two_servers(app, redis_url, tmp_path) -> Iterator[tuple[Server, Server]]:
     import redis
 
     redis.Redis.from_url(redis_url).flushdb()
-    servers = (Server(app, redis_url, tmp_path, "a"), Server(app, redis_url, tmp_path, "b"))
+    # Two processes as docs/deployment.md runs them: gunicorn's gevent WebSocket worker.
+    servers = tuple(Server(app, redis_url, tmp_path, name, command=GEVENT_GUNICORN,
+                           extra_env={"SOCKETIO_ASYNC_MODE": "gevent"}) for name in ("a", "b"))
     try:
         for server in servers:
             server.wait_ready()

@@ -11,7 +11,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from pycrdt import Doc
 from sqlalchemy import event, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
 from drafting.editing import docs
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
@@ -19,9 +19,11 @@ from drafting.realtime import queue_event, queue_update, recommendation_room
 from drafting.realtime.protocol import ProtocolError, is_bare_delete_set, read_var_uint
 from drafting.services import load
 from models import Clause, ClauseSnapshot, ClauseUpdate, Participant, Recommendation, db
+from models.conferences import ROLES_KEY
 
 DOC_PREFIX = "clause:"
 LOGGED_KEY = "plenary_logged_updates"
+MAY_EDIT_KEY = "plenary_may_edit"
 
 
 def doc_room(doc_name: str) -> str:
@@ -77,7 +79,9 @@ def clause_for_doc(doc_name: Any, joined: set[int]) -> Clause:
     number = doc_name[len(DOC_PREFIX):]
     if not number.isascii() or not number.isdigit() or len(number) > 18:
         raise NotFound(_("Unknown document."))
-    clause = db.session.get(Clause, int(number))
+    # With its recommendation and group: every permission question about it needs them.
+    clause = db.session.get(Clause, int(number), options=[
+        joinedload(Clause.recommendation).joinedload(Recommendation.group)])
     if clause is None or clause.deleted_at is not None or clause.recommendation_id not in joined:
         raise NotFound(_("Unknown document."))
     return clause
@@ -85,8 +89,9 @@ def clause_for_doc(doc_name: Any, joined: set[int]) -> Clause:
 
 def _lock_clause_row(clause: Clause) -> None:
     """Serialise writers of one clause across processes (PostgreSQL row lock until commit;
-    SQLite serialises every writer anyway)."""
-    db.session.execute(select(Clause.id).where(Clause.id == clause.id).with_for_update())
+    SQLite serialises every writer anyway, and has no such lock to take)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Clause.id).where(Clause.id == clause.id).with_for_update())
 
 
 @contextmanager
@@ -147,7 +152,6 @@ def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: in
     if entry is None or entry.live is not live:
         entry = logged[clause.id] = _Logged(clause, live, live.last_update_id)
     entry.rows.append(row)
-    clause.text = str(live.text)
 
 
 def _write_logged(session: Session) -> None:
@@ -158,6 +162,7 @@ def _write_logged(session: Session) -> None:
         return
     session.flush()
     every = current_app.config["YJS_SNAPSHOT_EVERY"]
+    row_locks = session.get_bind().dialect.name == "postgresql"
     for entry in logged.values():
         rows = [row for row in entry.rows if row.id is not None and row in session]
         if entry.live.stale or not rows:  # rolled back with a savepoint
@@ -165,10 +170,11 @@ def _write_logged(session: Session) -> None:
         live = entry.live
         # Another process may have committed updates of this clause after we caught up and
         # before our insert got the database's write lock (SQLite has no row lock;
-        # PostgreSQL's makes this empty): apply those too, or this process would skip them
-        # for ever.
-        if docs.apply_rows(live, entry.previous, rows[0].id):
-            entry.clause.text = str(live.text)
+        # PostgreSQL's, taken before the catch-up, rules this out): apply those too, or this
+        # process would skip them for ever.
+        if not row_locks:
+            docs.apply_rows(live, entry.previous, rows[0].id)
+        entry.clause.text = str(live.text)
         live.last_update_id = max(live.last_update_id, rows[-1].id)
         live.since_snapshot += len(rows)
         if live.since_snapshot >= every:
@@ -178,6 +184,12 @@ def _write_logged(session: Session) -> None:
     session.flush()
 
 
+def _forget_answers(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(MAY_EDIT_KEY, None)
+        session.info.pop(ROLES_KEY, None)
+
+
 _hooks_installed = False
 
 
@@ -185,6 +197,7 @@ def install_session_hooks() -> None:
     global _hooks_installed
     if not _hooks_installed:
         event.listen(Session, "before_commit", _write_logged)
+        event.listen(Session, "after_transaction_end", _forget_answers)
         event.listen(Session, "after_soft_rollback",
                      lambda session, previous: None if previous.nested else session.info.pop(LOGGED_KEY, None))
         _hooks_installed = True
@@ -226,6 +239,21 @@ def answer_sync_step1(clause: Clause, state_vector: bytes) -> tuple[bytes, bytes
         return missing, live.doc.get_state()
 
 
+def _may_edit(clause: Clause, author: Participant) -> bool:
+    """``clause.can_edit(author)``, asked once per transaction: the writer applies a batch of
+    keystrokes from the same people to the same clauses in one transaction, whose answer to
+    "what is this person's role" cannot change before it ends."""
+    info = db.session().info
+    answers: dict[tuple[int, int], bool] = info.setdefault(MAY_EDIT_KEY, {})
+    key = (clause.id, author.id)
+    if key not in answers:
+        group = clause.recommendation.group
+        if group.id not in info.get(ROLES_KEY, {}):
+            group.remember_roles()
+        answers[key] = clause.can_edit(author)
+    return answers[key]
+
+
 def _would_change(live: docs.LiveDoc, update: bytes) -> bool:
     scratch: Doc = Doc()
     scratch.apply_update(live.doc.get_update())
@@ -238,7 +266,7 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
     log, committed by the caller) before anyone else is sent it. Returns whether anything
     changed; an update that changes nothing (sent again after a reconnect) is not an error."""
     with _document(clause, writing=True) as live:
-        if not clause.can_edit(author):
+        if not _may_edit(clause, author):
             if _would_change(live, update):
                 if clause.is_locked:
                     raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
@@ -278,6 +306,7 @@ def replace_text(clause: Clause, author: Participant, new_text: str) -> None:
         update = live.doc.get_update(before)
         docs.touched(live)
         _persist(clause, live, update, author_id=author.id)
+        clause.text = str(live.text)  # now, for whoever reads it before the commit
     queue_update(clause.doc_name, update, room=doc_room(clause.doc_name))
 
 

@@ -1,0 +1,192 @@
+"""Plenary as a benchmark target: a scratch database with a group, a clause and its editors'
+API tokens, a clause history seeded the way the server would have logged it, and the server
+process itself."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import requests
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Room:
+    """One recommendation with one clause, and a token for each of its editors."""
+
+    database_url: str
+    recommendation_id: int
+    clause_id: int
+    participant_ids: list[int]
+    tokens: list[str]
+
+
+def _app(database_url: str, instance: Path) -> Flask:
+    # The app reads its configuration from the environment when it is created.
+    os.environ["PLENARY_INSTANCE_PATH"] = str(instance)
+    os.environ["DATABASE_URL"] = database_url
+    from drafting import create_app
+
+    return create_app()
+
+
+def prepare_room(database_url: str, instance: Path, editors: int) -> Room:
+    """Migrate the database, then add a conference, a working group whose members are the
+    editors, a recommendation with one empty operative clause, and an API token each."""
+    from flask_migrate import upgrade
+
+    from drafting.auth.services import create_api_token
+    from models import (
+        Clause,
+        ClauseKind,
+        Conference,
+        GroupRole,
+        Membership,
+        Participant,
+        Recommendation,
+        StakeholderCategory,
+        WorkingGroup,
+        db,
+    )
+
+    app = _app(database_url, instance)
+    with app.test_request_context():
+        upgrade()
+        stamp = time.time_ns()
+        conference = Conference(title="Bench", starts_on=date(2009, 6, 24), ends_on=date(2009, 6, 25))
+        group = WorkingGroup(conference=conference, name=f"Bench {stamp}")
+        recommendation = Recommendation(group=group, title="Bench")
+        clause = Clause(recommendation=recommendation, kind=ClauseKind.OPERATIVE, text="", position=1)
+        db.session.add_all([conference, group, recommendation, clause])
+        people, tokens = [], []
+        for n in range(editors):
+            person = Participant(email=f"bench{n}.{stamp}@example.org", name=f"Editor {n}",
+                                 category=StakeholderCategory.GOVERNMENT_OFFICIAL)
+            db.session.add_all([person, Membership(group=group, participant=person, role=GroupRole.MEMBER)])
+            db.session.flush()
+            people.append(person.id)
+            tokens.append(create_api_token(person, "bench")[1])
+        db.session.commit()
+        return Room(database_url, recommendation.id, clause.id, people, tokens)
+
+
+def prepare(database_url: str, instance: Path, editors: int) -> tuple[int, list[str]]:
+    """The recommendation and the editors' tokens (the first harness's interface)."""
+    room = prepare_room(database_url, instance, editors)
+    return room.recommendation_id, room.tokens
+
+
+def read_history(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(author index, Yjs update) pairs from a log written by ``loadgen.mjs`` history mode."""
+    from drafting.realtime.protocol import read_var_bytes, read_var_uint
+
+    data = path.read_bytes()
+    position = 0
+    while position < len(data):
+        author, position = read_var_uint(data, position)
+        update, position = read_var_bytes(data, position)
+        yield author, update
+
+
+def seed_history(room: Room, instance: Path, history: Path, expected_text: str) -> dict[str, float]:
+    """Write the history into the clause's log as the server would have: one row per update
+    (author, bytes, a time a second apart), a snapshot of the whole document after every
+    ``YJS_SNAPSHOT_EVERY`` rows (pycrdt's encoding, as the server makes it), and the clause's
+    text column. Checks that pycrdt reads the history to the expected text."""
+    from pycrdt import Doc, Text
+    from sqlalchemy import insert, select
+
+    from models import Clause, ClauseSnapshot, ClauseUpdate, db
+
+    started = time.perf_counter()
+    entries = list(read_history(history))
+    app = _app(room.database_url, instance)
+    with app.app_context():
+        every = app.config["YJS_SNAPSHOT_EVERY"]
+        doc: Doc = Doc()
+        text = doc.get("text", type=Text)
+        first = datetime.now(UTC) - timedelta(seconds=len(entries))
+        snapshots = 0
+        for start in range(0, len(entries), every):
+            chunk = entries[start:start + every]
+            rows = [{"clause_id": room.clause_id, "author_id": room.participant_ids[author % len(room.participant_ids)],
+                     "created_at": first + timedelta(seconds=start + n), "data": update}
+                    for n, (author, update) in enumerate(chunk)]
+            ids = db.session.scalars(insert(ClauseUpdate).returning(ClauseUpdate.id, sort_by_parameter_order=True),
+                                     rows).all()
+            for _author, update in chunk:
+                doc.apply_update(update)
+            if len(chunk) == every:
+                db.session.add(ClauseSnapshot(clause_id=room.clause_id, up_to_update_id=ids[-1],
+                                              data=doc.get_update()))
+                snapshots += 1
+        if str(text) != expected_text:
+            raise RuntimeError("pycrdt does not read the generated history to the text Yjs made")
+        clause = db.session.scalar(select(Clause).where(Clause.id == room.clause_id))
+        assert clause is not None
+        clause.text = expected_text
+        db.session.commit()
+    return {"updates": len(entries), "snapshots": snapshots, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def server_command(kind: str, port: int, threads: int) -> list[str]:
+    if kind == "gunicorn":
+        return [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", str(threads),
+                "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    if kind == "gunicorn-gevent":
+        return [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class",
+                "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+    return [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)]
+
+
+def server_env(database_url: str, instance: Path, kind: str) -> dict[str, str]:
+    # The rate limit is for people; the benchmark's editors type at a steady 5 a second,
+    # but a burst of acknowledgements queued behind a slow commit must not be refused.
+    env = {**os.environ, "DATABASE_URL": database_url, "PLENARY_INSTANCE_PATH": str(instance),
+           "YJS_RATE": "1000", "YJS_BURST": "1000"}
+    if kind == "gunicorn-gevent":
+        env["SOCKETIO_ASYNC_MODE"] = "gevent"
+    return env
+
+
+def start_server(kind: str, port: int, env: dict[str, str], threads: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(server_command(kind, port, threads), cwd=ROOT, env=env,  # noqa: S603
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_until_listening(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before it listened")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:  # not listening yet, or still importing
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {url} after {timeout} s")
+
+
+def stored_text(url: str, room: Room) -> str:
+    """The clause's text as the server has stored it, through the API."""
+    answer = requests.get(f"{url}/api/v1/recommendations/{room.recommendation_id}",
+                          headers={"Authorization": f"Bearer {room.tokens[0]}"}, timeout=30)
+    answer.raise_for_status()
+    clause = next(c for c in answer.json()["clauses"] if c["id"] == room.clause_id)
+    return str(clause["text"])
