@@ -69,9 +69,12 @@ def test_edits_wait_for_the_log_and_then_go_out_together(app, connect, factories
     reader.open(doc)
     clause_id = int(doc.split(":")[1])
     typists = [connect(factories.api_token(factories.member_of(group))) for _ in range(6)]
-    for typist in typists:
+    for n, typist in enumerate(typists):
         typist.join(recommendation.id)
         typist.open(doc)
+        # Answered in order, so only after the typist's reply to the server's sync step 1:
+        # nothing of the sync is still on its way to the writer.
+        assert typist.set_presence(doc, 1000 + n, {"cursor": None}) == {"ok": True}
     logged = log_size(app, clause_id)
     reader.updates.clear()
     with database_write_locked(app):
