@@ -6,12 +6,30 @@ import threading
 import time
 from typing import Any
 
+import engineio
 import socketio
 from pycrdt import Doc, Text
 
 from drafting.realtime import protocol
 
 WAIT = 10.0
+
+
+class _InOrderEngine(engineio.Client):
+    """python-engineio's client starts a thread for every message it receives, so a binary
+    packet's attachment could be handled before its header (the client then fails to decode
+    it, and the message is lost) and one update before another. Handle each message on the
+    read loop, in the order it arrived, as the browser does."""
+
+    def _trigger_event(self, event: str, *args: Any, **kwargs: Any) -> Any:
+        if event == "message":
+            kwargs["run_async"] = False
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class _InOrderClient(socketio.Client):
+    def _engineio_client_class(self) -> type[engineio.Client]:
+        return _InOrderEngine
 
 
 class EditorClient:
@@ -35,7 +53,7 @@ class EditorClient:
         self.sio = self._new_socket()
 
     def _new_socket(self) -> socketio.Client:
-        sio = socketio.Client(reconnection=False, http_session=self.http_session)
+        sio = _InOrderClient(reconnection=False, http_session=self.http_session)
         sio.on("y", self._on_y)
         sio.on("error", self.errors.append)
         sio.on("clauses_changed", self.structure.append)
