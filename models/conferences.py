@@ -107,11 +107,13 @@ class WorkingGroup(db.Model):  # type: ignore[name-defined]
         """Answer ``role_of`` from one query for everyone, until the transaction ends.
 
         For work that asks about many people and changes no membership: the live editor's
-        writer checks every sender of a batch of keystrokes in one transaction."""
-        roles = dict(db.session.execute(
-            select(Membership.participant_id, Membership.role).where(Membership.group_id == self.id)
-        ).tuples().all())
-        db.session().info.setdefault(ROLES_KEY, {})[self.id] = roles
+        writer checks every sender of a batch of keystrokes in one transaction. Asking again
+        in the same transaction costs nothing."""
+        known = db.session().info.setdefault(ROLES_KEY, {})
+        if self.id not in known:
+            known[self.id] = dict(db.session.execute(
+                select(Membership.participant_id, Membership.role).where(Membership.group_id == self.id)
+            ).tuples().all())
 
     def can_view(self, participant: Participant) -> bool:
         """Every participant of the conference sees each group's mandate, members and titles."""

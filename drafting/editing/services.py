@@ -247,9 +247,7 @@ def _may_edit(clause: Clause, author: Participant) -> bool:
     answers: dict[tuple[int, int], bool] = info.setdefault(MAY_EDIT_KEY, {})
     key = (clause.id, author.id)
     if key not in answers:
-        group = clause.recommendation.group
-        if group.id not in info.get(ROLES_KEY, {}):
-            group.remember_roles()
+        clause.recommendation.group.remember_roles()
         answers[key] = clause.can_edit(author)
     return answers[key]
 
