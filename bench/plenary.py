@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -83,12 +83,6 @@ def prepare_room(database_url: str, instance: Path, editors: int) -> Room:
             tokens.append(create_api_token(person, "bench")[1])
         db.session.commit()
         return Room(database_url, recommendation.id, clause.id, people, tokens)
-
-
-def prepare(database_url: str, instance: Path, editors: int) -> tuple[int, list[str]]:
-    """The recommendation and the editors' tokens (the first harness's interface)."""
-    room = prepare_room(database_url, instance, editors)
-    return room.recommendation_id, room.tokens
 
 
 def read_history(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -170,17 +164,20 @@ def start_server(kind: str, port: int, env: dict[str, str], threads: int) -> sub
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def wait_until_listening(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def wait_until_ready(process: subprocess.Popen[bytes], probe: Callable[[], object],
+                     what: str, timeout: float = 60) -> None:
+    """Until ``probe`` stops raising OSError (a refused connection, an HTTP error: requests'
+    exceptions are OSErrors too), or fail if the process exits first."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the server exited with {process.returncode} before it listened")
         try:
-            requests.get(url, timeout=1)
+            probe()
             return
-        except requests.RequestException:  # not listening yet, or still importing
+        except OSError:  # not listening yet, or still importing
             time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on {url} after {timeout} s")
+    raise RuntimeError(f"{what} did not answer within {timeout} s")
 
 
 def stored_text(url: str, room: Room) -> str:

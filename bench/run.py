@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from bench import peers, plenary, proc
 
 BENCH = Path(__file__).resolve().parent
@@ -145,19 +147,6 @@ class Running:
         return self.process.pid
 
 
-def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before it listened")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"nothing listens on port {port} after {timeout} s")
-
-
 def stop(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.terminate()
@@ -178,7 +167,7 @@ def plenary_server(room: plenary.Room, workdir: Path, kind: str, threads: int) -
     process = plenary.start_server(kind, port, plenary.server_env(room.database_url, workdir, kind), threads)
     url = f"http://127.0.0.1:{port}"
     try:
-        plenary.wait_until_listening(url + "/login", process)
+        plenary.wait_until_ready(process, lambda: requests.get(url + "/login", timeout=1), url)
         yield Running("plenary", process,
                       {"transport": "socketio", "url": url, "tokens": room.tokens,
                        "recommendation": room.recommendation_id},
@@ -194,7 +183,9 @@ def peer_server(name: str) -> Iterator[Running]:
     port = plenary.free_port()
     process = peers.start(peer, port)
     try:
-        wait_for_port(port, process)
+        plenary.wait_until_ready(
+            process, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(),
+            f"port {port}")
         versions = ", ".join(f"{package} {version}" for package, version in peer.packages.items())
         yield Running(name, process, {"transport": peer.transport, "url": peer.url(port),
                                       "room": f"bench-{time.time_ns()}"}, versions)

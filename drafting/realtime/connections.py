@@ -106,7 +106,7 @@ def current() -> Connection:
 
 
 def find_current() -> Connection | None:
-    return _connections.get(request.sid)  # type: ignore[attr-defined]
+    return find(request.sid)  # type: ignore[attr-defined]
 
 
 def find(sid: str) -> Connection | None:
