@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from flask_babel import gettext as _
+from sqlalchemy import BigInteger
+from sqlalchemy import inspect as sa_inspect
 
 from drafting.errors import NotFound, ValidationFailed
 from models.base import db
@@ -11,11 +13,20 @@ from models.base import db
 M = TypeVar("M")
 
 
+def is_id(model: type[Any], value: Any) -> bool:
+    """Whether ``value`` could be an id of ``model``: a positive integer its key column can
+    hold. Anything else names nothing, and must not reach the database driver, which fails
+    on an integer the column cannot store (PostgreSQL's INTEGER ends at 2**31 - 1)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    key = sa_inspect(model).primary_key[0]
+    limit = 2**63 if isinstance(key.type, BigInteger) else 2**31
+    return 0 < value < limit
+
+
 def load(model: type[M], object_id: Any) -> M:
     """The row with this id, or NotFound. Visibility is checked by the caller's service."""
-    # Ids are positive 64-bit integers; anything else names nothing (and must not reach the
-    # database driver, which would fail on an integer it cannot store).
-    if not isinstance(object_id, int) or isinstance(object_id, bool) or not 0 < object_id < 2**63:
+    if not is_id(model, object_id):
         raise NotFound(_("Not found."))
     found = db.session.get(model, object_id)
     if found is None:

@@ -1,6 +1,15 @@
 """SQLAlchemy models: the data, and the permission questions about it."""
+from models.amendments import (
+    OPEN_STATUSES,
+    Amendment,
+    AmendmentKind,
+    AmendmentSponsor,
+    AmendmentStatus,
+)
 from models.base import Base, db, utcnow
+from models.comments import Comment, CommentThread, may_comment_in, may_comment_on
 from models.conferences import DRAFTING_ROLES, Conference, GroupRole, Membership, WorkingGroup
+from models.notifications import Notification, NotificationKind
 from models.participants import (
     ApiToken,
     Invitation,
@@ -21,6 +30,11 @@ from models.recommendations import (
 
 __all__ = [
     "DRAFTING_ROLES",
+    "OPEN_STATUSES",
+    "Amendment",
+    "AmendmentKind",
+    "AmendmentSponsor",
+    "AmendmentStatus",
     "ApiToken",
     "Base",
     "Clause",
@@ -28,11 +42,15 @@ __all__ = [
     "ClauseSnapshot",
     "ClauseStatus",
     "ClauseUpdate",
+    "Comment",
+    "CommentThread",
     "Conference",
     "GroupRole",
     "Invitation",
     "LoginSession",
     "Membership",
+    "Notification",
+    "NotificationKind",
     "Participant",
     "Recommendation",
     "RecommendationStatus",
@@ -40,5 +58,7 @@ __all__ = [
     "WorkingGroup",
     "db",
     "hash_secret",
+    "may_comment_in",
+    "may_comment_on",
     "utcnow",
 ]

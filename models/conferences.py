@@ -83,6 +83,9 @@ class WorkingGroup(db.Model):  # type: ignore[name-defined]
     mandate: Mapped[str] = mapped_column(Text, default="")
     #: Order of the group in the conference and in the outcome document.
     position: Mapped[int] = mapped_column(default=0)
+    #: Observers (often NGO representatives) comment on clauses unless the secretariat
+    #: restricts them to reading.
+    observers_may_comment: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     conference: Mapped[Conference] = relationship(back_populates="groups")

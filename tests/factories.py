@@ -18,9 +18,14 @@ from flask import Flask, has_app_context
 
 from drafting.auth.passwords import hash_password
 from models import (
+    Amendment,
+    AmendmentKind,
+    AmendmentStatus,
     ApiToken,
     Clause,
     ClauseKind,
+    Comment,
+    CommentThread,
     Conference,
     GroupRole,
     Membership,
@@ -152,6 +157,27 @@ class Factories:
                text: str = "Recommends co-operation;", position: int = 1) -> Clause:
         return self._make(Clause(recommendation_id=recommendation.id, kind=kind, text=text,
                                  position=position))
+
+    def thread(self, clause: Clause, author: Participant, body: str = "Could we say *region*?",
+               *replies: tuple[Participant, str]) -> CommentThread:
+        """A thread on the whole clause: its first comment, then each (author, body) reply."""
+        thread = self._make(CommentThread(clause_id=clause.id, created_by_id=author.id))
+        for who, text in ((author, body), *replies):
+            self._make(Comment(thread_id=thread.id, author_id=who.id, body=text))
+        return thread
+
+    def amendment(self, clause: Clause, proposer: Participant, *,
+                  kind: AmendmentKind = AmendmentKind.REPLACE, text: str | None = None,
+                  base_text: str | None = None, rationale: str = "Clearer.",
+                  status: AmendmentStatus = AmendmentStatus.PROPOSED) -> Amendment:
+        """An amendment written against the clause's text as the factory made it."""
+        if text is None:
+            text = "" if kind is AmendmentKind.DELETE else f"{clause.text} (amended)"
+        if base_text is None:
+            base_text = "" if kind is AmendmentKind.INSERT else clause.text
+        return self._make(Amendment(clause_id=clause.id, kind=kind, text=text,
+                                    base_text=base_text, rationale=rationale, status=status,
+                                    proposer_id=proposer.id))
 
     def api_token(self, participant: Participant, name: str = "script") -> str:
         from drafting.auth.services import create_api_token

@@ -35,3 +35,49 @@ def word_diff(before: str, after: str) -> list[Piece]:
             add("delete", old[i1:i2])
             add("insert", new[j1:j2])
     return pieces
+
+
+def _changes(matcher: SequenceMatcher[str]) -> list[tuple[int, int, int, int]]:
+    """The non-equal opcodes as (base start, base end, other start, other end)."""
+    return [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _clash(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two changes of the same base touch the same words. Two insertions at the
+    same place clash too: which comes first is a decision, not a merge."""
+    a1, a2, b1, b2 = a[0], a[1], b[0], b[1]
+    if a1 == a2 and b1 == b2:
+        return a1 == b1
+    if a1 == a2:
+        return b1 < a1 < b2
+    if b1 == b2:
+        return a1 < b1 < a2
+    return a1 < b2 and b1 < a2
+
+
+def rebase(base: str, proposal: str, current: str) -> str | None:
+    """The proposal's changes to ``base`` applied to ``current`` instead, word by word; None
+    when the words the proposal changes have themselves changed since (a conflict).
+
+    An amendment is written against the clause as it was; others keep editing the clause.
+    Rebasing keeps their edits elsewhere in the clause, so that accepting the amendment
+    changes only what the amendment meant to change."""
+    if current == base:
+        return proposal
+    base_tokens, proposed, now = TOKEN.findall(base), TOKEN.findall(proposal), TOKEN.findall(current)
+    mine = _changes(SequenceMatcher(a=base_tokens, b=proposed, autojunk=False))
+    theirs = _changes(SequenceMatcher(a=base_tokens, b=now, autojunk=False))
+    if any(_clash(a, b) for a in mine for b in theirs):
+        return None
+    # Walk the base once, taking each stretch from whichever side changed it.
+    edits = sorted([(i1, i2, proposed[j1:j2]) for i1, i2, j1, j2 in mine] +
+                   [(i1, i2, now[j1:j2]) for i1, i2, j1, j2 in theirs],
+                   key=lambda edit: (edit[0], edit[1]))
+    merged: list[str] = []
+    position = 0
+    for start, end, tokens in edits:
+        merged.extend(base_tokens[position:start])
+        merged.extend(tokens)
+        position = max(position, end)
+    merged.extend(base_tokens[position:])
+    return "".join(merged)

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from models import ClauseSnapshot, ClauseUpdate, db
 
+#: The name of the one Y.Text of every clause document (the browser uses the same).
+TEXT_NAME = "text"
 TOUCHED_KEY = "plenary_touched_docs"
 RETIRED_KEY = "plenary_retired_docs"
 
@@ -45,7 +47,7 @@ _registry_lock = threading.Lock()
 
 def new_doc() -> tuple[Doc, Text]:
     doc: Doc = Doc()
-    text = doc.get("text", type=Text)
+    text = doc.get(TEXT_NAME, type=Text)
     return doc, text
 
 

@@ -13,12 +13,20 @@ from pycrdt import Doc
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 
-from drafting.editing import docs
+from drafting.editing import anchors, docs
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, queue_update, recommendation_room
 from drafting.realtime.protocol import ProtocolError, is_bare_delete_set, read_var_uint
 from drafting.services import load
-from models import Clause, ClauseSnapshot, ClauseUpdate, Participant, Recommendation, db
+from models import (
+    Clause,
+    ClauseSnapshot,
+    ClauseUpdate,
+    Participant,
+    Recommendation,
+    db,
+    may_comment_in,
+)
 from models.conferences import ROLES_KEY
 
 DOC_PREFIX = "clause:"
@@ -48,8 +56,22 @@ def clause_state(clause: Clause, number: str, participant: Participant) -> dict[
 
 
 def clause_states(recommendation: Recommendation, participant: Participant) -> list[dict[str, Any]]:
+    """Every clause's state, with how much discussion waits on it (for its badges)."""
+    from drafting.amendments.services import open_counts_by_clause
+    from drafting.comments.services import activity_by_clause
+
     numbers = recommendation.display_numbers()
-    return [clause_state(c, numbers[c.id], participant) for c in recommendation.live_clauses]
+    activity = activity_by_clause(recommendation)
+    amendments = open_counts_by_clause(recommendation)
+    states = []
+    for clause in recommendation.live_clauses:
+        state = clause_state(clause, numbers[clause.id], participant)
+        discussed = activity.get(clause.id)
+        state.update(open_threads=discussed.open_threads if discussed else 0,
+                     comments=discussed.comments if discussed else 0,
+                     open_amendments=amendments.get(clause.id, 0))
+        states.append(state)
+    return states
 
 
 def join_recommendation(recommendation_id: Any, participant: Participant) -> dict[str, Any]:
@@ -64,6 +86,7 @@ def join_recommendation(recommendation_id: Any, participant: Participant) -> dic
         "ok": True,
         "role": role,
         "can_edit": recommendation.can_edit(participant),
+        "can_comment": may_comment_in(recommendation, participant),
         "recommendation": {"id": recommendation.id, "title": recommendation.title,
                            "status": recommendation.status.value},
         "version": recommendation.structure_version,
@@ -227,6 +250,30 @@ def _changes(doc: Doc, update: bytes) -> bool:
     except (ValueError, ProtocolError):
         raise ValidationFailed(_("The update could not be read.")) from None
     return _delete_set(doc) != deletions
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a range of a clause's text is now, in characters (code points) of ``clause.text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+def resolve_anchor(clause: Clause, start: bytes, end: bytes) -> Span:
+    """Where the words between two Yjs relative positions are now: positions follow the text
+    as people edit, so the span grows, shrinks or becomes empty (its words deleted).
+    ValidationFailed when the positions cannot be read or point into another document."""
+    with _document(clause, writing=False) as live:
+        try:
+            first, last = anchors.resolve(live, start), anchors.resolve(live, end)
+        except anchors.NotAPosition:
+            raise ValidationFailed(_("The commented range could not be read."),
+                                   fields={"anchor": _("Not a position in this clause.")}) from None
+        text = str(live.text)
+    last = max(first, last)
+    return Span(first, last, text[first:last])
 
 
 def answer_sync_step1(clause: Clause, state_vector: bytes) -> tuple[bytes, bytes]:

@@ -187,3 +187,43 @@ def is_bare_delete_set(update: bytes) -> bool:
     except ProtocolError:
         return False
     return position == len(update)
+
+
+@dataclass(frozen=True)
+class RelativePosition:
+    """A Yjs relative position (``Y.encodeRelativePosition``): next to an item, or at the
+    start or end of a named root type. ``assoc`` < 0 sticks to the item before."""
+
+    item: tuple[int, int] | None
+    type_name: str | None
+    assoc: int
+
+
+MAX_RELATIVE_POSITION_BYTES = 64
+
+
+def parse_relative_position(data: bytes) -> RelativePosition:
+    """Read an encoded relative position; ProtocolError for anything else, including the
+    kind that points into a nested type (clause documents have none)."""
+    if not isinstance(data, bytes) or not 0 < len(data) <= MAX_RELATIVE_POSITION_BYTES:
+        raise ProtocolError("not a relative position")
+    tag, position = read_var_uint(data, 0)
+    item: tuple[int, int] | None = None
+    type_name: str | None = None
+    if tag == 0:
+        client, position = read_var_uint(data, position)
+        clock, position = read_var_uint(data, position)
+        item = (client, clock)
+    elif tag == 1:
+        name, position = read_var_bytes(data, position)
+        try:
+            type_name = name.decode()
+        except UnicodeDecodeError:
+            raise ProtocolError("type name is not UTF-8") from None
+    else:
+        raise ProtocolError("unsupported relative position")
+    # lib0's signed varint: sign in bit 6 of the first byte; an anchor's assoc is 0 or -1.
+    if position != len(data) - 1 or data[position] & 0x80:
+        raise ProtocolError("trailing bytes")
+    sign = -1 if data[position] & 0x40 else 1
+    return RelativePosition(item, type_name, sign * (data[position] & 0x3F))

@@ -1,0 +1,1 @@
+"""Amendments: proposed wordings of a clause, their sponsors and the chair's decisions."""

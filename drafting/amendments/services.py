@@ -1,0 +1,340 @@
+"""The rules of amendments: proposing, co-sponsoring, editing and withdrawing them; the
+chair's decisions; and the redline of each against the clause's current text.
+
+An amendment is written against the clause as it was (``base_text``). People keep editing
+the clause, so its redline and, on acceptance, the wording it gives are the amendment's own
+changes re-applied to the current text (``diff.rebase``); when the words it changes have
+themselves changed since, it conflicts and cannot be accepted until its proposer updates it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import CursorResult, func, select, update
+
+from drafting.editing.diff import Piece, rebase, word_diff
+from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from drafting.notifications.services import notify
+from drafting.realtime import queue_event, recommendation_room
+from drafting.recommendations.services import (
+    MAX_CLAUSE_LENGTH,
+    add_clause,
+    clean_clause_text,
+    delete_clause,
+)
+from drafting.services import clean_text, load, validate_all
+from models import (
+    OPEN_STATUSES,
+    Amendment,
+    AmendmentKind,
+    AmendmentSponsor,
+    AmendmentStatus,
+    Clause,
+    ClauseStatus,
+    NotificationKind,
+    Participant,
+    Recommendation,
+    RecommendationStatus,
+    db,
+    utcnow,
+)
+
+MAX_RATIONALE_LENGTH = 5000
+MAX_REASON_LENGTH = 2000
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_amendment(amendment_id: Any, viewer: Participant) -> Amendment:
+    amendment = load(Amendment, amendment_id)
+    if not amendment.can_view(viewer):
+        raise NotFound(_("Not found."))
+    return amendment
+
+
+def clause_amendments(clause: Clause, *, open_only: bool = False) -> list[Amendment]:
+    query = select(Amendment).where(Amendment.clause_id == clause.id)
+    if open_only:
+        query = query.where(Amendment.status.in_(OPEN_STATUSES))
+    return list(db.session.scalars(query.order_by(Amendment.id)))
+
+
+def recommendation_amendments(recommendation: Recommendation, *,
+                              open_only: bool = False) -> dict[int, list[Amendment]]:
+    """Clause id -> its amendments in the order proposed, for every live clause."""
+    found: dict[int, list[Amendment]] = {c.id: [] for c in recommendation.live_clauses}
+    query = (select(Amendment).join(Clause, Amendment.clause_id == Clause.id)
+             .where(Clause.recommendation_id == recommendation.id, Clause.deleted_at.is_(None))
+             .order_by(Amendment.id))
+    if open_only:
+        query = query.where(Amendment.status.in_(OPEN_STATUSES))
+    for amendment in db.session.scalars(query):
+        found.setdefault(amendment.clause_id, []).append(amendment)
+    return found
+
+
+def open_counts(recommendation_ids: list[int]) -> dict[int, int]:
+    """Recommendation id -> how many of its amendments wait to be dealt with."""
+    if not recommendation_ids:
+        return {}
+    rows = db.session.execute(
+        select(Clause.recommendation_id, func.count(Amendment.id))
+        .join(Amendment, Amendment.clause_id == Clause.id)
+        .where(Clause.recommendation_id.in_(recommendation_ids), Clause.deleted_at.is_(None),
+               Amendment.status.in_(OPEN_STATUSES))
+        .group_by(Clause.recommendation_id)
+    ).tuples()
+    return dict(rows.all())
+
+
+def open_counts_by_clause(recommendation: Recommendation) -> dict[int, int]:
+    """Clause id -> how many of its amendments wait to be dealt with."""
+    rows = db.session.execute(
+        select(Amendment.clause_id, func.count(Amendment.id))
+        .join(Clause, Amendment.clause_id == Clause.id)
+        .where(Clause.recommendation_id == recommendation.id,
+               Amendment.status.in_(OPEN_STATUSES))
+        .group_by(Amendment.clause_id)
+    ).tuples()
+    return dict(rows.all())
+
+
+@dataclass(frozen=True)
+class Redline:
+    """The amendment as changes to the clause's current wording."""
+
+    pieces: list[Piece]
+    #: The words it changes have changed since it was written.
+    conflict: bool
+    #: The clause's wording if it were accepted now (None: conflict, or a deletion).
+    result: str | None
+
+
+def redline(amendment: Amendment) -> Redline:
+    """Against the current text while the amendment is open; once dealt with, against the
+    text it was written for (what it asked, as it was decided)."""
+    current = amendment.clause.text
+    if amendment.kind is AmendmentKind.INSERT:
+        return Redline([{"op": "insert", "text": amendment.text}], False, amendment.text)
+    if amendment.kind is AmendmentKind.DELETE:
+        struck = current if amendment.is_open else amendment.base_text
+        return Redline([{"op": "delete", "text": struck}] if struck else [], False, None)
+    if not amendment.is_open:
+        return Redline(word_diff(amendment.base_text, amendment.text), False, amendment.text)
+    result = rebase(amendment.base_text, amendment.text, current)
+    if result is None:
+        return Redline(word_diff(current, amendment.text), True, None)
+    return Redline(word_diff(current, result), False, result)
+
+
+# --- proposing ---------------------------------------------------------------------------
+
+
+def clean_kind(value: Any) -> AmendmentKind:
+    try:
+        return AmendmentKind(value)
+    except ValueError:
+        raise ValidationFailed(_("Choose a new wording, a new clause after this one, or deletion."),
+                               fields={"kind": _("Choose replace, insert or delete.")}) from None
+
+
+def _check_open_clause(clause: Clause) -> None:
+    if clause.deleted_at is not None:
+        raise NotFound(_("This clause has been deleted."))
+    if clause.recommendation.status is not RecommendationStatus.DRAFTING:
+        raise PermissionDenied(_("This recommendation is no longer a draft and cannot be amended."))
+    if clause.status is ClauseStatus.ADOPTED:
+        raise PermissionDenied(_("This clause is adopted: its wording is final and cannot be amended."))
+    if clause.status is ClauseStatus.LOCKED:
+        raise PermissionDenied(_("This clause is locked for a vote: it cannot be amended now."))
+
+
+def check_can_propose(clause: Clause, actor: Participant) -> None:
+    _check_open_clause(clause)
+    if not clause.recommendation.group.can_draft(actor):
+        raise PermissionDenied(_("Only the group's chair and members propose amendments."))
+
+
+def _wording(kind: AmendmentKind, clause: Clause, data: dict[str, Any]) -> tuple[str, str]:
+    """(proposed text, the text it was written against) for the kind."""
+    if kind is AmendmentKind.DELETE:
+        return "", clause.text
+    text = clean_text(data.get("text"), "text", _("Proposed wording"), max_length=MAX_CLAUSE_LENGTH)
+    if kind is AmendmentKind.INSERT:
+        return text, ""
+    base = data.get("base_text")
+    base = clause.text if base is None else clean_clause_text(base, required=False)
+    if text == clause.text and text == base:
+        raise ValidationFailed(_("The proposed wording is the clause's current wording."),
+                               fields={"text": _("Change something.")})
+    return text, base
+
+
+def _emit(amendment: Amendment, name: str) -> None:
+    from drafting.amendments.schemas import amendment_out
+
+    db.session.flush()
+    recommendation_id = amendment.clause.recommendation_id
+    open_count = db.session.scalar(select(func.count(Amendment.id)).where(
+        Amendment.clause_id == amendment.clause_id, Amendment.status.in_(OPEN_STATUSES)))
+    queue_event(name, {"recommendation": recommendation_id, "clause": amendment.clause_id,
+                       "amendment": amendment_out(amendment).model_dump(mode="json"),
+                       "open_amendments": open_count},
+                room=recommendation_room(recommendation_id))
+
+
+def propose_amendment(actor: Participant, clause: Clause, data: dict[str, Any]) -> Amendment:
+    """``kind`` replace (``text``, and the ``base_text`` it was written against, by default
+    the current text), insert (``text`` of a new clause after this one) or delete; with a
+    ``rationale``."""
+    check_can_propose(clause, actor)
+    kind = clean_kind(data.get("kind"))
+    values = validate_all(
+        wording=lambda: _wording(kind, clause, data),
+        rationale=lambda: clean_text(data.get("rationale"), "rationale", _("Rationale"),
+                                     max_length=MAX_RATIONALE_LENGTH, required=False),
+    )
+    text, base = values["wording"]
+    amendment = Amendment(clause=clause, kind=kind, text=text, base_text=base,
+                          rationale=values["rationale"], proposer=actor)
+    db.session.add(amendment)
+    _emit(amendment, "amendment_proposed")
+    return amendment
+
+
+def check_can_edit(amendment: Amendment, actor: Participant) -> None:
+    if amendment.status is not AmendmentStatus.PROPOSED:
+        raise PermissionDenied(_("This amendment has been dealt with and can no longer change."))
+    _check_open_clause(amendment.clause)
+    if not amendment.can_edit(actor):
+        raise PermissionDenied(_("Only its proposer can change or withdraw an amendment."))
+
+
+def edit_amendment(actor: Participant, amendment: Amendment, data: dict[str, Any]) -> None:
+    """New wording (written against ``base_text``, by default the clause's current text)
+    and/or rationale. The sponsors stay: they back the amendment, and see the change live."""
+    check_can_edit(amendment, actor)
+    clause = amendment.clause
+    if "text" in data or "base_text" in data:
+        amendment.text, amendment.base_text = _wording(amendment.kind, clause, {
+            "text": data.get("text", amendment.text), "base_text": data.get("base_text")})
+    if "rationale" in data:
+        amendment.rationale = clean_text(data.get("rationale"), "rationale", _("Rationale"),
+                                         max_length=MAX_RATIONALE_LENGTH, required=False)
+    amendment.updated_at = utcnow()
+    _emit(amendment, "amendment_updated")
+
+
+def withdraw_amendment(actor: Participant, amendment: Amendment) -> None:
+    check_can_edit(amendment, actor)
+    _claim(amendment, AmendmentStatus.WITHDRAWN, actor, "", allowed={AmendmentStatus.PROPOSED})
+    _emit(amendment, "amendment_withdrawn")
+
+
+def check_can_sponsor(amendment: Amendment, actor: Participant) -> None:
+    if not amendment.is_open:
+        raise PermissionDenied(_("This amendment has been dealt with."))
+    _check_open_clause(amendment.clause)
+    if amendment.proposer_id == actor.id:
+        raise ValidationFailed(_("You proposed this amendment: you cannot also co-sponsor it."))
+    if not amendment.can_sponsor(actor):
+        raise PermissionDenied(_("Only the group's chair and members co-sponsor amendments."))
+
+
+def set_sponsorship(actor: Participant, amendment: Amendment, sponsoring: bool) -> None:
+    """Co-sponsor the amendment, or stop. Doing what is already done is not an error."""
+    check_can_sponsor(amendment, actor)
+    existing = next((s for s in amendment.sponsors if s.participant_id == actor.id), None)
+    if sponsoring and existing is None:
+        amendment.sponsors.append(AmendmentSponsor(participant_id=actor.id))
+    elif not sponsoring and existing is not None:
+        amendment.sponsors.remove(existing)
+    else:
+        return
+    _emit(amendment, "amendment_updated")
+
+
+# --- the chair's decisions ---------------------------------------------------------------
+
+
+def check_can_decide(amendment: Amendment, actor: Participant) -> None:
+    if not amendment.is_open:
+        raise Conflict(_("This amendment has already been dealt with."))
+    _check_open_clause(amendment.clause)
+    if not amendment.can_decide(actor):
+        raise PermissionDenied(_("Only the group's chair accepts or rejects amendments."))
+
+
+def _claim(amendment: Amendment, status: AmendmentStatus, actor: Participant, reason: str, *,
+           allowed: set[AmendmentStatus] | frozenset[AmendmentStatus] = OPEN_STATUSES) -> None:
+    """Move the amendment to ``status`` if, in the database, it is still in an allowed one.
+
+    One conditional UPDATE: of two chairs clicking "accept" at once, the second waits for the
+    first's transaction and then finds nothing to change, so the wording is applied once."""
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Amendment)
+        .where(Amendment.id == amendment.id, Amendment.status.in_(allowed))
+        .values(status=status, decided_at=utcnow(), decided_by_id=actor.id,
+                decision_reason=reason, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(_("This amendment has already been dealt with."))
+    db.session.refresh(amendment)
+
+
+def _tell_proposer(amendment: Amendment, actor: Participant) -> None:
+    proposer = amendment.proposer
+    if proposer is not None and proposer.id != actor.id:
+        notify(proposer, NotificationKind.AMENDMENT_DECIDED, actor=actor, clause=amendment.clause,
+               amendment=amendment, detail=amendment.status.value)
+
+
+def accept_amendment(actor: Participant, amendment: Amendment) -> None:
+    """The chair accepts: a new wording becomes the clause's text (a real edit in its
+    history, attributed to the proposer), a new clause is inserted after it, or the clause is
+    deleted. Every open editor sees it live."""
+    check_can_decide(amendment, actor)
+    clause = amendment.clause
+    result = None
+    if amendment.kind is AmendmentKind.REPLACE:
+        result = redline(amendment).result
+        if result is None:
+            raise Conflict(_("The words this amendment changes have changed since it was "
+                             "written. Its proposer must update it before it can be accepted."))
+    _claim(amendment, AmendmentStatus.ACCEPTED, actor, "")
+    author = amendment.proposer or actor
+    if amendment.kind is AmendmentKind.REPLACE:
+        from drafting.editing.services import replace_text
+
+        replace_text(clause, author, result or "")
+        clause.updated_at = utcnow()
+    elif amendment.kind is AmendmentKind.INSERT:
+        created = add_clause(actor, clause.recommendation, {
+            "kind": clause.kind.value, "text": amendment.text, "after_id": clause.id})
+        created.created_by_id = author.id
+        amendment.created_clause_id = created.id
+    else:
+        delete_clause(actor, clause)
+    _tell_proposer(amendment, actor)
+    _emit(amendment, "amendment_accepted")
+
+
+def reject_amendment(actor: Participant, amendment: Amendment, data: dict[str, Any]) -> None:
+    """The chair rejects, saying why."""
+    check_can_decide(amendment, actor)
+    reason = clean_text(data.get("reason"), "reason", _("Reason"), max_length=MAX_REASON_LENGTH)
+    _claim(amendment, AmendmentStatus.REJECTED, actor, reason)
+    _tell_proposer(amendment, actor)
+    _emit(amendment, "amendment_rejected")
+
+
+def put_to_vote(actor: Participant, amendment: Amendment) -> None:
+    """The chair marks it "to be voted": the group, not the chair alone, will decide."""
+    check_can_decide(amendment, actor)
+    _claim(amendment, AmendmentStatus.TO_BE_VOTED, actor, "", allowed={AmendmentStatus.PROPOSED})
+    _tell_proposer(amendment, actor)
+    _emit(amendment, "amendment_put_to_vote")

@@ -1,0 +1,1 @@
+"""Threads of comments on clauses."""

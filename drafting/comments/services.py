@@ -1,0 +1,410 @@
+"""The rules of discussing clauses: who may comment, reply, edit, delete, resolve; anchors
+that follow the text; mentions that notify; and the events that tell open pages.
+
+Every change queues one event on the recommendation's room (after commit, from
+``drafting.realtime``) carrying the whole thread as the API shows it, so an open page can
+replace its copy without asking again.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from drafting.errors import NotFound, PermissionDenied, ValidationFailed
+from drafting.markup import render_markdown
+from drafting.notifications.services import notify
+from drafting.realtime import queue_event, recommendation_room
+from drafting.services import clean_text, is_id, load
+from models import (
+    Clause,
+    Comment,
+    CommentThread,
+    Membership,
+    NotificationKind,
+    Participant,
+    Recommendation,
+    RecommendationStatus,
+    WorkingGroup,
+    db,
+    may_comment_on,
+    utcnow,
+)
+
+MAX_COMMENT_LENGTH = 5000
+#: Longest quoted text kept for an anchor (longer selections keep their start).
+MAX_QUOTE_LENGTH = 1000
+#: ``@**Name**`` or ``@**Name|id**`` (Zulip's syntax: the id settles two people of one name).
+MENTION = re.compile(r"@\*\*([^*|\n]{1,200}?)(?:\|(\d{1,18}))?\*\*")
+
+
+class ThreadFilter:
+    OPEN = "open"
+    RESOLVED = "resolved"
+    ALL = "all"
+    CHOICES = (OPEN, RESOLVED, ALL)
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def get_thread(thread_id: Any, viewer: Participant) -> CommentThread:
+    thread = load(CommentThread, thread_id)
+    if not thread.can_view(viewer) or thread.clause.deleted_at is not None:
+        raise NotFound(_("Not found."))
+    return thread
+
+
+def get_comment(comment_id: Any, viewer: Participant) -> Comment:
+    comment = load(Comment, comment_id)
+    get_thread(comment.thread_id, viewer)
+    return comment
+
+
+def clean_filter(value: Any) -> str:
+    if value in (None, ""):
+        return ThreadFilter.ALL
+    if value not in ThreadFilter.CHOICES:
+        raise ValidationFailed(_("Show open, resolved or all threads."),
+                               fields={"state": _("Choose open, resolved or all.")})
+    return str(value)
+
+
+def clause_threads(clause: Clause, state: str = ThreadFilter.ALL) -> list[CommentThread]:
+    """The clause's threads, most recently active first."""
+    query = select(CommentThread).where(CommentThread.clause_id == clause.id)
+    if state == ThreadFilter.OPEN:
+        query = query.where(CommentThread.resolved_at.is_(None))
+    elif state == ThreadFilter.RESOLVED:
+        query = query.where(CommentThread.resolved_at.is_not(None))
+    return list(db.session.scalars(query.order_by(CommentThread.last_activity_at.desc(),
+                                                  CommentThread.id.desc())))
+
+
+def recommendation_threads(recommendation: Recommendation,
+                           state: str = ThreadFilter.ALL) -> dict[int, list[CommentThread]]:
+    """Clause id -> its threads, for every live clause."""
+    threads: dict[int, list[CommentThread]] = {c.id: [] for c in recommendation.live_clauses}
+    query = (select(CommentThread).join(Clause)
+             .where(Clause.recommendation_id == recommendation.id, Clause.deleted_at.is_(None))
+             .order_by(CommentThread.last_activity_at.desc(), CommentThread.id.desc()))
+    if state == ThreadFilter.OPEN:
+        query = query.where(CommentThread.resolved_at.is_(None))
+    elif state == ThreadFilter.RESOLVED:
+        query = query.where(CommentThread.resolved_at.is_not(None))
+    for thread in db.session.scalars(query):
+        threads.setdefault(thread.clause_id, []).append(thread)
+    return threads
+
+
+@dataclass(frozen=True)
+class Activity:
+    """At a glance: how much discussion there is and when it last moved."""
+
+    open_threads: int = 0
+    comments: int = 0
+    last_activity_at: Any = None
+
+
+def activity_by_recommendation(recommendation_ids: list[int]) -> dict[int, Activity]:
+    """Recommendation id -> its discussion activity, in one query."""
+    if not recommendation_ids:
+        return {}
+    rows = db.session.execute(
+        select(Clause.recommendation_id,
+               func.count(func.distinct(CommentThread.id)).filter(CommentThread.resolved_at.is_(None)),
+               func.count(Comment.id).filter(Comment.deleted_at.is_(None)),
+               func.max(CommentThread.last_activity_at))
+        .join(CommentThread, CommentThread.clause_id == Clause.id)
+        .join(Comment, Comment.thread_id == CommentThread.id)
+        .where(Clause.recommendation_id.in_(recommendation_ids), Clause.deleted_at.is_(None))
+        .group_by(Clause.recommendation_id)
+    ).tuples()
+    return {rid: Activity(open_threads, comments, last) for rid, open_threads, comments, last in rows}
+
+
+def _clause_activity_query() -> Any:
+    return (
+        select(CommentThread.clause_id,
+               func.count(func.distinct(CommentThread.id)).filter(CommentThread.resolved_at.is_(None)),
+               func.count(Comment.id).filter(Comment.deleted_at.is_(None)),
+               func.max(CommentThread.last_activity_at))
+        .join(Comment, Comment.thread_id == CommentThread.id)
+        .group_by(CommentThread.clause_id)
+    )
+
+
+def activity_by_clause(recommendation: Recommendation) -> dict[int, Activity]:
+    """Clause id -> its discussion activity, in one query."""
+    rows = db.session.execute(
+        _clause_activity_query().join(Clause, CommentThread.clause_id == Clause.id)
+        .where(Clause.recommendation_id == recommendation.id)
+    ).tuples()
+    return {cid: Activity(open_threads, comments, last) for cid, open_threads, comments, last in rows}
+
+
+def clause_activity(clause: Clause) -> Activity:
+    row = db.session.execute(
+        _clause_activity_query().where(CommentThread.clause_id == clause.id)).first()
+    return Activity(*row[1:]) if row else Activity()
+
+
+# --- mentions ----------------------------------------------------------------------------
+
+
+def _group_people(group: WorkingGroup) -> list[Participant]:
+    return list(db.session.scalars(
+        select(Participant).join(Membership).where(Membership.group_id == group.id)
+    ))
+
+
+def mentioned(body: str, group: WorkingGroup) -> list[Participant]:
+    """The group's people a comment mentions, each once; a mention of anyone else (or of a
+    name two members share, without the id) mentions nobody."""
+    people = _group_people(group)
+    by_id = {person.id: person for person in people}
+    by_name: dict[str, list[Participant]] = {}
+    for person in people:
+        by_name.setdefault(person.name.casefold(), []).append(person)
+    found: dict[int, Participant] = {}
+    for name, person_id in MENTION.findall(body):
+        if person_id:
+            named = by_id.get(int(person_id))
+            if named is not None and named.name.casefold() == name.strip().casefold():
+                found[named.id] = named
+        elif len(candidates := by_name.get(name.strip().casefold(), [])) == 1:
+            found[candidates[0].id] = candidates[0]
+    return list(found.values())
+
+
+def _escape_markdown(text: str) -> str:
+    """Text that Markdown shows as it is: HTML's characters as entities, Markdown's escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", html.escape(text))
+
+
+def _path_for(endpoint: str, **values: Any) -> str:
+    """``url_for``'s path, also outside a request: events render comments wherever a change
+    is made, the command line included."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    adapter = current_app.url_map.bind("", script_name=current_app.config["APPLICATION_ROOT"])
+    return adapter.build(endpoint, values)
+
+
+def render_comment(body: str, group: WorkingGroup) -> Markup:
+    """A comment's Markdown as safe HTML, its mentions linked to the people they name.
+
+    Mentions become ordinary Markdown links before the one Markdown function renders and
+    sanitises the whole, so a name can never carry markup of its own."""
+    people = {person.id: person for person in mentioned(body, group)}
+    by_name = {person.name.casefold(): person for person in people.values()}
+
+    def link(match: re.Match[str]) -> str:
+        name, person_id = match.group(1).strip(), match.group(2)
+        person = people.get(int(person_id)) if person_id else by_name.get(name.casefold())
+        if person is None or person.name.casefold() != name.casefold():
+            return match.group(0)
+        target = _path_for("groups.show", group_id=group.id) + f"#member-{person.id}"
+        return f"[@{_escape_markdown(person.name)}]({target})"
+
+    return render_markdown(MENTION.sub(link, body))
+
+
+# --- changing ----------------------------------------------------------------------------
+
+
+def check_can_comment(clause: Clause, actor: Participant) -> None:
+    if clause.deleted_at is not None:
+        raise NotFound(_("This clause has been deleted."))
+    if clause.recommendation.status is not RecommendationStatus.DRAFTING:
+        raise PermissionDenied(_("This recommendation is no longer a draft: its discussion is closed."))
+    if not may_comment_on(clause, actor):
+        raise PermissionDenied(_("Your role in this group does not allow you to comment."))
+
+
+def clean_body(value: Any) -> str:
+    return clean_text(value, "body", _("Comment"), max_length=MAX_COMMENT_LENGTH)
+
+
+def _decode_position(value: Any) -> bytes:
+    if not isinstance(value, str) or len(value) > 200:
+        raise ValidationFailed(_("The commented range could not be read."),
+                               fields={"anchor": _("Not a position in this clause.")})
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValidationFailed(_("The commented range could not be read."),
+                               fields={"anchor": _("Not a position in this clause.")}) from None
+
+
+def _clean_anchor(clause: Clause, anchor: Any) -> tuple[bytes, bytes, str] | None:
+    """(start, end, quoted words) of an anchor ``{"start", "end"}`` (base64 of Yjs relative
+    positions), or None for a comment on the whole clause. The quote is read from the text
+    itself, never taken from the client."""
+    if anchor is None:
+        return None
+    if not isinstance(anchor, dict) or set(anchor) - {"start", "end"}:
+        raise ValidationFailed(_("The commented range could not be read."),
+                               fields={"anchor": _("Give start and end positions.")})
+    from drafting.editing.services import resolve_anchor
+
+    start, end = _decode_position(anchor.get("start")), _decode_position(anchor.get("end"))
+    span = resolve_anchor(clause, start, end)
+    if not span.text.strip():
+        raise ValidationFailed(_("Select some words of the clause to comment on them."),
+                               fields={"anchor": _("The selection is empty.")})
+    return start, end, span.text[:MAX_QUOTE_LENGTH]
+
+
+def _touch(thread: CommentThread) -> None:
+    thread.last_activity_at = utcnow()
+
+
+def _emit(thread: CommentThread, name: str, **extra: Any) -> None:
+    from drafting.comments.schemas import thread_out
+
+    db.session.flush()
+    recommendation_id = thread.clause.recommendation_id
+    activity = clause_activity(thread.clause)
+    queue_event(name, {"recommendation": recommendation_id, "clause": thread.clause_id,
+                       "thread": thread_out(thread).model_dump(mode="json"),
+                       "open_threads": activity.open_threads, "comments": activity.comments,
+                       **extra},
+                room=recommendation_room(recommendation_id))
+
+
+def _notify_mentions(comment: Comment, actor: Participant, already: set[int] | None = None) -> None:
+    group = comment.thread.clause.recommendation.group
+    for person in mentioned(comment.body, group):
+        if person.id != actor.id and person.id not in (already or set()):
+            notify(person, NotificationKind.MENTION, actor=actor, clause=comment.thread.clause,
+                   comment=comment)
+
+
+def start_thread(actor: Participant, clause: Clause, data: dict[str, Any]) -> CommentThread:
+    """A new thread on a clause, with its first comment; anchored to the words between
+    ``anchor.start`` and ``anchor.end`` when given."""
+    check_can_comment(clause, actor)
+    body = clean_body(data.get("body"))
+    anchor = _clean_anchor(clause, data.get("anchor"))
+    thread = CommentThread(clause=clause, created_by=actor)
+    if anchor is not None:
+        thread.anchor_start, thread.anchor_end, thread.quote = anchor
+    comment = Comment(thread=thread, author=actor, body=body)
+    db.session.add_all([thread, comment])
+    db.session.flush()
+    _notify_mentions(comment, actor)
+    _emit(thread, "comment_created", comment=comment.id)
+    return thread
+
+
+def reply(actor: Participant, thread: CommentThread, data: dict[str, Any]) -> Comment:
+    """A comment in an existing thread, answering ``parent_id`` (a comment of the same thread)
+    when given. Replying to a resolved thread reopens it: the discussion is not over."""
+    check_can_comment(thread.clause, actor)
+    body = clean_body(data.get("body"))
+    parent_id = data.get("parent_id")
+    if parent_id is not None:
+        parent = db.session.get(Comment, parent_id) if is_id(Comment, parent_id) else None
+        if parent is None or parent.thread_id != thread.id:
+            raise ValidationFailed(_("A reply answers a comment of the same thread."),
+                                   fields={"parent_id": _("Not a comment of this thread.")})
+    comment = Comment(thread=thread, author=actor, body=body, parent_id=parent_id)
+    db.session.add(comment)
+    reopened = thread.resolved_at is not None
+    thread.resolved_at = thread.resolved_by_id = None
+    _touch(thread)
+    db.session.flush()
+    _notify_mentions(comment, actor)
+    mentioned_ids = {person.id for person in mentioned(comment.body, thread.clause.recommendation.group)}
+    if thread.created_by_id not in (None, actor.id) and thread.created_by_id not in mentioned_ids:
+        starter = db.session.get(Participant, thread.created_by_id)
+        if starter is not None and thread.can_view(starter):
+            notify(starter, NotificationKind.REPLY, actor=actor, clause=thread.clause,
+                   comment=comment)
+    _emit(thread, "comment_created", comment=comment.id, reopened=reopened)
+    return comment
+
+
+def check_can_edit(comment: Comment, actor: Participant) -> None:
+    if comment.is_deleted:
+        raise ValidationFailed(_("This comment has been removed."))
+    check_can_comment(comment.thread.clause, actor)
+    if not comment.can_edit(actor):
+        raise PermissionDenied(_("Only its author can change or remove a comment."))
+
+
+def edit_comment(actor: Participant, comment: Comment, data: dict[str, Any]) -> None:
+    """Change one's own comment; it shows "edited". People newly mentioned are notified."""
+    check_can_edit(comment, actor)
+    body = clean_body(data.get("body"))
+    if body == comment.body:
+        return
+    group = comment.thread.clause.recommendation.group
+    before = {person.id for person in mentioned(comment.body, group)}
+    comment.body = body
+    comment.edited_at = utcnow()
+    _touch(comment.thread)
+    db.session.flush()
+    _notify_mentions(comment, actor, already=before)
+    _emit(comment.thread, "comment_updated", comment=comment.id)
+
+
+def delete_comment(actor: Participant, comment: Comment) -> None:
+    """Remove one's own comment: its place in the thread stays ("comment removed") so that
+    the replies to it still read in order; its words go."""
+    check_can_edit(comment, actor)
+    comment.deleted_at = utcnow()
+    comment.body = ""
+    _touch(comment.thread)
+    _emit(comment.thread, "comment_deleted", comment=comment.id)
+
+
+def check_can_resolve(thread: CommentThread, actor: Participant) -> None:
+    check_can_comment(thread.clause, actor)
+    if not thread.can_resolve(actor):
+        raise PermissionDenied(_("Only whoever started the thread, or the group's chair, can "
+                                 "resolve or reopen it."))
+
+
+def set_resolved(actor: Participant, thread: CommentThread, resolved: bool) -> None:
+    """Resolve a thread (the point is settled) or reopen it. Doing what is already done is
+    not an error: two people may click at once."""
+    check_can_resolve(thread, actor)
+    if thread.is_resolved is resolved:
+        return
+    if resolved:
+        thread.resolved_at = utcnow()
+        thread.resolved_by_id = actor.id
+    else:
+        thread.resolved_at = thread.resolved_by_id = None
+    _touch(thread)
+    _emit(thread, "thread_resolved" if resolved else "thread_reopened")
+
+
+def thread_anchor(thread: CommentThread) -> dict[str, Any] | None:
+    """Where the thread's words are now: ``{start, end, quote, detached}``, or None for a
+    comment on the whole clause. Detached: its words were deleted."""
+    if thread.anchor_start is None or thread.anchor_end is None:
+        return None
+    from drafting.editing.services import resolve_anchor
+
+    try:
+        span = resolve_anchor(thread.clause, thread.anchor_start, thread.anchor_end)
+    except ValidationFailed:
+        span = None
+    return {
+        "start": base64.b64encode(thread.anchor_start).decode(),
+        "end": base64.b64encode(thread.anchor_end).decode(),
+        "quote": thread.quote,
+        "text": span.text if span else "",
+        "detached": span is None or not span.text.strip(),
+    }
