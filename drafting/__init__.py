@@ -134,17 +134,21 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from drafting.amendments.routes import bp as amendments_bp
     from drafting.api import api_blueprint
     from drafting.auth.routes import bp as auth_bp
+    from drafting.comments.routes import bp as comments_bp
     from drafting.conferences.routes import bp as conferences_bp
     from drafting.dashboard.routes import bp as dashboard_bp
     from drafting.editing.routes import bp as editing_bp
     from drafting.groups.routes import bp as groups_bp
+    from drafting.notifications.routes import bp as notifications_bp
     from drafting.participants.routes import bp as participants_bp
     from drafting.recommendations.routes import bp as recommendations_bp
 
     for blueprint in (auth_bp, dashboard_bp, conferences_bp, groups_bp, participants_bp,
-                      recommendations_bp, editing_bp):
+                      recommendations_bp, editing_bp, comments_bp, amendments_bp,
+                      notifications_bp):
         app.register_blueprint(blueprint)
     # After the capability modules above have added their endpoints to it.
     app.register_blueprint(api_blueprint)

@@ -196,12 +196,15 @@ def test_membership_input_is_validated(client, cast, tokens, body):
 
 
 def test_fuzzed_bodies_never_cause_a_server_error(app, client, factories, cast, tokens):
-    draft = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Text;")])
+    draft = factories.recommendation(cast.group)
+    clause = factories.clause(draft, text="Text;")
+    thread = factories.thread(clause, cast.secretariat)
     document = client.get("/api/v1/openapi.json").get_json()
     values = [None, 0, -1, 2**63, "", "x" * 5000, [], {}, True, 1.5, "2009-13-45", "\u202e\x00"]
     ids = {"conference_id": cast.conference.id, "group_id": cast.group.id,
-           "recommendation_id": draft.id, "clause_id": draft.id, "membership_id": 1,
-           "participant_id": cast.member.id}
+           "recommendation_id": draft.id, "clause_id": clause.id, "membership_id": 1,
+           "participant_id": cast.member.id, "thread_id": thread.id, "comment_id": thread.id,
+           "amendment_id": factories.amendment(clause, cast.member).id, "notification_id": 1}
     tried = 0
     for template, operations in document["paths"].items():
         path = template.format(**ids)

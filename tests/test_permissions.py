@@ -12,8 +12,21 @@ from typing import Any
 
 import pytest
 
+from drafting.amendments.services import propose_amendment
+from drafting.comments.services import reply, start_thread
 from drafting.recommendations.services import update_clause
-from models import ApiToken, Clause, ClauseKind, ClauseUpdate, Membership, Participant, db, utcnow
+from models import (
+    ApiToken,
+    Clause,
+    ClauseKind,
+    ClauseUpdate,
+    GroupRole,
+    Membership,
+    Notification,
+    Participant,
+    db,
+    utcnow,
+)
 
 ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider")
 CONFERENCE = {"secretariat", "chair", "member", "observer", "other_chair"}
@@ -123,7 +136,40 @@ CASES = [
     html("GET", "/clauses/{clause}/history", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
     html("POST", "/clauses/{clause}/history/restore?at={first_update}", DRAFTERS, 302,
          hidden=OUTSIDE_GROUP),
-    # API
+    # discussion: the thread, comment and amendment are the member's own (build_cast)
+    html("GET", "/clauses/{clause}/discussion", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    html("POST", "/clauses/{clause}/threads", GROUP | {"secretariat"}, 302, hidden=OUTSIDE_GROUP,
+         body={"body": "Could we say *region*?"}),
+    html("POST", "/threads/{thread}/replies", GROUP | {"secretariat"}, 302, hidden=OUTSIDE_GROUP,
+         body={"body": "Agreed."}),
+    # The thread was started by the member: they or the chair resolve and reopen it.
+    html("POST", "/threads/{thread}/resolve", {"member", "chair"}, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/threads/{thread}/reopen", {"member", "chair"}, 302, hidden=OUTSIDE_GROUP),
+    # The member's own comment.
+    html("GET", "/comments/{comment}/edit", {"member"}, 200, hidden=OUTSIDE_GROUP),
+    html("POST", "/comments/{comment}/edit", {"member"}, 302, hidden=OUTSIDE_GROUP,
+         body={"body": "Could we say *regional*?"}),
+    html("POST", "/comments/{comment}/delete", {"member"}, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/clauses/{clause}/amendments", DRAFTERS, 302, hidden=OUTSIDE_GROUP,
+         body={"kind": "replace", "text": "Calls on States to act now;", "rationale": ""}),
+    # The member's own amendment; the colleague's is one nobody of the cast proposed.
+    html("GET", "/amendments/{amendment}/edit", {"member"}, 200, hidden=OUTSIDE_GROUP),
+    html("POST", "/amendments/{amendment}/edit", {"member"}, 302, hidden=OUTSIDE_GROUP,
+         body={"text": "Calls on States to act at once;", "rationale": "Urgent."}),
+    html("POST", "/amendments/{amendment}/withdraw", {"member"}, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/amendments/{colleagues_amendment}/sponsor", DRAFTERS, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/amendments/{colleagues_amendment}/unsponsor", DRAFTERS, 302,
+         hidden=OUTSIDE_GROUP),
+    html("POST", "/amendments/{amendment}/accept", {"chair"}, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/amendments/{amendment}/reject", {"chair"}, 302, hidden=OUTSIDE_GROUP,
+         body={"reason": "Out of the mandate."}),
+    html("POST", "/amendments/{amendment}/put-to-vote", {"chair"}, 302, hidden=OUTSIDE_GROUP),
+    html("GET", "/notifications", EVERYONE, 200),
+    html("POST", "/notifications/read-all", EVERYONE, 302),
+    # The member's notification: nobody else's to open.
+    html("POST", "/notifications/{notification}/open", {"member"}, 302,
+         hidden=EVERYONE - {"member"}),
+    # API (the discussion's endpoints have their matrix in tests/test_discussion_api.py)
     api("GET", "/me", EVERYONE, 200),
     api("GET", "/conferences", EVERYONE, 200),
     api("POST", "/conferences", {"secretariat"}, 201, body={
@@ -188,7 +234,10 @@ def flask_rule(path: str) -> str:
 
 
 def test_every_endpoint_is_in_the_matrix(app):
+    from tests.test_discussion_api import CASES as DISCUSSION_API_CASES
+
     covered = {(case.method, flask_rule(case.path)) for case in CASES}
+    covered |= {(case.method, flask_rule("/api/v1" + case.path)) for case in DISCUSSION_API_CASES}
     public = {(method, re.sub(r"<[^>]+>", "<>", rule)) for method, rule in PUBLIC}
     missing = []
     for rule in app.url_map.iter_rules():
@@ -227,7 +276,26 @@ def build_cast(factories) -> tuple[Any, dict[str, int]]:
         "member_membership": member_membership, "newcomer": newcomer.id,
         "deleted_clause": deleted.id, "first_update": first_update,
     }
+    ids.update(_discussion(factories, cast, clause_id))
     return cast, ids
+
+
+def _discussion(factories, cast, clause_id: int) -> dict[str, int]:
+    """The member's thread (a colleague replied: the member's notification), the member's
+    amendment, and a colleague's amendment others may co-sponsor."""
+    colleague = factories.member_of(cast.group, GroupRole.MEMBER, name="A Colleague")
+    with factories.app.test_request_context():
+        clause = db.session.get(Clause, clause_id)
+        member = db.session.get(Participant, cast.member.id)
+        thread = start_thread(member, clause, {"body": "A point."})
+        reply(db.session.get(Participant, colleague.id), thread, {"body": "Noted."})
+        amendment = propose_amendment(member, clause, {"kind": "replace", "text": clause.text + " Now."})
+        colleagues = propose_amendment(db.session.get(Participant, colleague.id), clause,
+                                       {"kind": "insert", "text": "Invites the ILO to assist;"})
+        db.session.commit()
+        return {"thread": thread.id, "comment": thread.comments[0].id, "amendment": amendment.id,
+                "colleagues_amendment": colleagues.id,
+                "notification": db.session.scalar(db.select(Notification.id))}
 
 
 def resolve(case: Case, ids: dict[str, int]) -> tuple[str, dict[str, Any] | None]:

@@ -66,7 +66,10 @@ def _parse_body(model: type[BaseModel]) -> BaseModel:
         return model.model_validate_json(request.get_data() or b"")
     except PydanticValidationError as error:
         fields = _field_errors(error)
-        if any(p["type"] in {"json_invalid", "model_type"} for p in error.errors()):
+        # Only the body itself not being an object; a nested object of the wrong type (an
+        # anchor sent as a string) is a field problem, named in ``fields``.
+        if any(p["type"] == "json_invalid" or (p["type"] == "model_type" and not p["loc"])
+               for p in error.errors()):
             raise ValidationFailed(_("The request body must be a JSON object.")) from None
         raise ValidationFailed(_("Some fields are missing or have the wrong type."),
                                fields=fields) from None

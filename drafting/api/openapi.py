@@ -103,7 +103,10 @@ def _build(endpoints: tuple[Endpoint, ...]) -> dict[str, Any]:
             "title": "Plenary API",
             "version": "1",
             "description": (
-                "Conferences, working groups, participants, recommendations and clauses. "
+                "Conferences, working groups, participants, recommendations and clauses; the "
+                "discussion of clauses (threads and comments, optionally anchored to a range of "
+                "the text), amendments with their sponsors, redlines and the chair's "
+                "decisions, and each participant's notifications. "
                 "Authenticate with 'Authorization: Bearer <token>' (create tokens on your "
                 "profile page or with 'flask token create EMAIL'), or from the browser with the "
                 "session cookie plus the X-CSRFToken header on writes. Every error has the "

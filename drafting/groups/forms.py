@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 
 ROLE_CHOICES = [
@@ -15,6 +15,7 @@ ROLE_CHOICES = [
 class GroupForm(FlaskForm):
     name = StringField(_l("Group name"))
     mandate = TextAreaField(_l("Mandate (Markdown)"), render_kw={"rows": 8})
+    observers_may_comment = BooleanField(_l("Observers may comment"), default=True)
 
 
 class AddMemberForm(FlaskForm):

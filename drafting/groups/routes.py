@@ -7,7 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
+from drafting.amendments.services import open_counts
 from drafting.api import endpoint
+from drafting.comments.services import activity_by_recommendation
 from drafting.conferences.services import get_conference
 from drafting.forms import as_id, form_data, form_page, run_form
 from drafting.groups import services
@@ -32,12 +34,16 @@ bp = Blueprint("groups", __name__)
 @login_required
 def show(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
+    recommendations = visible_recommendations(current_user, group)
+    ids = [recommendation.id for recommendation in recommendations]
     return render_template(
         "groups/show.html",
         group=group,
         members=services.members_by_role(group),
         my_role=group.role_of(current_user),
-        recommendations=visible_recommendations(current_user, group),
+        recommendations=recommendations,
+        activity=activity_by_recommendation(ids),
+        open_amendments=open_counts(ids),
     )
 
 
@@ -47,8 +53,8 @@ def new(conference_id: int) -> ResponseReturnValue:
     conference = get_conference(conference_id, current_user)
     services.check_can_manage(None, conference, current_user)
     form = GroupForm()
-    if done := run_form(form, lambda: services.create_group(current_user, conference,
-                                                            form_data(form, "name", "mandate"))):
+    if done := run_form(form, lambda: services.create_group(
+            current_user, conference, form_data(form, "name", "mandate", "observers_may_comment"))):
         flash(_("The working group is created. Now appoint its chair and members."), "success")
         return redirect(url_for("groups.members", group_id=done.value.id))
     return form_page("groups/form.html", form, conference=conference, group=None)
@@ -60,8 +66,8 @@ def edit(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
     services.check_can_manage(group, group.conference, current_user)
     form = GroupForm(obj=group)
-    if run_form(form, lambda: services.update_group(current_user, group,
-                                                    form_data(form, "name", "mandate"))):
+    if run_form(form, lambda: services.update_group(
+            current_user, group, form_data(form, "name", "mandate", "observers_may_comment"))):
         flash(_("The working group is saved."), "success")
         return redirect(url_for("groups.show", group_id=group.id))
     return form_page("groups/form.html", form, conference=group.conference, group=group)
@@ -145,12 +151,13 @@ def api_create_group(actor: Participant, conference_id: int, body: GroupWrite) -
     return group_out(services.create_group(actor, conference, body.model_dump()), actor)
 
 
-@endpoint("/groups/<int:group_id>", "PATCH", summary="Rename a group or change its mandate "
-          "(secretariat)", tag="groups", response=GroupOut, body=GroupPatch,
-          errors=(403, 404, 409))
+@endpoint("/groups/<int:group_id>", "PATCH", summary="Rename a group, change its mandate or "
+          "whether observers may comment (secretariat)", tag="groups", response=GroupOut,
+          body=GroupPatch, errors=(403, 404, 409))
 def api_update_group(actor: Participant, group_id: int, body: GroupPatch) -> GroupOut:
     group = services.get_group(group_id, actor)
-    current = {"name": group.name, "mandate": group.mandate}
+    current = {"name": group.name, "mandate": group.mandate,
+               "observers_may_comment": group.observers_may_comment}
     services.update_group(actor, group, {**current, **body.model_dump(exclude_unset=True)})
     return group_out(group, actor)
 

@@ -1,7 +1,7 @@
 """Working groups and memberships on the wire."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
@@ -22,6 +22,8 @@ class GroupOut(BaseModel):
     mandate: str
     mandate_html: str
     position: int
+    observers_may_comment: bool = Field(description="Observers take part in the discussion of "
+                                        "clauses; false: they only read it.")
     my_role: GroupRole | None
     members: list[MemberOut]
     recommendations: list[RecommendationBrief]
@@ -32,6 +34,7 @@ class GroupWrite(BaseModel):
 
     name: str
     mandate: str = ""
+    observers_may_comment: bool = True
 
 
 class GroupPatch(BaseModel):
@@ -39,6 +42,7 @@ class GroupPatch(BaseModel):
 
     name: str | None = None
     mandate: str | None = None
+    observers_may_comment: bool | None = None
 
 
 class MemberAdd(BaseModel):
@@ -67,7 +71,8 @@ def group_out(group: WorkingGroup, viewer: Participant) -> GroupOut:
     return GroupOut(
         id=group.id, conference_id=group.conference_id, name=group.name,
         mandate=group.mandate, mandate_html=render_markdown(group.mandate),
-        position=group.position, my_role=group.role_of(viewer),
+        position=group.position, observers_may_comment=group.observers_may_comment,
+        my_role=group.role_of(viewer),
         members=[member_out(m) for m in members],
         recommendations=[recommendation_brief(r) for r in visible_recommendations(viewer, group)],
     )

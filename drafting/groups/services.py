@@ -32,12 +32,25 @@ def check_can_manage(group: WorkingGroup | None, conference: Conference, actor: 
         raise PermissionDenied(_("Only the secretariat can set up working groups."))
 
 
+def _clean_flag(value: Any, field: str) -> bool:
+    # Strict: "false" or 0 from a careless client must not read as a choice either way.
+    if not isinstance(value, bool):
+        raise ValidationFailed(_("Choose yes or no."), fields={field: _("Must be true or false.")})
+    return value
+
+
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    return validate_all(
-        name=lambda: clean_text(data.get("name"), "name", _("Group name"), max_length=200),
-        mandate=lambda: clean_text(data.get("mandate"), "mandate", _("Mandate"),
-                                   max_length=20000, required=False),
-    )
+    """The group's settings; ``observers_may_comment`` only when given (absent: unchanged,
+    or for a new group the default, observers take part)."""
+    validators: dict[str, Any] = {
+        "name": lambda: clean_text(data.get("name"), "name", _("Group name"), max_length=200),
+        "mandate": lambda: clean_text(data.get("mandate"), "mandate", _("Mandate"),
+                                      max_length=20000, required=False),
+    }
+    if "observers_may_comment" in data:
+        validators["observers_may_comment"] = lambda: _clean_flag(
+            data["observers_may_comment"], "observers_may_comment")
+    return validate_all(**validators)
 
 
 def _check_unique_name(conference: Conference, name: str, group: WorkingGroup | None) -> None:

@@ -6,7 +6,9 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from drafting.amendments.services import recommendation_amendments, redline
 from drafting.api import endpoint
+from drafting.comments.services import activity_by_clause
 from drafting.forms import as_id, form_data, form_page, run_form
 from drafting.groups.services import get_group
 from drafting.recommendations import services
@@ -31,6 +33,7 @@ bp = Blueprint("recommendations", __name__)
 
 def _render_show(recommendation: Recommendation, clause_form: ClauseForm | None = None,
                  status: int = 200) -> ResponseReturnValue:
+    open_amendments = recommendation_amendments(recommendation, open_only=True)
     return render_template(
         "recommendations/show.html",
         recommendation=recommendation,
@@ -39,6 +42,12 @@ def _render_show(recommendation: Recommendation, clause_form: ClauseForm | None 
         can_edit=recommendation.can_edit(current_user),
         can_manage=recommendation.can_manage(current_user),
         clause_form=clause_form or ClauseForm(),
+        # The discussion at a glance, beside each clause (without scripts; the editor's
+        # panel has the rest).
+        activity=activity_by_clause(recommendation),
+        open_amendments=open_amendments,
+        redlines={amendment.id: redline(amendment)
+                  for amendments in open_amendments.values() for amendment in amendments},
     ), status
 
 

@@ -1,0 +1,174 @@
+"""The discussion panel of a clause: its threads, its amendments and their forms, as one
+piece of HTML that the discussion page shows whole and the live editor fetches alone.
+
+The panel's forms are plain HTML forms, so the page works without scripts. The editor's
+script sends the same forms with ``X-Plenary-Partial: 1`` and gets the re-rendered panel
+back instead of a redirect: 200 when the action was done, the error's status (with the
+message inside the panel and the form keeping what was typed) when it was refused. Every
+form edge of the panel answers through ``act``, so both ways behave alike.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from drafting.amendments import services as amendments
+from drafting.amendments.forms import AmendmentForm, RejectForm
+from drafting.comments import services as comments
+from drafting.comments.forms import ReplyForm, ThreadForm
+from drafting.errors import INPUT_ERRORS, DomainError
+from models import Amendment, Clause, CommentThread, Participant, db
+
+T = TypeVar("T")
+
+#: The header the editor's script sends to get the panel back rather than a redirect.
+PARTIAL_HEADER = "X-Plenary-Partial"
+
+
+def wants_partial() -> bool:
+    return request.headers.get(PARTIAL_HEADER) == "1"
+
+
+def known_state(value: str | None) -> str:
+    """A thread filter to show. A display preference: an odd value shows the open threads
+    rather than failing the action or page it came with."""
+    return value if value in comments.ThreadFilter.CHOICES else comments.ThreadFilter.OPEN
+
+
+def posted_state() -> str:
+    """The filter a panel form came from (its hidden ``state``)."""
+    return known_state(request.form.get("state"))
+
+
+def allowed(check: Callable[[], None]) -> bool:
+    """Whether a service's ``check_can_...`` lets the action through: the panel offers a form
+    only to whom the service would accept it from."""
+    try:
+        check()
+    except DomainError:
+        return False
+    return True
+
+
+def discussion_url(clause: Clause, state: str = comments.ThreadFilter.OPEN,
+                   anchor: str | None = None) -> str:
+    # The default filter stays out of the address, so links and redirects read cleanly.
+    shown = None if state == comments.ThreadFilter.OPEN else state
+    return url_for("comments.discussion", clause_id=clause.id, state=shown, _anchor=anchor)
+
+
+def panel_context(clause: Clause, viewer: Participant, state: str,
+                  forms: dict[str, FlaskForm] | None = None,
+                  error: DomainError | None = None) -> dict[str, Any]:
+    """What templates/comments/_panel.html needs. ``forms`` holds a refused form under its
+    key ("new-thread", "reply-<thread id>", "new-amendment", "reject-<amendment id>") so that
+    it comes back with what was typed."""
+    recommendation = clause.recommendation
+    group = recommendation.group
+    group.remember_roles()  # every permission question below, from one query
+    threads = comments.clause_threads(clause, state)
+    all_amendments = amendments.clause_amendments(clause)
+    forms = dict(forms or {})
+    new_thread = forms.get("new-thread") or ThreadForm(formdata=None)
+    new_amendment = forms.get("new-amendment") or AmendmentForm(
+        formdata=None, data={"kind": "replace", "text": clause.text, "base_text": clause.text})
+    for form in (new_thread, new_amendment):
+        form.state.data = state
+    return {
+        "clause": clause,
+        "recommendation": recommendation,
+        "group": group,
+        "state": state,
+        "threads": threads,
+        "anchors": {thread.id: comments.thread_anchor(thread) for thread in threads},
+        "bodies": {comment.id: comments.render_comment(comment.body, group)
+                   for thread in threads for comment in thread.comments if not comment.is_deleted},
+        "open_threads": comments.clause_activity(clause).open_threads,
+        "open_amendments": [a for a in all_amendments if a.is_open],
+        "closed_amendments": [a for a in all_amendments if not a.is_open],
+        "redlines": {a.id: amendments.redline(a) for a in all_amendments},
+        "can_comment": allowed(lambda: comments.check_can_comment(clause, viewer)),
+        "can_propose": allowed(lambda: amendments.check_can_propose(clause, viewer)),
+        "new_thread": new_thread,
+        "new_amendment": new_amendment,
+        "reply_form": lambda thread: _keyed(forms, f"reply-{thread.id}", ReplyForm, state),
+        "reject_form": lambda amendment: _keyed(forms, f"reject-{amendment.id}", RejectForm,
+                                                state),
+        "error": error,
+        "viewer": viewer,
+    }
+
+
+def _keyed(forms: dict[str, FlaskForm], key: str, form_class: type[FlaskForm],
+           state: str) -> FlaskForm:
+    form = forms.get(key) or form_class(formdata=None)
+    form.state.data = state
+    return form
+
+
+def render_panel(clause: Clause, state: str, *, forms: dict[str, FlaskForm] | None = None,
+                 error: DomainError | None = None, status: int = 200,
+                 partial: bool | None = None) -> ResponseReturnValue:
+    """The panel alone (``partial``) or the discussion page around it."""
+    context = panel_context(clause, current_user, state, forms, error)
+    if wants_partial() if partial is None else partial:
+        return render_template("comments/_panel.html", **context), status
+    return render_template(
+        "comments/discussion.html", number=clause.recommendation.display_numbers().get(clause.id, ""),
+        **context,
+    ), status
+
+
+def place_errors(form: FlaskForm, error: DomainError) -> None:
+    """The short note of each field beside it; the whole message is shown at the top of the
+    panel (the form refused may be one the panel no longer offers, e.g. on an amendment
+    someone has just dealt with), so it is not repeated on the form."""
+    for name, message in error.fields.items():
+        field = getattr(form, name, None)
+        if field is not None and hasattr(field, "errors") and name != "csrf_token":
+            field.errors = [*list(field.errors or []), message]
+
+
+def act(clause: Clause, action: Callable[[], T], *, done: str, anchor: str | Callable[[T], str],
+        form: FlaskForm | None = None, key: str = "",
+        after: Callable[[T], ResponseReturnValue] | None = None) -> ResponseReturnValue:
+    """Run one service for a panel form, commit, and answer: the panel (partial) or a
+    redirect to the discussion page at ``anchor`` with ``done`` flashed.
+
+    Refused: for the script, the panel with the message and the error's status; for a
+    person, input errors (what was typed) come back on the page with the form as it was
+    sent (400), while "not allowed" and "not found" are the friendly error page."""
+    state = posted_state()
+    partial = wants_partial()
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        if not partial and not isinstance(error, INPUT_ERRORS):
+            raise
+        if form is not None:
+            place_errors(form, error)
+        status = error.status if partial else 400
+        return render_panel(clause, state, forms={key: form} if form is not None else None,
+                            error=error, status=status, partial=partial)
+    db.session.commit()
+    if partial:
+        return render_panel(clause, state, partial=True)
+    flash(done, "success")
+    if after is not None:
+        return after(result)
+    target = anchor(result) if callable(anchor) else anchor
+    return redirect(discussion_url(clause, state, target))
+
+
+def thread_key(thread: CommentThread) -> str:
+    return f"thread-{thread.id}"
+
+
+def amendment_key(amendment: Amendment) -> str:
+    return f"amendment-{amendment.id}"
