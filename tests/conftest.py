@@ -368,6 +368,19 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture
+def person(new_context: Any) -> Any:
+    """``person(participant)``: a browser of their own, signed in through the form."""
+    from tests.test_browser import sign_in
+
+    def open_browser(participant: Any, **context_args: Any) -> tuple[Any, Any]:
+        context = new_context(**context_args)
+        page = context.new_page()
+        sign_in(page, participant)
+        return context, page
+    return open_browser
+
+
+@pytest.fixture
 def connect(live_server: str) -> Iterator[Any]:
     """``connect(token)``: a live-editing client (tests/yclient.py), disconnected afterwards."""
     from tests.yclient import EditorClient

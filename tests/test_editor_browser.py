@@ -21,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from models import ClauseKind, Participant, Recommendation, db
+from models import ClauseKind, Recommendation, db
 from tests.factories import Cast
-from tests.test_browser import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -119,17 +118,6 @@ def room(factories) -> Room:
     with factories.app.app_context():
         ids = [c.id for c in db.session.get(Recommendation, recommendation.id).live_clauses]
     return Room(cast, recommendation, *ids)
-
-
-@pytest.fixture
-def person(new_context):
-    """``person(participant)``: a browser of their own, signed in through the form."""
-    def open_browser(participant: Participant, **context_args: Any) -> tuple[BrowserContext, Page]:
-        context = new_context(**context_args)
-        page = context.new_page()
-        sign_in(page, participant)
-        return context, page
-    return open_browser
 
 
 def open_editor(page: Page, recommendation_id: int, status: str = STATUS_SAVED) -> None:

@@ -12,6 +12,7 @@ import { IndexeddbPersistence } from "y-indexeddb";
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 
+import { anchorOf, discussionAnchors, setAnchors, setCurrentThread, threadAt } from "./anchors.js";
 import { t } from "./i18n.js";
 import { remoteSelections } from "./remote-selections.js";
 
@@ -62,7 +63,9 @@ export class ClauseView {
    * @param {object} ctx what the page provides:
    *   storagePrefix, user (our awareness user), canStructure() (may change the structure),
  *   styleNonce (the CSP nonce for CodeMirror's <style> element, if the page has one),
-   *   actions: {preview, moveUp, moveDown, addAfter, toggleKind, remove} (each gets this view)
+   *   actions: {preview, moveUp, moveDown, addAfter, toggleKind, remove} (each gets this view),
+   *   discussion: {canComment, toggle(view), comment(view, anchor), openThread(view, id)}
+   *     (discussion.js)
    */
   constructor(clause, ctx) {
     this.id = clause.id;
@@ -94,6 +97,9 @@ export class ClauseView {
           ctx.styleNonce ? EditorView.cspNonce.of(ctx.styleNonce) : [],
           this.labelCompartment.of(this.labelExtension()),
           this.editableCompartment.of(this.editableExtension()),
+          // Ctrl+Alt+M, as in other editors: comment on the selected words (or read the
+          // comment under the caret).
+          keymap.of([{ key: "Mod-Alt-m", run: () => this.commentOrShow() }]),
           keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
           markdownSupport(),
           syntaxHighlighting(markdownHighlighter),
@@ -102,9 +108,16 @@ export class ClauseView {
           // Sync and undo from y-codemirror.next; cursors from remote-selections.js.
           yCollab(this.text, null, { undoManager: new Y.UndoManager(this.text) }),
           remoteSelections(this.text, this.awareness),
+          // A click on commented words shows their thread, leaving the caret in the text.
+          discussionAnchors(this.text, (threadId) => ctx.discussion.openThread(this, threadId, { focus: false })),
+          EditorView.updateListener.of((update) => {
+            if (update.selectionSet || update.docChanged || update.focusChanged) this.placeSelectionButton();
+          }),
         ],
       }),
     });
+    // After the editor: the next stop of Tab from the text.
+    this.editorHost.append(this.selectionButton);
     this.render();
   }
 
@@ -161,6 +174,49 @@ export class ClauseView {
     const actions = document.createElement("div");
     actions.className = "clause__actions";
     body.append(badges, editorHost, preview, messages, actions);
+
+    // "Comment" beside selected words (or "Show comment" with the caret in commented
+    // words): right after the editor, so Tab from the text reaches it first.
+    const selectionButton = document.createElement("button");
+    selectionButton.type = "button";
+    selectionButton.className = "button button--small clause__selection-action";
+    selectionButton.hidden = true;
+    // Pressed with the mouse, it must not take the focus (and the selection) from the text.
+    selectionButton.addEventListener("mousedown", (event) => event.preventDefault());
+    selectionButton.addEventListener("click", () => this.commentOrShow());
+    editorHost.addEventListener("focusout", (event) => {
+      if (!editorHost.contains(event.relatedTarget)) this.hideSelectionButton();
+    });
+    // A click elsewhere ends it too (a read-only editor has no focus to lose).
+    this.onPointerDown = (event) => {
+      if (!editorHost.contains(event.target)) this.hideSelectionButton(true);
+    };
+    document.addEventListener("pointerdown", this.onPointerDown);
+    // Escape on it goes back to the words, still selected.
+    selectionButton.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        this.view.focus();
+      }
+    });
+
+    // The discussion of the clause: threads and amendments, in the side panel.
+    const discussion = document.createElement("button");
+    discussion.type = "button";
+    discussion.className = "button button--secondary button--small clause__discussion";
+    discussion.setAttribute("aria-expanded", "false");
+    discussion.setAttribute("aria-controls", "discussion-panel");
+    const discussionLabel = document.createElement("span");
+    const discussionContext = document.createElement("span");
+    discussionContext.className = "visually-hidden";
+    const threadCount = document.createElement("span");
+    threadCount.className = "discussion-count discussion-count--threads";
+    threadCount.hidden = true;
+    const amendmentCount = document.createElement("span");
+    amendmentCount.className = "discussion-count discussion-count--amendments";
+    amendmentCount.hidden = true;
+    discussion.append(discussionLabel, discussionContext, threadCount, amendmentCount);
+    discussion.addEventListener("click", () => this.ctx.discussion.toggle(this));
     li.append(gutter, body);
 
     const a = this.ctx.actions;
@@ -185,9 +241,12 @@ export class ClauseView {
     this.buttons.kind.addEventListener("click", () => a.toggleKind(this));
     this.buttons.remove.addEventListener("click", () => a.remove(this));
     const { preview: previewButton, ...structureButtons } = this.buttons;
-    actions.append(previewButton, this.historyLink, ...Object.values(structureButtons));
+    actions.append(discussion, previewButton, this.historyLink, ...Object.values(structureButtons));
 
-    Object.assign(this, { li, number, handle, badges, editorHost, preview, messages, actions });
+    Object.assign(this, { li, number, handle, badges, editorHost, preview, messages, actions, selectionButton });
+    this.discussionButton = discussion;
+    this.discussionParts = { label: discussionLabel, context: discussionContext, threadCount, amendmentCount };
+    this.counts = { open_threads: 0, open_amendments: 0 };
   }
 
   /** The server says something about this clause changed (number, kind, status, editable). */
@@ -225,6 +284,7 @@ export class ClauseView {
     const context = this.numberLabel;
     const structure = this.ctx.canStructure();
     const other = clause.kind === "preambular" ? "operative" : "preambular";
+    this.renderDiscussionButton();
     setButtonLabel(this.buttons.preview, t("preview"), context);
     setButtonLabel(this.historyLink, t("history"), context);
     setButtonLabel(this.buttons.up, t("moveUp"), context);
@@ -239,6 +299,121 @@ export class ClauseView {
     this.buttons.kind.hidden ||= this.locked;
     this.buttons.remove.hidden ||= this.locked;
     this.handle.hidden = !structure;
+  }
+
+  // --- discussion ----------------------------------------------------------------------------
+
+  /** The counts on the Discussion button: {open_threads, open_amendments}. */
+  setDiscussionCounts(counts) {
+    this.counts = { ...this.counts, ...counts };
+    this.renderDiscussionButton();
+  }
+
+  renderDiscussionButton() {
+    const { label, context, threadCount, amendmentCount } = this.discussionParts;
+    label.textContent = t("discussion");
+    context.textContent = `: ${this.numberLabel}`;
+    // The number is what the eye reads; the words are for screen readers and tooltips.
+    const badge = (element, count, key, sign) => {
+      const words = t(key, { count });
+      element.hidden = !(count > 0);
+      element.title = words;
+      element.replaceChildren();
+      const visible = document.createElement("span");
+      visible.setAttribute("aria-hidden", "true");
+      visible.textContent = `${sign}${count}`;
+      const spoken = document.createElement("span");
+      spoken.className = "visually-hidden";
+      spoken.textContent = `, ${words}`;
+      element.append(visible, spoken);
+    };
+    badge(threadCount, Number(this.counts.open_threads) || 0, "discussionOpenThreads", "");
+    badge(amendmentCount, Number(this.counts.open_amendments) || 0, "discussionOpenAmendments", "±");
+  }
+
+  setDiscussionOpen(open) {
+    this.discussionButton.setAttribute("aria-expanded", String(open));
+    this.li.classList.toggle("clause--discussed", open);
+    if (!open) this.setCurrentThread(null);
+  }
+
+  /** The anchors of this clause's open threads: [{id, start, end}]. */
+  setAnchors(anchors) {
+    if (this.destroyed) return;
+    this.view.dispatch({ effects: setAnchors.of(anchors) });
+  }
+
+  setCurrentThread(threadId) {
+    if (this.destroyed) return;
+    this.view.dispatch({ effects: setCurrentThread.of(threadId) });
+  }
+
+  /** The selected words, without the spaces around them: {from, to, quote}, or null. */
+  selectedWords() {
+    const { from, to } = this.view.state.selection.main;
+    const doc = this.view.state.doc;
+    let start = from;
+    let end = to;
+    while (start < end && /\s/.test(doc.sliceString(start, start + 1))) start++;
+    while (end > start && /\s/.test(doc.sliceString(end - 1, end))) end--;
+    return start < end ? { from: start, to: end, quote: doc.sliceString(start, end) } : null;
+  }
+
+  /** What the selection button (and Ctrl+Alt+M) would do now: "comment", "show" or null. */
+  selectionAction() {
+    const words = this.selectedWords();
+    if (words) return this.ctx.discussion.canComment() ? { kind: "comment", words } : null;
+    const { main } = this.view.state.selection;
+    if (!main.empty) return null;
+    const threadId = threadAt(this.view, this.text, main.head);
+    return threadId === null ? null : { kind: "show", threadId };
+  }
+
+  commentOrShow() {
+    const action = this.selectionAction();
+    if (!action) return false;
+    this.hideSelectionButton(true);
+    if (action.kind === "comment") {
+      const { from, to, quote } = action.words;
+      this.ctx.discussion.comment(this, { ...anchorOf(this.text, from, to), quote });
+    } else {
+      this.ctx.discussion.openThread(this, action.threadId);
+    }
+    return true;
+  }
+
+  /** Show the selection button under the end of the selection (or the caret), or hide it. */
+  placeSelectionButton() {
+    // A read-only editor never has the focus, but its words can be selected (an observer
+    // may comment): then the selection itself says where the person is.
+    const selected = !this.editable && this.view.contentDOM.contains(document.getSelection()?.anchorNode ?? null);
+    const active = this.view.hasFocus || document.activeElement === this.selectionButton || selected;
+    const action = active ? this.selectionAction() : null;
+    if (!action) {
+      this.hideSelectionButton();
+      return;
+    }
+    const { selectionButton: element } = this;
+    element.textContent = t(action.kind === "comment" ? "commentSelection" : "showComment");
+    element.title = t(action.kind === "comment" ? "commentSelectionHelp" : "showCommentHelp");
+    const at = action.kind === "comment" ? action.words.to : this.view.state.selection.main.head;
+    this.view.requestMeasure({
+      read: (view) => ({ coords: view.coordsAtPos(at, -1), host: this.editorHost.getBoundingClientRect() }),
+      write: ({ coords, host }) => {
+        if (!coords || this.destroyed) return;
+        element.hidden = false;
+        // CSSOM properties, which the CSP allows (style attributes it refuses).
+        const left = Math.max(0, Math.min(coords.left - host.left, host.width - element.offsetWidth));
+        element.style.left = `${left}px`;
+        element.style.top = `${coords.bottom - host.top + 4}px`;
+      },
+    });
+  }
+
+  /** Hidden unless it has the focus (it keeps it while a person tabs to it), or `force`. */
+  hideSelectionButton(force = false) {
+    if (!force && document.activeElement === this.selectionButton) return;
+    this.selectionButton.hidden = true;
   }
 
   /** Move up/down are aria-disabled (not disabled) at the ends, so they keep keyboard focus. */
@@ -294,6 +469,7 @@ export class ClauseView {
   destroy({ forget = false } = {}) {
     if (this.destroyed) return Promise.resolve();
     this.destroyed = true;
+    document.removeEventListener("pointerdown", this.onPointerDown);
     this.ctx.provider.removeDoc(this.docName);
     this.view.destroy();
     this.awareness.destroy();

@@ -14,6 +14,7 @@ import { io } from "socket.io-client";
 import { apiFetch } from "../api.js";
 import { ClauseView, labelNumber, messageElement } from "./clause.js";
 import { colorForId } from "./colors.js";
+import { Discussion } from "./discussion.js";
 import { loadStrings, t } from "./i18n.js";
 import { Presence } from "./presence.js";
 import { Connection, SocketIOProvider } from "./provider.js";
@@ -77,6 +78,8 @@ class RecommendationEditor {
     // One connection for every clause of the page; the session cookie goes with it.
     this.socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
     this.provider = new SocketIOProvider(this.socket, { recommendation: this.id });
+    // Counts, highlighted words and the side panel of the clauses' discussions.
+    this.discussion = new Discussion(this, root.querySelector(".editor-layout") ?? root);
     this.provider.on("joined", (ack) => this.onJoined(ack));
     this.provider.on("status", () => this.renderStatus());
     this.provider.on("loaded", (docName) => this.viewByDoc(docName)?.markLoaded?.());
@@ -136,6 +139,7 @@ class RecommendationEditor {
     this.canEdit = Boolean(ack.can_edit);
     this.structureVersion = Number(ack.version) || 0;
     this.removeTopMessage("join");
+    this.discussion.onJoined(ack);
     this.applyClauses(Array.isArray(ack.clauses) ? ack.clauses : []);
     if (!this.revealed) this.revealWhenLoaded();
   }
@@ -179,6 +183,7 @@ class RecommendationEditor {
       part.add.hidden = !this.canEdit;
     }
     this.emptyAll.hidden = list.length > 0 || this.canEdit;
+    this.discussion.onClauses();
     this.restoreFocus(focused);
     this.presence.schedule(this.views);
     for (const waiter of [...this.waiters]) waiter.check();
@@ -192,6 +197,7 @@ class RecommendationEditor {
       provider: this.provider,
       canStructure: () => this.canEdit,
       actions: this.actions,
+      discussion: this.discussion,
     });
     this.views.set(clause.id, view);
     view.loaded = new Promise((resolve) => {
