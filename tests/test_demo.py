@@ -8,10 +8,15 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from drafting.amendments.services import redline
+from drafting.notifications.services import notifications_of
 from models import (
+    Amendment,
     ClauseKind,
+    CommentThread,
     Conference,
     GroupRole,
+    NotificationKind,
     Participant,
     Recommendation,
     RecommendationStatus,
@@ -100,6 +105,22 @@ def test_demo_has_a_draft_with_preambular_and_operative_clauses(app, conference)
         ).all()
         kinds = [{clause.kind for clause in draft.live_clauses} for draft in drafts]
     assert {ClauseKind.PREAMBULAR, ClauseKind.OPERATIVE} in kinds
+
+
+def test_demo_shows_a_discussion_and_an_amendment(app, conference):
+    """A thread where the chair mentions the member, and a co-sponsored amendment: what a
+    visitor of the demo sees on the first draft."""
+    with app.app_context():
+        thread = db.session.scalars(select(CommentThread)).one()
+        assert [c.author.email for c in thread.comments] == [
+            "observer@plenary.example", "chair@plenary.example"]
+        member = db.session.scalar(select(Participant).where(
+            Participant.email == "member@plenary.example"))
+        assert [n.kind for n in notifications_of(member)] == [NotificationKind.MENTION]
+        amendment = db.session.scalars(select(Amendment)).one()
+        assert amendment.proposer_id == member.id and amendment.is_open
+        assert [s.participant.email for s in amendment.sponsors] == ["member2@plenary.example"]
+        assert redline(amendment).result == amendment.text  # written against today's text
 
 
 def test_demo_output_lists_the_logins(demo):

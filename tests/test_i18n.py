@@ -1,7 +1,22 @@
 """The interface follows the participant's language: English and Russian."""
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
 from models import Participant, db
+
+ROOT = Path(__file__).resolve().parent.parent
+RUSSIAN = ROOT / "drafting" / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
+#: What a translation must carry over: %(name)s-style and bare %s/%d arguments, and the
+#: {name} placeholders of the editor's strings, which its script fills in.
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\w+\}")
 
 
 def test_anonymous_language_follows_the_browser(client):
@@ -59,3 +74,52 @@ def test_errors_are_in_the_callers_language(client, factories):
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
     assert response.get_json()["error"]["message"] == "Управлять списком участников может только секретариат."
+
+
+def _placeholders(texts: Iterable[str]) -> set[str]:
+    return {found for text in texts for found in PLACEHOLDER.findall(text)}
+
+
+def untranslated(template: Catalog, catalogue: Catalog) -> list[str]:
+    """What ``catalogue`` lacks for the strings of ``template``: a missing, empty or fuzzy
+    translation (fuzzy ones are not compiled), a missing plural form, or placeholders that
+    differ from the English."""
+    problems = []
+    for message in template:
+        if not message.id:
+            continue
+        english = message.id if isinstance(message.id, tuple | list) else (message.id,)
+        translated = catalogue.get(message.id, message.context)
+        if translated is None:
+            problems.append(f"{english[0]!r}: not in the catalogue (run `make messages`)")
+            continue
+        forms = translated.string if isinstance(translated.string, tuple | list) else (translated.string,)
+        if len(english) > 1 and (not translated.pluralizable or len(forms) != catalogue.num_plurals):
+            problems.append(f"{english[0]!r}: needs {catalogue.num_plurals} plural forms")
+        elif translated.fuzzy or not all(form and form.strip() for form in forms):
+            problems.append(f"{english[0]!r}: not translated")
+        else:
+            expected = _placeholders(english)
+            for form in forms:
+                if _placeholders([form]) != expected:
+                    problems.append(f"{english[0]!r}: placeholders {sorted(_placeholders([form]))} "
+                                    f"in {form!r}, expected {sorted(expected)}")
+    return problems
+
+
+def test_every_marked_string_has_a_russian_translation(tmp_path):
+    # Extract as `make messages` does, into a scratch template, so that a string marked in
+    # the code but never carried into the catalogue counts too.
+    template_path = tmp_path / "messages.pot"
+    subprocess.run(  # noqa: S603 - babel's own command line, our arguments
+        [sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
+         "-k", "lazy_gettext", "-k", "_l", "-o", str(template_path), "--no-location", "."],
+        cwd=ROOT, check=True, capture_output=True, timeout=120)
+    with template_path.open("rb") as file:
+        template = read_po(file)
+    with RUSSIAN.open("rb") as file:
+        catalogue = read_po(file, locale="ru")
+    assert len(template) > 100, "the extraction found almost nothing: is babel.cfg still right?"
+    problems = untranslated(template, catalogue)
+    assert not problems, (f"{len(problems)} strings lack a Russian translation in "
+                          f"{RUSSIAN.relative_to(ROOT)}:\n" + "\n".join(problems))

@@ -155,3 +155,27 @@ RECOMMENDATIONS = {
         ),
     ],
 }
+
+# recommendation title -> its discussion: threads [(clause index in reading order, author,
+# body, [(author, reply)])] and amendments [(clause index, proposer, kind, text, rationale,
+# [co-sponsors])]. Loaded with the recommendation, through the same rules as people's own.
+DISCUSSIONS = {
+    "Protecting migrant workers during the financial crisis": {
+        "threads": [
+            (2, "observer@plenary.example",
+             "How long is a *reasonable period*? Migrants we assist lose their permits 15 days "
+             "after their contract ends.",
+             [("chair@plenary.example", "A fair question. @**Elena Sokolova**, could the "
+               "Federal Migration Service suggest a period the group could write in?")]),
+        ],
+        "amendments": [
+            (3, "member@plenary.example", "replace",
+             "Recommends that countries of origin and destination conclude bilateral and "
+             "multilateral agreements on the portability of pension and social-security rights "
+             "of migrant workers and members of their families;",
+             "Families depend on these rights as much as workers do, and several States of the "
+             "region prefer a multilateral framework.",
+             ["member2@plenary.example"]),
+        ],
+    },
+}

@@ -3,11 +3,19 @@ people may have changed it; only what is missing is added."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 
 from drafting.auth.passwords import hash_password
-from drafting.demo.data import CONFERENCE, DEMO_PASSWORD, GROUPS, PARTICIPANTS, RECOMMENDATIONS
+from drafting.demo.data import (
+    CONFERENCE,
+    DEMO_PASSWORD,
+    DISCUSSIONS,
+    GROUPS,
+    PARTICIPANTS,
+    RECOMMENDATIONS,
+)
 from models import (
     Clause,
     ClauseKind,
@@ -97,6 +105,28 @@ def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, st
                               created_by_id=chair.id if chair else None))
     db.session.flush()
     report.count("recommendations")
+    if title in DISCUSSIONS:
+        db.session.refresh(recommendation)
+        _discussion(recommendation, DISCUSSIONS[title], people, report)
+
+
+def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
+                people: dict[str, Participant], report: DemoReport) -> None:
+    from drafting.amendments.services import propose_amendment, set_sponsorship
+    from drafting.comments.services import reply, start_thread
+
+    clauses = recommendation.live_clauses
+    for index, author, body, replies in discussion["threads"]:
+        thread = start_thread(people[author], clauses[index], {"body": body})
+        for replier, text in replies:
+            reply(people[replier], thread, {"body": text})
+        report.count("comment threads")
+    for index, proposer, kind, text, rationale, sponsors in discussion["amendments"]:
+        amendment = propose_amendment(people[proposer], clauses[index], {
+            "kind": kind, "text": text, "rationale": rationale})
+        for sponsor in sponsors:
+            set_sponsorship(people[sponsor], amendment, True)
+        report.count("amendments")
 
 
 def demo_logins() -> list[tuple[str, str]]:
