@@ -145,10 +145,11 @@ def _register_blueprints(app: Flask) -> None:
     from drafting.notifications.routes import bp as notifications_bp
     from drafting.participants.routes import bp as participants_bp
     from drafting.recommendations.routes import bp as recommendations_bp
+    from drafting.votes.routes import bp as votes_bp
 
     for blueprint in (auth_bp, dashboard_bp, conferences_bp, groups_bp, participants_bp,
                       recommendations_bp, editing_bp, comments_bp, amendments_bp,
-                      notifications_bp):
+                      notifications_bp, votes_bp):
         app.register_blueprint(blueprint)
     # After the capability modules above have added their endpoints to it.
     app.register_blueprint(api_blueprint)
@@ -166,6 +167,10 @@ def select_locale() -> str | None:
 
 
 def _install_request_hooks(app: Flask) -> None:
+    from drafting.votes import deadlines
+
+    deadlines.install(app)
+
     @app.before_request
     def protect_from_csrf() -> None:
         if request.method not in UNSAFE_METHODS:

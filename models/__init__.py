@@ -8,7 +8,14 @@ from models.amendments import (
 )
 from models.base import Base, db, utcnow
 from models.comments import Comment, CommentThread, may_comment_in, may_comment_on
-from models.conferences import DRAFTING_ROLES, Conference, GroupRole, Membership, WorkingGroup
+from models.conferences import (
+    DRAFTING_ROLES,
+    Conference,
+    GroupRole,
+    Membership,
+    VoteRule,
+    WorkingGroup,
+)
 from models.notifications import Notification, NotificationKind
 from models.participants import (
     ApiToken,
@@ -27,6 +34,19 @@ from models.recommendations import (
     Recommendation,
     RecommendationStatus,
 )
+from models.votes import (
+    Ballot,
+    OptionKind,
+    SpentReceipt,
+    Statement,
+    StatementKind,
+    Vote,
+    VoteOption,
+    VoteOutcome,
+    VoteStatus,
+    VoteSubject,
+    VoteVoter,
+)
 
 __all__ = [
     "DRAFTING_ROLES",
@@ -36,6 +56,7 @@ __all__ = [
     "AmendmentSponsor",
     "AmendmentStatus",
     "ApiToken",
+    "Ballot",
     "Base",
     "Clause",
     "ClauseKind",
@@ -51,10 +72,21 @@ __all__ = [
     "Membership",
     "Notification",
     "NotificationKind",
+    "OptionKind",
     "Participant",
     "Recommendation",
     "RecommendationStatus",
+    "SpentReceipt",
     "StakeholderCategory",
+    "Statement",
+    "StatementKind",
+    "Vote",
+    "VoteOption",
+    "VoteOutcome",
+    "VoteRule",
+    "VoteStatus",
+    "VoteSubject",
+    "VoteVoter",
     "WorkingGroup",
     "db",
     "hash_secret",

@@ -21,6 +21,17 @@ class GroupRole(enum.StrEnum):
     OBSERVER = "observer"
 
 
+class VoteRule(enum.StrEnum):
+    #: Adopted when nobody taking part objects (the OSCE way); an objection gives a reason.
+    CONSENSUS = "consensus"
+    #: More yes than no; abstentions do not count.
+    SIMPLE_MAJORITY = "simple_majority"
+    #: At least two thirds of the yes and no votes.
+    TWO_THIRDS = "two_thirds"
+    #: More yes than half of everyone eligible, whether they voted or not.
+    ABSOLUTE_MAJORITY = "absolute_majority"
+
+
 #: Roles that draft: write recommendations and clauses. Observers watch and comment.
 DRAFTING_ROLES = frozenset({GroupRole.CHAIR, GroupRole.MEMBER})
 #: Session info key of the roles ``WorkingGroup.remember_roles`` keeps for one transaction.
@@ -86,6 +97,12 @@ class WorkingGroup(db.Model):  # type: ignore[name-defined]
     #: Observers (often NGO representatives) comment on clauses unless the secretariat
     #: restricts them to reading.
     observers_may_comment: Mapped[bool] = mapped_column(default=True)
+    #: Whether the chair votes with the members (some groups keep the chair neutral).
+    chair_votes: Mapped[bool] = mapped_column(default=True)
+    #: The decision rule a new vote starts with.
+    default_vote_rule: Mapped[VoteRule] = mapped_column(
+        enum_column(VoteRule, "vote_rule"), default=VoteRule.CONSENSUS
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     conference: Mapped[Conference] = relationship(back_populates="groups")
@@ -137,6 +154,11 @@ class WorkingGroup(db.Model):  # type: ignore[name-defined]
 
     def can_draft(self, participant: Participant) -> bool:
         return self.role_of(participant) in DRAFTING_ROLES
+
+    def voting_roles(self) -> frozenset[GroupRole]:
+        """Who votes: members, and the chair unless the group keeps its chair neutral.
+        Observers never."""
+        return DRAFTING_ROLES if self.chair_votes else frozenset({GroupRole.MEMBER})
 
 
 class Membership(db.Model):  # type: ignore[name-defined]

@@ -76,6 +76,9 @@ TEST_CONFIG: dict[str, Any] = {
     # One test exercises the limits on an app of its own; the rest log in freely.
     "RATELIMIT_ENABLED": False,
     "SERVER_NAME": None,
+    # Tests close votes at their deadline themselves (close_due_votes), at the moment they
+    # choose; tests/test_vote_deadlines.py runs real servers with the closer on.
+    "VOTE_DEADLINE_POLL_SECONDS": 0,
 }
 
 

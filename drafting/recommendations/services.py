@@ -10,7 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from drafting.errors import NotFound, PermissionDenied, ValidationFailed
+from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, queue_event
 from drafting.services import clean_text, load
 from models import (
@@ -21,6 +21,8 @@ from models import (
     Participant,
     Recommendation,
     RecommendationStatus,
+    Vote,
+    VoteStatus,
     WorkingGroup,
     db,
     utcnow,
@@ -256,5 +258,9 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
     if clause.status is ClauseStatus.ADOPTED:
         raise PermissionDenied(_("This clause is adopted: its wording is final."))
     _lock_structure(clause.recommendation)
+    if db.session.scalar(select(Vote.id).where(Vote.clause_id == clause.id,
+                                               Vote.status == VoteStatus.OPEN)) is not None:
+        # The vote froze this exact wording: it ends by closing or cancelling the vote.
+        raise Conflict(_("A vote on this clause is open: close or cancel the vote instead."))
     clause.status = ClauseStatus.LOCKED if locked else ClauseStatus.OPEN
     _announce(clause.recommendation)

@@ -1,0 +1,1 @@
+"""Votes: decision rules, ballots, records, statements."""

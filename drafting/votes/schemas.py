@@ -1,0 +1,169 @@
+"""Votes on the wire: the API and the socket events send the same shapes.
+
+A secret vote's shape has counts and turnout only; nothing in it, before or after the close,
+says who chose what. A roll-call vote lists each voter's choice once it is closed."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from drafting.markup import render_markdown
+from drafting.participants.schemas import ParticipantBrief, participant_brief
+from models import OptionKind, Statement, Vote, VoteOutcome, VoteRule, VoteStatus, VoteSubject
+
+
+class OptionOut(BaseModel):
+    id: int
+    position: int
+    kind: OptionKind
+    label: str
+    wording: str = Field(description="The exact wording voted on (empty for no/abstain).")
+    wording_sha256: str
+    amendment_id: int | None
+    count: int | None = Field(description="Ballots for it: after the close, or live in a "
+                              "roll-call vote that shows its tally; otherwise null.")
+
+
+class RollCallEntry(BaseModel):
+    voter: ParticipantBrief
+    option_id: int | None
+    reason: str
+
+
+class VoteOut(BaseModel):
+    id: int
+    recommendation_id: int
+    subject: VoteSubject
+    clause_id: int | None
+    amendment_id: int | None
+    question: str
+    rule: VoteRule
+    quorum: int | None = Field(description="Per cent of the eligible voters who must take part.")
+    secret: bool
+    show_tally: bool
+    deadline: datetime | None
+    status: VoteStatus
+    eligible: int
+    turnout: int
+    options: list[OptionOut]
+    opened_by: ParticipantBrief | None
+    opened_at: datetime
+    closed_by: ParticipantBrief | None = Field(description="Null on a closed vote: the deadline closed it.")
+    closed_at: datetime | None
+    outcome: VoteOutcome | None
+    winner_option_id: int | None
+    runoff_option_ids: list[int] | None = Field(description="When the outcome is runoff: the two "
+                                                "wordings the chair may put again.")
+    runoff_of: int | None
+    record_sha256: str | None
+    previous_sha256: str | None
+    roll_call: list[RollCallEntry] | None = Field(description="Roll-call votes, once closed.")
+    objections: list[str] | None = Field(description="Secret votes, once closed: the reasons "
+                                         "of the objections, in alphabetical order, unattributed.")
+
+
+class VoteOpen(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    subject: VoteSubject | None = Field(default=None, description="Not needed with runoff_of.")
+    clause_id: int | None = None
+    amendment_id: int | None = None
+    runoff_of: int | None = Field(default=None, description="A vote that ended in a run-off.")
+    question: str | None = None
+    rule: VoteRule | None = Field(default=None, description="Default: the group's.")
+    quorum: int | None = Field(default=None, ge=1, le=100, description="Per cent, 1 to 100; "
+                               "null: no quorum.")
+    secret: bool = False
+    show_tally: bool = False
+    deadline_minutes: int | None = Field(default=None, ge=1, description="Minutes from now, at "
+                                         "most three days: the server closes the vote then.")
+
+
+class BallotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    option_id: int
+    reason: str | None = Field(default=None, description="Required for an objection under consensus.")
+    receipt: str | None = Field(default=None, description="To change a secret ballot.")
+
+
+class BallotOut(BaseModel):
+    vote: VoteOut
+    changed: bool
+    receipt: str | None = Field(description="Secret votes: keep it to change your ballot; "
+                                "given once, never stored.")
+
+
+class MyBallot(BaseModel):
+    voted: bool
+    option_id: int | None = Field(description="Roll-call only: secret ballots are not linked to you.")
+
+
+class VerificationOut(BaseModel):
+    ok: bool
+    checks: dict[str, bool]
+    record: dict[str, object]
+
+
+class StatementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Literal["interpretative", "reservation"]
+    text: str
+    clause_id: int | None = None
+
+
+class StatementOut(BaseModel):
+    id: int
+    recommendation_id: int
+    clause_id: int | None
+    kind: str
+    text: str
+    text_html: str
+    author: ParticipantBrief | None
+    created_at: datetime
+
+
+def statement_out(statement: Statement) -> StatementOut:
+    return StatementOut(
+        id=statement.id, recommendation_id=statement.recommendation_id,
+        clause_id=statement.clause_id, kind=statement.kind.value, text=statement.text,
+        text_html=str(render_markdown(statement.text)),
+        author=participant_brief(statement.author) if statement.author else None,
+        created_at=statement.created_at)
+
+
+def vote_out(vote: Vote) -> VoteOut:
+    from drafting.votes.services import counts, roll_call
+
+    closed = vote.status is VoteStatus.CLOSED
+    live_tally = vote.status is VoteStatus.OPEN and not vote.secret and vote.show_tally
+    tally = counts(vote) if closed or live_tally else [None] * len(vote.options)
+    by_position = {o.position: o.id for o in vote.options}
+    runoff = json.loads(vote.record)["runoff"] if closed and vote.record else None
+    return VoteOut(
+        id=vote.id, recommendation_id=vote.recommendation_id, subject=vote.subject,
+        clause_id=vote.clause_id, amendment_id=vote.amendment_id, question=vote.question,
+        rule=vote.rule, quorum=vote.quorum, secret=vote.secret, show_tally=vote.show_tally,
+        deadline=vote.deadline, status=vote.status, eligible=vote.eligible_count,
+        turnout=vote.turnout,
+        options=[OptionOut(id=o.id, position=o.position, kind=o.kind, label=o.label,
+                           wording=o.wording, wording_sha256=o.wording_sha256,
+                           amendment_id=o.amendment_id, count=n)
+                 for o, n in zip(vote.options, tally, strict=True)],
+        opened_by=participant_brief(vote.opened_by) if vote.opened_by else None,
+        opened_at=vote.opened_at,
+        closed_by=participant_brief(vote.closed_by) if vote.closed_by else None,
+        closed_at=vote.closed_at, outcome=vote.outcome,
+        winner_option_id=by_position.get(vote.winner_position) if vote.winner_position is not None else None,
+        runoff_option_ids=[by_position[p] for p in runoff] if runoff else None,
+        runoff_of=vote.runoff_of_id, record_sha256=vote.record_sha256,
+        previous_sha256=vote.previous_sha256,
+        roll_call=[RollCallEntry(voter=participant_brief(b.voter), option_id=b.option_id,
+                                 reason=b.reason) for b in roll_call(vote)]
+        if closed and not vote.secret else None,
+        objections=json.loads(vote.secret_reasons) if closed and vote.secret else None,
+    )

@@ -1,0 +1,243 @@
+"""Votes a chair puts to the group, their options, who may vote, the ballots, and the
+statements participants attach to what was adopted."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.amendments import Amendment
+from models.base import UTCDateTime, db, utcnow
+from models.conferences import GroupRole, VoteRule, WorkingGroup
+from models.participants import Participant, enum_column
+from models.recommendations import Clause, Recommendation
+
+
+class VoteSubject(enum.StrEnum):
+    #: Adopt the clause's wording: yes / no / abstain.
+    CLAUSE = "clause"
+    #: Choose between the clause's wording and amendments marked "to be voted".
+    WORDINGS = "wordings"
+    #: One amendment alone: yes / no / abstain.
+    AMENDMENT = "amendment"
+    #: The recommendation as a whole: yes / no / abstain.
+    RECOMMENDATION = "recommendation"
+
+
+class VoteStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class VoteOutcome(enum.StrEnum):
+    ADOPTED = "adopted"
+    REJECTED = "rejected"
+    #: Too few took part: nothing is decided.
+    NO_QUORUM = "no_quorum"
+    #: A choice of wordings where none met the rule: the chair may put the top two again.
+    RUNOFF = "runoff"
+
+
+class OptionKind(enum.StrEnum):
+    YES = "yes"
+    NO = "no"
+    ABSTAIN = "abstain"
+    #: One of the wordings of a choice.
+    WORDING = "wording"
+
+
+class Vote(db.Model):  # type: ignore[name-defined]
+    __tablename__ = "vote"
+    __table_args__ = (
+        Index("ix_vote_status_deadline", "status", "deadline"),
+        CheckConstraint("quorum IS NULL OR (quorum > 0 AND quorum <= 100)", name="quorum_share"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE"), index=True
+    )
+    subject: Mapped[VoteSubject] = mapped_column(enum_column(VoteSubject, "vote_subject"))
+    #: The clause voted on (its wording, or a choice of wordings, or an amendment to it).
+    clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"))
+    amendment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("amendment.id", ondelete="CASCADE")
+    )
+    #: The question as put, in the chair's words.
+    question: Mapped[str] = mapped_column(Text)
+    rule: Mapped[VoteRule] = mapped_column(enum_column(VoteRule, "vote_rule"))
+    #: Share of the eligible voters (percent) who must take part; NULL: none.
+    quorum: Mapped[int | None] = mapped_column()
+    #: Secret: who took part is kept, what they chose is not linked to them.
+    secret: Mapped[bool] = mapped_column(default=False)
+    #: Roll-call votes only: everyone sees the running tally while the vote is open.
+    show_tally: Mapped[bool] = mapped_column(default=False)
+    #: The server closes the vote at this time by itself.
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[VoteStatus] = mapped_column(
+        enum_column(VoteStatus, "vote_status"), default=VoteStatus.OPEN
+    )
+    #: How many may vote (fixed at opening, with the list in vote_voter).
+    eligible_count: Mapped[int] = mapped_column(default=0)
+    #: How many have voted: kept on the row so that counting and closing serialise on it.
+    turnout: Mapped[int] = mapped_column(default=0)
+    #: Secret consensus votes: the objections' reasons, kept sorted (JSON list), so that
+    #: their order says nothing about who gave which.
+    secret_reasons: Mapped[str] = mapped_column(Text, default="[]")
+    #: The vote this one is a run-off of.
+    runoff_of_id: Mapped[int | None] = mapped_column(ForeignKey("vote.id", ondelete="SET NULL"))
+    opened_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Who closed or cancelled it; NULL with a closing time: the deadline closed it.
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[VoteOutcome | None] = mapped_column(enum_column(VoteOutcome, "vote_outcome"))
+    #: The position (``VoteOption.position``) of the adopted wording of a choice.
+    winner_position: Mapped[int | None] = mapped_column()
+    #: The record written at the close (canonical JSON), never changed afterwards.
+    record: Mapped[str | None] = mapped_column(Text)
+    #: SHA-256 of the record, chained with the previous record of the conference: changing
+    #: any closed vote breaks every hash after it.
+    record_sha256: Mapped[str | None] = mapped_column(String(64))
+    previous_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    recommendation: Mapped[Recommendation] = relationship()
+    clause: Mapped[Clause | None] = relationship()
+    amendment: Mapped[Amendment | None] = relationship()
+    opened_by: Mapped[Participant | None] = relationship(foreign_keys=[opened_by_id])
+    closed_by: Mapped[Participant | None] = relationship(foreign_keys=[closed_by_id])
+    options: Mapped[list[VoteOption]] = relationship(
+        back_populates="vote", order_by="VoteOption.position", cascade="all, delete-orphan",
+        foreign_keys="VoteOption.vote_id",
+    )
+
+    @property
+    def group(self) -> WorkingGroup:
+        return self.recommendation.group
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is VoteStatus.OPEN
+
+    @property
+    def is_roll_call(self) -> bool:
+        return not self.secret
+
+    def can_view(self, participant: Participant) -> bool:
+        return self.recommendation.can_view(participant)
+
+    def can_run(self, participant: Participant) -> bool:
+        """Open, close, cancel: the group's chair."""
+        return self.group.role_of(participant) is GroupRole.CHAIR
+
+
+class VoteOption(db.Model):  # type: ignore[name-defined]
+    """One answer a ballot may give: yes, no, abstain, or one of the wordings of a choice."""
+
+    __tablename__ = "vote_option"
+    __table_args__ = (UniqueConstraint("vote_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column()
+    kind: Mapped[OptionKind] = mapped_column(enum_column(OptionKind, "option_kind"))
+    #: What the option stands for, as shown ("Yes", "The clause as drafted", "Amendment 3").
+    label: Mapped[str] = mapped_column(String(300))
+    #: The exact wording voted on (yes on a wording; each wording of a choice), frozen at
+    #: opening; empty where there is none (no, abstain, a deletion).
+    wording: Mapped[str] = mapped_column(Text, default="")
+    #: SHA-256 of ``wording`` (UTF-8), so that the record proves what was voted.
+    wording_sha256: Mapped[str] = mapped_column(String(64), default="")
+    #: Secret votes only: how many ballots chose it. A secret choice is a number here and
+    #: nothing else: no row per ballot whose order or time could pair it with a voter.
+    secret_count: Mapped[int] = mapped_column(default=0)
+    #: The amendment a wording comes from; NULL for the clause as drafted.
+    amendment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("amendment.id", ondelete="SET NULL")
+    )
+
+    vote: Mapped[Vote] = relationship(back_populates="options", foreign_keys=[vote_id])
+    amendment: Mapped[Amendment | None] = relationship()
+
+
+class VoteVoter(db.Model):  # type: ignore[name-defined]
+    """Someone who may vote in a vote: fixed when it opens."""
+
+    __tablename__ = "vote_voter"
+    __table_args__ = (UniqueConstraint("vote_id", "participant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Ballot(db.Model):  # type: ignore[name-defined]
+    """That a participant voted: one per voter, by the database's unique constraint.
+
+    In a roll-call vote it also holds their choice. In a secret vote it never does: the
+    choice only adds one to its option's ``secret_count``."""
+
+    __tablename__ = "ballot"
+    __table_args__ = (UniqueConstraint("vote_id", "voter_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"),
+                                          index=True)
+    #: Roll-call only.
+    option_id: Mapped[int | None] = mapped_column(ForeignKey("vote_option.id", ondelete="CASCADE"))
+    #: Roll-call only: an objection's reason (consensus).
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    voter: Mapped[Participant] = relationship()
+    option: Mapped[VoteOption | None] = relationship()
+
+
+class SpentReceipt(db.Model):  # type: ignore[name-defined]
+    """A secret-ballot receipt that has been used to change a ballot: it cannot be used
+    again. Only its hash, which tells nothing of the choice it was for."""
+
+    __tablename__ = "spent_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"), index=True)
+    receipt_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class StatementKind(enum.StrEnum):
+    #: How the participant's delegation understands the adopted text.
+    INTERPRETATIVE = "interpretative"
+    #: What the participant's delegation does not accept of it.
+    RESERVATION = "reservation"
+
+
+class Statement(db.Model):  # type: ignore[name-defined]
+    """An interpretative statement or reservation attached to an adopted clause or
+    recommendation; printed in the outcome document's annex."""
+
+    __tablename__ = "statement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE"), index=True
+    )
+    #: NULL: on the recommendation as a whole.
+    clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    kind: Mapped[StatementKind] = mapped_column(enum_column(StatementKind, "statement_kind"))
+    #: Markdown.
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    recommendation: Mapped[Recommendation] = relationship()
+    clause: Mapped[Clause | None] = relationship()
+    author: Mapped[Participant | None] = relationship()
