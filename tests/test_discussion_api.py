@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import base64
 import html as html_module
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
@@ -34,6 +33,7 @@ from models import (
     db,
     utcnow,
 )
+from tests import rows
 from tests.html import assert_inert
 
 ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider")
@@ -120,30 +120,10 @@ TABLES = (CommentThread, Comment, Amendment, AmendmentSponsor, Notification, Cla
           WorkingGroup)
 
 
-def snapshot(app) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row the discussion can touch, column by column."""
-    with app.app_context():
-        state = {}
-        for model in TABLES:
-            table = model.__table__
-            state[table.name] = sorted(
-                (tuple(row) for row in db.session.execute(select(table).order_by(*table.primary_key))),
-                key=repr)
-        db.session.rollback()
-        return state
-
-
 @pytest.fixture
 def unchanged(app) -> Callable[[], Any]:
     """``with unchanged(): ...refused request...``: asserts that no row changed."""
-
-    @contextmanager
-    def check() -> Iterator[None]:
-        before = snapshot(app)
-        yield
-        assert snapshot(app) == before
-
-    return check
+    return lambda: rows.unchanged(app, TABLES)
 
 
 def count(app, model: Any, *where: Any) -> int:

@@ -174,7 +174,7 @@ def base_head(page: Page) -> set[tuple[str, frozenset[tuple[str, str]]]]:
 
 
 #: The bundles a page may load: everywhere main.js, on a recommendation the live editor.
-OWN_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js"}
+OWN_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js", "/static/dist/votes.js"}
 
 
 def is_own_stylesheet(tag: str, attrs: dict[str, str | None]) -> bool:
@@ -236,6 +236,11 @@ PAGES = [
     PageCase("rename recommendation", "/recommendations/{recommendation}/edit",
              ("secretariat", "chair")),
     PageCase("edit clause", "/clauses/{clause}/edit", ("chair", "member")),
+    PageCase("discussion", "/clauses/{clause}/discussion", STAFF),
+    PageCase("notifications", "/notifications", STAFF),
+    PageCase("vote", "/votes/{vote}", STAFF),
+    PageCase("vote projector", "/votes/{vote}/projector", STAFF),
+    PageCase("vote record", "/votes/{closed_vote}/record", STAFF),
     PageCase("profile", "/profile", STAFF),
     PageCase("sign in", "/login", ("anonymous",)),
     PageCase("invitation", "/invitations/{invitation}", ("anonymous",)),
@@ -264,7 +269,24 @@ def ids(app, factories, cast) -> dict[str, Any]:
     invitee = factories.participant(password=False)
     return {"conference": cast.conference.id, "group": cast.group.id, "member": cast.member.id,
             "recommendation": draft.id, "clause": clause.id,
-            "invitation": issue_invitation(app, invitee.id)}
+            "invitation": issue_invitation(app, invitee.id), **votes_on(app, cast, draft.id)}
+
+
+def votes_on(app: Flask, cast: Any, recommendation_id: int) -> dict[str, int]:
+    """A vote closed on the first clause (with a record), one open on the second."""
+    from drafting.votes.services import close_vote, open_vote
+    from models import Recommendation
+
+    with app.test_request_context():
+        chair = db.session.get(Participant, cast.chair.id)
+        recommendation = db.session.get(Recommendation, recommendation_id)
+        first, second = recommendation.live_clauses
+        closed = open_vote(chair, recommendation, {"subject": "clause", "clause_id": first.id})
+        close_vote(chair, closed)
+        vote = open_vote(chair, recommendation, {"subject": "clause", "clause_id": second.id,
+                                                 "deadline_minutes": 10})
+        db.session.commit()
+        return {"vote": vote.id, "closed_vote": closed.id}
 
 
 def client_as(app: Flask, cast: Any, role: str) -> Any:

@@ -15,6 +15,7 @@ import pytest
 from drafting.amendments.services import propose_amendment
 from drafting.comments.services import reply, start_thread
 from drafting.recommendations.services import update_clause
+from drafting.votes.services import cast_ballot, close_vote, open_vote
 from models import (
     ApiToken,
     Clause,
@@ -24,6 +25,7 @@ from models import (
     Membership,
     Notification,
     Participant,
+    Recommendation,
     db,
     utcnow,
 )
@@ -133,6 +135,7 @@ CASES = [
     html("POST", "/clauses/{clause}/edit", DRAFTERS, 302, hidden=OUTSIDE_GROUP,
          body={"text": "Calls on States to act;"}),
     html("POST", "/clauses/{clause}/delete", DRAFTERS, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/clauses/{clause}/unlock", {"chair"}, 302, hidden=OUTSIDE_GROUP),
     html("GET", "/clauses/{clause}/history", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
     html("POST", "/clauses/{clause}/history/restore?at={first_update}", DRAFTERS, 302,
          hidden=OUTSIDE_GROUP),
@@ -164,6 +167,23 @@ CASES = [
     html("POST", "/amendments/{amendment}/reject", {"chair"}, 302, hidden=OUTSIDE_GROUP,
          body={"reason": "Out of the mandate."}),
     html("POST", "/amendments/{amendment}/put-to-vote", {"chair"}, 302, hidden=OUTSIDE_GROUP),
+    # vote pages and forms (the votes of _votes in build_cast)
+    html("GET", "/votes/{open_vote}", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    html("GET", "/votes/{open_vote}/projector", GROUP | {"secretariat"}, 200,
+         hidden=OUTSIDE_GROUP),
+    html("GET", "/votes/{closed_vote}/record", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    html("POST", "/votes/{open_vote}/ballot", {"chair", "member"}, 302, hidden=OUTSIDE_GROUP,
+         body=lambda ids: {"option_id": str(ids["open_vote_yes"])}),
+    html("POST", "/votes/{open_vote}/close", {"chair"}, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/votes/{open_vote}/cancel", {"chair"}, 302, hidden=OUTSIDE_GROUP),
+    html("GET", "/recommendations/{recommendation}/votes?partial=1", GROUP | {"secretariat"}, 200,
+         hidden=OUTSIDE_GROUP),
+    html("POST", "/recommendations/{recommendation}/votes", {"chair"}, 302, hidden=OUTSIDE_GROUP,
+         body=lambda ids: {"subject": "clause", "clause_id": str(ids["votable_clause"]),
+                           "rule": "simple_majority", "ballot": "roll_call"}),
+    html("POST", "/recommendations/{recommendation}/statements", GROUP, 302, hidden=OUTSIDE_GROUP,
+         body=lambda ids: {"kind": "interpretative", "text": "We read it as binding.",
+                           "clause_id": str(ids["adopted_clause"])}),
     html("GET", "/notifications", EVERYONE, 200),
     html("POST", "/notifications/read-all", EVERYONE, 302),
     # The member's notification: nobody else's to open.
@@ -218,6 +238,23 @@ CASES = [
         hidden=OUTSIDE_GROUP),
     api("POST", "/clauses/{clause}/restore-wording", DRAFTERS, 200, hidden=OUTSIDE_GROUP,
         body=lambda ids: {"at": ids["first_update"]}),
+    # votes: an open roll-call vote, a closed one that adopted its clause (build_cast)
+    api("GET", "/recommendations/{recommendation}/votes", GROUP | {"secretariat"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("POST", "/recommendations/{recommendation}/votes", {"chair"}, 201, hidden=OUTSIDE_GROUP,
+        body=lambda ids: {"subject": "clause", "clause_id": ids["votable_clause"]}),
+    api("GET", "/votes/{open_vote}", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    api("POST", "/votes/{open_vote}/ballot", {"chair", "member"}, 200, hidden=OUTSIDE_GROUP,
+        body=lambda ids: {"option_id": ids["open_vote_yes"]}),
+    api("GET", "/votes/{open_vote}/ballot", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    api("POST", "/votes/{open_vote}/close", {"chair"}, 200, hidden=OUTSIDE_GROUP),
+    api("POST", "/votes/{open_vote}/cancel", {"chair"}, 200, hidden=OUTSIDE_GROUP),
+    api("GET", "/votes/{closed_vote}/verify", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
+    api("GET", "/recommendations/{recommendation}/statements", GROUP | {"secretariat"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("POST", "/recommendations/{recommendation}/statements", GROUP, 201, hidden=OUTSIDE_GROUP,
+        body=lambda ids: {"kind": "reservation", "text": "Our delegation cannot join.",
+                          "clause_id": ids["adopted_clause"]}),
 ]
 
 #: Reachable without signing in, by design; their behaviour is tested in test_auth/test_api.
@@ -277,6 +314,7 @@ def build_cast(factories) -> tuple[Any, dict[str, int]]:
         "deleted_clause": deleted.id, "first_update": first_update,
     }
     ids.update(_discussion(factories, cast, clause_id))
+    ids.update(_votes(factories, cast, recommendation))
     return cast, ids
 
 
@@ -296,6 +334,26 @@ def _discussion(factories, cast, clause_id: int) -> dict[str, int]:
         return {"thread": thread.id, "comment": thread.comments[0].id, "amendment": amendment.id,
                 "colleagues_amendment": colleagues.id,
                 "notification": db.session.scalar(db.select(Notification.id))}
+
+
+def _votes(factories, cast, recommendation) -> dict[str, int]:
+    """A roll-call vote open on a clause of its own; a closed vote that adopted another clause
+    (statements attach to it); the preambular clause stays free to be put to a vote."""
+    voted = factories.clause(recommendation, text="Invites employers to act;", position=3)
+    adopted = factories.clause(recommendation, text="Invites the OSCE to report;", position=4)
+    with factories.app.test_request_context():
+        chair = db.session.get(Participant, cast.chair.id)
+        draft = db.session.get(Recommendation, recommendation.id)
+        closed = open_vote(chair, draft, {"subject": "clause", "clause_id": adopted.id})
+        cast_ballot(chair, closed, {"option_id": closed.options[0].id})
+        close_vote(chair, closed)
+        vote = open_vote(chair, draft, {"subject": "clause", "clause_id": voted.id})
+        db.session.commit()
+        free = db.session.scalar(db.select(db.func.min(Clause.id))
+                                 .where(Clause.recommendation_id == recommendation.id))
+        return {"open_vote": vote.id, "open_vote_yes": vote.options[0].id,
+                "closed_vote": closed.id, "adopted_clause": adopted.id, "votable_clause": free,
+                "vote_clause": voted.id}
 
 
 def resolve(case: Case, ids: dict[str, int]) -> tuple[str, dict[str, Any] | None]:

@@ -29,6 +29,9 @@ from models import GroupRole, Participant, db
 
 bp = Blueprint("groups", __name__)
 
+#: What the group form sets (drafting/groups/forms.GroupForm).
+SETTINGS = ("name", "mandate", "observers_may_comment", "chair_votes", "default_vote_rule")
+
 
 @bp.get("/groups/<int:group_id>")
 @login_required
@@ -54,7 +57,7 @@ def new(conference_id: int) -> ResponseReturnValue:
     services.check_can_manage(None, conference, current_user)
     form = GroupForm()
     if done := run_form(form, lambda: services.create_group(
-            current_user, conference, form_data(form, "name", "mandate", "observers_may_comment"))):
+            current_user, conference, form_data(form, *SETTINGS))):
         flash(_("The working group is created. Now appoint its chair and members."), "success")
         return redirect(url_for("groups.members", group_id=done.value.id))
     return form_page("groups/form.html", form, conference=conference, group=None)
@@ -67,7 +70,7 @@ def edit(group_id: int) -> ResponseReturnValue:
     services.check_can_manage(group, group.conference, current_user)
     form = GroupForm(obj=group)
     if run_form(form, lambda: services.update_group(
-            current_user, group, form_data(form, "name", "mandate", "observers_may_comment"))):
+            current_user, group, form_data(form, *SETTINGS))):
         flash(_("The working group is saved."), "success")
         return redirect(url_for("groups.show", group_id=group.id))
     return form_page("groups/form.html", form, conference=group.conference, group=group)
@@ -151,13 +154,15 @@ def api_create_group(actor: Participant, conference_id: int, body: GroupWrite) -
     return group_out(services.create_group(actor, conference, body.model_dump()), actor)
 
 
-@endpoint("/groups/<int:group_id>", "PATCH", summary="Rename a group, change its mandate or "
-          "whether observers may comment (secretariat)", tag="groups", response=GroupOut,
+@endpoint("/groups/<int:group_id>", "PATCH", summary="Rename a group, change its mandate, "
+          "whether observers may comment, whether the chair votes, or its default decision "
+          "rule (secretariat)", tag="groups", response=GroupOut,
           body=GroupPatch, errors=(403, 404, 409))
 def api_update_group(actor: Participant, group_id: int, body: GroupPatch) -> GroupOut:
     group = services.get_group(group_id, actor)
     current = {"name": group.name, "mandate": group.mandate,
-               "observers_may_comment": group.observers_may_comment}
+               "observers_may_comment": group.observers_may_comment,
+               "chair_votes": group.chair_votes, "default_vote_rule": group.default_vote_rule.value}
     services.update_group(actor, group, {**current, **body.model_dump(exclude_unset=True)})
     return group_out(group, actor)
 

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
 from drafting.recommendations.schemas import RecommendationBrief, recommendation_brief
-from models import GroupRole, Membership, Participant, WorkingGroup
+from models import GroupRole, Membership, Participant, VoteRule, WorkingGroup
 
 
 class MemberOut(BaseModel):
@@ -24,6 +24,9 @@ class GroupOut(BaseModel):
     position: int
     observers_may_comment: bool = Field(description="Observers take part in the discussion of "
                                         "clauses; false: they only read it.")
+    chair_votes: bool = Field(description="The chair votes with the members; false: the chair "
+                              "stays neutral. Observers never vote.")
+    default_vote_rule: VoteRule = Field(description="The decision rule a new vote starts with.")
     my_role: GroupRole | None
     members: list[MemberOut]
     recommendations: list[RecommendationBrief]
@@ -35,6 +38,8 @@ class GroupWrite(BaseModel):
     name: str
     mandate: str = ""
     observers_may_comment: bool = True
+    chair_votes: bool = True
+    default_vote_rule: VoteRule = VoteRule.CONSENSUS
 
 
 class GroupPatch(BaseModel):
@@ -43,6 +48,8 @@ class GroupPatch(BaseModel):
     name: str | None = None
     mandate: str | None = None
     observers_may_comment: bool | None = None
+    chair_votes: bool | None = None
+    default_vote_rule: VoteRule | None = None
 
 
 class MemberAdd(BaseModel):
@@ -72,6 +79,7 @@ def group_out(group: WorkingGroup, viewer: Participant) -> GroupOut:
         id=group.id, conference_id=group.conference_id, name=group.name,
         mandate=group.mandate, mandate_html=render_markdown(group.mandate),
         position=group.position, observers_may_comment=group.observers_may_comment,
+        chair_votes=group.chair_votes, default_vote_rule=group.default_vote_rule,
         my_role=group.role_of(viewer),
         members=[member_out(m) for m in members],
         recommendations=[recommendation_brief(r) for r in visible_recommendations(viewer, group)],

@@ -5,10 +5,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from drafting.amendments.services import recommendation_amendments, redline
 from drafting.api import endpoint
 from drafting.comments.services import activity_by_clause
+from drafting.errors import DomainError
 from drafting.forms import as_id, form_data, form_page, run_form
 from drafting.groups.services import get_group
 from drafting.recommendations import services
@@ -26,13 +28,17 @@ from drafting.recommendations.schemas import (
     recommendation_brief,
     recommendation_out,
 )
+from drafting.votes.pages import build_console
 from models import Participant, Recommendation, db
 
 bp = Blueprint("recommendations", __name__)
 
 
 def _render_show(recommendation: Recommendation, clause_form: ClauseForm | None = None,
-                 status: int = 200) -> ResponseReturnValue:
+                 status: int = 200, vote_forms: dict[str, FlaskForm] | None = None,
+                 vote_error: DomainError | None = None) -> ResponseReturnValue:
+    """The recommendation page. ``vote_forms``/``vote_error``: a refused form of the vote
+    console (drafting/votes/pages.py), shown again with what was typed."""
     open_amendments = recommendation_amendments(recommendation, open_only=True)
     return render_template(
         "recommendations/show.html",
@@ -48,6 +54,9 @@ def _render_show(recommendation: Recommendation, clause_form: ClauseForm | None 
         open_amendments=open_amendments,
         redlines={amendment.id: redline(amendment)
                   for amendments in open_amendments.values() for amendment in amendments},
+        # Clause states, votes and statements: outside the editor's fallback, so it stays
+        # when the live editor runs (and is refreshed alone on vote events).
+        console=build_console(recommendation, current_user, vote_forms, vote_error),
     ), status
 
 
@@ -126,6 +135,18 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
     return form_page("recommendations/clause_form.html", form, clause=clause,
                      recommendation=recommendation,
                      number=recommendation.display_numbers()[clause.id])
+
+
+@bp.post("/clauses/<int:clause_id>/unlock")
+@login_required
+def unlock_clause(clause_id: int) -> ResponseReturnValue:
+    """The chair opens a clause frozen without a vote (or held for a run-off not held)."""
+    clause = services.get_clause(clause_id, current_user)
+    services.set_clause_lock(current_user, clause, False)
+    db.session.commit()
+    flash(_("The clause is open for drafting again."), "success")
+    return redirect(url_for("recommendations.show", recommendation_id=clause.recommendation_id,
+                            _anchor="votes"))
 
 
 @bp.post("/clauses/<int:clause_id>/delete")

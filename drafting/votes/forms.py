@@ -1,0 +1,84 @@
+"""The vote forms of the pages (they work without scripts).
+
+Fields are plain strings: the services read the values and refuse what is wrong, field by
+field, in the same words as the API. The forms only turn what a browser posts ("12", "y",
+"") into the types the services take (``open_data``, ``ballot_data``, ``statement_data``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+
+from drafting.forms import as_id
+
+
+def as_number(value: Any) -> int | str | None:
+    """A posted number as an int; empty as None; anything else as it was typed, so that the
+    service refuses it beside its field ("From 1 to 100.") rather than reading it as none."""
+    text = (value or "").strip() if isinstance(value, str) else value
+    if text in (None, ""):
+        return None
+    number = as_id(text)
+    return number if number is not None else str(text)
+
+
+class OpenVoteForm(FlaskForm):
+    """The chair puts a question: a clause's wording, a choice of wordings, an amendment
+    alone, the recommendation as a whole, or a run-off of an earlier vote."""
+
+    subject = HiddenField(_l("What is voted"))
+    clause_id = HiddenField()
+    amendment_id = StringField(_l("Amendment"))
+    runoff_of = HiddenField()
+    rule = StringField(_l("Decision rule"))
+    quorum = StringField(_l("Quorum"))
+    #: "secret" or "roll_call": one choice, as a pair of radio buttons.
+    ballot = StringField(_l("Ballot"))
+    show_tally = BooleanField(_l("Show the running tally"))
+    deadline_minutes = StringField(_l("Deadline (minutes)"))
+    question = TextAreaField(_l("Question"))
+
+    def data_for_service(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "subject": self.subject.data or None,
+            "rule": self.rule.data or None,
+            "quorum": as_number(self.quorum.data),
+            "secret": self.ballot.data == "secret",
+            "show_tally": bool(self.show_tally.data),
+            "deadline_minutes": as_number(self.deadline_minutes.data),
+            "question": self.question.data or None,
+        }
+        # An id that is not a number names nothing: -1 is refused like a stranger's id.
+        if self.clause_id.data:
+            data["clause_id"] = as_id(self.clause_id.data) or -1
+        if self.amendment_id.data:
+            data["amendment_id"] = as_id(self.amendment_id.data) or -1
+        if self.runoff_of.data:
+            data["runoff_of"] = as_id(self.runoff_of.data) or -1
+        return data
+
+
+class BallotForm(FlaskForm):
+    option_id = StringField(_l("Your vote"))
+    reason = TextAreaField(_l("Reason for the objection"))
+    receipt = StringField(_l("Receipt"))
+
+    def data_for_service(self) -> dict[str, Any]:
+        return {"option_id": as_id(self.option_id.data) or -1,
+                "reason": self.reason.data or "",
+                "receipt": (self.receipt.data or "").strip() or None}
+
+
+class StatementForm(FlaskForm):
+    kind = StringField(_l("Kind of statement"))
+    clause_id = StringField(_l("On"))
+    text = TextAreaField(_l("Statement (Markdown)"))
+
+    def data_for_service(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.data or "", "text": self.text.data or ""}
+        if self.clause_id.data:
+            data["clause_id"] = as_id(self.clause_id.data) or -1
+        return data

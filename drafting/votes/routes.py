@@ -1,0 +1,275 @@
+"""Vote pages (the vote, the chair's console, the projector, the record) and API."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from drafting.api import endpoint
+from drafting.comments.panel import place_errors
+from drafting.errors import INPUT_ERRORS, DomainError
+from drafting.recommendations.routes import _render_show
+from drafting.recommendations.services import get_recommendation
+from drafting.votes import pages, services
+from drafting.votes.forms import BallotForm, OpenVoteForm, StatementForm
+from drafting.votes.schemas import (
+    BallotIn,
+    BallotOut,
+    MyBallot,
+    StatementIn,
+    StatementOut,
+    VerificationOut,
+    VoteOpen,
+    VoteOut,
+    statement_out,
+    vote_out,
+)
+from models import Participant, Vote, db
+
+bp = Blueprint("votes", __name__)
+T = TypeVar("T")
+
+
+# --- pages -------------------------------------------------------------------------------
+# Plain forms, so that voting works without scripts. A refused form comes back on its page
+# with the message and the status of the refusal (400 what was typed, 409 the state of the
+# vote); "not allowed" and "not found" are the friendly error pages.
+
+#: Where a secret ballot's receipt waits, in the voter's own session, to be shown once.
+RECEIPT_KEY = "vote_receipt"
+
+
+def _attempt(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
+    """Run one service and commit; an input error or conflict is handed back (rolled back)
+    for the page to show, anything else (forbidden, not found) raised to the error page."""
+    try:
+        result = action()
+    except INPUT_ERRORS as error:
+        db.session.rollback()
+        return None, error
+    db.session.commit()
+    return result, None
+
+
+def _render_vote(vote: Vote, form: BallotForm | None = None, error: DomainError | None = None,
+                 status: int = 200) -> ResponseReturnValue:
+    receipt = None
+    kept = session.get(RECEIPT_KEY)
+    if isinstance(kept, dict) and kept.get("vote") == vote.id and form is None:
+        receipt = str(session.pop(RECEIPT_KEY).get("receipt") or "")
+    return render_template("votes/show.html", **pages.vote_context(
+        vote, current_user, form, error, receipt)), status
+
+
+@bp.get("/votes/<int:vote_id>")
+@login_required
+def show(vote_id: int) -> ResponseReturnValue:
+    return _render_vote(services.get_vote(vote_id, current_user))
+
+
+@bp.post("/votes/<int:vote_id>/ballot")
+@login_required
+def cast(vote_id: int) -> ResponseReturnValue:
+    vote = services.get_vote(vote_id, current_user)
+    form = BallotForm()
+    done, error = _attempt(lambda: services.cast_ballot(current_user, vote, form.data_for_service()))
+    if error is not None or done is None:
+        assert error is not None
+        place_errors(form, error)
+        return _render_vote(services.get_vote(vote_id, current_user), form, error, error.status)
+    if done.receipt:
+        session[RECEIPT_KEY] = {"vote": vote.id, "receipt": done.receipt}
+        flash(_("Your secret ballot is changed.") if done.changed
+              else _("Your secret ballot is counted."), "success")
+    else:
+        flash(_("Your ballot is changed.") if done.changed else _("Your ballot is counted."),
+              "success")
+    return redirect(url_for("votes.show", vote_id=vote.id))
+
+
+@bp.post("/votes/<int:vote_id>/close")
+@login_required
+def close(vote_id: int) -> ResponseReturnValue:
+    vote = services.get_vote(vote_id, current_user)
+    services.close_vote(current_user, vote)
+    db.session.commit()
+    flash(_("The vote is closed and its result recorded."), "success")
+    return redirect(url_for("votes.show", vote_id=vote.id))
+
+
+@bp.post("/votes/<int:vote_id>/cancel")
+@login_required
+def cancel(vote_id: int) -> ResponseReturnValue:
+    vote = services.get_vote(vote_id, current_user)
+    services.cancel_vote(current_user, vote)
+    db.session.commit()
+    flash(_("The vote is cancelled: nothing was decided."), "success")
+    return redirect(url_for("votes.show", vote_id=vote.id))
+
+
+@bp.get("/votes/<int:vote_id>/record")
+@login_required
+def record(vote_id: int) -> ResponseReturnValue:
+    vote = services.get_vote(vote_id, current_user)
+    return render_template("votes/record.html", **pages.vote_context(vote, current_user),
+                           **pages.verification_context(vote))
+
+
+@bp.get("/votes/<int:vote_id>/projector")
+@login_required
+def projector(vote_id: int) -> ResponseReturnValue:
+    vote = services.get_vote(vote_id, current_user)
+    return render_template("votes/projector.html", **pages.vote_context(vote, current_user))
+
+
+@bp.get("/recommendations/<int:recommendation_id>/votes")
+@login_required
+def console(recommendation_id: int) -> ResponseReturnValue:
+    """The console alone (``?partial=1``), for the script that refreshes it on vote events;
+    otherwise the recommendation page, where it belongs."""
+    recommendation = get_recommendation(recommendation_id, current_user)
+    if request.args.get("partial") == "1":
+        return render_template("votes/_console.html",
+                               console=pages.build_console(recommendation, current_user))
+    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
+                            _anchor="votes"))
+
+
+def _open_key(form: OpenVoteForm) -> str:
+    """Which of the console's forms was sent, to show it again with what was typed."""
+    if form.subject.data == "recommendation":
+        return "whole"
+    if form.clause_id.data and not form.runoff_of.data:
+        return f"clause-{form.clause_id.data}"
+    return "runoff"
+
+
+@bp.post("/recommendations/<int:recommendation_id>/votes")
+@login_required
+def open_vote(recommendation_id: int) -> ResponseReturnValue:
+    recommendation = get_recommendation(recommendation_id, current_user)
+    services.check_can_run(recommendation, current_user)
+    form = OpenVoteForm()
+    done, error = _attempt(lambda: services.open_vote(current_user, recommendation,
+                                                      form.data_for_service()))
+    if error is not None or done is None:
+        assert error is not None
+        place_errors(form, error)
+        return _render_show(get_recommendation(recommendation_id, current_user),
+                           status=error.status, vote_forms={_open_key(form): form},
+                           vote_error=error)
+    flash(_("The vote is open."), "success")
+    return redirect(url_for("votes.show", vote_id=done.id))
+
+
+@bp.post("/recommendations/<int:recommendation_id>/statements")
+@login_required
+def add_statement(recommendation_id: int) -> ResponseReturnValue:
+    recommendation = get_recommendation(recommendation_id, current_user)
+    form = StatementForm()
+    done, error = _attempt(lambda: services.add_statement(current_user, recommendation,
+                                                          form.data_for_service()))
+    if error is not None or done is None:
+        assert error is not None
+        place_errors(form, error)
+        return _render_show(get_recommendation(recommendation_id, current_user),
+                           status=error.status, vote_forms={"statement": form},
+                           vote_error=error)
+    flash(_("Your statement is attached."), "success")
+    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
+                            _anchor=f"statement-{done.id}"))
+
+
+# --- API ---------------------------------------------------------------------------------
+
+
+@endpoint("/recommendations/<int:recommendation_id>/votes", summary="The votes put on a "
+          "recommendation, newest first", tag="votes", response=list[VoteOut], errors=(404,))
+def api_recommendation_votes(actor: Participant, recommendation_id: int) -> list[VoteOut]:
+    recommendation = get_recommendation(recommendation_id, actor)
+    return [vote_out(v) for v in services.recommendation_votes(recommendation)]
+
+
+@endpoint("/recommendations/<int:recommendation_id>/votes", "POST", summary="Open a vote "
+          "(chair): a clause's wording, a choice of wordings, an amendment, the recommendation "
+          "as a whole, or a run-off; a clause voted on is locked until the vote ends",
+          tag="votes", response=VoteOut, status=201, body=VoteOpen, errors=(403, 404, 409))
+def api_open_vote(actor: Participant, recommendation_id: int, body: VoteOpen) -> VoteOut:
+    recommendation = get_recommendation(recommendation_id, actor)
+    return vote_out(services.open_vote(actor, recommendation, body.model_dump()))
+
+
+@endpoint("/votes/<int:vote_id>", summary="A vote: its options, turnout, and after the close "
+          "its result (with the roll call, unless it was secret)", tag="votes",
+          response=VoteOut, errors=(404,))
+def api_get_vote(actor: Participant, vote_id: int) -> VoteOut:
+    return vote_out(services.get_vote(vote_id, actor))
+
+
+@endpoint("/votes/<int:vote_id>/ballot", "POST", summary="Cast or change one's ballot until "
+          "the close; a secret ballot answers with a receipt, needed to change it",
+          tag="votes", response=BallotOut, body=BallotIn, errors=(403, 404, 409))
+def api_cast_ballot(actor: Participant, vote_id: int, body: BallotIn) -> BallotOut:
+    vote = services.get_vote(vote_id, actor)
+    cast = services.cast_ballot(actor, vote, body.model_dump())
+    return BallotOut(vote=vote_out(cast.vote), changed=cast.changed, receipt=cast.receipt)
+
+
+@endpoint("/votes/<int:vote_id>/ballot", summary="Whether one has voted, and in a roll-call "
+          "vote what one chose", tag="votes", response=MyBallot, errors=(404,))
+def api_my_ballot(actor: Participant, vote_id: int) -> MyBallot:
+    vote = services.get_vote(vote_id, actor)
+    ballot = services.own_choice(vote, actor)
+    return MyBallot(voted=services.has_voted(vote, actor),
+                    option_id=ballot.option_id if ballot else None)
+
+
+@endpoint("/votes/<int:vote_id>/close", "POST", summary="Close a vote (chair): the result is "
+          "recorded, chained to the conference's previous record, and applied to the text",
+          tag="votes", response=VoteOut, errors=(403, 404, 409))
+def api_close_vote(actor: Participant, vote_id: int) -> VoteOut:
+    vote = services.get_vote(vote_id, actor)
+    services.close_vote(actor, vote)
+    return vote_out(vote)
+
+
+@endpoint("/votes/<int:vote_id>/cancel", "POST", summary="Call a vote off (chair): nothing is "
+          "decided and the clause it locked opens again", tag="votes", response=VoteOut,
+          errors=(403, 404, 409))
+def api_cancel_vote(actor: Participant, vote_id: int) -> VoteOut:
+    vote = services.get_vote(vote_id, actor)
+    services.cancel_vote(actor, vote)
+    return vote_out(vote)
+
+
+@endpoint("/votes/<int:vote_id>/verify", summary="Recompute a closed vote's result, counts and "
+          "hashes from the database and compare them with its record", tag="votes",
+          response=VerificationOut, errors=(404, 409))
+def api_verify_vote(actor: Participant, vote_id: int) -> VerificationOut:
+    vote = services.get_vote(vote_id, actor)
+    verification = services.verify_vote(vote)
+    return VerificationOut(ok=verification.ok, checks=verification.checks,
+                           record=json.loads(vote.record or "{}"))
+
+
+@endpoint("/recommendations/<int:recommendation_id>/statements", summary="Interpretative "
+          "statements and reservations on an adopted recommendation and its clauses",
+          tag="votes", response=list[StatementOut], errors=(404,))
+def api_statements(actor: Participant, recommendation_id: int) -> list[StatementOut]:
+    recommendation = get_recommendation(recommendation_id, actor)
+    return [statement_out(s) for s in services.statements_of(recommendation)]
+
+
+@endpoint("/recommendations/<int:recommendation_id>/statements", "POST", summary="Attach an "
+          "interpretative statement or a reservation to an adopted clause (clause_id) or to "
+          "the adopted recommendation", tag="votes", response=StatementOut, status=201,
+          body=StatementIn, errors=(403, 404, 409))
+def api_add_statement(actor: Participant, recommendation_id: int,
+                      body: StatementIn) -> StatementOut:
+    recommendation = get_recommendation(recommendation_id, actor)
+    return statement_out(services.add_statement(actor, recommendation, body.model_dump()))
