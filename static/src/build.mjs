@@ -18,7 +18,8 @@ const options = {
   // One entry per output file name in static/dist/ (templates link them by that name).
   // editor.js/.css: the live editor, linked only by recommendations/show.html, so other
   // pages do not download Yjs and CodeMirror.
-  entryPoints: ["main.js", "main.css", "editor/editor.js", "editor/editor.css"],
+  // votes.js: a vote's page and its projector view kept live (Socket.IO only, no editor).
+  entryPoints: ["main.js", "main.css", "editor/editor.js", "editor/editor.css", "votes/votes.js"],
   outdir: distDir,
   entryNames: "[name]",
   assetNames: "assets/[name]-[hash]",

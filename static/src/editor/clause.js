@@ -268,15 +268,20 @@ export class ClauseView {
     const { clause } = this;
     this.li.className = `clause clause--${clause.kind} clause--live`;
     this.li.classList.toggle("clause--locked", this.locked);
+    this.li.classList.toggle("clause--adopted", clause.status === "adopted");
+    this.li.dataset.status = clause.status;
     this.li.classList.toggle("clause--readonly", !this.editable);
     this.number.textContent = clause.number;
 
     this.badges.replaceChildren();
     if (this.locked) {
+      // Adopted by a vote, or locked while one is open: both read-only, said differently.
+      const adopted = clause.status === "adopted";
       const badge = document.createElement("span");
-      badge.className = "badge badge--locked";
-      badge.textContent = t("locked");
-      badge.title = t("lockedHelp");
+      badge.className = `badge ${adopted ? "badge--adopted" : "badge--locked"}`;
+      badge.dataset.clauseStatus = clause.status;
+      badge.textContent = t(adopted ? "adopted" : "locked");
+      badge.title = t(adopted ? "adoptedHelp" : "lockedHelp");
       this.badges.append(badge);
     }
     this.badges.hidden = !this.locked;

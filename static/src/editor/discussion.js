@@ -9,12 +9,13 @@
 // - live: every `comment_*`, `thread_*` and `amendment_*` event of the clause reloads it,
 //   and so does a change of the clause's text (redlines are against the current text);
 // - without losing what a person is typing: fields that differ from what the server
-//   rendered, and the focus and caret, are carried over into the new panel (see capture).
+//   rendered, and the focus and caret, are carried over into the new panel (keep.js).
 // Counts and anchors come from the `join` answer, `GET .../threads?state=open` and the
 // events, which carry the whole thread.
 import { apiFetch, csrfToken } from "../api.js";
 import { labelNumber, messageElement } from "./clause.js";
 import { t } from "./i18n.js";
+import { capture, extract, fieldOf, isTyped, restore } from "./keep.js";
 
 const THREAD_EVENTS = ["comment_created", "comment_updated", "comment_deleted", "thread_resolved", "thread_reopened"];
 const AMENDMENT_EVENTS = [
@@ -173,63 +174,12 @@ export class Discussion {
   }
 }
 
-/** The panel's root from a server answer (a partial or a whole page), adopted; or null. */
-function extractPanel(html) {
-  const parsed = new DOMParser().parseFromString(html, "text/html");
-  const section = parsed.querySelector("[data-discussion]");
-  return section ? document.adoptNode(section) : null;
-}
-
-/** A key per form that survives a new rendering: action, data attributes, rank among equals. */
-function formKeys(root) {
-  const seen = new Map();
-  const keys = new Map();
-  for (const form of root.querySelectorAll("form")) {
-    const data = [...form.attributes].map((a) => a.name).filter((name) => name.startsWith("data-")).sort();
-    const base = `${form.getAttribute("action") ?? ""}|${data.join(",")}`;
-    const rank = seen.get(base) ?? 0;
-    seen.set(base, rank + 1);
-    keys.set(form, `${base}|${rank}`);
-  }
-  return keys;
-}
-
-const TYPED = new Set(["text", "search", "email", "url", "tel", "number", "password", "date", "datetime-local", "time"]);
-
-function isTyped(element) {
-  return element instanceof HTMLTextAreaElement || (element instanceof HTMLInputElement && TYPED.has(element.type));
-}
-
-/** What a person changed in a form since the server rendered it. */
-function dirtyFields(form) {
-  const dirty = [];
-  for (const element of form.elements) {
-    if (!element.name) continue;
-    if (element instanceof HTMLInputElement && (element.type === "checkbox" || element.type === "radio")) {
-      if (element.checked !== element.defaultChecked) {
-        dirty.push({ name: element.name, value: element.value, checked: element.checked });
-      }
-    } else if (isTyped(element) && element.value !== element.defaultValue) {
-      dirty.push({ name: element.name, value: element.value });
-    } else if (element instanceof HTMLSelectElement) {
-      const initial = [...element.options].find((option) => option.defaultSelected)?.value ?? element.options[0]?.value;
-      if (element.value !== initial) dirty.push({ name: element.name, value: element.value });
-    }
-  }
-  return dirty;
-}
-
-function fieldOf(form, name, value = undefined) {
-  return [...form.elements].find((element) =>
-    element.name === name && (value === undefined || element.value === value)) ?? null;
-}
-
-/** A key for a <details> element: the nearest ancestor with an id, and its rank in it. */
-function detailsKey(details, root) {
-  const ancestor = details.parentElement?.closest("[id]");
-  const scope = ancestor && root.contains(ancestor) ? ancestor : root;
-  return `${scope === root ? "" : scope.id}|${[...scope.querySelectorAll("details")].indexOf(details)}`;
-}
+// What a render keeps of the panel besides the changed fields (keep.js): the hidden fields of
+// a form being written, which it was written against (an amendment's base_text: the clause's
+// text when the person began), except the token and the filter; and where the focus was,
+// outside the forms, found again by a filter link or the thread it was in.
+const KEEP_HIDDEN = (name) => !["csrf_token", "state"].includes(name);
+const KEEP_MARKS = ["data-discussion-filter", "data-thread-id"];
 
 class DiscussionPanel {
   constructor(host, discussion) {
@@ -445,7 +395,7 @@ class DiscussionPanel {
       return;
     }
     if (seq !== this.seq || this.view !== view) return;
-    const section = extractPanel(html);
+    const section = extract(html, "[data-discussion]");
     if (!section || Number(section.dataset.clauseId) !== view.id) {
       this.showProblem(t("discussionFailed"));
       return;
@@ -497,7 +447,7 @@ class DiscussionPanel {
     for (const button of buttons) button.disabled = false;
     form.removeAttribute("aria-busy");
     if (this.view !== view) return;
-    const section = response ? extractPanel(html) : null;
+    const section = response ? extract(html, "[data-discussion]") : null;
     if (!section || Number(section.dataset.clauseId) !== view.id) {
       // The form and its words are still there: say so, and let them try again.
       if (seq === this.seq) this.showProblem(response ? t("discussionSendRefused") : t("discussionSendFailed"));
@@ -507,7 +457,7 @@ class DiscussionPanel {
     if (response.ok && form.matches("[data-discussion-new-thread]")) this.anchor = null;
     // Newer than any reload that was on its way, and the last word on what was sent.
     this.seq += 1;
-    this.render(section, { submitted: form, ok: response.ok });
+    this.render(section, { submitted: form });
     if (response.ok) this.discussion.editor.announce(t("discussionSaved"));
     if (this.refreshWanted) this.refresh();
   }
@@ -527,8 +477,10 @@ class DiscussionPanel {
   }
 
   /** Replace the panel with `section`, keeping what the person had typed, opened and focused. */
-  render(section, { focus = null, submitted = null, ok = true } = {}) {
-    const kept = this.capture(submitted);
+  render(section, { focus = null, submitted = null } = {}) {
+    const kept = capture(this.body, {
+      skip: submitted, hidden: KEEP_HIDDEN, marks: KEEP_MARKS, scroll: [this.element, this.body],
+    });
     this.body.replaceChildren(section);
     this.status.replaceChildren();
     this.loaded = true;
@@ -537,7 +489,16 @@ class DiscussionPanel {
       open_threads: section.dataset.openThreads,
       open_amendments: section.dataset.openAmendments,
     });
-    this.restore(kept, { submitted, ok });
+    const restored = restore(this.body, kept, {
+      focusable: true,
+      // The form sent went (a resolved thread leaves the list, say): its thread, if still shown.
+      fallback: (lost) => {
+        const id = lost.key && submitted?.closest("[data-thread-id]")?.dataset.threadId;
+        return id ? this.body.querySelector(`[data-thread-id="${CSS.escape(id)}"]`) : null;
+      },
+    });
+    // A focus that cannot go back goes to the panel's heading.
+    if (kept.focus && !restored) this.heading.focus({ preventScroll: true });
     this.afterRender(focus);
   }
 
@@ -579,113 +540,6 @@ class DiscussionPanel {
       thread.scrollIntoView({ block: "nearest" });
     }
     this.shownThread = thread ? this.thread : null;
-  }
-
-  capture(submitted) {
-    const keys = formKeys(this.body);
-    const forms = [];
-    for (const [form, key] of keys) {
-      if (form === submitted) continue; // the server's answer has the last word on it
-      const dirty = dirtyFields(form);
-      if (dirty.length === 0) continue;
-      // The hidden values it was written against go with the text (an amendment's
-      // base_text: the clause's text when the person began), except the token and filter.
-      const hidden = [...form.elements]
-        .filter((e) => e.type === "hidden" && e.name && !["csrf_token", "state"].includes(e.name))
-        .map((e) => ({ name: e.name, value: e.value }));
-      forms.push({ key, dirty, hidden });
-    }
-
-    let focus = null;
-    const active = document.activeElement;
-    if (active && active !== this.body && this.body.contains(active)) {
-      const form = active.form ?? active.closest("form");
-      if (form && keys.has(form)) {
-        focus = {
-          key: keys.get(form),
-          name: active.name || null,
-          value: active.type === "radio" || active.tagName === "BUTTON" ? active.value : undefined,
-          index: [...form.elements].indexOf(active),
-          selection: isTyped(active) ? [active.selectionStart, active.selectionEnd, active.selectionDirection] : null,
-        };
-      } else if (active.id) {
-        focus = { id: active.id };
-      } else if (active.dataset?.discussionFilter) {
-        focus = { filter: active.dataset.discussionFilter };
-      } else {
-        focus = { thread: active.closest("[data-thread-id]")?.dataset.threadId ?? null };
-      }
-    }
-
-    const details = new Map();
-    for (const element of this.body.querySelectorAll("details")) {
-      if (submitted?.contains(element)) continue;
-      details.set(detailsKey(element, this.body), element.open);
-    }
-    return { forms, focus, details, scroll: this.element.scrollTop, bodyScroll: this.body.scrollTop };
-  }
-
-  restore(kept, { submitted }) {
-    const keys = new Map([...formKeys(this.body)].map(([form, key]) => [key, form]));
-    for (const { key, dirty, hidden } of kept.forms) {
-      const form = keys.get(key);
-      if (!form) continue;
-      for (const { name, value } of hidden) {
-        const field = fieldOf(form, name);
-        if (field) field.value = value;
-      }
-      for (const { name, value, checked } of dirty) {
-        if (checked !== undefined) {
-          const box = fieldOf(form, name, value);
-          if (box) box.checked = checked;
-        } else {
-          const field = fieldOf(form, name);
-          if (field) field.value = value;
-        }
-      }
-    }
-    for (const element of this.body.querySelectorAll("details")) {
-      const open = kept.details.get(detailsKey(element, this.body));
-      if (open !== undefined && !submitted?.contains?.(element)) element.open = open;
-    }
-    this.element.scrollTop = kept.scroll;
-    this.body.scrollTop = kept.bodyScroll;
-
-    const { focus } = kept;
-    if (!focus) return;
-    let target = null;
-    if (focus.key) {
-      const form = keys.get(focus.key);
-      if (form) {
-        target = (focus.name && fieldOf(form, focus.name, focus.value)) || form.elements[focus.index] || null;
-      }
-      if (!target && submitted) {
-        // The form went (a resolved thread leaves the list, say): its thread, or the top.
-        const thread = focus.key && submitted.closest("[data-thread-id]");
-        const id = thread?.dataset.threadId;
-        target = id ? this.body.querySelector(`[data-thread-id="${CSS.escape(id)}"]`) : null;
-      }
-    } else if (focus.id) {
-      target = document.getElementById(focus.id);
-    } else if (focus.filter) {
-      target = this.body.querySelector(`[data-discussion-filter="${CSS.escape(focus.filter)}"]`);
-    } else if (focus.thread) {
-      target = this.body.querySelector(`[data-thread-id="${CSS.escape(focus.thread)}"]`);
-    }
-    if (target && !this.body.contains(target)) target = null;
-    if (!target) {
-      this.heading.focus({ preventScroll: true });
-      return;
-    }
-    if (target.tabIndex < 0 && !target.matches("a[href], button, input, textarea, select")) target.tabIndex = -1;
-    target.focus({ preventScroll: true });
-    if (focus.selection && isTyped(target)) {
-      try {
-        target.setSelectionRange(...focus.selection);
-      } catch {
-        // a field type without a caret
-      }
-    }
   }
 
   // --- the person's input --------------------------------------------------------------------

@@ -18,6 +18,7 @@ import { Discussion } from "./discussion.js";
 import { loadStrings, t } from "./i18n.js";
 import { Presence } from "./presence.js";
 import { Connection, SocketIOProvider } from "./provider.js";
+import { VoteConsole } from "./votes.js";
 
 const KINDS = ["preambular", "operative"];
 const UNDO_MS = 10_000;
@@ -80,6 +81,8 @@ class RecommendationEditor {
     this.provider = new SocketIOProvider(this.socket, { recommendation: this.id });
     // Counts, highlighted words and the side panel of the clauses' discussions.
     this.discussion = new Discussion(this, root.querySelector(".editor-layout") ?? root);
+    // The votes' console (and list of open votes), kept current by the vote events.
+    this.votes = new VoteConsole(this);
     this.provider.on("joined", (ack) => this.onJoined(ack));
     this.provider.on("status", () => this.renderStatus());
     this.provider.on("loaded", (docName) => this.viewByDoc(docName)?.markLoaded?.());
