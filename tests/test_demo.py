@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 
 from drafting.amendments.services import redline
 from drafting.notifications.services import notifications_of
+from drafting.votes.services import check_can_cast, verify_vote
 from models import (
     Amendment,
     ClauseKind,
+    ClauseStatus,
     CommentThread,
     Conference,
     GroupRole,
@@ -21,6 +23,8 @@ from models import (
     Recommendation,
     RecommendationStatus,
     StakeholderCategory,
+    Vote,
+    VoteOutcome,
     WorkingGroup,
     db,
 )
@@ -121,6 +125,17 @@ def test_demo_shows_a_discussion_and_an_amendment(app, conference):
         assert amendment.proposer_id == member.id and amendment.is_open
         assert [s.participant.email for s in amendment.sponsors] == ["member2@plenary.example"]
         assert redline(amendment).result == amendment.text  # written against today's text
+
+
+def test_demo_has_an_adopted_clause_with_its_record_and_a_vote_to_cast(app, conference):
+    with app.app_context():
+        closed, still_open = db.session.scalars(select(Vote).order_by(Vote.id)).all()
+        assert closed.outcome is VoteOutcome.ADOPTED and verify_vote(closed).ok
+        assert closed.clause.status is ClauseStatus.ADOPTED
+        assert still_open.is_open and still_open.turnout == 1  # the chair has voted
+        member = db.session.scalar(select(Participant).where(
+            Participant.email == "member@plenary.example"))
+        check_can_cast(still_open, member)  # the visitor signing in as the member can vote
 
 
 def test_demo_output_lists_the_logins(demo):

@@ -179,3 +179,14 @@ DISCUSSIONS = {
         ],
     },
 }
+
+# recommendation title -> votes the chair put: (clause index in reading order, rule,
+# [(voter, "yes" | "no" | "abstain")], closed?). A closed one leaves an adopted clause and its
+# record; an open one waits for the visitor's ballot.
+VOTES = {
+    "Regional co-operation on labour market information": [
+        (0, "simple_majority", [("chair@plenary.example", "yes"), ("member@plenary.example", "yes"),
+                                ("member2@plenary.example", "abstain")], True),
+        (1, "consensus", [("chair@plenary.example", "yes")], False),
+    ],
+}

@@ -15,6 +15,7 @@ from drafting.demo.data import (
     GROUPS,
     PARTICIPANTS,
     RECOMMENDATIONS,
+    VOTES,
 )
 from models import (
     Clause,
@@ -108,6 +109,9 @@ def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, st
     if title in DISCUSSIONS:
         db.session.refresh(recommendation)
         _discussion(recommendation, DISCUSSIONS[title], people, report)
+    if title in VOTES and chair is not None:
+        db.session.refresh(recommendation)
+        _votes(recommendation, chair, VOTES[title], people, report)
 
 
 def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
@@ -127,6 +131,23 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
         for sponsor in sponsors:
             set_sponsorship(people[sponsor], amendment, True)
         report.count("amendments")
+
+
+def _votes(recommendation: Recommendation, chair: Participant, votes: list[Any],
+           people: dict[str, Participant], report: DemoReport) -> None:
+    from drafting.votes.services import cast_ballot, close_vote, open_vote
+
+    clauses = recommendation.live_clauses
+    for index, rule, ballots, closed in votes:
+        vote = open_vote(chair, recommendation, {"subject": "clause", "clause_id": clauses[index].id,
+                                                  "rule": rule})
+        db.session.flush()
+        options = {option.kind.value: option.id for option in vote.options}
+        for voter, choice in ballots:
+            cast_ballot(people[voter], vote, {"option_id": options[choice]})
+        if closed:
+            close_vote(chair, vote)
+        report.count("votes")
 
 
 def demo_logins() -> list[tuple[str, str]]:
