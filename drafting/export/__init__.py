@@ -1,0 +1,1 @@
+"""The outcome document: one compiler (outline.py), one renderer per format."""

@@ -1,0 +1,26 @@
+"""The words the renderers print for a vote's rule and outcome and a statement's kind: the
+same as the vote pages (templates/votes/_vote.html), so the document and the pages agree.
+Each is a dict, translated once per document: a large conference has thousands of votes."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import pgettext
+
+
+def rule_labels() -> dict[str, str]:
+    from drafting.groups.forms import VOTE_RULE_CHOICES
+
+    return {choice.value: str(choice.label) for choice in VOTE_RULE_CHOICES}
+
+
+def outcome_labels() -> dict[str, str]:
+    return {
+        "adopted": pgettext("vote", "Adopted"),
+        "rejected": _("Not adopted"),
+        "no_quorum": _("No quorum: nothing decided"),
+        "runoff": _("No wording carried: run-off"),
+    }
+
+
+def statement_labels() -> dict[str, str]:
+    return {"interpretative": _("Interpretative statement"), "reservation": _("Reservation")}

@@ -1,0 +1,314 @@
+"""The outcome document as a format-neutral outline: one compiler, many renderers.
+
+``compile_outline`` reads the conference once and builds plain data: what is adopted, in
+the conference's order, numbered across the document, with the annexes. Renderers (HTML,
+PDF, DOCX, Markdown, JSON) only render it; none reads the database or decides anything.
+
+Every piece of user text is carried twice: as the Markdown people wrote and as HTML from the
+project's one sanitiser (``render_markdown``). Renderers that show formatting use the HTML
+(or parse it: it contains only the sanitiser's small set of harmless tags); none renders
+Markdown itself, so no format can carry markup past the sanitiser.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from drafting.editing.diff import Piece, word_diff
+from drafting.markup import render_markdown
+from models import (
+    Clause,
+    ClauseKind,
+    Conference,
+    Membership,
+    OptionKind,
+    Participant,
+    Recommendation,
+    RecommendationStatus,
+    StakeholderCategory,
+    Statement,
+    Vote,
+    VoteOption,
+    VoteStatus,
+    WorkingGroup,
+    db,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Text:
+    """User text: as written (Markdown) and as sanitised HTML."""
+
+    markdown: str
+    html: str
+
+    @classmethod
+    def of(cls, markdown: str | None) -> Text:
+        return cls(markdown or "", str(render_markdown(markdown or "")))
+
+
+@dataclass(frozen=True)
+class ClauseBlock:
+    id: int
+    kind: str
+    #: "1." for operative clauses; preambular clauses are not numbered in the document.
+    number: str
+    text: Text
+    #: The wording when the clause's first vote opened (None: never voted on), and the
+    #: word-level changes from it to the adopted text.
+    first_draft: str | None
+    changes: list[Piece]
+
+
+@dataclass(frozen=True)
+class RecommendationBlock:
+    id: int
+    #: Across the document: "2.3" is the third adopted recommendation of the second group.
+    number: str
+    title: str
+    preambular: list[ClauseBlock]
+    operative: list[ClauseBlock]
+
+
+@dataclass(frozen=True)
+class GroupSection:
+    id: int
+    number: int
+    name: str
+    mandate: Text
+    recommendations: list[RecommendationBlock]
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What keeps the document a draft."""
+
+    kind: str  # "recommendation" or "vote"
+    id: int
+    group: str
+    title: str
+
+
+@dataclass(frozen=True)
+class VoteEntry:
+    id: int
+    group: str
+    #: "Recommendation 2.3, clause 1", or the recommendation's title while it is not adopted.
+    subject: str
+    question: str
+    rule: str
+    quorum: int | None
+    eligible: int
+    turnout: int
+    secret: bool
+    counts: list[tuple[str, int]]
+    outcome: str
+    closed_at: str
+    record_sha256: str
+    #: Roll-call votes: (name, choice); None for secret votes, which publish counts only.
+    roll_call: list[tuple[str, str]] | None
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    id: int
+    kind: str
+    #: "Recommendation 2.3" or "Recommendation 2.3, clause 1".
+    on: str
+    author: str
+    affiliation: str
+    text: Text
+
+
+@dataclass(frozen=True)
+class ParticipantEntry:
+    name: str
+    affiliation: str
+    country: str
+    groups: list[str]
+
+
+@dataclass(frozen=True)
+class CategoryList:
+    category: str
+    label: str
+    participants: list[ParticipantEntry]
+
+
+@dataclass(frozen=True)
+class Outline:
+    conference_id: int
+    title: str
+    venue: str
+    starts_on: date
+    ends_on: date
+    organisers: list[str]
+    preamble: Text
+    #: Only one group's section (a chair's draft export), or None for the whole conference.
+    group_id: int | None
+    draft: bool
+    pending: list[Pending]
+    sections: list[GroupSection]
+    votes: list[VoteEntry]
+    statements: list[StatementEntry]
+    participants: list[CategoryList]
+    generated_at: datetime = field(default_factory=utcnow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(asdict(self), default=str))
+
+
+def _category_labels() -> dict[StakeholderCategory, str]:
+    return {
+        StakeholderCategory.PARLIAMENTARIAN: _("Parliamentarians"),
+        StakeholderCategory.GOVERNMENT_OFFICIAL: _("Government officials"),
+        StakeholderCategory.NGO_REPRESENTATIVE: _("Non-governmental organisations"),
+        StakeholderCategory.INTERNATIONAL_EXPERT: _("International experts"),
+        StakeholderCategory.INTERNATIONAL_ORGANISATION: _("International organisations"),
+    }
+
+
+def _first_drafts(recommendation_ids: list[int]) -> dict[int, str]:
+    """Clause id -> the wording frozen by the first vote that touched it."""
+    found: dict[int, str] = {}
+    rows = db.session.execute(
+        select(Vote.clause_id, VoteOption.wording)
+        .join(VoteOption, VoteOption.vote_id == Vote.id)
+        .where(Vote.recommendation_id.in_(recommendation_ids), Vote.clause_id.is_not(None),
+               VoteOption.position == 0, VoteOption.kind.in_([OptionKind.YES, OptionKind.WORDING]))
+        .order_by(Vote.opened_at, Vote.id))
+    for clause_id, wording in rows:
+        found.setdefault(clause_id, wording)
+    return found
+
+
+def _clause_block(clause: Clause, number: str, first_drafts: dict[int, str]) -> ClauseBlock:
+    first = first_drafts.get(clause.id)
+    changes = word_diff(first, clause.text) if first is not None and first != clause.text else []
+    return ClauseBlock(clause.id, clause.kind.value,
+                       number if clause.kind is ClauseKind.OPERATIVE else "",
+                       Text.of(clause.text), first, changes)
+
+
+def _vote_subject(vote: Vote, numbers: dict[int, str]) -> str:
+    where = numbers.get(vote.recommendation_id)
+    recommendation = (_("Recommendation %(number)s", number=where) if where
+                      else vote.recommendation.title)
+    if vote.clause is not None:
+        clause_number = vote.recommendation.display_numbers().get(vote.clause.id, "").rstrip(".")
+        return _("%(recommendation)s, clause %(number)s", recommendation=recommendation,
+                 number=clause_number)
+    return recommendation
+
+
+def compile_outline(conference: Conference, group: WorkingGroup | None = None) -> Outline:
+    """The outcome document of the conference (or one group's section of it) as it stands."""
+    groups = [g for g in conference.groups if group is None or g.id == group.id]
+    group_ids = [g.id for g in groups]
+    recommendations = list(db.session.scalars(
+        select(Recommendation).where(Recommendation.group_id.in_(group_ids))
+        .order_by(Recommendation.id)))
+    first_drafts = _first_drafts([r.id for r in recommendations])
+    numbers: dict[int, str] = {}
+    sections: list[GroupSection] = []
+    pending: list[Pending] = []
+    for section_number, each in enumerate(groups, start=1):
+        blocks = []
+        adopted = [r for r in recommendations if r.group_id == each.id
+                   and r.status is RecommendationStatus.ADOPTED]
+        for index, recommendation in enumerate(adopted, start=1):
+            number = f"{section_number}.{index}"
+            numbers[recommendation.id] = number
+            clause_numbers = recommendation.display_numbers()
+            live = recommendation.live_clauses
+            blocks.append(RecommendationBlock(
+                recommendation.id, number, recommendation.title,
+                [_clause_block(c, clause_numbers[c.id], first_drafts) for c in live
+                 if c.kind is ClauseKind.PREAMBULAR],
+                [_clause_block(c, clause_numbers[c.id], first_drafts) for c in live
+                 if c.kind is ClauseKind.OPERATIVE]))
+        pending += [Pending("recommendation", r.id, each.name, r.title) for r in recommendations
+                    if r.group_id == each.id and r.status is RecommendationStatus.DRAFTING]
+        sections.append(GroupSection(each.id, section_number, each.name, Text.of(each.mandate), blocks))
+    group_names = {g.id: g.name for g in groups}
+    votes = list(db.session.scalars(
+        select(Vote).join(Recommendation).where(Recommendation.group_id.in_(group_ids))
+        .order_by(Vote.opened_at, Vote.id)))
+    pending += [Pending("vote", v.id, group_names[v.recommendation.group_id], v.question)
+                for v in votes if v.status is VoteStatus.OPEN]
+    return Outline(
+        conference_id=conference.id, title=conference.title, venue=conference.venue,
+        starts_on=conference.starts_on, ends_on=conference.ends_on,
+        organisers=conference.organiser_list, preamble=Text.of(conference.preamble),
+        group_id=group.id if group else None, draft=bool(pending), pending=pending,
+        sections=sections,
+        votes=[_vote_entry(v, numbers, group_names) for v in votes if v.status is VoteStatus.CLOSED],
+        statements=_statements(recommendations, numbers),
+        participants=_participants(group_ids, group_names),
+    )
+
+
+def _published_name(participant: Participant) -> str:
+    """A name as the document may print it: those who opted out of publication are not
+    named anywhere in it (annex C leaves them out; a roll call or a statement says this)."""
+    return participant.name if participant.publish_name else _("(name withheld at the participant's request)")
+
+
+def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]) -> VoteEntry:
+    from drafting.votes.services import counts, roll_call
+
+    tally = counts(vote)
+    labels = {o.id: o.label for o in vote.options}
+    return VoteEntry(
+        id=vote.id, group=group_names[vote.recommendation.group_id],
+        subject=_vote_subject(vote, numbers), question=vote.question, rule=vote.rule.value,
+        quorum=vote.quorum, eligible=vote.eligible_count, turnout=vote.turnout,
+        secret=vote.secret, counts=[(o.label, n) for o, n in zip(vote.options, tally, strict=True)],
+        outcome=vote.outcome.value if vote.outcome else "",
+        closed_at=vote.closed_at.isoformat() if vote.closed_at else "",
+        record_sha256=vote.record_sha256 or "",
+        roll_call=None if vote.secret else [(_published_name(b.voter), labels.get(b.option_id or 0, ""))
+                                            for b in roll_call(vote)],
+    )
+
+
+def _statements(recommendations: list[Recommendation], numbers: dict[int, str]) -> list[StatementEntry]:
+    adopted = [r for r in recommendations if r.id in numbers]
+    found = list(db.session.scalars(
+        select(Statement).where(Statement.recommendation_id.in_([r.id for r in adopted]))
+        .order_by(Statement.recommendation_id, Statement.id)))
+    entries = []
+    for statement in found:
+        on = _("Recommendation %(number)s", number=numbers[statement.recommendation_id])
+        if statement.clause is not None:
+            clause_number = statement.recommendation.display_numbers().get(statement.clause.id, "")
+            on = _("%(recommendation)s, clause %(number)s", recommendation=on,
+                   number=clause_number.rstrip("."))
+        author = statement.author
+        entries.append(StatementEntry(statement.id, statement.kind.value, on,
+                                      _published_name(author) if author else "",
+                                      author.affiliation if author else "", Text.of(statement.text)))
+    return entries
+
+
+def _participants(group_ids: list[int], group_names: dict[int, str]) -> list[CategoryList]:
+    """By stakeholder category, then name; those who opted out of publication are left out."""
+    rows = db.session.execute(
+        select(Participant, Membership.group_id).join(Membership)
+        .where(Membership.group_id.in_(group_ids), Participant.publish_name.is_(True))
+        .order_by(Participant.name, Participant.id)).tuples().all()
+    people: dict[int, tuple[Participant, list[str]]] = {}
+    for person, group_id in rows:
+        people.setdefault(person.id, (person, []))[1].append(group_names[group_id])
+    labels = _category_labels()
+    return [CategoryList(category.value, labels[category], [
+        ParticipantEntry(p.name, p.affiliation, p.country, sorted(groups))
+        for p, groups in people.values() if p.category is category])
+        for category in StakeholderCategory
+        if any(p.category is category for p, _groups in people.values())]

@@ -1,0 +1,66 @@
+"""The outcome document as one standalone, print-ready HTML file (and the source of the PDF).
+
+The document is a download, not an app page: it links no stylesheet, script, font or image
+(its print CSS is inline), so it reads the same offline, in a browser's print preview and in
+WeasyPrint. Every string of the product is translated through the template; user text is the
+sanitiser's HTML carried by the outline, everything else is escaped by Jinja.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from flask import render_template
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from drafting.export.outline import Outline, Text
+
+TEMPLATE = "export/document.html"
+
+
+def _user(text: Text) -> Markup:
+    """User text as the sanitiser left it: safe to place unescaped, and only that."""
+    return Markup(text.html)  # noqa: S704 - the one sanitiser's output (outline.Text.of)
+
+
+def _when(value: str) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _css_string(value: str) -> Markup:
+    """A CSS string literal: translations end up in ``content:`` of the print CSS."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ")
+    escaped = escaped.replace("<", "\\3c ")  # never a "</style>" in the inline stylesheet
+    return Markup(f'"{escaped}"')  # noqa: S704 - quotes, backslashes and "<" escaped above
+
+
+def _page_counter() -> Markup:
+    """``content`` for "Page n of N", in the reader's language, with CSS page counters in the
+    places the translation gives them."""
+    words = _("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
+    counters = {"\x00": "counter(page)", "\x01": "counter(pages)"}
+    parts = [counters.get(piece) or _css_string(piece)
+             for piece in re.split("(\x00|\x01)", words) if piece]
+    return Markup(" ".join(parts))  # noqa: S704 - built from escaped CSS strings
+
+
+def document(outline: Outline, *, changes: bool = False) -> str:
+    """The HTML text of the document (``render`` encodes it; the PDF renderer lays it out)."""
+    context: dict[str, Any] = {
+        "outline": outline,
+        "changes": changes,
+        "user": _user,
+        "when": _when,
+        "page_counter": _page_counter(),
+        "draft_mark": _("DRAFT — not adopted"),
+        "css_string": _css_string,
+    }
+    return render_template(TEMPLATE, **context)
+
+
+def render(outline: Outline, *, changes: bool = False) -> bytes:
+    """UTF-8 HTML of the outcome document; ``changes``: clauses as redlines against their first
+    draft."""
+    return document(outline, changes=changes).encode("utf-8")

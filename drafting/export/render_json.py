@@ -1,0 +1,87 @@
+"""The outcome document as JSON, for other systems: the outline in a documented, versioned
+shape (``outcome.schema.json``, described field by field in docs/outcome-json.md).
+
+Every object that stands for a row carries that row's database id (conference, working
+groups, recommendations, clauses, votes, statements): ids never change and are never reused,
+whereas the numbers ("2.3", "1.") are recomputed whenever the document is compiled. User
+text is carried as written (``markdown``) and as the sanitiser's ``html``; a consumer that
+shows formatting uses the ``html``, never its own rendering of the ``markdown``.
+
+The bytes depend only on the outline: keys sorted, two-space indent, UTF-8 without
+``\\u`` escapes, so the same outline always gives the same file.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from drafting.export.outline import Outline
+
+#: Raised when a field changes meaning or goes away; new optional fields keep the version.
+FORMAT_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("outcome.schema.json")
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every rendered document validates against."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
+
+def _clause(clause: dict[str, Any]) -> dict[str, Any]:
+    return {"id": clause["id"], "kind": clause["kind"], "number": clause["number"],
+            "text": clause["text"], "first_draft": clause["first_draft"],
+            "changes": [{"op": p["op"], "text": p["text"]} for p in clause["changes"]]}
+
+
+def _vote(vote: dict[str, Any]) -> dict[str, Any]:
+    roll_call = vote["roll_call"]
+    return {
+        "id": vote["id"], "group": vote["group"], "subject": vote["subject"],
+        "question": vote["question"], "rule": vote["rule"], "quorum": vote["quorum"],
+        "eligible": vote["eligible"], "turnout": vote["turnout"], "secret": vote["secret"],
+        # Pairs become objects: a consumer reads names, not positions.
+        "counts": [{"option": label, "count": n} for label, n in vote["counts"]],
+        "outcome": vote["outcome"], "closed_at": vote["closed_at"],
+        "record_sha256": vote["record_sha256"],
+        "roll_call": None if roll_call is None else [{"name": name, "choice": choice}
+                                                    for name, choice in roll_call],
+    }
+
+
+def document(outline: Outline, *, changes: bool = False) -> dict[str, Any]:
+    """The documented structure (before serialisation)."""
+    data = outline.to_dict()
+    return {
+        "format_version": FORMAT_VERSION,
+        "changes_since_first_draft": changes,
+        "generated_at": outline.generated_at.isoformat(),
+        "draft": data["draft"],
+        "pending": data["pending"],
+        "group_id": data["group_id"],
+        "conference": {
+            "id": data["conference_id"], "title": data["title"], "venue": data["venue"],
+            "starts_on": outline.starts_on.isoformat(), "ends_on": outline.ends_on.isoformat(),
+            "organisers": data["organisers"], "preamble": data["preamble"],
+        },
+        "sections": [{
+            "id": s["id"], "number": s["number"], "name": s["name"], "mandate": s["mandate"],
+            "recommendations": [{
+                "id": r["id"], "number": r["number"], "title": r["title"],
+                "preambular": [_clause(c) for c in r["preambular"]],
+                "operative": [_clause(c) for c in r["operative"]],
+            } for r in s["recommendations"]],
+        } for s in data["sections"]],
+        "votes": [_vote(v) for v in data["votes"]],
+        "statements": data["statements"],
+        "participants": data["participants"],
+    }
+
+
+def render(outline: Outline, *, changes: bool = False) -> bytes:
+    """UTF-8 JSON. The clauses always carry their first draft and word-level changes;
+    ``changes`` only records which version of the document was asked for."""
+    text = json.dumps(document(outline, changes=changes), ensure_ascii=False, sort_keys=True,
+                      indent=2)
+    return (text + "\n").encode("utf-8")

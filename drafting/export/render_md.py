@@ -1,0 +1,498 @@
+"""The outcome document as Markdown: a clean text others can paste, diff and publish.
+
+User text reaches this renderer only as the sanitiser's HTML (``Text.html``); a small
+converter turns that tag set back into Markdown. Everything that came from a person is then
+escaped, so that whatever Markdown engine reads the file later (ours, plain Python-Markdown,
+CommonMark, GitHub's) cannot find a link, an image or raw HTML in it: user links are kept
+as "text (URL)" in plain words, ``<`` becomes ``&lt;`` (Python-Markdown does not honour
+``\\<``), and bare ``http://`` / ``www.`` are defused so autolinking engines leave them as
+text. The only markup in the output is the document's own.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from html.parser import HTMLParser
+
+from flask_babel import format_date
+from flask_babel import gettext as _
+
+from drafting.editing.diff import Piece
+from drafting.export.labels import outcome_labels, rule_labels, statement_labels
+from drafting.export.outline import ClauseBlock, Outline, Text
+
+# --- escaping plain text ------------------------------------------------------------------
+
+#: One pass, so that nothing this inserts is escaped again. Backslash escapes only for the
+#: characters Python-Markdown and CommonMark both honour; entities for the rest.
+_SPECIAL = re.compile(r"&(?=#?[A-Za-z0-9]+;)|://|(?i:\bwww\.)|[\\`*_\[\]()!<>~]")
+_REPLACEMENTS = {"<": "&lt;", "~": "&#126;", "&": "&amp;", "://": "&#58;//"}
+_LINE_START = re.compile(r"^(?:[#+=-]|\d+\.)")
+_LIST_ITEM = re.compile(r"(?:- |\d+\. )")
+
+
+def _replace(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if found.lower() == "www.":
+        return found[:3] + "&#46;"
+    return _REPLACEMENTS.get(found, "\\" + found)
+
+
+def escape(text: str) -> str:
+    """Plain text as Markdown that renders as exactly that text, on one line."""
+    return _SPECIAL.sub(_replace, " ".join(text.split()))
+
+
+def _escape_line_start(line: str) -> str:
+    """What only means something at the start of a line: headings, list markers, a setext
+    underline."""
+    found = _LINE_START.match(line)
+    if not found:
+        return line
+    marker = found.group(0)
+    if marker == "=":
+        return "&#61;" + line[1:]
+    if marker[-1] == ".":
+        return marker[:-1] + "\\." + line[len(marker):]
+    return "\\" + line
+
+
+def _wrap(marker: str, inner: str) -> str:
+    """``*inner*``, with the spaces around ``inner`` kept outside (``* x*`` is no emphasis)."""
+    core = inner.strip()
+    if not core:
+        return inner
+    lead = inner[: len(inner) - len(inner.lstrip())]
+    trail = inner[len(inner.rstrip()):]
+    return f"{lead}{marker}{core}{marker}{trail}"
+
+
+# --- the sanitiser's HTML as a tree --------------------------------------------------------
+
+@dataclass
+class _Node:
+    tag: str
+    attrs: dict[str, str] = field(default_factory=dict)
+    children: list[_Node | str] = field(default_factory=list)
+
+
+_VOID = {"br", "hr"}
+_BLOCK = {"p", "ul", "ol", "li", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr",
+          "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
+
+
+class _TreeBuilder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root = _Node("root")
+        self.stack = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        node = _Node(tag, {k: v or "" for k, v in attrs})
+        self.stack[-1].children.append(node)
+        if tag not in _VOID:
+            self.stack.append(node)
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.stack[-1].children.append(data)
+
+
+def _parse(html: str) -> _Node:
+    builder = _TreeBuilder()
+    builder.feed(html)
+    builder.close()
+    return builder.root
+
+
+def _text_of(node: _Node | str) -> str:
+    if isinstance(node, str):
+        return node
+    return "".join(_text_of(child) for child in node.children)
+
+
+# --- HTML to Markdown ----------------------------------------------------------------------
+
+def _inline(nodes: list[_Node | str], *, cell: bool = False, breaks: bool = True) -> str:
+    """Inline content as one Markdown string; ``<br>`` as a hard break ("  \\n") where the
+    context allows one, else a space."""
+    out: list[str] = []
+    for node in nodes:
+        if isinstance(node, str):
+            # HTML collapses whitespace; so does Markdown, but a line break would be a new line.
+            text = re.sub(r"\s+", " ", node)
+            out.append(_SPECIAL.sub(_replace, text))
+            continue
+        tag = node.tag
+        if tag == "br":
+            out.append("  \n" if breaks and not cell else " ")
+        elif tag in {"em", "i"}:
+            out.append(_wrap("*", _inline(node.children, cell=cell, breaks=breaks)))
+        elif tag in {"strong", "b"}:
+            out.append(_wrap("**", _inline(node.children, cell=cell, breaks=breaks)))
+        elif tag in {"del", "s"}:
+            out.append(_wrap("~~", _inline(node.children, cell=cell, breaks=breaks)))
+        elif tag == "code":
+            out.append(_code_span(_text_of(node), cell=cell))
+        elif tag == "a":
+            label = _inline(node.children, cell=cell, breaks=False)
+            href = node.attrs.get("href", "").strip()
+            # Kept as words: a link in the export would be a link nobody re-checked.
+            out.append(f"{label} ({escape(href)})" if href and href != _text_of(node).strip()
+                       else label if not href else escape(href))
+        else:
+            # ins, u, abbr, sub, sup (and block tags met inline): their text.
+            out.append(_inline(node.children, cell=cell, breaks=breaks))
+    return "".join(out)
+
+
+def _code_span(code: str, *, cell: bool) -> str:
+    code = re.sub(r"[ \t\r\n\f\v]+", " ", code)
+    if not code.strip():
+        return escape(code)
+    if cell:
+        code = code.replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if code.startswith("`") or code.endswith("`") else ""
+    return f"{fence}{pad}{code}{pad}{fence}"
+
+
+def _preformatted(code: str) -> list[str]:
+    """A code block as one code span per line. Not an indented code block: its lines are
+    raw, and where the indentation is misread (first in a list item, after a list) they
+    would be read as Markdown and HTML; a code span is raw in every context."""
+    lines = [line.rstrip() for line in code.strip("\n").split("\n")]
+    # Indentation as no-break spaces: a code span collapses ordinary ones.
+    spans = [_code_span("\u00a0" * (len(line) - len(line.lstrip(" "))) + line.lstrip(" "), cell=False)
+             if line.strip() else "" for line in lines]
+    spans = [span for span in spans if span]
+    return [f"{span}  " for span in spans[:-1]] + spans[-1:]
+
+
+def _paragraph(nodes: list[_Node | str]) -> list[str]:
+    text = _inline(nodes).strip()
+    if not text:
+        return []
+    return [_escape_line_start(line.strip()) + ("  " if line.endswith("  ") else "")
+            for line in text.split("\n")]
+
+
+def _indent(lines: list[str], first: str, rest: str) -> list[str]:
+    return [(first if i == 0 else rest if line else "") + line for i, line in enumerate(lines)]
+
+
+def _join(blocks: list[list[str]]) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        if not block:
+            continue
+        if lines:
+            lines.append("")
+        lines.extend(block)
+    return lines
+
+
+def _blocks(node: _Node) -> list[list[str]]:
+    """A container's children as Markdown blocks (lists of lines); runs of inline content
+    between block elements become paragraphs."""
+    blocks: list[list[str]] = []
+    run: list[_Node | str] = []
+    for child in node.children:
+        if isinstance(child, str) or child.tag not in _BLOCK:
+            run.append(child)
+            continue
+        blocks.append(_paragraph(run))
+        run = []
+        blocks.append(_block(child))
+    blocks.append(_paragraph(run))
+    return [b for b in blocks if b]
+
+
+def _block(node: _Node) -> list[str]:
+    tag = node.tag
+    if tag == "p":
+        return _paragraph(node.children)
+    if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+        text = _inline(node.children, breaks=False).strip()
+        return [_wrap("**", text)] if text else []
+    if tag == "hr":
+        return ["---"]
+    if tag == "blockquote":
+        return [f"> {line}" if line else ">" for line in _join(_blocks(node))]
+    if tag == "pre":
+        return _preformatted(_text_of(node))
+    if tag in {"ul", "ol"}:
+        return _list(node)
+    if tag == "table":
+        return _table(node)
+    return _join(_blocks(node))
+
+
+def _list(node: _Node) -> list[str]:
+    items = [child for child in node.children if isinstance(child, _Node) and child.tag == "li"]
+    try:
+        number = int(node.attrs.get("start", "1"))
+    except ValueError:
+        number = 1
+    rendered = [_blocks(item) for item in items]
+    # Loose (blank lines between items) only when an item holds several paragraphs; a nested
+    # list right under an item's words keeps the list tight. User paragraphs never start
+    # with a list marker (they are escaped), so a block that does is a list.
+    loose = any(sum(1 for block in blocks if not _LIST_ITEM.match(block[0])) > 1
+                for blocks in rendered)
+    lines: list[str] = []
+    for blocks in rendered:
+        marker = f"{number}. " if node.tag == "ol" else "- "
+        number += 1
+        if loose and lines:
+            lines.append("")
+        body = _item_body(blocks)
+        # Four spaces: what Python-Markdown needs for a continuation, and fine for CommonMark.
+        lines.extend(_indent(body or [""], marker, "    "))
+    return lines
+
+
+def _item_body(blocks: list[list[str]]) -> list[str]:
+    """A list item's blocks: a nested list straight under the item's first words, every
+    other block after a blank line (without one, a line would continue the block before it)."""
+    lines: list[str] = []
+    for index, block in enumerate(blocks):
+        if lines and not (index == 1 and _LIST_ITEM.match(block[0])
+                          and not _LIST_ITEM.match(blocks[0][0])):
+            lines.append("")
+        lines.extend(block)
+    return lines
+
+
+def _rows(node: _Node) -> list[_Node]:
+    rows: list[_Node] = []
+    for child in node.children:
+        if isinstance(child, _Node):
+            rows.extend([child] if child.tag == "tr" else _rows(child))
+    return rows
+
+
+def _cell(node: _Node) -> str:
+    return _inline(node.children, cell=True).strip().replace("|", "\\|") or " "
+
+
+def table(header: list[str], rows: list[list[str]], aligns: list[str] | None = None) -> list[str]:
+    """A Markdown table of cells that are already Markdown (escaped; ``|`` as ``\\|``)."""
+    width = max([len(header), *(len(r) for r in rows)])
+    header = header + [" "] * (width - len(header))
+    aligns = (aligns or []) + [""] * width
+    rule = {"left": ":--", "right": "--:", "center": ":-:"}
+    lines = ["| " + " | ".join(header) + " |",
+             "| " + " | ".join(rule.get(a, "---") for a in aligns[:width]) + " |"]
+    lines += ["| " + " | ".join(r + [" "] * (width - len(r))) + " |" for r in rows]
+    return lines
+
+
+def _table(node: _Node) -> list[str]:
+    rows = [[c for c in row.children if isinstance(c, _Node) and c.tag in {"th", "td"}]
+            for row in _rows(node)]
+    rows = [r for r in rows if r]
+    if not rows:
+        return []
+    return table([_cell(c) for c in rows[0]], [[_cell(c) for c in r] for r in rows[1:]],
+                 [c.attrs.get("align", "") for c in rows[0]])
+
+
+def markdown_of(text: Text) -> list[str]:
+    """User text (its sanitised HTML) as Markdown lines."""
+    return _join(_blocks(_parse(text.html)))
+
+
+def cell_of(text: str) -> str:
+    """Plain user text for a table cell."""
+    return escape(text).replace("|", "\\|") or " "
+
+
+# --- the document --------------------------------------------------------------------------
+
+def _when(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        return stamp
+
+
+def _redline(changes: list[Piece]) -> list[str]:
+    """A clause as deleted and inserted words: ``~~deleted~~ **inserted**``. The pieces are
+    the clause's Markdown source, so they are escaped as plain text, line by line (emphasis
+    cannot span a paragraph break)."""
+    lines = [""]
+    previous = "equal"
+    for piece in changes:
+        if previous == "delete" and piece["op"] == "insert" and lines[-1][-1:] not in ("", " ") \
+                and not piece["text"][:1].isspace():
+            # "~~old~~ **new**": a replaced word reads as two, not as one run-on word.
+            lines[-1] += " "
+        previous = piece["op"]
+        for index, part in enumerate(piece["text"].split("\n")):
+            if index:
+                lines.append("")
+            words = _SPECIAL.sub(_replace, re.sub(r"[ \t]+", " ", part))
+            marker = {"insert": "**", "delete": "~~"}.get(piece["op"], "")
+            lines[-1] += _wrap(marker, words) if marker else words
+    paragraphs: list[list[str]] = []
+    for line in lines:
+        if line.strip():
+            paragraphs.append([_escape_line_start(line.strip())])
+    return _join(paragraphs)
+
+
+def _clause_lines(clause: ClauseBlock, changes: bool) -> list[str]:
+    if changes and clause.changes:
+        return _redline(clause.changes)
+    return markdown_of(clause.text)
+
+
+def _preambular(clause: ClauseBlock, changes: bool) -> list[str]:
+    """Each paragraph in italics (``_..._``); lists and tables inside a clause stay as they are."""
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in [*_clause_lines(clause, changes), ""]:
+        if line:
+            current.append(line)
+            continue
+        if current:
+            plain = not re.match(r"(?:- |\d+\. |> |\| |    )", current[0])
+            blocks.append([f"_{current[0]}", *current[1:-1], f"{current[-1]}_"]
+                          if plain and len(current) > 1 else
+                          [f"_{current[0]}_"] if plain else current)
+        current = []
+    return _join(blocks)
+
+
+def _operative(clauses: list[ClauseBlock], changes: bool) -> list[str]:
+    lines: list[str] = []
+    loose = any("" in _clause_lines(c, changes) for c in clauses)
+    for clause in clauses:
+        if loose and lines:
+            lines.append("")
+        number = clause.number if clause.number.endswith(".") else f"{clause.number}."
+        body = _clause_lines(clause, changes) or [""]
+        lines.extend(_indent(body, f"{number} ", "    "))
+    return lines
+
+
+def _title_block(outline: Outline) -> list[list[str]]:
+    blocks: list[list[str]] = [[f"# {escape(outline.title)}"]]
+    facts = [escape(outline.venue)] if outline.venue.strip() else []
+    dates = format_date(outline.starts_on, "long")
+    if outline.ends_on != outline.starts_on:
+        dates = f"{dates} – {format_date(outline.ends_on, 'long')}"
+    facts.append(dates)
+    if outline.organisers:
+        facts.append(_("Organised by") + ": " + "; ".join(escape(o) for o in outline.organisers))
+    blocks.append([f"{line}  " for line in facts[:-1]] + facts[-1:])
+    blocks.append(markdown_of(outline.preamble))
+    return blocks
+
+
+def _draft_block(outline: Outline) -> list[str]:
+    # The same words as the HTML document's pending list, so they are translated once.
+    lines = ["> **" + _("DRAFT — not adopted") + "**"]
+    if outline.pending:
+        lines += [">", "> **" + _("Pending items") + "**", ">",
+                  "> " + _("This document is a draft. These items are not decided yet:"), ">"]
+        for item in outline.pending:
+            kind = _("Open vote") if item.kind == "vote" else _("Recommendation still being drafted")
+            lines.append(f"> - {kind}: {escape(item.title)} ({escape(item.group)})")
+    return lines
+
+
+def _sections(outline: Outline, changes: bool) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    for section in outline.sections:
+        blocks.append(["## " + _("Working group %(number)s: %(name)s", number=section.number,
+                                  name=escape(section.name))])
+        blocks.append(markdown_of(section.mandate))
+        if not section.recommendations:
+            blocks.append(["*" + _("No recommendation adopted.") + "*"])
+        for recommendation in section.recommendations:
+            blocks.append(["### " + _("Recommendation %(number)s: %(title)s",
+                                       number=recommendation.number,
+                                       title=escape(recommendation.title))])
+            blocks += [_preambular(c, changes) for c in recommendation.preambular]
+            blocks.append(_operative(recommendation.operative, changes))
+    return blocks
+
+
+def _annex_votes(outline: Outline) -> list[list[str]]:
+    blocks: list[list[str]] = [["## " + _("Annex A: Voting record")]]
+    if not outline.votes:
+        return [*blocks, ["*" + _("No vote closed.") + "*"]]
+    header = [_("No."), _("Subject"), _("Question"), _("Rule"), _("Quorum"), _("Eligible"),
+              _("Turnout"), _("Counts"), _("Result"), _("Closed")]
+    rows = []
+    rules, outcomes = rule_labels(), outcome_labels()
+    for number, vote in enumerate(outline.votes, start=1):
+        counts = "; ".join(f"{cell_of(label)}: {n}" for label, n in vote.counts)
+        secret = " (" + _("secret ballot") + ")" if vote.secret else ""
+        rows.append([f"A.{number}", cell_of(vote.subject), cell_of(vote.question),
+                     rules.get(vote.rule, vote.rule),
+                     f"{vote.quorum} %" if vote.quorum is not None else "—",
+                     str(vote.eligible), str(vote.turnout), counts + secret,
+                     outcomes.get(vote.outcome, vote.outcome), _when(vote.closed_at)])
+    blocks.append(table(header, rows))
+    for number, vote in enumerate(outline.votes, start=1):
+        if vote.roll_call is None:
+            continue
+        blocks.append(["### " + _("Roll call of vote A.%(number)s", number=number)])
+        blocks.append(table([_("Participant"), _("Choice")],
+                            [[cell_of(name), cell_of(choice)] for name, choice in vote.roll_call])
+                      if vote.roll_call else ["*" + _("Nobody voted.") + "*"])
+    return blocks
+
+
+def _annex_statements(outline: Outline) -> list[list[str]]:
+    blocks: list[list[str]] = [["## " + _("Annex B: Interpretative statements and reservations")]]
+    if not outline.statements:
+        return [*blocks, ["*" + _("No statement.") + "*"]]
+    kinds = statement_labels()
+    for statement in outline.statements:
+        by = escape(statement.author)
+        if statement.affiliation:
+            by = f"{by} ({escape(statement.affiliation)})"
+        blocks.append([f"### {kinds.get(statement.kind, statement.kind)}: {escape(statement.on)}"])
+        blocks.append([_("By %(author)s", author=by)])
+        blocks.append(markdown_of(statement.text))
+    return blocks
+
+
+def _annex_participants(outline: Outline) -> list[list[str]]:
+    blocks: list[list[str]] = [["## " + _("Annex C: Participants")]]
+    for category in outline.participants:
+        blocks.append([f"### {escape(category.label)}"])
+        blocks.append(table(
+            [_("Name"), _("Affiliation"), _("Country"), _("Working groups")],
+            [[cell_of(p.name), cell_of(p.affiliation), cell_of(p.country),
+              "; ".join(cell_of(g) for g in p.groups)] for p in category.participants]))
+    return blocks
+
+
+def render(outline: Outline, *, changes: bool = False) -> bytes:
+    """The outcome document as UTF-8 Markdown; ``changes``: each clause changed since its
+    first vote opened as a redline (~~deleted~~ **inserted**)."""
+    blocks: list[list[str]] = []
+    if outline.draft:
+        blocks.append(_draft_block(outline))
+    blocks += _title_block(outline)
+    if changes:
+        note = _("Changes since the first draft: deleted words are struck through, inserted "
+                 "words in bold.")
+        blocks.append([f"*{note}*"])
+    blocks += _sections(outline, changes)
+    blocks += _annex_votes(outline)
+    blocks += _annex_statements(outline)
+    blocks += _annex_participants(outline)
+    return ("\n".join(_join(blocks)) + "\n").encode("utf-8")

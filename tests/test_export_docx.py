@@ -1,0 +1,529 @@
+"""The outcome document as Word: read back with python-docx, it is built of real Word styles
+(Title, Heading 1 and 2, an italic "Preambular Clause" style, "List Number" lists that restart
+at 1 for each recommendation, styled annex tables), carries the voting record (secret votes
+as counts only), leaves out who opted out, says DRAFT on every page until everything is
+decided, and turns nothing a person wrote into a link, a field or an embedded object."""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date
+from typing import Any
+
+import docx
+import pytest
+from docx.document import Document
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from drafting.editing.services import replace_text
+from drafting.export import render_docx
+from drafting.export.outline import (
+    CategoryList,
+    ClauseBlock,
+    GroupSection,
+    Outline,
+    ParticipantEntry,
+    Pending,
+    RecommendationBlock,
+    StatementEntry,
+    Text,
+    VoteEntry,
+    compile_outline,
+)
+from drafting.votes import services
+from models import (
+    ClauseKind,
+    Conference,
+    GroupRole,
+    OptionKind,
+    Recommendation,
+    RecommendationStatus,
+    StakeholderCategory,
+    Vote,
+    db,
+)
+
+XSS = '<img src=x onerror="window.__xss=1">'
+LOCAL_FILE = "file:///etc/passwd"
+METADATA = "http://169.254.169.254/"
+FIRST = "Calls on States to protect migrant workers;"
+ADOPTED = "Calls on all States to protect migrant workers and their families;"
+DRAFT = "DRAFT — not adopted"
+
+
+# --- the fixture conference -------------------------------------------------------------
+
+def _vote(chair, recommendation, voters, answer="yes", **data) -> Vote:
+    vote = services.open_vote(chair, recommendation, data)
+    db.session.commit()
+    wanted = next(o for o in vote.options if o.kind is OptionKind(answer))
+    for voter in voters:
+        services.cast_ballot(voter, vote, {"option_id": wanted.id})
+        db.session.commit()
+    services.close_vote(chair, vote)
+    db.session.commit()
+    return vote
+
+
+def _adopt(chair, voters, recommendation, *, secret_clause: int | None = None,
+           rule: str = "simple_majority") -> None:
+    """A vote on each clause (one of them secret), then on the whole (roll call)."""
+    for index, clause in enumerate(list(recommendation.live_clauses)):
+        _vote(chair, recommendation, voters, subject="clause", clause_id=clause.id, rule=rule,
+              secret=index == secret_clause)
+    _vote(chair, recommendation, voters, subject="recommendation", rule=rule)
+    assert recommendation.status is RecommendationStatus.ADOPTED
+
+
+@pytest.fixture
+def conference(ctx, factories) -> Conference:
+    """Two groups, three adopted recommendations, votes of every rule, secret and roll-call,
+    statements, a participant who opted out, and hostile text everywhere a person writes."""
+    conference = factories.conference(
+        title=f"Migration and security {XSS}", venue="Astana, Kazakhstan",
+        organisers="OSCE Centre in Astana\nIOM",
+        preamble=f"The conference *welcomes* {XSS} and [metadata]({METADATA}).\n\n"
+                 "1. first aim\n2. second aim")
+    labour = factories.group(conference, name="Labour migration", position=1,
+                             mandate=f"Recommend *practical* measures. {XSS} ![f]({LOCAL_FILE})")
+    ethnic = factories.group(conference, name=f"Ethnic migration {XSS}", position=2,
+                             mandate=f"Protect the rights of [minorities]({METADATA}).")
+    chair = factories.member_of(labour, GroupRole.CHAIR, name="Chair Person",
+                                category=StakeholderCategory.PARLIAMENTARIAN)
+    member = factories.member_of(labour, name=f"Member {XSS}", affiliation=f"[Ministry]({LOCAL_FILE})")
+    hidden = factories.member_of(labour, name="Hidden Person", publish_name=False)
+    other_chair = factories.member_of(ethnic, GroupRole.CHAIR, name="Other Chair",
+                                      category=StakeholderCategory.NGO_REPRESENTATIVE)
+    other_member = factories.member_of(ethnic, name="Other Member", affiliation="Ministère du Travail",
+                                       category=StakeholderCategory.INTERNATIONAL_EXPERT)
+    factories.membership(ethnic, member)
+
+    first = factories.recommendation(labour, title=f"Labour rights {XSS}", clauses=[
+        (ClauseKind.PREAMBULAR, "Recalling the *Astana* declaration,"),
+        (ClauseKind.PREAMBULAR, f"Noting {XSS} and <script>window.__xss=1</script>,"),
+        (ClauseKind.OPERATIVE, FIRST),
+        (ClauseKind.OPERATIVE, f"Invites the IOM to assist (see [site]({METADATA}), {LOCAL_FILE});"),
+        (ClauseKind.OPERATIVE, "Adopts the table:\n\n| body | role |\n|---|---|\n| IOM | assists |"),
+    ])
+    # The first operative clause is rejected, reworded and adopted: its first draft differs.
+    clause = first.live_clauses[2]
+    _vote(chair, first, [chair, member, hidden], answer="no", subject="clause",
+          clause_id=clause.id, rule="two_thirds")
+    replace_text(clause, chair, ADOPTED)
+    db.session.commit()
+    _adopt(chair, [chair, member, hidden], first, secret_clause=1)
+    second = factories.recommendation(labour, title="Recognition of skills", clauses=[
+        (ClauseKind.OPERATIVE, "Encourages recognition of qualifications;"),
+        (ClauseKind.OPERATIVE, "Invites **employers** to take part;")])
+    _adopt(chair, [chair, member], second, rule="absolute_majority")
+    third = factories.recommendation(ethnic, title="Minorities", clauses=[
+        (ClauseKind.PREAMBULAR, "Mindful of diversity,"),
+        (ClauseKind.OPERATIVE, f"Asks for dialogue {XSS};")])
+    _adopt(other_chair, [other_chair, other_member, member], third, rule="consensus")
+
+    services.add_statement(member, first, {"kind": "reservation",
+                                           "text": f"We do not accept {XSS} [x]({LOCAL_FILE})."})
+    services.add_statement(chair, first, {"kind": "interpretative",
+                                          "clause_id": first.live_clauses[2].id,
+                                          "text": "Families means *immediate* families."})
+    db.session.commit()
+    return conference
+
+
+def _docx(conference: Conference, **options: Any) -> tuple[bytes, Document]:
+    data = render_docx.render(compile_outline(conference), **options)
+    return data, docx.Document(io.BytesIO(data))
+
+
+def _body(document: Document) -> list[Paragraph | Table]:
+    return list(document.iter_inner_content())
+
+
+def _paragraphs(document: Document) -> list[tuple[str, str]]:
+    return [(p.style.name, p.text) for p in document.paragraphs]  # type: ignore[union-attr]
+
+
+def _after(blocks: list[Paragraph | Table], heading: str) -> list[Paragraph | Table]:
+    """The blocks after the paragraph whose text is ``heading``, up to the next heading."""
+    start = next(i for i, b in enumerate(blocks) if isinstance(b, Paragraph) and b.text == heading)
+    found = []
+    for block in blocks[start + 1:]:
+        if isinstance(block, Paragraph) and block.style.name.startswith("Heading"):  # type: ignore[union-attr]
+            break
+        found.append(block)
+    return found
+
+
+def _rows(table: Table) -> list[list[str]]:
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def _num_id(paragraph: Paragraph) -> int:
+    return int(paragraph._p.pPr.numPr.numId.val)  # type: ignore[union-attr]
+
+
+def _xml_parts(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return {name: package.read(name).decode("utf-8", "replace") for name in package.namelist()
+                if name.endswith((".xml", ".rels"))}
+
+
+# --- structure, styles and numbering -------------------------------------------------------
+
+def test_the_document_is_built_of_word_styles_in_order(conference):
+    _data, document = _docx(conference)
+    paragraphs = _paragraphs(document)
+    assert paragraphs[0] == ("Title", f"Migration and security {XSS}")
+    assert paragraphs[1][0] == "Subtitle" and paragraphs[1][1].startswith("Astana, Kazakhstan, ")
+    assert "2009" in paragraphs[1][1]
+    assert paragraphs[2] == ("Normal", "Organised by OSCE Centre in Astana; IOM")
+    headings = [(style, text) for style, text in paragraphs if style.startswith("Heading")
+                and not text.startswith("Vote ")]
+    assert headings == [
+        ("Heading 1", "Working group 1: Labour migration"),
+        ("Heading 2", f"Recommendation 1.1: Labour rights {XSS}"),
+        ("Heading 2", "Recommendation 1.2: Recognition of skills"),
+        ("Heading 1", f"Working group 2: Ethnic migration {XSS}"),
+        ("Heading 2", "Recommendation 2.1: Minorities"),
+        ("Heading 1", "Annex A: Voting record"),
+        ("Heading 1", "Annex B: Interpretative statements and reservations"),
+        ("Heading 1", "Annex C: Participants"),
+        ("Heading 2", "Parliamentarians"),
+        ("Heading 2", "Government officials"),
+        ("Heading 2", "Non-governmental organisations"),
+        ("Heading 2", "International experts"),
+    ]
+    # Recommendation 1.1: its two preambular clauses, then its three operative clauses.
+    start = paragraphs.index(("Heading 2", f"Recommendation 1.1: Labour rights {XSS}"))
+    assert paragraphs[start + 1:start + 6] == [
+        ("Preambular Clause", "Recalling the Astana declaration,"),
+        # Markup in a text goes through the sanitiser: the image is gone, not shown.
+        ("Preambular Clause", "Noting and ,"),
+        ("List Number", ADOPTED),
+        ("List Number", f"Invites the IOM to assist (see site ({METADATA}), {LOCAL_FILE});"),
+        ("List Number", "Adopts the table:"),
+    ]
+    mandate = next(text for _style, text in paragraphs if text.startswith("Mandate: "))
+    assert mandate == "Mandate: Recommend practical measures."
+
+
+def test_preambular_clauses_are_italic_and_keep_their_emphasis(conference):
+    _data, document = _docx(conference)
+    style = document.styles["Preambular Clause"]
+    assert style.font.italic is True and style.base_style.name == "Normal"  # type: ignore[union-attr]
+    recalling = next(p for p in document.paragraphs if p.text.startswith("Recalling"))
+    assert recalling.style.name == "Preambular Clause"  # type: ignore[union-attr]
+    # Every run is italic (through the style); the writer's own emphasis is marked too.
+    assert all(run.italic is not False for run in recalling.runs)
+    assert [run.text for run in recalling.runs if run.italic] == ["Astana"]
+
+
+def test_operative_clauses_are_a_word_list_restarting_at_one_per_recommendation(conference):
+    _data, document = _docx(conference)
+    blocks = _body(document)
+    by_recommendation = {}
+    for heading in (f"Recommendation 1.1: Labour rights {XSS}", "Recommendation 1.2: Recognition of skills",
+                    "Recommendation 2.1: Minorities"):
+        operative = [b for b in _after(blocks, heading) if isinstance(b, Paragraph)
+                     and b.style.name == "List Number"]  # type: ignore[union-attr]
+        by_recommendation[heading] = operative
+    assert [len(p) for p in by_recommendation.values()] == [3, 2, 1]
+    # One Word list per recommendation: its clauses share a numId, no two recommendations do.
+    num_ids = [{_num_id(p) for p in clauses} for clauses in by_recommendation.values()]
+    assert all(len(ids) == 1 for ids in num_ids)
+    assert len(set.union(*num_ids)) == 3
+    numbering = document.part.numbering_part.element
+    list_style_num = document.styles["List Number"].element.pPr.numPr.numId.val  # type: ignore[union-attr]
+    list_abstract = numbering.num_having_numId(list_style_num).abstractNumId.val
+    for (num_id,) in num_ids:
+        num = numbering.num_having_numId(num_id)
+        assert num.abstractNumId.val == list_abstract
+        override = num.findall(qn("w:lvlOverride"))
+        assert [(o.get(qn("w:ilvl")), o.find(qn("w:startOverride")).get(qn("w:val"))) for o in override] \
+            == [("0", "1")]
+    abstract = numbering.find(f"{qn('w:abstractNum')}[@{qn('w:abstractNumId')}='{list_abstract}']")
+    level = abstract.find(qn("w:lvl"))
+    assert level.find(qn("w:numFmt")).get(qn("w:val")) == "decimal"
+    assert level.find(qn("w:lvlText")).get(qn("w:val")) == "%1."
+    # The clause numbers come from Word's numbering, not from typed-in text.
+    assert not any(re.match(r"\d+\.", p.text) for clauses in by_recommendation.values() for p in clauses)
+
+
+def test_a_list_in_user_text_is_a_word_list_of_its_own(conference):
+    _data, document = _docx(conference)
+    aims = [p for p in document.paragraphs if p.text in ("first aim", "second aim")]
+    assert [p.style.name for p in aims] == ["List Number", "List Number"]  # type: ignore[union-attr]
+    assert _num_id(aims[0]) == _num_id(aims[1])
+    operative = {_num_id(p) for p in document.paragraphs if p.style.name == "List Number"  # type: ignore[union-attr]
+                 and p.text not in ("first aim", "second aim")}
+    assert _num_id(aims[0]) not in operative
+
+
+def test_a_table_in_a_clause_stays_a_table(conference):
+    _data, document = _docx(conference)
+    blocks = _after(_body(document), f"Recommendation 1.1: Labour rights {XSS}")
+    tables = [b for b in blocks if isinstance(b, Table)]
+    assert [_rows(t) for t in tables] == [[["body", "role"], ["IOM", "assists"]]]
+
+
+def test_the_changes_version_redlines_each_reworded_clause(conference):
+    _data, document = _docx(conference, changes=True)
+    clause = next(p for p in document.paragraphs if p.style.name == "List Number"  # type: ignore[union-attr]
+                  and p.text.startswith("Calls on"))
+    inserted = "".join(r.text for r in clause.runs if r.underline)
+    deleted = "".join(r.text for r in clause.runs if r.font.strike)
+    assert inserted and deleted
+    assert "".join(r.text for r in clause.runs if not r.font.strike) == ADOPTED
+    assert "".join(r.text for r in clause.runs if not r.underline) == FIRST
+    assert "all" in inserted
+    # Clauses never reworded read as adopted, without marks.
+    skills = next(p for p in document.paragraphs if p.text.startswith("Encourages"))
+    assert not any(r.underline or r.font.strike for r in skills.runs)
+    legend = next(p.text for p in document.paragraphs if p.text.startswith("Changes since"))
+    assert "underlined" in legend and "struck through" in legend
+    # Without changes=True the same clause has no marks at all.
+    _data, plain = _docx(conference)
+    adopted = next(p for p in plain.paragraphs if p.text == ADOPTED)
+    assert not any(r.underline or r.font.strike for r in adopted.runs)
+
+
+# --- annexes -------------------------------------------------------------------------------
+
+def test_the_voting_record_is_in_tables_and_secret_votes_show_counts_only(conference):
+    _data, document = _docx(conference)
+    blocks = _body(document)
+    votes = list(db.session.scalars(db.select(Vote).order_by(Vote.opened_at, Vote.id)))
+    assert len(votes) == 13
+    headings = [b.text for b in blocks if isinstance(b, Paragraph) and b.text.startswith("Vote ")]
+    assert [int(h.split(":")[0].split()[1]) for h in headings] == [v.id for v in votes]
+    secret = next(v for v in votes if v.secret)
+    for vote in votes:
+        heading = next(h for h in headings if h.startswith(f"Vote {vote.id}:"))
+        after = _after(blocks, heading)
+        tables = [b for b in after if isinstance(b, Table)]
+        assert all(t.style.name == "Table Grid" for t in tables)  # type: ignore[union-attr]
+        details = dict((row[0], row[1]) for row in _rows(tables[0]))
+        assert details["Eligible voters"] == str(vote.eligible_count)
+        assert details["Ballots cast"] == str(vote.turnout)
+        assert details["Record (SHA-256)"] == vote.record_sha256
+        tally = services.counts(vote)
+        assert [details[o.label] for o in vote.options] == [str(n) for n in tally]
+        text = " ".join(b.text if isinstance(b, Paragraph) else str(_rows(b)) for b in after)
+        if vote is secret:
+            assert details["Ballot"] == "Secret"
+            assert len(tables) == 1, "a secret vote publishes no roll call"
+            assert "only the counts" in text
+            assert not any(name in text for name in ("Chair Person", "Member", "Hidden Person"))
+        else:
+            assert details["Ballot"] == "Roll call"
+            roll = _rows(tables[1])
+            assert roll[0] == ["Name", "Choice"]
+            assert len(roll) - 1 == vote.turnout
+            assert tables[1].rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+    assert details["Decision rule"] == "Consensus (adopted unless someone objects)"  # the last
+    assert details["Result"] == "Adopted"
+
+
+def test_statements_and_participants_annexes(conference):
+    _data, document = _docx(conference)
+    blocks = _body(document)
+    (statements,) = [b for b in _after(blocks, "Annex B: Interpretative statements and reservations")
+                     if isinstance(b, Table)]
+    rows = _rows(statements)
+    assert rows[0] == ["On", "Kind", "By", "Statement"]
+    assert rows[1][:3] == ["Recommendation 1.1", "Reservation",
+                           f"Member {XSS} ([Ministry]({LOCAL_FILE}))"]
+    assert rows[1][3] == "We do not accept x."
+    assert rows[2][:2] == ["Recommendation 1.1, clause 1", "Interpretative statement"]
+    assert rows[2][2].startswith("Chair Person (Ministry ")
+    assert rows[2][3] == "Families means immediate families."
+    parliament = [b for b in _after(blocks, "Parliamentarians") if isinstance(b, Table)]
+    assert [r[0] for r in _rows(parliament[0])] == ["Name", "Chair Person"]
+    officials = [b for b in _after(blocks, "Government officials") if isinstance(b, Table)]
+    names = [r[0] for r in _rows(officials[0])]
+    assert names == ["Name", f"Member {XSS}"]
+    assert _rows(officials[0])[1][3] == f"Ethnic migration {XSS}, Labour migration"
+    # Opted out of publication: named nowhere in the document, roll calls included.
+    assert not any("Hidden Person" in (b.text if isinstance(b, Paragraph) else str(_rows(b)))
+                   for b in blocks)
+    assert any("(name withheld at the participant's request)" in str(_rows(b))
+               for b in blocks if isinstance(b, Table))
+
+
+def test_header_footer_and_properties(conference):
+    _data, document = _docx(conference)
+    section = document.sections[0]
+    assert [p.text for p in section.header.paragraphs] == [f"Migration and security {XSS}"]
+    assert section.footer.paragraphs[0].text.startswith("Page ")
+    footer = section.footer._element.xml
+    assert re.search(r"<w:instrText[^>]*> PAGE </w:instrText>", footer)
+    assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297  # type: ignore[union-attr]
+    properties = document.core_properties
+    assert properties.title == f"Migration and security {XSS}"
+    assert properties.author == "OSCE Centre in Astana; IOM"
+    assert properties.created is not None and properties.created.year >= 2026
+    assert not any(DRAFT in p.text for p in document.paragraphs)
+    assert DRAFT not in footer
+
+
+def test_a_draft_says_so_on_every_page_and_lists_what_is_pending(conference, factories):
+    labour = conference.groups[0]
+    chair = next(m.participant for m in labour.memberships if m.role is GroupRole.CHAIR)
+    factories.recommendation(labour, title="Still drafting", clauses=[(ClauseKind.OPERATIVE, "Text;")])
+    pending = factories.recommendation(labour, title="Being voted", clauses=[
+        (ClauseKind.OPERATIVE, "Voted text;")])
+    services.open_vote(chair, pending, {"subject": "clause", "clause_id": pending.live_clauses[0].id,
+                                        "question": "Adopt the voted text?"})
+    db.session.commit()
+    _data, document = _docx(conference)
+    paragraphs = _paragraphs(document)
+    assert paragraphs[0] == ("Draft Mark", DRAFT)
+    assert paragraphs[1][0] == "Title"
+    bullets = [text for style, text in paragraphs if style == "List Bullet"]
+    assert any("Still drafting" in text for text in bullets)
+    assert any("Being voted" in text for text in bullets)
+    assert any("Adopt the voted text?" in text for text in bullets)
+    header = [p.text for p in document.sections[0].header.paragraphs]
+    assert DRAFT in header
+    # One section, no different first page: the header is on every page.
+    assert len(document.sections) == 1
+    assert document.sections[0].different_first_page_header_footer is False
+    assert document.core_properties.keywords == "draft"
+
+
+def test_a_chairs_export_of_one_group(conference):
+    ethnic = conference.groups[1]
+    document = docx.Document(io.BytesIO(render_docx.render(compile_outline(conference, ethnic))))
+    headings = [p.text for p in document.paragraphs if p.style.name in ("Heading 1", "Heading 2")  # type: ignore[union-attr]
+                and not p.text.startswith("Vote ")]
+    assert headings[:2] == [f"Working group 1: Ethnic migration {XSS}", "Recommendation 1.1: Minorities"]
+    assert "Labour migration" not in " ".join(headings[:2])
+
+
+# --- user text stays text ----------------------------------------------------------------------
+
+FORBIDDEN = re.compile(r"<w:(hyperlink|fldSimple|instrText|fldChar|object|drawing|pict|altChunk"
+                       r"|subDoc|embed)\b|<o:OLEObject|<v:|r:id=|r:embed=|r:link=")
+
+
+def _assert_inert(data: bytes) -> None:
+    parts = _xml_parts(data)
+    for name, xml in parts.items():
+        if name.endswith(".rels"):
+            assert 'TargetMode="External"' not in xml, name
+            assert "file:" not in xml and "169.254" not in xml, name
+    # The section properties name the header and footer parts (python-docx's, not user text).
+    body = re.sub(r"<w:sectPr\b.*?</w:sectPr>", "", parts["word/document.xml"], flags=re.S)
+    assert not FORBIDDEN.search(body), FORBIDDEN.search(body)
+    # The only relationships are the package's own parts.
+    rels = parts["word/_rels/document.xml.rels"]
+    targets = re.findall(r'Target="([^"]+)"', rels)
+    assert all(re.fullmatch(r"[\w./-]+\.xml", t) for t in targets), targets
+
+
+def test_hostile_text_in_the_fixture_is_plain_text(conference):
+    data, document = _docx(conference)
+    _assert_inert(data)
+    _assert_inert(render_docx.render(compile_outline(conference), changes=True))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert LOCAL_FILE in text and METADATA in text and XSS in text
+    # The relationships in the body are only the header and footer ones python-docx makes.
+    body = _xml_parts(data)["word/document.xml"]
+    ids = set(re.findall(r'r:id="([^"]+)"', body))
+    rels = _xml_parts(data)["word/_rels/document.xml.rels"]
+    for rel_id in ids:
+        target = re.search(rf'Id="{rel_id}"[^>]*Target="([^"]+)"|Target="([^"]+)"[^>]*Id="{rel_id}"', rels)
+        assert target and re.fullmatch(r"(header|footer)\d+\.xml", target.group(1) or target.group(2))
+
+
+def _outline_with(payload: str) -> Outline:
+    text = Text.of(payload)
+    clause = ClauseBlock(1, "operative", "1.", text, payload, [{"op": "delete", "text": payload},
+                                                              {"op": "insert", "text": payload}])
+    return Outline(
+        conference_id=1, title=payload, venue=payload, starts_on=date(2009, 6, 24),
+        ends_on=date(2009, 6, 25), organisers=[payload], preamble=text, group_id=None, draft=True,
+        pending=[Pending("vote", 1, payload, payload)],
+        sections=[GroupSection(1, 1, payload, text, [RecommendationBlock(
+            1, "1.1", payload, [ClauseBlock(2, "preambular", "", text, None, [])], [clause])])],
+        votes=[VoteEntry(1, payload, payload, payload, "consensus", None, 3, 3, False,
+                         [(payload, 3)], "adopted", "2026-11-27T10:00:00+00:00", "0" * 64,
+                         [(payload, payload)])],
+        statements=[StatementEntry(1, "reservation", payload, payload, payload, text)],
+        participants=[CategoryList("parliamentarian", "Parliamentarians",
+                                   [ParticipantEntry(payload, payload, payload, [payload])])])
+
+
+def test_every_payload_stays_inert_in_every_place(ctx, xss_payloads):
+    payloads = [*xss_payloads, f"<{LOCAL_FILE}>", f"<{METADATA}>", f"[a]({LOCAL_FILE})",
+                f"[b]({METADATA})", '{ HYPERLINK "http://169.254.169.254/" }',
+                "{ INCLUDETEXT \"c:\\\\windows\\\\win.ini\" }", "bell\x07 and \x00null \ufffe"]
+    for payload in payloads:
+        for changes in (False, True):
+            data = render_docx.render(_outline_with(payload), changes=changes)
+            _assert_inert(data)
+            document = docx.Document(io.BytesIO(data))
+            assert document.paragraphs[1].style.name == "Title"  # type: ignore[union-attr]
+
+
+def test_links_show_their_address_only_when_it_is_a_web_or_mail_address():
+    blocks = render_docx.html_blocks(
+        '<p>See <a href="https://example.org/a">the site</a>, <a href="/recommendations/1">this</a>, '
+        '<a href="mailto:x@example.org">mail</a> and <a href="https://example.org">https://example.org</a>.'
+        '<br>Next <strong>bold</strong> <em>it</em> <u>u</u> <del>gone</del> <code>x = 1</code>'
+        'H<sub>2</sub>O</p><ul><li>one<ol><li>inner</li></ol></li></ul><pre>a\n  b</pre>')
+    first = blocks[0]
+    text = "".join("\n" if r.line_break else r.text for r in first.runs)
+    assert text == ("See the site (https://example.org/a), this, mail (mailto:x@example.org) and "
+                    "https://example.org.\nNext bold it u gone x = 1H2O")
+    marks = {r.text: r.marks for r in first.runs if r.text.strip()}
+    assert marks["bold"] == {"b"} and marks["it"] == {"i"} and marks["u"] == {"u"}
+    assert marks["gone"] == {"s"} and marks["x = 1"] == {"code"} and marks["2"] == {"sub"}
+    assert [(b.kind, b.depth, b.ordered, "".join(r.text for r in b.runs)) for b in blocks[1:3]] == [
+        ("li", 1, False, "one"), ("li", 2, True, "inner")]
+    pre = blocks[3]
+    assert pre.kind == "pre"
+    assert [("\n" if r.line_break else r.text) for r in pre.runs] == ["a", "\n", "  b"]
+
+
+def test_a_large_conference_renders(ctx):
+    """Not the benchmark: a guard that the writer stays linear (200 recommendations)."""
+    sections = []
+    for g in range(1, 5):
+        recommendations = [RecommendationBlock(
+            g * 100 + r, f"{g}.{r}", f"Title {g}.{r}", [],
+            [ClauseBlock(g * 1000 + r * 10 + c, "operative", f"{c}.", Text.of(f"Clause *{c}*;"), None, [])
+             for c in range(1, 16)]) for r in range(1, 51)]
+        sections.append(GroupSection(g, g, f"Group {g}", Text.of("Mandate"), recommendations))
+    outline = Outline(1, "Large", "Astana", date(2009, 6, 24), date(2009, 6, 25), ["OSCE"],
+                      Text.of(""), None, False, [], sections, [], [], [])
+    document = docx.Document(io.BytesIO(render_docx.render(outline)))
+    clauses = [p for p in document.paragraphs if p.style.name == "List Number"]  # type: ignore[union-attr]
+    assert len(clauses) == 3000
+    assert len({_num_id(p) for p in clauses}) == 200
+
+
+def test_recommendation_fixture_sanity(conference):
+    """The fixture is what the tests above assume: three adopted recommendations."""
+    adopted = db.session.scalars(db.select(Recommendation).where(
+        Recommendation.status == RecommendationStatus.ADOPTED)).all()
+    assert len(adopted) == 3
+
+
+def test_tables_in_user_text_are_word_tables_wherever_they_stand(ctx):
+    """In a clause, the preamble and a statement's cell: well-formed WordprocessingML, every
+    attribute in its namespace (Word refuses a file with stray attributes)."""
+    data = render_docx.render(_outline_with("Before:\n\n| a | b |\n|---|---|\n| 1 | 2 |"))
+    document = docx.Document(io.BytesIO(data))
+    nested = [t for t in document.tables if any(c.tables for r in t.rows for c in r.cells)]
+    assert len(nested) == 1  # annex B: the statement's own table, in its cell
+    (inner,) = [t for r in nested[0].rows for c in r.cells for t in c.tables]
+    assert _rows(inner) == [["a", "b"], ["1", "2"]]
+    assert inner._tbl.getparent().getchildren()[-1].tag == qn("w:p")  # a cell ends with a paragraph
+    top = [_rows(t) for t in document.tables if _rows(t) == [["a", "b"], ["1", "2"]]]
+    assert len(top) == 4  # the preamble, the mandate, the preambular and the operative clause
+    for element in document.element.iter():
+        assert all(name.startswith("{") for name in element.attrib), (element.tag, element.attrib)

@@ -1,0 +1,473 @@
+"""The outcome document as HTML and PDF: read back with a parser and with pypdf.
+
+The fixture conference has two groups, adopted recommendations (every clause voted, then the
+whole), a secret and a roll-call vote, a clause whose adopted wording came from an amendment
+(for the "changes since the first draft" version), statements, a participant who opted out of
+publication, and hostile payloads in every piece of user text. PDF renders cost seconds, so
+the PDF tests are few and each asserts much.
+"""
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from drafting.export import render_html, render_pdf
+from drafting.export.outline import Outline, compile_outline
+from drafting.votes import services
+from models import AmendmentStatus, ClauseKind, GroupRole, OptionKind, Recommendation, db
+from tests.html import assert_inert
+
+SCREENS = Path(tempfile.gettempdir()) / "plenary-screens"
+TITLE = "Efficient migration management — Эффективное управление миграцией"
+PREAMBULAR = "Recalling the OSCE commitments on migration;"
+FIRST = "Calls on States to protect migrant workers;"
+AMENDED = "Calls on States to protect migrant workers and their families;"
+SECOND = "Invites the ILO to assist in training;"
+OTHER = "Encourages the exchange of data between States;"
+HOSTILE = ("<script>window.__xss=1</script> <img src=x onerror=alert(1)> "
+           "[passwd](file:///etc/passwd) [metadata](http://169.254.169.254/latest/meta-data/) "
+           "<iframe src=\"http://169.254.169.254/\"></iframe>")
+
+
+@dataclass
+class Fixture:
+    conference: Any
+    labour: Any
+    ethnic: Any
+    adopted: list[Recommendation]
+    hidden_name: str
+
+
+def _option(vote: Any, kind: OptionKind) -> int:
+    return next(o.id for o in vote.options if o.kind is kind)
+
+
+def _vote(chair: Any, recommendation: Recommendation, voters: list[Any], **data: Any) -> Any:
+    vote = services.open_vote(chair, recommendation, data)
+    db.session.commit()
+    for voter in voters:
+        services.cast_ballot(voter, vote, {"option_id": _option(vote, OptionKind.YES)})
+        db.session.commit()
+    services.close_vote(chair, vote)
+    db.session.commit()
+    return vote
+
+
+def _adopt(chair: Any, recommendation: Recommendation, voters: list[Any], *, secret: bool = False,
+           skip: frozenset[int] = frozenset()) -> None:
+    """Every clause by a vote (those in ``skip`` are adopted already), then the whole."""
+    for clause in recommendation.live_clauses:
+        if clause.id not in skip:
+            _vote(chair, recommendation, voters, subject="clause", clause_id=clause.id,
+                  rule="simple_majority", secret=secret)
+    _vote(chair, recommendation, voters, subject="recommendation", rule="simple_majority")
+
+
+@pytest.fixture
+def conference(ctx, factories, xss_payloads) -> Fixture:
+    payloads = " ".join(xss_payloads[:6]) + " " + HOSTILE
+    conference = factories.conference(
+        title=TITLE + " <script>alert(1)</script>",
+        organisers="OSCE Centre in Astana\nIOM <b onmouseover=alert(1)>",
+        preamble="The participants **met** in Astana. " + payloads)
+    labour = factories.group(conference, name="Labour migration", mandate="Protect *workers*. " + payloads)
+    ethnic = factories.group(conference, name="Ethnic migration <svg onload=alert(1)>",
+                             mandate="Ethnic return migration.")
+    chair = factories.member_of(labour, GroupRole.CHAIR, name="Aigerim Chair")
+    member = factories.member_of(labour, GroupRole.MEMBER, name="Boris Member <img src=x onerror=alert(1)>",
+                                 affiliation="Ministry of Labour")
+    hidden = factories.member_of(labour, GroupRole.MEMBER, name="Hidden Delegate", publish_name=False)
+    other_chair = factories.member_of(ethnic, GroupRole.CHAIR, name="Olga Chair")
+    factories.membership(ethnic, member)
+
+    first = factories.recommendation(labour, title="Labour migrants in the crisis", clauses=[
+        (ClauseKind.PREAMBULAR, PREAMBULAR), (ClauseKind.OPERATIVE, FIRST),
+        (ClauseKind.OPERATIVE, SECOND)])
+    # The first operative clause is adopted in an amended wording: its first draft differs.
+    clause = first.live_clauses[1]
+    amendment = factories.amendment(clause, member, text=AMENDED, status=AmendmentStatus.TO_BE_VOTED)
+    vote = services.open_vote(chair, first, {"subject": "wordings", "clause_id": clause.id,
+                                             "rule": "simple_majority"})
+    db.session.commit()
+    winner = next(o.id for o in vote.options if o.amendment_id == amendment.id)
+    for voter in (chair, member):
+        services.cast_ballot(voter, vote, {"option_id": winner})
+        db.session.commit()
+    services.close_vote(chair, vote)
+    db.session.commit()
+    # The participant who opted out of publication votes by roll call: named nowhere all the same.
+    _adopt(chair, first, [chair, member, hidden], skip=frozenset({clause.id}))
+    second = factories.recommendation(labour, title="Hostile " + HOSTILE, clauses=[
+        (ClauseKind.OPERATIVE, OTHER), (ClauseKind.OPERATIVE, payloads)])
+    _adopt(chair, second, [chair, member], secret=True)
+    third = factories.recommendation(ethnic, title="Return migration", clauses=[
+        (ClauseKind.OPERATIVE, "Welcomes return programmes;")])
+    _adopt(other_chair, third, [other_chair])
+    services.add_statement(member, first, {"kind": "reservation", "text": "We read *workers* narrowly.",
+                                           "clause_id": first.live_clauses[1].id})
+    services.add_statement(member, second, {"kind": "interpretative", "text": payloads})
+    db.session.commit()
+    return Fixture(conference, labour, ethnic, [first, second, third], hidden.name)
+
+
+def _add_pending(factories, fixture: Fixture) -> None:
+    factories.recommendation(fixture.ethnic, title="Still being drafted",
+                             clauses=[(ClauseKind.OPERATIVE, "Notes progress;")])
+
+
+# --- reading HTML back ---------------------------------------------------------------------
+
+class Tree(HTMLParser):
+    """Elements with their tag, attributes, ancestors and own text, in document order."""
+
+    VOID: ClassVar[set[str]] = {"meta", "br", "hr", "img", "input", "link"}
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[dict[str, Any]] = []
+        self.elements: list[dict[str, Any]] = []
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        element = {"tag": tag, "attrs": dict(attrs), "classes": set((dict(attrs).get("class") or "").split()),
+                   "parents": list(self.stack), "text": ""}
+        self.elements.append(element)
+        if tag not in self.VOID:
+            self.stack.append(element)
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            if self.stack.pop()["tag"] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        for element in self.stack:
+            element["text"] += data
+
+    def find(self, tag: str | None = None, cls: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.elements if (tag is None or e["tag"] == tag)
+                and (cls is None or cls in e["classes"])]
+
+    def by_id(self, value: str) -> dict[str, Any]:
+        return next(e for e in self.elements if e["attrs"].get("id") == value)
+
+
+def text_of(element: dict[str, Any]) -> str:
+    return " ".join(element["text"].split())
+
+
+def user_parts(html: str) -> list[str]:
+    """The HTML inside every element that holds user text (class "user")."""
+    class Cut(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=False)
+            self.depth = 0
+            self.parts: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            classes = (dict(attrs).get("class") or "").split()
+            if self.depth:
+                self.depth += 1
+                self.parts[-1] += self.get_starttag_text() or ""
+            elif "user" in classes:
+                self.depth = 1
+                self.parts.append("")
+
+        def handle_endtag(self, tag: str) -> None:
+            if self.depth:
+                self.depth -= 1
+                if self.depth:
+                    self.parts[-1] += f"</{tag}>"
+
+        def handle_data(self, data: str) -> None:
+            if self.depth:
+                self.parts[-1] += data
+
+        handle_entityref = handle_charref = lambda self, name: None
+
+    cut = Cut()
+    cut.feed(html)
+    return cut.parts
+
+
+def html_of(outline: Outline, **options: Any) -> str:
+    raw = render_html.render(outline, **options)
+    assert isinstance(raw, bytes)
+    return raw.decode("utf-8")
+
+
+def test_html_has_the_document_in_order_with_numbering(conference):
+    outline = compile_outline(conference.conference)
+    assert not outline.draft
+    html = html_of(outline)
+    assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
+    tree = Tree(html)
+    assert TITLE in text_of(tree.find("h1")[0]) and "<script>alert(1)</script>" in text_of(tree.find("h1")[0])
+    title_block = text_of(tree.by_id("title"))
+    assert "Astana, Kazakhstan" in title_block and "24 June 2009" in title_block
+    assert "OSCE Centre in Astana" in title_block and "IOM <b onmouseover=alert(1)>" in title_block
+    assert not tree.find("section", "pending") and "DRAFT" not in html
+
+    headings = [text_of(e) for e in tree.elements if e["tag"] in {"h2", "h3"}]
+    order = [headings.index(h) for h in (
+        "Contents", "Working group 1: Labour migration",
+        "Recommendation 1.1: Labour migrants in the crisis",
+        "Working group 2: Ethnic migration <svg onload=alert(1)>",
+        "Recommendation 2.1: Return migration", "Annex A: Voting record",
+        "Annex B: Interpretative statements and reservations", "Annex C: Participants")]
+    assert order == sorted(order)
+    assert any(h.startswith("Recommendation 1.2: Hostile <script>") for h in headings)
+    contents = tree.by_id("contents")
+    toc = [text_of(a) for a in tree.find("a") if contents in a["parents"]]
+    assert toc[:3] == ["Working group 1: Labour migration",
+                       "Recommendation 1.1: Labour migrants in the crisis",
+                       toc[2]] and toc[2].startswith("Recommendation 1.2: Hostile")
+    assert toc[-3:] == ["Annex A: Voting record", "Annex B: Interpretative statements and reservations",
+                        "Annex C: Participants"]
+    for a in tree.find("a"):
+        if a["attrs"].get("href", "").startswith("#"):
+            assert tree.by_id(a["attrs"]["href"][1:])  # every entry points at its section
+
+    recommendation = tree.by_id("recommendation-1-1")
+    clauses = [e for e in tree.find(cls="clause") if recommendation in e["parents"]]
+    assert [text_of(c) for c in clauses] == [PREAMBULAR, f"1. {AMENDED}", f"2. {SECOND}"]
+    preambular, operative = clauses[0], clauses[1:]
+    assert "clause--preambular" in preambular["classes"] and preambular["tag"] == "div"
+    assert all("clause--operative" in c["classes"] and c["tag"] == "li" for c in operative)
+    assert re.search(r"\.clause--preambular\s*\{[^}]*font-style:\s*italic", html)
+    assert [text_of(e) for e in tree.find("span", "clause-number")][:2] == ["1.", "2."]
+
+
+def test_html_annexes_votes_statements_and_participants(conference):
+    tree = Tree(html_of(compile_outline(conference.conference)))
+    votes = tree.find("section", "vote")
+    secret = [v for v in votes if "vote--secret" in v["classes"]]
+    open_ = [v for v in votes if "vote--roll-call" in v["classes"]]
+    assert len(secret) == 2 and len(open_) == 7  # the second recommendation's clauses were secret
+    for vote in votes:
+        rows = {text_of(th): text_of(td) for th, td in zip(
+            [e for e in tree.find("th") if vote in e["parents"] and e["attrs"].get("scope") == "row"],
+            [e for e in tree.find("td") if vote in e["parents"] and "record" in
+             next(p for p in e["parents"] if p["tag"] == "table")["classes"]], strict=True)}
+        assert list(rows) == ["Working group", "Question", "Decision rule", "Quorum", "Eligible voters",
+                              "Turnout", "Ballot", "Counts", "Result", "Closed"]
+        assert rows["Decision rule"] == "Simple majority of the votes cast"
+        assert rows["Result"] == "Adopted" and rows["Closed"]
+        roll_calls = [t for t in tree.find("table", "roll-call") if vote in t["parents"]]
+        if vote in secret:
+            assert not roll_calls and rows["Ballot"] == "Secret: counts only"
+            assert rows["Counts"] == "Yes: 2; No: 0; Abstain: 0"
+        else:
+            assert len(roll_calls) == 1
+    first = open_[0]
+    assert text_of(next(h for h in tree.find("h3") if first in h["parents"])) == "Recommendation 1.1, clause 1"
+    roll = next(t for t in tree.find("table", "roll-call") if first in t["parents"])
+    assert "Aigerim Chair" in text_of(roll) and "Amendment" in text_of(roll)
+
+    statements = tree.find("article", "statement")
+    assert text_of(statements[0]).split(" On ")[0] == (
+        "Reservation: Boris Member <img src=x onerror=alert(1)> (Ministry of Labour)")
+    assert "On Recommendation 1.1, clause 1" in text_of(statements[0])
+    assert "Interpretative statement" in text_of(statements[1]) and "On Recommendation 1.2" in text_of(statements[1])
+
+    annex_c = tree.by_id("annex-c")
+    assert conference.hidden_name not in " ".join(text_of(e) for e in tree.elements)
+    whole = next(v for v in open_ if text_of(next(h for h in tree.find("h3") if v in h["parents"]))
+                 == "Recommendation 1.1")
+    assert "(name withheld at the participant's request)Yes" in text_of(
+        next(t for t in tree.find("table", "roll-call") if whole in t["parents"]))
+    names = [text_of(next(td for td in tree.find("td") if row in td["parents"])) for row in tree.find("tr")
+             if annex_c in row["parents"] and not any(p["tag"] == "thead" for p in row["parents"])]
+    assert "Aigerim Chair" in names and "Olga Chair" in names
+    member_row = next(r for r in tree.find("tr") if annex_c in r["parents"] and "Boris" in text_of(r))
+    assert "Ethnic migration <svg onload=alert(1)>; Labour migration" in text_of(member_row)
+
+
+def test_html_user_text_is_inert(conference):
+    html = html_of(compile_outline(conference.conference))
+    parts = user_parts(html)
+    assert len(parts) >= 8  # preamble, mandates, clauses, statements
+    for part in parts:
+        assert_inert(part)
+    tree = Tree(html)
+    # Outside user text nothing the delegates wrote is markup: only the template's own tags.
+    assert not tree.find("script") and not tree.find("img") and not tree.find("iframe")
+    assert not tree.find("svg") and not tree.find("b")
+    assert "file:///etc/passwd" not in [e["attrs"].get("href") for e in tree.find("a")]
+    assert not [e for e in tree.elements if any(name.startswith("on") for name in e["attrs"])]
+    # The one stylesheet is the template's; no element brings a resource in.
+    assert len(tree.find("style")) == 1 and not tree.find("link")
+    assert not [e for e in tree.elements if "src" in e["attrs"] or "style" in e["attrs"]]
+
+
+def test_html_changes_version_redlines_amended_clauses(conference):
+    outline = compile_outline(conference.conference)
+    tree = Tree(html_of(outline, changes=True))
+    recommendation = tree.by_id("recommendation-1-1")
+    redlines = [e for e in tree.find("p", "redline") if recommendation in e["parents"]]
+    assert len(redlines) == 1
+    assert [text_of(e) for e in tree.find("del") if redlines[0] in e["parents"]] == ["workers;"]
+    assert [text_of(e) for e in tree.find("ins") if redlines[0] in e["parents"]] == [
+        "workers and their families;"]
+    assert text_of(redlines[0]).startswith("Calls on States to protect migrant ")
+    assert re.search(r"\bins\s*\{[^}]*underline", html_of(outline, changes=True))
+    # Unchanged clauses read as adopted.
+    clauses = [text_of(e) for e in tree.find(cls="clause") if recommendation in e["parents"]]
+    assert clauses[0] == PREAMBULAR and clauses[2] == f"2. {SECOND}"
+    assert "Changes since the first draft" in text_of(tree.by_id("title"))
+
+
+def test_html_draft_is_marked_and_lists_what_is_pending(conference, factories):
+    _add_pending(factories, conference)
+    outline = compile_outline(conference.conference)
+    assert outline.draft
+    tree = Tree(html_of(outline))
+    assert text_of(tree.find("div", "draft-mark")[0]) == "DRAFT — not adopted"
+    pending = [text_of(li) for li in tree.find("li", "pending-item")]
+    assert pending == ["Recommendation still being drafted: Still being drafted "
+                       "(Ethnic migration <svg onload=alert(1)>)"]
+
+
+# --- the PDF -------------------------------------------------------------------------------
+
+@pytest.fixture
+def fetched(monkeypatch) -> list[str]:
+    """Every URL WeasyPrint asks the renderer's fetcher for (it must refuse them all)."""
+    asked: list[str] = []
+
+    class Recording(render_pdf.RefusingFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            asked.append(url)
+            return super().fetch(url, headers)
+
+    monkeypatch.setattr(render_pdf, "RefusingFetcher", Recording)
+    return asked
+
+
+def pdf_pages(pdf: bytes) -> tuple[Any, list[str]]:
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(pdf))
+    return reader, [page.extract_text() or "" for page in reader.pages]
+
+
+def test_pdf_of_an_adopted_document(conference, fetched, tmp_path):
+    from pypdf import PdfReader
+
+    outline = compile_outline(conference.conference)
+    pdf = render_pdf.render(outline)
+    assert pdf.startswith(b"%PDF-")
+    reader, pages = pdf_pages(pdf)
+    text = "\n".join(pages)
+    flat = " ".join(text.split())
+    assert fetched == []  # WeasyPrint was never sent after a file or an address
+
+    assert reader.metadata.title.startswith(TITLE)
+    assert "OSCE Centre in Astana" in reader.metadata.author and "IOM" in reader.metadata.author
+    assert reader.metadata.creation_date is not None
+    assert "DRAFT" not in text
+
+    # Content and order.
+    position = 0
+    for expected in (
+        TITLE, "Contents", "Working group 1: Labour migration", "Recommendation 1.1: Labour migrants in the crisis",
+        PREAMBULAR, f"1. {AMENDED}", f"2. {SECOND}", "Recommendation 1.2: Hostile",
+        "Working group 2: Ethnic migration", "Recommendation 2.1: Return migration",
+        "Annex A: Voting record", "Annex B: Interpretative statements and reservations",
+        "Annex C: Participants"):
+        found = flat.find(expected, position)
+        assert found >= 0, f"{expected!r} missing or out of order"
+        position = found + len(expected)
+    assert "Эффективное управление миграцией" in flat  # Cyrillic, in an embedded font
+    assert conference.hidden_name not in flat
+    # Page numbers in the footer of every page, and in the table of contents.
+    count = len(pages)
+    assert count >= 6
+    for number, page in enumerate(pages, start=1):
+        assert f"Page {number} of {count}" in " ".join(page.split())
+    contents = " ".join(pages[1].split()) if "Contents" in pages[1] else " ".join(pages[0].split())
+    listed = re.search(r"Working group 1: Labour migration\s*(\d+)", contents)
+    assert listed and int(listed.group(1)) == next(
+        n for n, page in enumerate(pages, start=1) if "Mandate" in page and "Labour migration" in page)
+    assert re.search(r"Annex C: Participants\s*\d+", contents)
+    # Running header: the section's title on its pages.
+    annex_page = next(p for p in pages if "Annex C: Participants" in p and "Name" in p)
+    assert " ".join(annex_page.split()).count("Annex C: Participants") >= 2
+
+    # Bookmarks from the headings; fonts embedded; links only internal.
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert "Working group 1: Labour migration" in titles and "Annex A: Voting record" in titles
+    fonts: set[str] = set()
+    for page in reader.pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor") or font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            descriptor = descriptor.get_object()
+            assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+            fonts.add(str(font["/BaseFont"]))
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            uri = str(action.get_object().get("/URI", "")) if action else ""
+            assert "file:" not in uri and "169.254" not in uri and not uri
+    assert any("DejaVu-Serif-Italic" in f for f in fonts), fonts  # preambular clauses
+    assert any("DejaVu-Sans" in f for f in fonts)
+    assert "169.254.169.254" in flat  # printed as inert text after the link text
+
+    # The first page as an image, for a person to look at.
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    image = document[0].render(scale=1.5).to_pil()
+    png = tmp_path / "outcome-page1.png"
+    image.save(png)
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(png, SCREENS / "outcome-page1.png")
+    assert image.size[0] > 800 and PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    body = next(i for i, page in enumerate(pages) if "Mandate" in page)
+    document[body].render(scale=1.5).to_pil().save(SCREENS / "outcome-group-page.png")
+    document[1].render(scale=1.5).to_pil().save(SCREENS / "outcome-contents.png")
+
+
+def test_pdf_of_a_draft_is_marked_on_every_page(conference, factories, fetched, tmp_path):
+    _add_pending(factories, conference)
+    outline = compile_outline(conference.conference)
+    pdf = render_pdf.render(outline, changes=True)
+    _reader, pages = pdf_pages(pdf)
+    assert fetched == []
+    for page in pages:
+        assert "DRAFT — not adopted" in " ".join(page.split())
+    flat = " ".join(" ".join(pages).split())
+    assert "Pending items" in flat and "Still being drafted" in flat
+    assert "families" in flat and "Changes since the first draft" in flat
+    import pypdfium2
+
+    image = pypdfium2.PdfDocument(pdf)[0].render(scale=1.5).to_pil()
+    image.save(tmp_path / "draft-page1.png")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "draft-page1.png", SCREENS / "outcome-draft-page1.png")
+
+
+def test_the_pdf_fetcher_refuses_every_url(fetched):
+    """Were a reference to a resource ever to reach WeasyPrint, it would be refused, and the
+    render would go on without it."""
+    from weasyprint import HTML
+
+    fetcher = render_pdf.RefusingFetcher()
+    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data/", "data:text/css,x"):
+        with pytest.raises(ValueError, match="fetches no URL"):
+            fetcher.fetch(url)
+    fetched.clear()
+    hostile = ('<link rel="stylesheet" href="http://169.254.169.254/x.css">'
+               '<img src="file:///etc/passwd"><p>text</p>')
+    pdf = HTML(string=hostile, url_fetcher=render_pdf.RefusingFetcher()).write_pdf()
+    assert pdf.startswith(b"%PDF-")
+    assert set(fetched) == {"file:///etc/passwd", "http://169.254.169.254/x.css"}

@@ -1,0 +1,482 @@
+"""The outcome document as Markdown and as JSON: read back, the Markdown has the document's
+headings, numbering, italics and tables, and nothing a person wrote turns into a link, an
+image or HTML in any Markdown engine; the JSON validates against its published schema and
+names every row by its stable id."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from html.parser import HTMLParser
+from typing import Any
+
+import jsonschema
+import markdown
+import pytest
+from sqlalchemy import select
+
+from drafting.editing.services import replace_text
+from drafting.export import render_json, render_md
+from drafting.export.outline import (
+    CategoryList,
+    ClauseBlock,
+    GroupSection,
+    Outline,
+    ParticipantEntry,
+    Pending,
+    RecommendationBlock,
+    StatementEntry,
+    Text,
+    VoteEntry,
+    compile_outline,
+)
+from drafting.markup import render_markdown
+from drafting.votes import services
+from models import (
+    ClauseKind,
+    Conference,
+    GroupRole,
+    OptionKind,
+    RecommendationStatus,
+    StakeholderCategory,
+    Vote,
+    WorkingGroup,
+    db,
+)
+
+XSS = '<img src=x onerror="window.__xss=1">'
+LOCAL_FILE = "file:///etc/passwd"
+METADATA = "http://169.254.169.254/"
+FIRST = "Calls on States to protect migrant workers;"
+ADOPTED = "Calls on all States to protect migrant workers and their families;"
+
+
+# --- the fixture conference -------------------------------------------------------------
+
+def _vote(chair, recommendation, voters, answer="yes", **data) -> Vote:
+    vote = services.open_vote(chair, recommendation, data)
+    db.session.commit()
+    wanted = next(o for o in vote.options if o.kind is OptionKind(answer))
+    for voter in voters:
+        services.cast_ballot(voter, vote, {"option_id": wanted.id})
+        db.session.commit()
+    services.close_vote(chair, vote)
+    db.session.commit()
+    return vote
+
+
+def _adopt(chair, voters, recommendation, *, secret_clause: int | None = None,
+           rule: str = "simple_majority") -> None:
+    """A vote on each clause, then on the whole (roll call)."""
+    for index, clause in enumerate(list(recommendation.live_clauses)):
+        _vote(chair, recommendation, voters, subject="clause", clause_id=clause.id, rule=rule,
+              secret=index == secret_clause)
+    _vote(chair, recommendation, voters, subject="recommendation", rule=rule)
+    assert recommendation.status is RecommendationStatus.ADOPTED
+
+
+@pytest.fixture
+def conference(ctx, factories) -> Conference:
+    """Two groups, three adopted recommendations, votes of every rule, secret and roll-call,
+    statements, a participant who opted out, and hostile text everywhere a person writes."""
+    conference = factories.conference(
+        title=f"Migration and security {XSS}", venue="Astana, Kazakhstan",
+        organisers="OSCE Centre in Astana\nIOM [x](javascript:alert(1))",
+        preamble=f"The conference *welcomes* {XSS} and [metadata]({METADATA}).")
+    labour = factories.group(conference, name="Labour migration", position=1,
+                             mandate=f"Recommend *practical* measures. {XSS} ![f]({LOCAL_FILE})")
+    ethnic = factories.group(conference, name=f"Ethnic migration {XSS}", position=2,
+                             mandate="Protect the rights of [minorities](http://169.254.169.254/).")
+    chair = factories.member_of(labour, GroupRole.CHAIR, name="Chair Person",
+                                category=StakeholderCategory.PARLIAMENTARIAN)
+    member = factories.member_of(labour, name=XSS, affiliation=f"[Ministry]({LOCAL_FILE})")
+    hidden = factories.member_of(labour, name="Hidden Person", publish_name=False)
+    other_chair = factories.member_of(ethnic, GroupRole.CHAIR, name="Other Chair",
+                                      category=StakeholderCategory.NGO_REPRESENTATIVE)
+    other_member = factories.member_of(ethnic, name="Other Member",
+                                       affiliation="Ministère du Travail",
+                                       category=StakeholderCategory.INTERNATIONAL_EXPERT)
+    factories.membership(ethnic, member)
+
+    first = factories.recommendation(labour, title=f"Labour rights {XSS}", clauses=[
+        (ClauseKind.PREAMBULAR, "Recalling the *Astana* declaration,"),
+        (ClauseKind.PREAMBULAR, f"Noting {XSS} and <script>window.__xss=1</script>,"),
+        (ClauseKind.OPERATIVE, FIRST),
+        (ClauseKind.OPERATIVE, f"Invites the IOM to assist (see [site]({METADATA}), {LOCAL_FILE});"),
+        (ClauseKind.OPERATIVE, "Adopts the table:\n\n| body | role |\n|---|---|\n| IOM | a \\| b |"),
+    ])
+    # The first clause is rejected, reworded and adopted: its first draft differs.
+    clause = first.live_clauses[2]
+    _vote(chair, first, [chair, member, hidden], answer="no", subject="clause",
+          clause_id=clause.id, rule="two_thirds")
+    replace_text(clause, chair, ADOPTED)
+    db.session.commit()
+    _adopt(chair, [chair, member, hidden], first, secret_clause=1)
+    second = factories.recommendation(labour, title="Recognition of skills", clauses=[
+        (ClauseKind.OPERATIVE, "Encourages recognition of qualifications;")])
+    _adopt(chair, [chair, member], second, rule="absolute_majority")
+    third = factories.recommendation(ethnic, title="Minorities", clauses=[
+        (ClauseKind.PREAMBULAR, "Mindful of diversity,"),
+        (ClauseKind.OPERATIVE, f"Asks for dialogue {XSS};")])
+    _adopt(other_chair, [other_chair, other_member, member], third, rule="consensus")
+
+    services.add_statement(member, first, {"kind": "reservation",
+                                           "text": f"We do not accept {XSS} [x]({LOCAL_FILE})."})
+    services.add_statement(chair, first, {"kind": "interpretative",
+                                          "clause_id": first.live_clauses[2].id,
+                                          "text": "Families means *immediate* families."})
+    db.session.commit()
+    return conference
+
+
+def _markdown(conference: Conference, **options: Any) -> str:
+    return render_md.render(compile_outline(conference), **options).decode("utf-8")
+
+
+def _json(conference: Conference, **options: Any) -> dict[str, Any]:
+    return json.loads(render_json.render(compile_outline(conference), **options))
+
+
+# --- reading HTML back --------------------------------------------------------------------
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _read(html: str) -> _Tags:
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    return parser
+
+
+#: What the document's own Markdown may become: structure and emphasis, no link, no image,
+#: no attribute but alignment and list start.
+DOCUMENT_TAGS = {"h1", "h2", "h3", "p", "em", "strong", "ol", "ul", "li", "table", "thead",
+                 "tbody", "tr", "th", "td", "blockquote", "hr", "code", "pre", "br", "del"}
+
+
+def assert_inert(html: str) -> str:
+    """No element or attribute in ``html`` that user text could have brought; its text."""
+    read = _read(html)
+    for tag, attrs in read.tags:
+        assert tag in DOCUMENT_TAGS, (tag, attrs, html)
+        for name, _value in attrs:
+            assert name in {"align", "start"}, (tag, name, html)
+    return "".join(read.text)
+
+
+def rendered_both_ways(text: str) -> list[str]:
+    """The Markdown as the project renders it and as plain Python-Markdown (which lets raw
+    HTML through: only the escaping protects it)."""
+    return [str(render_markdown(text)),
+            markdown.markdown(text, extensions=["tables"]),
+            markdown.markdown(text)]
+
+
+# --- Markdown: structure -------------------------------------------------------------------
+
+def test_markdown_headings_numbering_italics_and_tables(conference):
+    text = _markdown(conference)
+    lines = text.splitlines()
+    headings = [line for line in lines if line.startswith("#")]
+    assert headings[0] == "# Migration and security &lt;img src=x onerror=\"window.\\_\\_xss=1\"\\>"
+    structure = [h.split(":")[0] for h in headings if h.startswith(("## ", "### Rec"))]
+    assert structure == [
+        "## Working group 1", "### Recommendation 1.1", "### Recommendation 1.2",
+        "## Working group 2", "### Recommendation 2.1",
+        "## Annex A", "## Annex B", "## Annex C"]
+    assert "### Recommendation 1.2: Recognition of skills" in headings
+    assert "## Working group 1: Labour migration" in headings
+    assert not any("DRAFT" in line for line in lines)
+    # Recommendation 1.1: two preambular paragraphs in italics, then the operative list.
+    start = lines.index(next(h for h in headings if h.startswith("### Recommendation 1.1")))
+    end = lines.index("### Recommendation 1.2: Recognition of skills")
+    body = [line for line in lines[start + 1:end] if line]
+    assert body[0] == "_Recalling the *Astana* declaration,_"
+    # Raw HTML in a clause is gone already: the sanitiser's HTML is what is converted.
+    assert body[1] == "_Noting and ,_"
+    assert body[2] == f"1. {ADOPTED}"
+    # A link keeps its words and its address, as text; the parentheses around the address
+    # are the document's own.
+    assert body[3] == ("2. Invites the IOM to assist \\(see site (http&#58;//169.254.169.254/), "
+                       "file&#58;///etc/passwd\\);")
+    assert body[4] == "3. Adopts the table:"
+    assert body[5:8] == ["    | body | role |", "    | --- | --- |", "    | IOM | a \\| b |"]
+    # The venue and organisers under the title, the preamble after them.
+    assert "Astana, Kazakhstan  " in lines
+    assert any(line.startswith("Organised by: OSCE Centre in Astana; IOM \\[x\\]") for line in lines)
+
+
+def test_markdown_renders_as_the_document(conference):
+    html = str(render_markdown(_markdown(conference)))
+    read = _read(html)
+    h2 = re.findall(r"<h2>(.*?)</h2>", html)
+    assert [h.split(":")[0] for h in h2] == ["Working group 1", "Working group 2", "Annex A",
+                                             "Annex B", "Annex C"]
+    assert re.findall(r"<h3>(Recommendation [\d.]+):", html) == [
+        "Recommendation 1.1", "Recommendation 1.2", "Recommendation 2.1"]
+    assert "<p><em>Recalling the <em>Astana</em> declaration,</em></p>" in html
+    assert "<p><em>Mindful of diversity,</em></p>" in html
+    first_list = html.split("<h3>Recommendation 1.1")[1].split("<h3>")[0]
+    items = re.findall(r"<li>\s*(?:<p>)?(.*?)(?:</p>|</li>|\n)", first_list)
+    assert items[0] == ADOPTED
+    assert items[1].startswith("Invites the IOM")
+    assert first_list.count("<li>") == 3 and "<ol>" in first_list
+    # The clause's table and the annex tables are tables.
+    assert "<td>a | b</td>" in html
+    assert sum(1 for tag, _ in read.tags if tag == "table") >= 5
+
+
+def test_annexes_votes_statements_participants(conference):
+    text = _markdown(conference)
+    annex_a = text.split("## Annex A")[1].split("## Annex B")[0]
+    rows = [line for line in annex_a.splitlines() if line.startswith("| A.")]
+    votes = db.session.scalars(select(Vote).order_by(Vote.opened_at, Vote.id)).all()
+    assert len(rows) == len(votes) == 12
+    assert "| Two-thirds majority of the votes cast |" in rows[0] and "| Not adopted |" in rows[0]
+    secret_rows = [r for r in rows if "(secret ballot)" in r]
+    assert len(secret_rows) == 1
+    # A roll call for every vote but the secret one.
+    assert annex_a.count("### Roll call of vote A.") == len(votes) - 1
+    secret_number = secret_rows[0].split(" | ")[0].strip("| ")
+    assert f"### Roll call of vote {secret_number}\n" not in annex_a
+    annex_b = text.split("## Annex B")[1].split("## Annex C")[0]
+    assert "### Reservation: Recommendation 1.1\n" in annex_b
+    assert "### Interpretative statement: Recommendation 1.1, clause 1\n" in annex_b
+    assert "Families means *immediate* families." in annex_b
+    annex_c = text.split("## Annex C")[1]
+    assert "Hidden Person" not in annex_c
+    assert [h for h in annex_c.splitlines() if h.startswith("### ")] == [
+        "### Parliamentarians", "### Government officials", "### Non-governmental organisations",
+        "### International experts"]
+    assert "| Name | Affiliation | Country | Working groups |" in annex_c
+    assert "Ethnic migration &lt;img" in annex_c and "Labour migration" in annex_c
+
+
+def test_an_opted_out_participant_is_named_nowhere(conference):
+    assert "Hidden Person" not in _markdown(conference)
+    assert "Hidden Person" not in json.dumps(_json(conference), ensure_ascii=False)
+
+
+def test_changes_version_is_a_redline(conference):
+    text = _markdown(conference, changes=True)
+    # "Calls on States to protect migrant workers;" -> ADOPTED, word by word.
+    line = next(line for line in text.splitlines() if line.startswith("1. Calls on"))
+    assert line == ("1. Calls on **all** States to protect migrant ~~workers;~~ "
+                    "**workers and their families;**")
+    html = str(render_markdown(text))
+    assert "Calls on <strong>all</strong> States" in html
+    assert "Changes since the first draft" in text
+    # Clauses never reworded read as adopted.
+    assert "1. Encourages recognition of qualifications;" in text
+
+
+def test_draft_carries_the_mark_and_the_pending_items(conference, factories):
+    labour = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.position)).first()
+    chair = next(m.participant for m in labour.memberships if m.role is GroupRole.CHAIR)
+    pending = factories.recommendation(labour, title=f"Return {XSS}", clauses=[
+        (ClauseKind.OPERATIVE, "Calls for safe return;")])
+    vote = services.open_vote(chair, pending, {"subject": "clause",
+                                               "clause_id": pending.live_clauses[0].id})
+    db.session.commit()
+    text = _markdown(conference)
+    lines = text.splitlines()
+    assert lines[0] == "> **DRAFT — not adopted**"
+    quoted = [line for line in lines[: lines.index(next(x for x in lines if x.startswith("# ")))]]
+    assert all(line.startswith(">") for line in quoted if line)
+    assert "> **Pending items**" in quoted
+    assert "> - Recommendation still being drafted: Return &lt;img src=x onerror=\"window.\\_\\_xss=1\"\\> " \
+           "(Labour migration)" in quoted
+    assert any(line.startswith("> - Open vote: Adopt the wording of clause 1?") for line in quoted)
+    html = str(render_markdown(text))
+    assert "<blockquote>\n<p><strong>DRAFT — not adopted</strong></p>" in html
+    document = _json(conference)
+    assert document["draft"] is True
+    assert {(p["kind"], p["id"]) for p in document["pending"]} == {
+        ("recommendation", pending.id), ("vote", vote.id)}
+    jsonschema.validate(document, render_json.load_schema())
+
+
+# --- Markdown: nothing from a person comes alive -----------------------------------------
+
+def test_fixture_markdown_is_inert_in_every_engine(conference):
+    for version in (False, True):
+        text = _markdown(conference, changes=version)
+        for html in rendered_both_ways(text):
+            words = assert_inert(html)
+            assert LOCAL_FILE in words and METADATA in words
+            assert "<img src=x onerror=" in words and "window.__xss=1" in words  # as text
+
+
+def _hostile_outline(payload: str) -> Outline:
+    """Every field a person writes, holding ``payload``."""
+    text = Text.of(payload)
+    clause = ClauseBlock(1, "operative", "1.", text, payload, [
+        {"op": "equal", "text": payload}, {"op": "delete", "text": payload},
+        {"op": "insert", "text": payload}])
+    return Outline(
+        conference_id=1, title=payload, venue=payload, starts_on=date(2009, 6, 24),
+        ends_on=date(2009, 6, 25), organisers=[payload], preamble=text, group_id=None,
+        draft=True, pending=[Pending("recommendation", 2, payload, payload),
+                             Pending("vote", 3, payload, payload)],
+        sections=[GroupSection(4, 1, payload, text, [RecommendationBlock(
+            5, "1.1", payload, [ClauseBlock(6, "preambular", "", text, None, [])], [clause])])],
+        votes=[VoteEntry(7, payload, payload, payload, "consensus", None, 3, 3, False,
+                         [(payload, 3)], "adopted", "2009-06-25T10:00:00+00:00", "0" * 64,
+                         [(payload, payload)])],
+        statements=[StatementEntry(8, "reservation", payload, payload, payload, text)],
+        participants=[CategoryList("parliamentarian", "Parliamentarians",
+                                   [ParticipantEntry(payload, payload, payload, [payload])])],
+    )
+
+
+EXTRA = [LOCAL_FILE, METADATA, f"[a]({LOCAL_FILE})", f"![a]({METADATA})", f"<{METADATA}>",
+         f"<a href=\"{METADATA}\">x</a>", "www.example.org", "| a | b |\n|---|---|\n| c | d |",
+         "# heading\n\n- item\n\n1. one\n\n> quote\n\n    code <b>\n\n===", "```\n<script>x</script>\n```",
+         "`<script>x</script>`", "a ~~b~~ *c* _d_ **e** [f]: http://x.org", "1) x\n+ y\n\\<b>",
+         "&lt;script&gt; &#60;script&#62; &amp;lt;", "<em>**x**</em> <code>`a`|</code>",
+         # Code blocks where indentation is easily misread: first in a list item, after a
+         # nested list, in a quote.
+         "1. \n\n        <script>x</script>", "- a\n    - b\n\n        <img src=x onerror=alert(1)>",
+         "> <b>x</b>\n>\n>     <script>y</script>", "| a |\n|---|\n| `<script>` \\| x |"]
+
+
+def test_plain_text_is_escaped():
+    assert render_md.escape("<>[]()!*_`\\~ &amp; #x") == (
+        "&lt;\\>\\[\\]\\(\\)\\!\\*\\_\\`\\\\&#126; &amp;amp; #x")
+    assert render_md.escape(f"{LOCAL_FILE} {METADATA} www.example.org") == (
+        "file&#58;///etc/passwd http&#58;//169.254.169.254/ www&#46;example.org")
+    assert render_md.escape("two\nlines") == "two lines"
+
+
+def test_hostile_text_is_inert_in_every_engine(ctx, xss_payloads):
+    for payload in [*xss_payloads, *EXTRA]:
+        outline = _hostile_outline(payload)
+        for version in (False, True):
+            text = render_md.render(outline, changes=version).decode("utf-8")
+            for html in rendered_both_ways(text):
+                assert_inert(html)
+        document = json.loads(render_json.render(outline))
+        jsonschema.validate(document, render_json.load_schema())
+        assert document["conference"]["title"] == payload
+
+
+def test_user_formatting_survives_as_markdown(ctx):
+    source = ("Intro *em* **strong** <del>gone</del> `co*de` and [IOM](https://www.iom.int/a_b).\n\n"
+              "- one\n- two\n    1. nested\n\n> quoted\n\n#### Small heading\n\n"
+              "| a | b |\n|:--|--:|\n| 1 | x \\| y |")
+    lines = render_md.markdown_of(Text.of(source))
+    assert lines[0] == ("Intro *em* **strong** ~~gone~~ `co*de` and IOM "
+                        "(https&#58;//www&#46;iom.int/a\\_b).")
+    assert lines[2:5] == ["- one", "- two", "    1. nested"]
+    assert "> quoted" in lines and "**Small heading**" in lines
+    # (Alignment does not survive the sanitiser: Python-Markdown writes it as a style.)
+    assert lines[-3:] == ["| a | b |", "| --- | --- |", "| 1 | x \\| y |"]
+    html = str(render_markdown("\n".join(lines)))
+    assert "<em>em</em>" in html and "<strong>strong</strong>" in html
+    assert "<code>co*de</code>" in html and "<ol>\n<li>nested</li>" in html
+    code = render_md.markdown_of(Text.of("x\n\n    if a < b:\n        go()\n\ny"))
+    # A code block: one code span per line, indentation kept as no-break spaces.
+    assert code == ["x", "", "`if a < b:`  ", "`\u00a0\u00a0\u00a0\u00a0go()`", "", "y"]
+    assert "<code>if a &lt; b:</code><br>\n<code>" in str(render_markdown("\n".join(code)))
+    assert "<td>x | y</td>" in html
+    assert "IOM (https://www.iom.int/a_b)" in html.replace("&#58;", ":").replace("&#46;", ".")
+    assert "<a " not in html
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+def test_json_validates_and_reads_back(conference):
+    raw = render_json.render(compile_outline(conference))
+    document = json.loads(raw)
+    jsonschema.validate(document, render_json.load_schema(),
+                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    jsonschema.Draft202012Validator.check_schema(render_json.load_schema())
+    assert raw.decode("utf-8") == json.dumps(document, ensure_ascii=False, sort_keys=True,
+                                             indent=2) + "\n"
+    assert "Ministère du Travail" in raw.decode("utf-8")  # UTF-8, not \\u escapes
+    assert document["format_version"] == 1 and document["draft"] is False
+    assert document["pending"] == [] and document["group_id"] is None
+    assert document["conference"]["id"] == conference.id
+    assert document["conference"]["organisers"][0] == "OSCE Centre in Astana"
+    assert document["conference"]["starts_on"] == "2009-06-24"
+    groups = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.position)).all()
+    assert [s["id"] for s in document["sections"]] == [g.id for g in groups]
+    assert [[r["number"] for r in s["recommendations"]] for s in document["sections"]] == [
+        ["1.1", "1.2"], ["2.1"]]
+    first = document["sections"][0]["recommendations"][0]
+    assert [c["number"] for c in first["operative"]] == ["1.", "2.", "3."]
+    assert [c["number"] for c in first["preambular"]] == ["", ""]
+    reworded = first["operative"][0]
+    assert reworded["text"]["markdown"] == ADOPTED and reworded["first_draft"] == FIRST
+    assert {"op": "insert", "text": " all"} in reworded["changes"]
+    # User text twice: as written and as the sanitiser's HTML.
+    noting = first["preambular"][1]["text"]
+    assert "<script>" in noting["markdown"]
+    assert "<script" not in noting["html"] and "<img" not in noting["html"]
+    # Secret votes: counts, no roll call; the others name each voter.
+    secret = [v for v in document["votes"] if v["secret"]]
+    assert len(secret) == 1 and secret[0]["roll_call"] is None
+    assert sum(c["count"] for c in secret[0]["counts"]) == secret[0]["turnout"] == 3
+    open_ballot = next(v for v in document["votes"] if not v["secret"] and v["turnout"] == 3)
+    assert {r["name"] for r in open_ballot["roll_call"]} == {
+        "Chair Person", XSS, "(name withheld at the participant's request)"}
+    names = [p["name"] for c in document["participants"] for p in c["participants"]]
+    assert "Hidden Person" not in names and XSS in names
+    assert [s["kind"] for s in document["statements"]] == ["reservation", "interpretative"]
+
+
+def _ids(document: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "conference": document["conference"]["id"],
+        "groups": {s["id"]: s["name"] for s in document["sections"]},
+        "recommendations": {r["id"]: r["title"] for s in document["sections"]
+                            for r in s["recommendations"]},
+        "clauses": {c["id"]: c["text"]["markdown"] for s in document["sections"]
+                    for r in s["recommendations"] for c in r["preambular"] + r["operative"]},
+        "votes": {v["id"]: v["question"] for v in document["votes"]},
+        "statements": {s["id"]: s["text"]["markdown"] for s in document["statements"]},
+    }
+
+
+def test_ids_are_stable(conference, factories):
+    before = _json(conference)
+    assert _ids(_json(conference)) == _ids(before)
+    assert render_json.render(outline := compile_outline(conference)) == render_json.render(outline)
+    # Unrelated changes: the groups change places, the preamble is rewritten, a draft appears
+    # elsewhere. Numbers move; ids and what they name do not.
+    labour, ethnic = db.session.scalars(select(WorkingGroup).order_by(WorkingGroup.position)).all()
+    labour.position, ethnic.position = 2, 1
+    conference.preamble = "Rewritten."
+    db.session.commit()
+    factories.recommendation(ethnic, title="Not yet", clauses=[(ClauseKind.OPERATIVE, "Later;")])
+    after = _json(conference)
+    assert _ids(after) == _ids(before)
+    assert [s["id"] for s in after["sections"]] == [ethnic.id, labour.id]
+    assert [r["number"] for s in after["sections"] for r in s["recommendations"]] == [
+        "1.1", "2.1", "2.2"]
+    assert after["draft"] is True
+
+
+def test_json_changes_flag_and_secret_vote_in_schema(conference):
+    changed = _json(conference, changes=True)
+    assert changed["changes_since_first_draft"] is True
+    jsonschema.validate(changed, render_json.load_schema())
+    # The schema itself refuses a secret vote with a roll call.
+    changed["votes"][0]["secret"] = True
+    changed["votes"][0]["roll_call"] = [{"name": "x", "choice": "Yes"}]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(changed, render_json.load_schema())
