@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
     from drafting.conferences.routes import bp as conferences_bp
     from drafting.dashboard.routes import bp as dashboard_bp
     from drafting.editing.routes import bp as editing_bp
+    from drafting.export.routes import bp as export_bp
     from drafting.groups.routes import bp as groups_bp
     from drafting.notifications.routes import bp as notifications_bp
     from drafting.participants.routes import bp as participants_bp
@@ -149,7 +150,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth_bp, dashboard_bp, conferences_bp, groups_bp, participants_bp,
                       recommendations_bp, editing_bp, comments_bp, amendments_bp,
-                      notifications_bp, votes_bp):
+                      notifications_bp, votes_bp, export_bp):
         app.register_blueprint(blueprint)
     # After the capability modules above have added their endpoints to it.
     app.register_blueprint(api_blueprint)

@@ -16,6 +16,7 @@ from models.conferences import (
     VoteRule,
     WorkingGroup,
 )
+from models.exports import ExportFormat, OutcomeDocument
 from models.notifications import Notification, NotificationKind
 from models.participants import (
     ApiToken,
@@ -66,6 +67,7 @@ __all__ = [
     "Comment",
     "CommentThread",
     "Conference",
+    "ExportFormat",
     "GroupRole",
     "Invitation",
     "LoginSession",
@@ -73,6 +75,7 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "OptionKind",
+    "OutcomeDocument",
     "Participant",
     "Recommendation",
     "RecommendationStatus",

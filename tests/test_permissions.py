@@ -167,6 +167,32 @@ CASES = [
     html("POST", "/amendments/{amendment}/reject", {"chair"}, 302, hidden=OUTSIDE_GROUP,
          body={"reason": "Out of the mandate."}),
     html("POST", "/amendments/{amendment}/put-to-vote", {"chair"}, 302, hidden=OUTSIDE_GROUP),
+    # the outcome document (_exports in build_cast: a finished export job of the secretariat;
+    # the cast's conference has a draft pending, so finalising is refused: 409)
+    html("GET", "/conferences/{conference}/export", {"secretariat"}, 200, hidden={"outsider"}),
+    html("GET", "/conferences/{conference}/export/preview", {"secretariat"}, 200,
+         hidden={"outsider"}),
+    html("GET", "/conferences/{conference}/export/download?format=md", {"secretariat"}, 200,
+         hidden={"outsider"}),
+    # Not finalised: nothing stored to download, even for the secretariat.
+    html("GET", "/conferences/{conference}/export/final/{final_format}", {"secretariat"}, 404,
+         hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/finalise", {"secretariat"}, 409, hidden={"outsider"},
+         body={"confirm": "1"}),
+    html("GET", "/groups/{group}/export", {"secretariat", "chair"}, 200, hidden={"outsider"}),
+    html("GET", "/groups/{group}/export/preview", {"secretariat", "chair"}, 200,
+         hidden={"outsider"}),
+    html("GET", "/groups/{group}/export/download?format=md", {"secretariat", "chair"}, 200,
+         hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/export/jobs", {"secretariat"}, 302,
+         hidden={"outsider"}, body={"format": "md"}),
+    html("POST", "/groups/{group}/export/jobs", {"secretariat", "chair"}, 302,
+         hidden={"outsider"}, body={"format": "md"}),
+    html("GET", "/export/jobs/{export_job}/progress", {"secretariat"}, 200,
+         hidden=EVERYONE - {"secretariat"}),
+    html("GET", "/export/jobs/{export_job}", {"secretariat"}, 200, hidden=EVERYONE - {"secretariat"}),
+    html("GET", "/export/jobs/{export_job}/download", {"secretariat"}, 200,
+         hidden=EVERYONE - {"secretariat"}),
     # vote pages and forms (the votes of _votes in build_cast)
     html("GET", "/votes/{open_vote}", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
     html("GET", "/votes/{open_vote}/projector", GROUP | {"secretariat"}, 200,
@@ -254,7 +280,12 @@ CASES = [
         hidden=OUTSIDE_GROUP),
     api("POST", "/recommendations/{recommendation}/statements", GROUP, 201, hidden=OUTSIDE_GROUP,
         body=lambda ids: {"kind": "reservation", "text": "Our delegation cannot join.",
-                          "clause_id": ids["adopted_clause"]}),
+                          "clause_id": ids["adopted_clause"]}),    # the outcome document (see the pages above)
+    api("POST", "/conferences/{conference}/exports", {"secretariat"}, 202, hidden={"outsider"},
+        body={"format": "md"}),
+    api("GET", "/exports/{export_job}", {"secretariat"}, 200, hidden=EVERYONE - {"secretariat"}),
+    api("POST", "/conferences/{conference}/finalise", {"secretariat"}, 409, hidden={"outsider"}),
+    api("GET", "/conferences/{conference}/documents", {"secretariat"}, 200, hidden={"outsider"}),
 ]
 
 #: Reachable without signing in, by design; their behaviour is tested in test_auth/test_api.
@@ -315,6 +346,7 @@ def build_cast(factories) -> tuple[Any, dict[str, int]]:
     }
     ids.update(_discussion(factories, cast, clause_id))
     ids.update(_votes(factories, cast, recommendation))
+    ids.update(_exports(factories, cast))
     return cast, ids
 
 
@@ -354,6 +386,19 @@ def _votes(factories, cast, recommendation) -> dict[str, int]:
         return {"open_vote": vote.id, "open_vote_yes": vote.options[0].id,
                 "closed_vote": closed.id, "adopted_clause": adopted.id, "votable_clause": free,
                 "vote_clause": voted.id}
+
+
+def _exports(factories, cast) -> dict[str, Any]:
+    """A finished export job of the secretariat's (made directly: no thread per case)."""
+    from drafting.export import jobs
+
+    job = jobs.ExportJob(id=10**9 + cast.conference.id, owner_id=cast.secretariat.id,
+                         conference_id=cast.conference.id, group_id=None, format="md",
+                         changes=False, locale="en", status=jobs.FINISHED, progress=100,
+                         data=b"# Outcome", filename="outcome.md", mimetype="text/markdown",
+                         finished_at=utcnow())
+    jobs.store(factories.app).add(job)
+    return {"export_job": job.id, "final_format": "md"}
 
 
 def resolve(case: Case, ids: dict[str, int]) -> tuple[str, dict[str, Any] | None]:
@@ -403,7 +448,7 @@ def test_role_matrix(app, factories, case, role):
     else:
         expected = 403
     assert response.status_code == expected, response.get_data(as_text=True)[:1500]
-    if case.api and expected >= 400:
+    if case.api and expected >= 400 and role not in case.ok:
         assert response.get_json()["error"]["code"] in {"forbidden", "not_found"}
 
 

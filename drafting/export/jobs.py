@@ -1,0 +1,199 @@
+"""Exports off the request thread: a job per request, polled for progress, downloaded once done.
+
+A PDF of a large conference takes seconds; a request thread (and a proxy's timeout) should
+not wait for it. ``start_export`` checks the permission in the request, then renders in a
+background task with an application context and a database session of its own: the job
+never touches the request's session, which is gone by the time it runs.
+
+Jobs live in this process's memory (``app.extensions``) for a short while after they end:
+a download is expected within minutes, and a finished file is never the record (the final
+document is stored in the database). With several server processes the sticky sessions of
+the load balancer send the polling browser back to the process that runs its job; an API
+client that polls another process gets 404 and starts again.
+
+Progress is polled (``GET /export/jobs/<id>``); the same changes go to the owner's socket
+room as ``export_progress`` and ``export_finished`` events, through the one emit path.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+
+from drafting.errors import DomainError, NotFound, RateLimited
+from drafting.export import services
+from drafting.extensions import socketio
+from drafting.realtime import participant_room, queue_event
+from models import Conference, Participant, WorkingGroup, db, utcnow
+
+log = logging.getLogger(__name__)
+
+#: How long a finished job and its file are kept for download.
+KEEP_FOR = timedelta(minutes=15)
+#: Unfinished jobs one participant may have at once: each holds a thread and a file in memory.
+MAX_RUNNING_PER_OWNER = 3
+#: Jobs kept per participant; beyond it the oldest finished ones (and their files) go first.
+MAX_KEPT_PER_OWNER = 10
+STORE_KEY = "plenary_export_jobs"
+
+QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
+
+
+@dataclass
+class ExportJob:
+    #: Random (and below 2**53, safe in JavaScript): ids of jobs in several processes do
+    #: not collide, and a job id says nothing about how many exports others ran.
+    id: int
+    owner_id: int | None
+    conference_id: int
+    group_id: int | None
+    format: str
+    changes: bool
+    locale: str
+    status: str = QUEUED
+    progress: int = 0
+    error: str | None = None
+    created_at: datetime = field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    data: bytes | None = None
+    filename: str | None = None
+    mimetype: str | None = None
+    #: Whether the file is the stored final document (else a draft).
+    final: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.status in (FINISHED, FAILED)
+
+
+class JobStore:
+    """This process's export jobs, under a lock (background threads update them)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.jobs: dict[int, ExportJob] = {}
+
+    def add(self, job: ExportJob) -> None:
+        with self.lock:
+            self._forget_expired()
+            running = [j for j in self.jobs.values() if j.owner_id == job.owner_id and not j.done]
+            if job.owner_id is not None and len(running) >= MAX_RUNNING_PER_OWNER:
+                raise RateLimited(_("You already have %(n)d exports running; wait for one to "
+                                    "finish.", n=len(running)))
+            ended = sorted((j for j in self.jobs.values() if j.owner_id == job.owner_id and j.done),
+                           key=lambda j: j.finished_at or j.created_at)
+            for old in ended[:max(0, len(ended) + len(running) + 1 - MAX_KEPT_PER_OWNER)]:
+                del self.jobs[old.id]
+            self.jobs[job.id] = job
+
+    def get(self, job_id: int) -> ExportJob | None:
+        with self.lock:
+            self._forget_expired()
+            return self.jobs.get(job_id)
+
+    def update(self, job_id: int, **changes: Any) -> ExportJob | None:
+        with self.lock:
+            job = self.jobs.get(job_id)
+            if job is not None:
+                for name, value in changes.items():
+                    setattr(job, name, value)
+            return job
+
+    def _forget_expired(self) -> None:
+        cutoff = utcnow() - KEEP_FOR
+        for key in [k for k, j in self.jobs.items() if j.finished_at and j.finished_at < cutoff]:
+            del self.jobs[key]
+
+
+def store(app: Flask | None = None) -> JobStore:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    with _store_lock:
+        found = app.extensions.get(STORE_KEY)
+        if found is None:
+            found = app.extensions[STORE_KEY] = JobStore()
+    return found
+
+
+_store_lock = threading.Lock()
+
+
+def get_job(job_id: Any, viewer: Participant) -> ExportJob:
+    """The viewer's own job; anyone else's does not exist for them."""
+    job = store().get(job_id) if isinstance(job_id, int) else None
+    if job is None or job.owner_id != viewer.id:
+        raise NotFound(_("This export is not known (exports are kept for a few minutes)."))
+    return job
+
+
+def start_export(actor: Participant, conference: Conference, fmt: str, *,
+                 group: WorkingGroup | None = None, changes: bool = False) -> ExportJob:
+    """Check now, in the request, and render in the background."""
+    chosen = services.clean_format(fmt)
+    services.check_can_export(actor, conference, group)
+    services.renderer(chosen)  # an unavailable format is refused now, not after polling
+    job = ExportJob(id=secrets.randbelow(2**53 - 1) + 1, owner_id=actor.id, conference_id=conference.id,
+                    group_id=group.id if group else None, format=chosen.name, changes=changes,
+                    locale=str(get_locale() or "en"))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store(app).add(job)
+    # A thread under "threading"; under gevent a greenlet, so a long PDF holds the process's
+    # other greenlets while WeasyPrint computes (see docs/deployment.md on the async mode).
+    socketio.start_background_task(run_job, app, job.id)
+    return job
+
+
+def _announce(job: ExportJob) -> None:
+    """Tell the owner's open pages, through the one emit-after-commit path."""
+    if job.owner_id is None:
+        return
+    name = "export_finished" if job.done else "export_progress"
+    queue_event(name, {"job": job.id, "status": job.status, "progress": job.progress,
+                       "error": job.error}, room=participant_room(job.owner_id))
+    db.session.commit()
+
+
+def run_job(app: Flask, job_id: int) -> None:
+    """The background task: its own app context and session, the requester's language."""
+    jobs = store(app)
+    job = jobs.update(job_id, status=RUNNING)
+    if job is None:
+        return
+    with app.app_context(), force_locale(job.locale):
+        try:
+            def progress(percent: int) -> None:
+                # 100 is said once, with the file in place (below).
+                if percent < 100:
+                    _announce(jobs.update(job_id, progress=percent) or job)
+
+            conference = db.session.get(Conference, job.conference_id)
+            owner = db.session.get(Participant, job.owner_id) if job.owner_id else None
+            group = db.session.get(WorkingGroup, job.group_id) if job.group_id else None
+            if conference is None or (job.owner_id and owner is None) or (job.group_id and group is None):
+                raise NotFound(_("The conference or group was deleted during the export."))
+            # Checked again: a role may have changed since the request.
+            result = services.export(owner, conference, job.format, group=group,
+                                     changes=job.changes, progress=progress)
+            done = jobs.update(job_id, status=FINISHED, progress=100, data=result.data,
+                               filename=result.filename, mimetype=result.mimetype, final=result.final,
+                               finished_at=utcnow())
+        except DomainError as error:
+            db.session.rollback()
+            done = jobs.update(job_id, status=FAILED, error=error.message, finished_at=utcnow())
+        except Exception:
+            log.exception("export job %s failed", job_id)
+            db.session.rollback()
+            done = jobs.update(job_id, status=FAILED, finished_at=utcnow(),
+                               error=_("The export failed; the error has been logged. Please try again."))
+        try:
+            _announce(done or job)
+        except Exception:
+            log.exception("could not announce the end of export job %s", job_id)
+        finally:
+            db.session.remove()

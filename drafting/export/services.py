@@ -1,0 +1,255 @@
+"""Exporting the outcome document: who may, in which format, and finalising it.
+
+The secretariat exports the whole conference; a group's chair exports their own group's
+section, always as a draft. Until the secretariat finalises, every export is rendered afresh
+from the database (a draft). Finalising renders every format once from one outline and keeps
+the bytes: from then on the conference's export in a format is exactly that stored file, so
+its published SHA-256 stays true however often it is downloaded.
+
+Renderers are found by name in ``FORMATS`` and imported on first use: a format whose module
+or libraries are missing on a server is refused with a clear message, and the others work.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from drafting.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
+from drafting.export.outline import Outline, compile_outline
+from models import (
+    Conference,
+    ExportFormat,
+    GroupRole,
+    OutcomeDocument,
+    Participant,
+    WorkingGroup,
+    db,
+    utcnow,
+)
+
+#: Called with a percentage (0-100) as the export goes on.
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    #: Module in drafting/export with ``render(outline, *, changes=False) -> bytes``.
+    module: str
+    mimetype: str
+    extension: str
+    label: str
+
+
+FORMATS: dict[str, Format] = {
+    "html": Format("html", "drafting.export.render_html", "text/html; charset=utf-8", "html", "HTML"),
+    "pdf": Format("pdf", "drafting.export.render_pdf", "application/pdf", "pdf", "PDF"),
+    "docx": Format("docx", "drafting.export.render_docx",
+                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                   "docx", "Word (DOCX)"),
+    "md": Format("md", "drafting.export.render_md", "text/markdown; charset=utf-8", "md", "Markdown"),
+    "json": Format("json", "drafting.export.render_json", "application/json", "json", "JSON"),
+}
+
+
+class Exported(NamedTuple):
+    data: bytes
+    filename: str
+    mimetype: str
+
+    @property
+    def final(self) -> bool:
+        """Whether these are the stored final bytes (a draft is never named final)."""
+        return "-final." in self.filename
+
+
+def clean_format(value: Any) -> Format:
+    found = FORMATS.get(value) if isinstance(value, str) else None
+    if found is None:
+        raise ValidationFailed(_("Choose one of the formats: %(formats)s.",
+                                 formats=", ".join(FORMATS)),
+                               fields={"format": _("Unknown format.")})
+    return found
+
+
+def is_available(fmt: Format) -> bool:
+    """Whether this server has the format's renderer (without importing it)."""
+    return importlib.util.find_spec(fmt.module) is not None
+
+
+def renderer(fmt: Format) -> Callable[..., bytes]:
+    try:
+        module = importlib.import_module(fmt.module)
+    except ModuleNotFoundError as error:
+        # Only the renderer itself missing; a renderer whose own import is broken is a bug.
+        if error.name != fmt.module:
+            raise
+        raise Unavailable(_("The %(format)s export is not available on this server.",
+                            format=fmt.label)) from None
+    render: Callable[..., bytes] = module.render
+    return render
+
+
+def final_formats() -> list[Format]:
+    """The formats a finalised document is stored in (a deployment without WeasyPrint's
+    system libraries may leave PDF out: ``EXPORT_FINAL_FORMATS``)."""
+    names = current_app.config.get("EXPORT_FINAL_FORMATS") or list(FORMATS)
+    return [FORMATS[name] for name in FORMATS if name in names]
+
+
+# --- permissions ---------------------------------------------------------------------------
+
+
+def check_can_export(actor: Participant | None, conference: Conference,
+                     group: WorkingGroup | None = None) -> None:
+    """The secretariat exports the conference or any group's section; a group's chair their
+    own group's section. ``actor`` None is the command line, run by whoever runs the server.
+    A conference the actor cannot see does not exist for them."""
+    if actor is None:
+        return
+    if not conference.can_view(actor) or (group is not None and group.conference_id != conference.id):
+        raise NotFound(_("Not found."))
+    if actor.is_secretariat:
+        return
+    if group is not None and group.role_of(actor) is GroupRole.CHAIR:
+        return
+    if group is not None:
+        raise PermissionDenied(_("Only the group's chair and the secretariat export this section."))
+    raise PermissionDenied(_("Only the secretariat exports the outcome document; a chair "
+                             "exports their group's section from the group's page."))
+
+
+def check_can_finalise(actor: Participant | None, conference: Conference) -> None:
+    if actor is None:
+        return
+    if not conference.can_view(actor):
+        raise NotFound(_("Not found."))
+    if not actor.is_secretariat:
+        raise PermissionDenied(_("Only the secretariat finalises the outcome document."))
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def final_documents(conference: Conference) -> list[OutcomeDocument]:
+    """The stored final files, in the order of ``FORMATS``; empty while it is a draft."""
+    found = {d.format.value: d for d in db.session.scalars(
+        select(OutcomeDocument).where(OutcomeDocument.conference_id == conference.id))}
+    return [found[name] for name in FORMATS if name in found]
+
+
+def final_document(conference: Conference, fmt: Format) -> OutcomeDocument | None:
+    return db.session.scalar(select(OutcomeDocument).where(
+        OutcomeDocument.conference_id == conference.id,
+        OutcomeDocument.format == ExportFormat(fmt.name)))
+
+
+def is_final(conference: Conference) -> bool:
+    return db.session.scalar(select(OutcomeDocument.id).where(
+        OutcomeDocument.conference_id == conference.id).limit(1)) is not None
+
+
+def filename(conference: Conference, fmt: Format, *, group: WorkingGroup | None = None,
+             changes: bool = False, final: bool = False) -> str:
+    """``outcome-12-final.pdf``, ``outcome-12-group-3-draft-changes.md``: what it is, in
+    the name, so a draft saved to disk is not mistaken for the final document."""
+    parts = [f"outcome-{conference.id}"]
+    if group is not None:
+        parts.append(f"group-{group.id}")
+    parts.append("final" if final else "draft")
+    if changes:
+        parts.append("changes")
+    return "-".join(parts) + "." + fmt.extension
+
+
+def outline_of(conference: Conference, group: WorkingGroup | None = None) -> Outline:
+    """A group's section is only ever a draft: the outcome document is the whole conference,
+    compiled and finalised by the secretariat, even when that group has nothing pending."""
+    outline = compile_outline(conference, group)
+    return replace(outline, draft=True) if group is not None else outline
+
+
+# --- exporting -----------------------------------------------------------------------------
+
+
+def _report(progress: Progress | None, percent: int) -> None:
+    if progress is not None:
+        progress(percent)
+
+
+def export(actor: Participant | None, conference: Conference, fmt: Format | str | None, *,
+           group: WorkingGroup | None = None, changes: bool = False,
+           progress: Progress | None = None) -> Exported:
+    """The document in one format: the stored final bytes when the conference is final
+    (and neither a section nor the changes version is asked for), otherwise a fresh draft."""
+    fmt = fmt if isinstance(fmt, Format) else clean_format(fmt)
+    check_can_export(actor, conference, group)
+    if group is None and not changes:
+        stored = final_document(conference, fmt)
+        if stored is not None:
+            _report(progress, 100)
+            return Exported(stored.data, filename(conference, fmt, final=True), fmt.mimetype)
+    render = renderer(fmt)
+    _report(progress, 5)
+    outline = outline_of(conference, group)
+    _report(progress, 40)
+    data = render(outline, changes=changes)
+    _report(progress, 100)
+    return Exported(data, filename(conference, fmt, group=group, changes=changes), fmt.mimetype)
+
+
+def _pending_message(outline: Outline) -> str:
+    shown = outline.pending[:5]
+    items = "; ".join(
+        (_("recommendation “%(title)s” (%(group)s)", title=p.title, group=p.group)
+         if p.kind == "recommendation"
+         else _("open vote “%(title)s” (%(group)s)", title=p.title, group=p.group))
+        for p in shown)
+    more = len(outline.pending) - len(shown)
+    if more:
+        items += " " + _("and %(n)d more", n=more)
+    return _("The outcome document cannot be finalised while anything is pending: %(items)s.",
+             items=items)
+
+
+def finalise(actor: Participant | None, conference: Conference, *,
+             progress: Progress | None = None) -> list[OutcomeDocument]:
+    """Freeze the outcome document: render every format from one outline and store the
+    bytes with their SHA-256. Refused while a recommendation is still being drafted or a
+    vote is open, and refused once done: the final document is never replaced."""
+    check_can_finalise(actor, conference)
+    if is_final(conference):
+        raise Conflict(_("The outcome document is already final; it cannot be finalised again."))
+    formats = final_formats()
+    renders = [(fmt, renderer(fmt)) for fmt in formats]
+    outline = outline_of(conference)
+    if outline.draft:
+        raise Conflict(_pending_message(outline))
+    _report(progress, 10)
+    now = utcnow()
+    documents = []
+    for done, (fmt, render) in enumerate(renders, start=1):
+        data = render(outline, changes=False)
+        documents.append(OutcomeDocument(
+            conference_id=conference.id, format=ExportFormat(fmt.name), data=data,
+            sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_at=now,
+            created_by_id=actor.id if actor else None))
+        _report(progress, 10 + 85 * done // len(renders))
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(documents)
+    except IntegrityError:
+        # Someone else finalised between our check and our insert: theirs stands.
+        raise Conflict(_("The outcome document is already final; it cannot be finalised again.")) from None
+    _report(progress, 100)
+    return documents
+

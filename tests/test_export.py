@@ -1,0 +1,576 @@
+"""Exporting the outcome document: who may export what, drafts and the final document,
+background jobs, the export page, the API and the command line.
+
+The renderers themselves (content, numbering, inertness of user text in each format) are
+tested in their own files; here Markdown and HTML (fast) carry the checks, and the PDF and
+DOCX renderers run once, in the one test that finalises every format.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from drafting.export import jobs, services
+from drafting.recommendations.services import withdraw_recommendation
+from drafting.votes.services import add_statement, cancel_vote, cast_ballot, close_vote, open_vote
+from models import (
+    ClauseKind,
+    Conference,
+    OutcomeDocument,
+    Participant,
+    Recommendation,
+    RecommendationStatus,
+    Vote,
+    WorkingGroup,
+    db,
+    utcnow,
+)
+
+AVAILABLE = [name for name, fmt in services.FORMATS.items()
+             if importlib.util.find_spec(fmt.module) is not None]
+#: What the tests finalise in: the quick formats (PDF and DOCX once, in their own test).
+QUICK = [name for name in AVAILABLE if name in ("html", "md", "json")]
+#: Markdown reads back simply; HTML if the Markdown renderer is not there.
+TEXTUAL = "md" if "md" in AVAILABLE else "html"
+
+PREAMBULAR = "*Recognising* the contribution of migrant workers,"
+FIRST = "Calls on States to protect migrant workers;"
+SECOND = "Invites the ILO to assist;"
+OTHER = "Encourages dialogue between communities;"
+
+
+@dataclass
+class World:
+    cast: Any
+    conference: int
+    group: int
+    other_group: int
+    adopted: int
+    other_adopted: int
+    pending_recommendation: int
+    open_vote: int
+    hidden: Participant
+
+
+def _adopt(chair: Participant, recommendation: Recommendation, voters: list[Participant], *,
+           secret_first: bool = False) -> None:
+    """A vote on each clause (the first secret if asked, the others roll-call), then the
+    whole recommendation."""
+    for index, clause in enumerate(list(recommendation.live_clauses)):
+        vote = open_vote(chair, recommendation, {
+            "subject": "clause", "clause_id": clause.id, "rule": "simple_majority",
+            "secret": secret_first and index == 0})
+        for voter in voters:
+            cast_ballot(voter, vote, {"option_id": vote.options[0].id})
+        close_vote(chair, vote)
+        db.session.commit()
+    whole = open_vote(chair, recommendation, {"subject": "recommendation", "rule": "two_thirds"})
+    for voter in voters:
+        cast_ballot(voter, whole, {"option_id": whole.options[0].id})
+    close_vote(chair, whole)
+    db.session.commit()
+    assert recommendation.status is RecommendationStatus.ADOPTED
+
+
+@pytest.fixture
+def world(app, factories, xss_payloads) -> World:
+    """Two groups with an adopted recommendation each (votes secret and roll-call,
+    statements), a third recommendation still drafting with an open vote (so the document is
+    a draft), a participant who opted out of publication, and hostile text everywhere."""
+    script, trap = xss_payloads[0], "[x](file:///etc/passwd) [y](http://169.254.169.254/)"
+    cast = factories.cast()
+    hidden = factories.member_of(cast.group, name=f"Hidden Person {script}", publish_name=False)
+    with app.test_request_context():
+        conference = db.session.get(Conference, cast.conference.id)
+        conference.preamble = f"The participants {trap} {script}"
+        for group in (db.session.get(WorkingGroup, cast.group.id),
+                      db.session.get(WorkingGroup, cast.other_group.id)):
+            group.mandate = f"Recommend measures. {trap} {script}"
+        db.session.commit()
+    adopted = factories.recommendation(cast.group, title=f"On labour migration {script}", clauses=[
+        (ClauseKind.PREAMBULAR, PREAMBULAR), (ClauseKind.OPERATIVE, FIRST),
+        (ClauseKind.OPERATIVE, f"{SECOND} {trap}")])
+    other = factories.recommendation(cast.other_group, title="On ethnic migration",
+                                     clauses=[(ClauseKind.OPERATIVE, OTHER)])
+    pending = factories.recommendation(cast.group, title="Still being drafted",
+                                       clauses=[(ClauseKind.OPERATIVE, "Notes progress;")])
+    with app.test_request_context():
+        get = db.session.get
+        chair, member = get(Participant, cast.chair.id), get(Participant, cast.member.id)
+        _adopt(chair, get(Recommendation, adopted.id), [chair, member], secret_first=True)
+        other_chair = get(Participant, cast.other_chair.id)
+        _adopt(other_chair, get(Recommendation, other.id), [other_chair])
+        add_statement(get(Participant, cast.observer.id), get(Recommendation, adopted.id),
+                      {"kind": "interpretative", "text": f"We read *region* broadly. {trap} {script}"})
+        draft = get(Recommendation, pending.id)
+        vote = open_vote(chair, draft, {"subject": "clause", "clause_id": draft.live_clauses[0].id})
+        db.session.commit()
+        open_id = vote.id
+    return World(cast, cast.conference.id, cast.group.id, cast.other_group.id, adopted.id,
+                 other.id, pending.id, open_id, hidden)
+
+
+def settle(app, world: World) -> None:
+    """Nothing pending any more: the open vote cancelled, the unfinished draft withdrawn."""
+    with app.test_request_context():
+        chair = db.session.get(Participant, world.cast.chair.id)
+        cancel_vote(chair, db.session.get(Vote, world.open_vote))
+        withdraw_recommendation(chair, db.session.get(Recommendation, world.pending_recommendation))
+        db.session.commit()
+
+
+@pytest.fixture
+def quick_final(app, monkeypatch):
+    monkeypatch.setitem(app.config, "EXPORT_FINAL_FORMATS", QUICK)
+
+
+def signed_in(app, participant) -> Any:
+    client = app.test_client()
+    client.sign_in(participant)
+    return client
+
+
+def download(client, world: World, fmt: str = TEXTUAL, *, group: int | None = None,
+             changes: bool = False) -> Any:
+    base = f"/groups/{group}" if group else f"/conferences/{world.conference}"
+    return client.get(f"{base}/export/download?format={fmt}" + ("&changes=1" if changes else ""))
+
+
+def disposition_name(response) -> str:
+    return re.search(r'filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)
+
+
+def stored(app, conference_id: int) -> dict[str, OutcomeDocument]:
+    with app.app_context():
+        found = db.session.scalars(select(OutcomeDocument).where(
+            OutcomeDocument.conference_id == conference_id)).all()
+        for document in found:
+            db.session.expunge(document)
+        return {d.format.value: d for d in found}
+
+
+def wait_for(client, job_id: int, *, api_token: str | None = None) -> list[dict]:
+    """Poll the job until it ends; every answer seen, in order."""
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if api_token:
+            response = client.api("GET", f"/api/v1/exports/{job_id}", token=api_token)
+        else:
+            response = client.get(f"/export/jobs/{job_id}")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        seen.append(response.get_json())
+        if seen[-1]["status"] in ("finished", "failed"):
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"export job {job_id} did not finish: {seen[-1]}")
+
+
+# --- who may export what ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("role", "status"), [
+    ("secretariat", 200), ("chair", 403), ("member", 403), ("observer", 403),
+    ("other_chair", 403), ("outsider", 404)])
+def test_the_secretariat_exports_the_whole_conference(app, world, role, status):
+    client = signed_in(app, getattr(world.cast, role))
+    assert download(client, world).status_code == status
+    assert client.get(f"/conferences/{world.conference}/export").status_code == status
+    assert client.get(f"/conferences/{world.conference}/export/preview").status_code == status
+
+
+@pytest.mark.parametrize(("role", "status"), [
+    ("secretariat", 200), ("chair", 200), ("member", 403), ("observer", 403),
+    ("other_chair", 403), ("outsider", 404)])
+def test_a_chair_exports_their_own_groups_section(app, world, role, status):
+    client = signed_in(app, getattr(world.cast, role))
+    assert download(client, world, group=world.group).status_code == status
+    assert client.get(f"/groups/{world.group}/export").status_code == status
+
+
+def test_a_group_section_holds_only_that_group_and_is_a_draft(app, world):
+    client = signed_in(app, world.cast.chair)
+    response = download(client, world, "md", group=world.group)
+    text = response.get_data(as_text=True)
+    assert disposition_name(response) == f"outcome-{world.conference}-group-{world.group}-draft.md"
+    assert "Labour migration" in text and FIRST in text
+    assert OTHER not in text and "Ethnic migration" not in text
+    # Another group's section is not this chair's.
+    assert download(client, world, group=world.other_group).status_code == 403
+    settle(app, world)
+    other = signed_in(app, world.cast.other_chair)
+    response = download(other, world, "md", group=world.other_group)
+    assert response.status_code == 200 and OTHER in response.get_data(as_text=True)
+    # Nothing pending in that group, and still a draft: a section is never the outcome.
+    assert "DRAFT" in response.get_data(as_text=True)
+    assert "-draft" in disposition_name(response)
+
+
+def test_an_unknown_format_is_refused(app, world):
+    client = signed_in(app, world.cast.secretariat)
+    assert download(client, world, "rtf").status_code == 400
+
+
+# --- drafts and the final document ------------------------------------------------------
+
+
+def test_a_draft_is_marked_and_lists_what_is_pending(app, world):
+    client = signed_in(app, world.cast.secretariat)
+    response = download(client, world, "md")
+    text = response.get_data(as_text=True)
+    assert disposition_name(response) == f"outcome-{world.conference}-draft.md"
+    assert "DRAFT" in text and "Still being drafted" in text
+    assert "Member Person" in text and "Hidden Person" not in text  # opted out of publication
+    page = client.get(f"/conferences/{world.conference}/export").get_data(as_text=True)
+    assert 'data-export-status="draft"' in page
+    assert f'data-pending-kind="recommendation" data-pending-id="{world.pending_recommendation}"' in page
+    assert f'data-pending-kind="vote" data-pending-id="{world.open_vote}"' in page
+    # Nothing stored; the changes version is a draft too.
+    assert stored(app, world.conference) == {}
+    changes = download(client, world, "md", changes=True)
+    assert disposition_name(changes) == f"outcome-{world.conference}-draft-changes.md"
+
+
+def test_finalise_is_refused_while_anything_is_pending(app, world, quick_final):
+    client = signed_in(app, world.cast.secretariat)
+    refused = client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"})
+    assert refused.status_code == 409
+    page = refused.get_data(as_text=True)
+    assert "pending" in page and "Still being drafted" in page
+    assert stored(app, world.conference) == {}
+    # Without the confirmation box ticked, nothing happens either.
+    settle(app, world)
+    unconfirmed = client.submit(f"/conferences/{world.conference}/finalise", {})
+    assert unconfirmed.status_code == 400 and stored(app, world.conference) == {}
+    done = client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"})
+    assert done.status_code == 302
+    documents = stored(app, world.conference)
+    assert sorted(documents) == sorted(QUICK)
+    for document in documents.values():
+        assert document.sha256 == hashlib.sha256(document.data).hexdigest()
+        assert document.size == len(document.data)
+        assert document.created_by_id == world.cast.secretariat.id
+    page = client.get(f"/conferences/{world.conference}/export").get_data(as_text=True)
+    assert 'data-export-status="final"' in page
+    for document in documents.values():
+        assert document.sha256 in page
+    # A second finalise is refused and changes nothing.
+    again = client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"})
+    assert again.status_code == 409
+    assert {k: d.sha256 for k, d in stored(app, world.conference).items()} == {
+        k: d.sha256 for k, d in documents.items()}
+
+
+def test_final_bytes_are_served_exactly_on_every_download(app, world, quick_final):
+    settle(app, world)
+    client = signed_in(app, world.cast.secretariat)
+    assert client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"}).status_code == 302
+    documents = stored(app, world.conference)
+    text = documents[TEXTUAL].data.decode()
+    assert "DRAFT" not in text and FIRST in text and OTHER in text
+    for name, document in documents.items():
+        seen = [client.get(f"/conferences/{world.conference}/export/final/{name}"),
+                client.get(f"/conferences/{world.conference}/export/final/{name}"),
+                download(client, world, name)]
+        for response in seen:
+            assert response.status_code == 200
+            assert response.data == document.data
+            assert hashlib.sha256(response.data).hexdigest() == document.sha256
+            assert disposition_name(response) == f"outcome-{world.conference}-final.{services.FORMATS[name].extension}"
+    # The changes version and a group's section are still rendered afresh, as drafts.
+    assert "-draft-changes" in disposition_name(download(client, world, TEXTUAL, changes=True))
+    assert "-draft" in disposition_name(download(client, world, TEXTUAL, group=world.group))
+
+
+def test_the_final_download_needs_a_final_document(app, world):
+    client = signed_in(app, world.cast.secretariat)
+    assert client.get(f"/conferences/{world.conference}/export/final/md").status_code == 404
+    assert client.get(f"/conferences/{world.conference}/export/final/exe").status_code == 404
+
+
+@pytest.mark.skipif(not {"pdf", "docx"} <= set(AVAILABLE), reason="PDF/DOCX renderers not present")
+def test_finalising_stores_every_format(app, world):
+    settle(app, world)
+    client = signed_in(app, world.cast.secretariat)
+    token = _token(app, world.cast.secretariat)
+    response = client.api("POST", f"/api/v1/conferences/{world.conference}/finalise", token=token)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    listed = response.get_json()
+    assert [d["format"] for d in listed] == list(services.FORMATS)
+    documents = stored(app, world.conference)
+    assert documents["pdf"].data.startswith(b"%PDF")
+    assert documents["docx"].data.startswith(b"PK")
+    for entry in listed:
+        assert entry["sha256"] == documents[entry["format"]].sha256
+        assert client.get(entry["download_url"]).data == documents[entry["format"]].data
+
+
+# --- background jobs --------------------------------------------------------------------
+
+
+def _token(app, participant) -> str:
+    from tests.factories import Factories
+
+    return Factories(app).api_token(participant)
+
+
+def test_an_export_job_reports_progress_and_finishes(app, world):
+    client = signed_in(app, world.cast.secretariat)
+    started = client.api("POST", f"/api/v1/conferences/{world.conference}/exports",
+                         {"format": TEXTUAL, "changes": False})
+    assert started.status_code == 202, started.get_data(as_text=True)
+    job = started.get_json()
+    assert job["status"] in ("queued", "running", "finished") and job["final"] is False
+    seen = wait_for(client, job["id"])
+    progress = [s["progress"] for s in seen]
+    assert progress == sorted(progress) and progress[-1] == 100
+    assert seen[-1]["status"] == "finished" and seen[-1]["final"] is False
+    assert seen[-1]["filename"] == f"outcome-{world.conference}-draft.{TEXTUAL}"
+    file = client.get(seen[-1]["download_url"])
+    assert file.status_code == 200 and len(file.data) == seen[-1]["size"]
+    assert FIRST in file.get_data(as_text=True) and "DRAFT" in file.get_data(as_text=True)
+    # The same job through the API, and nobody else's.
+    polled = client.api("GET", f"/api/v1/exports/{job['id']}")
+    assert polled.get_json()["status"] == "finished"
+    other = signed_in(app, world.cast.chair)
+    assert other.get(f"/export/jobs/{job['id']}").status_code == 404
+    assert other.get(f"/export/jobs/{job['id']}/download").status_code == 404
+    assert other.api("GET", f"/api/v1/exports/{job['id']}").status_code == 404
+
+
+def test_a_job_of_the_final_document_serves_the_stored_bytes(app, world, quick_final):
+    settle(app, world)
+    token = _token(app, world.cast.secretariat)
+    client = app.test_client()
+    assert client.api("POST", f"/api/v1/conferences/{world.conference}/finalise",
+                      token=token).status_code == 201
+    started = client.api("POST", f"/api/v1/conferences/{world.conference}/exports",
+                         {"format": TEXTUAL}, token=token).get_json()
+    seen = wait_for(client, started["id"], api_token=token)
+    assert seen[-1]["final"] is True
+    browser = signed_in(app, world.cast.secretariat)
+    # A job belongs to its owner, whichever way they authenticate.
+    file = browser.get(f"/export/jobs/{started['id']}/download")
+    assert file.data == stored(app, world.conference)[TEXTUAL].data
+
+
+def test_the_format_buttons_follow_the_job_on_a_page_without_scripts(app, world):
+    client = signed_in(app, world.cast.chair)
+    started = client.submit(f"/groups/{world.group}/export/jobs", {"format": TEXTUAL, "changes": "1"})
+    assert started.status_code == 302
+    page_url = started.headers["Location"]
+    job_id = int(re.fullmatch(r"/export/jobs/(\d+)/progress", page_url).group(1))
+    deadline = time.monotonic() + 60
+    while True:
+        page = client.get(page_url).get_data(as_text=True)
+        if 'data-export-job-status="finished"' in page or time.monotonic() > deadline:
+            break
+        # Until it ends, the page reloads itself and shows the progress.
+        assert '<meta http-equiv="refresh" content="1">' in page and "<progress" in page
+        time.sleep(0.05)
+    assert 'http-equiv="refresh"' not in page and "This is a draft." in page
+    from tests.test_pages import base_head, executable_problems, read, structure_problems
+
+    finished = read(client.get(page_url))
+    head = base_head(read(app.test_client().get("/login")))
+    assert not structure_problems(finished) and not executable_problems(finished, head)
+    download = f"/export/jobs/{job_id}/download"
+    assert f'href="{download}"' in page
+    file = client.get(download)
+    assert disposition_name(file) == f"outcome-{world.conference}-group-{world.group}-draft-changes.{TEXTUAL}"
+    assert FIRST in file.get_data(as_text=True)
+    # Someone else's job page does not exist for them; an unknown format is refused.
+    assert signed_in(app, world.cast.secretariat).get(page_url).status_code == 404
+    assert client.submit(f"/groups/{world.group}/export/jobs", {"format": "exe"}).status_code == 400
+    assert client.submit(f"/conferences/{world.conference}/export/jobs",
+                         {"format": TEXTUAL}).status_code == 403
+
+
+def test_a_chair_starts_jobs_for_their_own_section_only(app, world):
+    token = _token(app, world.cast.chair)
+    client = app.test_client()
+    url = f"/api/v1/conferences/{world.conference}/exports"
+    assert client.api("POST", url, {"format": TEXTUAL}, token=token).status_code == 403
+    assert client.api("POST", url, {"format": TEXTUAL, "group_id": world.other_group},
+                      token=token).status_code == 403
+    started = client.api("POST", url, {"format": TEXTUAL, "group_id": world.group, "changes": True},
+                         token=token)
+    assert started.status_code == 202
+    seen = wait_for(client, started.get_json()["id"], api_token=token)
+    assert seen[-1]["status"] == "finished" and seen[-1]["final"] is False
+    assert seen[-1]["filename"] == f"outcome-{world.conference}-group-{world.group}-draft-changes.{TEXTUAL}"
+    outsider = _token(app, world.cast.outsider)
+    assert client.api("POST", url, {"format": TEXTUAL}, token=outsider).status_code == 404
+    bad = client.api("POST", url, {"format": "rtf"}, token=token)
+    assert bad.status_code == 400 and "format" in bad.get_json()["error"]["fields"]
+
+
+def test_a_job_that_loses_its_permission_fails_cleanly(app, world):
+    """Checked again in the background: the conference deleted meanwhile -> a failed job."""
+    with app.test_request_context():
+        secretariat = db.session.get(Participant, world.cast.secretariat.id)
+        job = jobs.ExportJob(id=424242, owner_id=secretariat.id, conference_id=10**6,
+                             group_id=None, format=TEXTUAL, changes=False, locale="en")
+        jobs.store().add(job)
+    jobs.run_job(app, 424242)
+    assert job.status == "failed" and job.error and job.data is None
+
+
+def test_a_participant_runs_few_jobs_and_keeps_few_files():
+    from drafting.errors import RateLimited
+
+    store = jobs.JobStore()
+
+    def job(n: int, **fields: Any) -> jobs.ExportJob:
+        return jobs.ExportJob(id=n, owner_id=1, conference_id=1, group_id=None, format="md",
+                              changes=False, locale="en", **fields)
+
+    for n in range(1, jobs.MAX_RUNNING_PER_OWNER + 1):
+        store.add(job(n))
+    with pytest.raises(RateLimited):
+        store.add(job(99))
+    store.add(jobs.ExportJob(id=100, owner_id=2, conference_id=1, group_id=None, format="md",
+                             changes=False, locale="en"))  # someone else is not held up
+    for n in range(1, jobs.MAX_RUNNING_PER_OWNER + 1):
+        store.update(n, status=jobs.FINISHED, finished_at=utcnow())
+    for n in range(10, 30):
+        store.add(job(n, status=jobs.FINISHED, finished_at=utcnow(), data=b"x"))
+    mine = [j.id for j in store.jobs.values() if j.owner_id == 1]
+    assert len(mine) == jobs.MAX_KEPT_PER_OWNER and 29 in mine and 1 not in mine
+    assert store.get(100) is not None
+
+
+# --- finalise and documents through the API ---------------------------------------------
+
+
+def test_the_api_finalises_once(app, world, quick_final):
+    token = _token(app, world.cast.secretariat)
+    client = app.test_client()
+    url = f"/api/v1/conferences/{world.conference}/finalise"
+    refused = client.api("POST", url, token=token)
+    assert refused.status_code == 409 and "pending" in refused.get_json()["error"]["message"]
+    assert client.api("GET", f"/api/v1/conferences/{world.conference}/documents",
+                      token=token).get_json() == []
+    settle(app, world)
+    for role in ("chair", "member"):
+        assert client.api("POST", url, token=_token(app, getattr(world.cast, role))).status_code == 403
+    assert client.api("POST", url, token=_token(app, world.cast.outsider)).status_code == 404
+    done = client.api("POST", url, token=token)
+    assert done.status_code == 201
+    listed = client.api("GET", f"/api/v1/conferences/{world.conference}/documents", token=token)
+    assert listed.get_json() == done.get_json()
+    assert [d["format"] for d in listed.get_json()] == QUICK
+    again = client.api("POST", url, token=token)
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutcomeDocument)) == len(QUICK)
+
+
+# --- the page and the preview -----------------------------------------------------------
+
+
+def test_the_preview_is_the_html_document_under_a_strict_policy(app, world):
+    if "html" not in AVAILABLE:
+        pytest.skip("the HTML renderer is not present")
+    client = signed_in(app, world.cast.secretariat)
+    response = client.get(f"/conferences/{world.conference}/export/preview")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy and "sandbox" in policy
+    assert response.headers["Content-Disposition"] == "inline"
+    html = response.get_data(as_text=True)
+    assert FIRST in html and "window.__xss" not in html.replace("&lt;script&gt;window.__xss", "")
+    page = client.get(f"/conferences/{world.conference}/export").get_data(as_text=True)
+    assert f'href="/conferences/{world.conference}/export/preview"' in page
+    for name in AVAILABLE:
+        assert f'data-export-format="{name}"' in page
+    assert "data-export-finalise" in page
+
+
+def test_the_pages_are_well_formed_and_hostile_text_stays_inert(app, world, quick_final):
+    from tests.test_pages import base_head, executable_problems, read, structure_problems
+
+    head = base_head(read(app.test_client().get("/login")))
+    pages = [(world.cast.secretariat, f"/conferences/{world.conference}/export"),
+             (world.cast.chair, f"/groups/{world.group}/export")]
+    settle(app, world)
+    for person, path in pages:
+        response = signed_in(app, person).get(path)
+        assert response.status_code == 200
+        page = read(response)
+        assert not structure_problems(page) and not executable_problems(page, head)
+    client = signed_in(app, world.cast.secretariat)
+    assert client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"}).status_code == 302
+    final = client.get(pages[0][1])
+    assert not structure_problems(read(final)) and "data-export-documents" in final.get_data(as_text=True)
+
+
+def test_the_chairs_page_offers_the_section_without_finalising(app, world):
+    client = signed_in(app, world.cast.chair)
+    page = client.get(f"/groups/{world.group}/export").get_data(as_text=True)
+    assert f'action="/groups/{world.group}/export/jobs"' in page
+    assert "data-export-finalise" not in page
+    assert "Still being drafted" in page  # the group's own pending item
+
+
+# --- the command line -------------------------------------------------------------------
+
+
+def test_the_command_line_writes_the_final_bytes(app, world, quick_final, tmp_path):
+    runner = app.test_cli_runner()
+    target = tmp_path / "outcome.md"
+    args = ["export", "--conference", str(world.conference), "--format", TEXTUAL, "-o", str(target)]
+    refused = runner.invoke(args=[*args, "--final"])
+    assert refused.exit_code != 0 and "not finalised" in refused.output and not target.exists()
+    draft = runner.invoke(args=args)
+    assert draft.exit_code == 0, draft.output
+    assert "draft" in draft.output and "DRAFT" in target.read_text()
+    settle(app, world)
+    client = signed_in(app, world.cast.secretariat)
+    assert client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"}).status_code == 302
+    final = runner.invoke(args=[*args, "--final"])
+    assert final.exit_code == 0, final.output
+    downloaded = client.get(f"/conferences/{world.conference}/export/final/{TEXTUAL}").data
+    assert target.read_bytes() == downloaded
+    assert hashlib.sha256(downloaded).hexdigest() in final.output
+    group = runner.invoke(args=[*args, "--group", str(world.group)])
+    assert group.exit_code == 0 and OTHER not in target.read_text()
+    assert runner.invoke(args=[*args, "--final", "--changes"]).exit_code != 0
+    missing = runner.invoke(args=["export", "--conference", "999999", "--format", "md", "-o", str(target)])
+    assert missing.exit_code != 0 and "No conference" in missing.output
+
+
+def test_the_owner_hears_the_jobs_progress_on_their_socket(app, world, socket_test_client):
+    client = signed_in(app, world.cast.secretariat)
+    socket = socket_test_client(app, flask_test_client=client)
+    bystander_client = signed_in(app, world.cast.chair)
+    bystander = socket_test_client(app, flask_test_client=bystander_client)
+    assert socket.is_connected() and bystander.is_connected()
+    socket.get_received()
+    bystander.get_received()
+    job = client.api("POST", f"/api/v1/conferences/{world.conference}/exports",
+                     {"format": TEXTUAL}).get_json()
+    wait_for(client, job["id"])
+    events: list[tuple[str, dict]] = []
+    deadline = time.monotonic() + 10  # the event follows the status pollers see by a moment
+    while time.monotonic() < deadline and not any(n == "export_finished" for n, _p in events):
+        events += [(m["name"], m["args"][0]) for m in socket.get_received()
+                   if m["name"] in {"export_progress", "export_finished"}]
+        time.sleep(0.02)
+    assert events, "no export events"
+    assert all(payload["job"] == job["id"] for _name, payload in events)
+    progress = [payload["progress"] for name, payload in events if name == "export_progress"]
+    assert progress == sorted(progress) and all(0 < p < 100 for p in progress)
+    assert events[-1][0] == "export_finished"
+    assert events[-1][1]["status"] == "finished" and events[-1][1]["progress"] == 100
+    assert [n for n, _p in events].count("export_finished") == 1
+    assert not [m for m in bystander.get_received() if m["name"].startswith("export_")]
+    socket.disconnect()
+    bystander.disconnect()
