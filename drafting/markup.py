@@ -6,6 +6,8 @@ product card named, was declared unmaintained with no further security releases 
 """
 from __future__ import annotations
 
+import threading
+
 import markdown
 import nh3
 from markupsafe import Markup
@@ -56,9 +58,23 @@ def _sanitise(html: str) -> str:
     )
 
 
+_converters = threading.local()
+
+
+def _converter() -> markdown.Markdown:
+    """This thread's Markdown converter. Building one (its extensions, their processors) costs
+    more than converting a clause; one per thread is reused, reset before each text, since a
+    converter keeps state while it works and cannot be shared between threads."""
+    converter: markdown.Markdown | None = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = _converters.markdown = markdown.Markdown(
+            extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    return converter
+
+
 def render_markdown(text: str | None) -> Markup:
     """Markdown to sanitised HTML, ready to be placed in a template unescaped."""
     if not text:
         return Markup("")
-    html = markdown.markdown(text, extensions=MARKDOWN_EXTENSIONS, output_format="html")
+    html = _converter().reset().convert(text)
     return Markup(_sanitise(html))  # noqa: S704 - this is the sanitiser's own output

@@ -44,3 +44,31 @@ def test_images_are_not_fetched():
 def test_empty_text_renders_nothing():
     assert str(render_markdown("")) == ""
     assert str(render_markdown(None)) == ""
+
+
+def test_one_text_leaves_nothing_behind_for_the_next():
+    """The converter is reused: a link reference defined in one text (a comment, say) must
+    not turn words of the next text (someone else's clause) into a link."""
+    render_markdown("Nothing to see.\n\n[1]: http://evil.example/")
+    assert "href" not in render_markdown("See [the report][1].")
+    assert render_markdown("*a*") == render_markdown("*a*") == '<p><em>a</em></p>'
+
+
+def test_each_thread_converts_on_its_own():
+    """Converters keep state while converting: threads must not share one."""
+    import threading
+
+    texts = [f"**{n}** and [link](http://example.org/{n})" for n in range(200)]
+    results: dict[int, str] = {}
+
+    def work(offset: int) -> None:
+        for n in range(offset, len(texts), 4):
+            results[n] = str(render_markdown(texts[n]))
+
+    workers = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert all(f"<strong>{n}</strong>" in results[n] and f"example.org/{n}\"" in results[n]
+               for n in range(len(texts)))
