@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 
 import pytest
+from sqlalchemy import event
 
 from drafting.comments import services
-from drafting.comments.schemas import thread_out
+from drafting.comments.schemas import thread_out, threads_out
 from drafting.editing import anchors
 from drafting.editing import services as editing
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
@@ -314,6 +317,52 @@ def test_an_anchor_from_another_clause_is_refused(draft, factories):
     with pytest.raises(ValidationFailed):
         services.start_thread(cast.member, clause, {"body": "Here.",
                                                     "anchor": anchor_on(other, "different")})
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements sent to the database inside the block."""
+    sent: list[str] = []
+
+    def record(_connection, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_clauses_anchors_are_resolved_under_one_catch_up_of_its_document(draft, factories):
+    """Listing threads reads each clause's new updates once, not once per anchored thread
+    (it was one catch-up query a thread: 5 for the 5 threads below)."""
+    cast, clause = draft
+    words = ["Calls", "States", "migrant workers", "their", "families"]
+    for word in words:
+        services.start_thread(cast.member, clause, {"body": word, "anchor": anchor_on(clause, word)})
+    services.start_thread(cast.member, clause, {"body": "On the whole clause."})
+    other = factories.clause(clause.recommendation, text="Invites employers to take part;", position=2)
+    services.start_thread(cast.member, other, {"body": "Who?", "anchor": anchor_on(other, "employers")})
+    db.session.commit()
+    update_clause(cast.chair, clause, {"text": "Calls on all States to protect migrant workers and their families;"})
+    db.session.commit()
+
+    threads = services.clause_threads(clause)
+    with statements() as sent:
+        shown = threads_out(threads)
+    catch_ups = [s for s in sent if "FROM clause_update" in s]
+    assert len(catch_ups) == 1, catch_ups
+    assert sorted(t.anchor.text for t in shown if t.anchor) == sorted(words)
+    assert [t.anchor for t in shown if t.comments[0].body == "On the whole clause."] == [None]
+
+    # Across a recommendation: one catch-up a clause.
+    by_clause = services.recommendation_threads(clause.recommendation)
+    with statements() as sent:
+        shown = threads_out(t for threads in by_clause.values() for t in threads)
+    assert len([s for s in sent if "FROM clause_update" in s]) == 2
+    assert sorted(t.anchor.text for t in shown if t.anchor) == sorted([*words, "employers"])
+    assert len(shown) == 7
 
 
 def test_an_empty_selection_is_refused(draft):

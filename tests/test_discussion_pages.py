@@ -35,14 +35,13 @@ from models import (
     WorkingGroup,
     db,
 )
-from tests.html import inert_problems
 from tests.test_pages import (
     Page,
     assert_friendly_error_page,
     assert_well_formed,
-    base_head,
-    executable_problems,
+    hostile_text_problems,
     read,
+    read_all,
     structure_problems,
 )
 
@@ -86,6 +85,11 @@ def acting(app: Flask) -> Iterator[None]:
         for row in list(db.session.identity_map.values()):
             db.session.refresh(row)
         db.session.expunge_all()
+
+
+def plain(text: str) -> str:
+    """``text`` with its white space folded, as a page's text reads."""
+    return " ".join(text.split())
 
 
 def get(model: type, object_id: int) -> Any:
@@ -987,7 +991,6 @@ def hostile(app, factories, cast, xss_payloads) -> dict[str, Any]:
 
 
 def test_hostile_discussion_text_stays_inert_on_every_page(app, cast, hostile):
-    head = base_head(read(app.test_client().get("/login")))
     member = client_as(app, cast, "member")
     pages = [("recommendation", member.get(f"/recommendations/{hostile['recommendation']}")),
              ("group", member.get(f"/groups/{cast.group.id}")),
@@ -996,17 +999,7 @@ def test_hostile_discussion_text_stays_inert_on_every_page(app, cast, hostile):
         pages.append((f"discussion {clause_id}", member.get(f"/clauses/{clause_id}/discussion?state=all")))
         pages.append((f"panel {clause_id}",
                       member.get(f"/clauses/{clause_id}/discussion?state=all&partial=1")))
-    problems, areas = [], 0
-    for what, response in pages:
-        assert response.status_code == 200, what
-        page = read(response)
-        found = executable_problems(page, head)
-        if what.startswith("panel"):  # a fragment: it loads no script of its own, rightly
-            found = [problem for problem in found if not problem.startswith("scripts:")]
-        problems += [f"{what}: {problem}" for problem in found]
-        for area in page.markdown_areas:
-            areas += 1
-            problems += [f"{what}: {p} in Markdown {area!r}" for p in inert_problems(area)]
+    problems, areas = hostile_text_problems(app, read_all(pages))
     assert not problems, "\n".join(problems)
     # Per clause, on its page and its panel: two comment bodies, two rationales at least.
     assert areas >= 8 * len(hostile["clauses"])
@@ -1014,10 +1007,6 @@ def test_hostile_discussion_text_stays_inert_on_every_page(app, cast, hostile):
 
 def test_hostile_names_and_reasons_show_as_typed(app, cast, hostile):
     member = client_as(app, cast, "member")
-
-    def plain(text: str) -> str:
-        return " ".join(text.split())
-
     for world in hostile["worlds"]:
         page = read(member.get(f"/clauses/{world['clause']}/discussion?state=all"))
         # Escaped once: the reader sees the characters typed, not "&lt;".

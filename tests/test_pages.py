@@ -117,6 +117,12 @@ def read(response: Any) -> Page:
     return Page(response.get_data(as_text=True))
 
 
+def read_all(pages: list[tuple[str, Any]]) -> list[tuple[str, Page]]:
+    """(what, page) of each (what, response), every one of them having answered 200."""
+    assert [(what, response.status_code) for what, response in pages if response.status_code != 200] == []
+    return [(what, read(response)) for what, response in pages]
+
+
 def structure_problems(page: Page) -> list[str]:
     problems = []
     if not page.lang:
@@ -183,11 +189,16 @@ def is_own_stylesheet(tag: str, attrs: dict[str, str | None]) -> bool:
 
 
 def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, str]]]]) -> list[str]:
-    """Anything on the page that could run code, other than what base.html (``head``) has."""
+    """Anything on the page that could run code, other than what base.html (``head``) has.
+    A fragment (no <html>: a panel fetched with partial=1) goes into a page that has loaded
+    the bundles already, so it must load none."""
     problems = []
     scripts = [dict(attrs) for tag, attrs in page.tags if tag == "script"]
     sources = [script.get("src", "").split("?", 1)[0] for script in scripts]
-    if not scripts or sources[0] != "/static/dist/main.js" \
+    if not any(tag == "html" for tag, _attrs in page.tags):
+        if scripts:
+            problems.append(f"scripts in a fragment: {scripts}")
+    elif not scripts or sources[0] != "/static/dist/main.js" \
             or any(script.get("type") != "module" for script in scripts) \
             or not set(sources) <= OWN_SCRIPTS or len(set(sources)) != len(sources):
         problems.append(f"scripts: {scripts}")
@@ -205,6 +216,21 @@ def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, st
             if name in URL_ATTRIBUTES and runs_code(value):
                 problems.append(f"{name}={value!r} on <{tag}>")
     return problems
+
+
+def hostile_text_problems(app: Flask, pages: list[tuple[str, Page]]) -> tuple[list[str], int]:
+    """What could run code on each page (``executable_problems``, against the head of a page
+    without user text) and what in its Markdown areas is not inert, each named by its page;
+    and how many Markdown areas were read, so that a test can tell the hostile text was on the
+    pages at all."""
+    head = base_head(read(app.test_client().get("/login")))
+    problems, areas = [], 0
+    for what, page in pages:
+        problems += [f"{what}: {problem}" for problem in executable_problems(page, head)]
+        for area in page.markdown_areas:
+            areas += 1
+            problems += [f"{what}: {problem} in Markdown {area!r}" for problem in inert_problems(area)]
+    return problems, areas
 
 
 # --- the pages --------------------------------------------------------------------------------
@@ -446,13 +472,7 @@ def hostile_pages(app: Flask, factories: Any, hostile: list[Hostile]) -> list[tu
 
 
 def test_hostile_text_stays_inert_on_every_page(app, factories, hostile):
-    head = base_head(read(app.test_client().get("/login")))
-    problems, areas = [], 0
-    for what, page in hostile_pages(app, factories, hostile):
-        problems += [f"{what}: {problem}" for problem in executable_problems(page, head)]
-        for area in page.markdown_areas:
-            areas += 1
-            problems += [f"{what}: {problem} in Markdown {area!r}" for problem in inert_problems(area)]
+    problems, areas = hostile_text_problems(app, hostile_pages(app, factories, hostile))
     assert not problems, "\n".join(problems)
     # Description, preamble, mandate and two clauses of each payload were among them.
     assert areas >= 5 * len(hostile)
@@ -500,6 +520,11 @@ def test_executable_check_finds_what_it_looks_for():
         "<meta [('http-equiv', 'refresh'), ('content', '0')]>",
         "href=' java\\tscript:x()' on <a>", "handler onclick on <p>", "<img>",
         "srcset='a 1x, data:image/svg+xml,x 2x' on <img>", "<iframe>"]
+    # A fragment needs no script of its own, and may bring none, not even our own bundle.
+    assert executable_problems(Page('<section><p>text</p></section>'), set()) == []
+    fragment = Page('<section><script type="module" src="/static/dist/votes.js"></script></section>')
+    assert executable_problems(fragment, set()) == [
+        "scripts in a fragment: [{'type': 'module', 'src': '/static/dist/votes.js'}]"]
 
 
 # --- when something fails ----------------------------------------------------------------------

@@ -32,23 +32,20 @@ from models import (
     WorkingGroup,
     db,
 )
-from tests.html import inert_problems
-from tests.test_discussion_pages import acting, client_as, count, elements, fetch, get, marks
+from tests.test_discussion_pages import acting, client_as, count, elements, fetch, get, marks, plain
 from tests.test_pages import (
     Page,
     assert_friendly_error_page,
     assert_well_formed,
-    base_head,
-    executable_problems,
+    hostile_text_problems,
     read,
+    read_all,
     structure_problems,
 )
 
 FIRST = "Calls on States to protect migrant workers;"
 SECOND = "Invites employers to offer fair contracts;"
 STAFF = ("secretariat", "chair", "member", "observer")
-#: The bundles a vote page may load: everywhere main.js, on the vote pages the live votes.
-VOTE_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js", "/static/dist/votes.js"}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -647,28 +644,13 @@ def hostile(app, factories, cast, xss_payloads) -> dict[str, Any]:
 
 
 def test_hostile_vote_text_stays_inert_on_every_page(app, cast, hostile):
-    head = base_head(read(app.test_client().get("/login")))
     member = client_as(app, cast, "member")
     pages = [("recommendation", member.get(f"/recommendations/{hostile['recommendation']}")),
              ("console", member.get(f"/recommendations/{hostile['recommendation']}/votes?partial=1"))]
     for vote_id in hostile["votes"]:
         for what in ("", "/projector", "/record"):
             pages.append((f"vote {vote_id}{what}", member.get(f"/votes/{vote_id}{what}")))
-    problems, areas = [], 0
-    for what, response in pages:
-        assert response.status_code == 200, what
-        page = read(response)
-        # Scripts are checked apart: vote pages load the votes bundle too.
-        found = [p for p in executable_problems(page, head) if not p.startswith("scripts:")]
-        sources = [dict(attrs).get("src", "").split("?", 1)[0] for tag, attrs in page.tags
-                   if tag == "script"]
-        if what != "console":  # a fragment loads no script of its own, rightly
-            assert sources[0] == "/static/dist/main.js", what
-        assert set(sources) <= VOTE_SCRIPTS, (what, sources)
-        problems += [f"{what}: {problem}" for problem in found]
-        for area in page.markdown_areas:
-            areas += 1
-            problems += [f"{what}: {p} in Markdown {area!r}" for p in inert_problems(area)]
+    problems, areas = hostile_text_problems(app, read_all(pages))
     assert not problems, "\n".join(problems)
     # Rationales on vote pages, statements and clause texts on the recommendation page.
     assert areas >= 3 * len(hostile["votes"])
@@ -676,10 +658,6 @@ def test_hostile_vote_text_stays_inert_on_every_page(app, cast, hostile):
 
 def test_hostile_names_and_questions_show_as_typed(app, cast, hostile):
     member = client_as(app, cast, "member")
-
-    def plain(text: str) -> str:
-        return " ".join(text.split())
-
     for world in hostile["worlds"]:
         page = read(member.get(f"/votes/{world['vote']}"))
         assert page.h1 == [plain(world["payload"])]

@@ -85,7 +85,7 @@ def panel_context(clause: Clause, viewer: Participant, state: str,
         "group": group,
         "state": state,
         "threads": threads,
-        "anchors": {thread.id: comments.thread_anchor(thread) for thread in threads},
+        "anchors": comments.thread_anchors(threads),
         "bodies": {comment.id: comments.render_comment(comment.body, group)
                    for thread in threads for comment in thread.comments if not comment.is_deleted},
         "open_threads": comments.clause_activity(clause).open_threads,

@@ -18,6 +18,7 @@ from drafting.comments.schemas import (
     ThreadQuery,
     comment_out,
     thread_out,
+    threads_out,
 )
 from drafting.forms import as_id, form_page, run_form
 from drafting.recommendations.services import get_clause, get_recommendation
@@ -122,7 +123,7 @@ def comment_delete(comment_id: int) -> ResponseReturnValue:
           response=list[ThreadOut], query=ThreadQuery, errors=(404,))
 def api_clause_threads(actor: Participant, clause_id: int, query: ThreadQuery) -> list[ThreadOut]:
     clause = get_clause(clause_id, actor)
-    return [thread_out(t) for t in services.clause_threads(clause, query.state)]
+    return threads_out(services.clause_threads(clause, query.state))
 
 
 @endpoint("/recommendations/<int:recommendation_id>/threads", summary="The threads of every "
@@ -132,7 +133,7 @@ def api_recommendation_threads(actor: Participant, recommendation_id: int,
                                query: ThreadQuery) -> list[ThreadOut]:
     recommendation = get_recommendation(recommendation_id, actor)
     by_clause = services.recommendation_threads(recommendation, query.state)
-    return [thread_out(t) for threads in by_clause.values() for t in threads]
+    return threads_out(t for threads in by_clause.values() for t in threads)
 
 
 @endpoint("/clauses/<int:clause_id>/threads", "POST", summary="Start a thread on a clause, or "

@@ -1,8 +1,9 @@
 """Threads and comments on the wire: the API and the socket events send the same shapes."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -87,9 +88,20 @@ def comment_out(comment: Comment) -> CommentOut:
 
 
 def thread_out(thread: CommentThread) -> ThreadOut:
-    from drafting.comments.services import thread_anchor
+    return threads_out([thread])[0]
 
-    anchor = thread_anchor(thread)
+
+def threads_out(threads: Iterable[CommentThread]) -> list[ThreadOut]:
+    """``thread_out`` of each thread, their anchors resolved together (one catch-up of each
+    clause's document, however many threads it has)."""
+    from drafting.comments.services import thread_anchors
+
+    threads = list(threads)
+    anchors = thread_anchors(threads)
+    return [_thread_out(thread, anchors[thread.id]) for thread in threads]
+
+
+def _thread_out(thread: CommentThread, anchor: dict[str, Any] | None) -> ThreadOut:
     return ThreadOut(
         id=thread.id, clause_id=thread.clause_id,
         created_by=participant_brief(thread.created_by) if thread.created_by else None,

@@ -2,7 +2,7 @@
 an update becomes durable before anyone else hears of it."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -265,15 +265,29 @@ def resolve_anchor(clause: Clause, start: bytes, end: bytes) -> Span:
     """Where the words between two Yjs relative positions are now: positions follow the text
     as people edit, so the span grows, shrinks or becomes empty (its words deleted).
     ValidationFailed when the positions cannot be read or point into another document."""
+    (span,) = resolve_anchors(clause, [(start, end)])
+    if span is None:
+        raise ValidationFailed(_("The commented range could not be read."),
+                               fields={"anchor": _("Not a position in this clause.")})
+    return span
+
+
+def resolve_anchors(clause: Clause, ranges: Sequence[tuple[bytes, bytes]]) -> list[Span | None]:
+    """``resolve_anchor`` for each (start, end) of ``ranges``, in order, all under one catch-up
+    of the clause's document (a clause's threads are listed together); None for a range whose
+    positions cannot be read."""
+    spans: list[Span | None] = []
     with _document(clause, writing=False) as live:
-        try:
-            first, last = anchors.resolve(live, start), anchors.resolve(live, end)
-        except anchors.NotAPosition:
-            raise ValidationFailed(_("The commented range could not be read."),
-                                   fields={"anchor": _("Not a position in this clause.")}) from None
         text = str(live.text)
-    last = max(first, last)
-    return Span(first, last, text[first:last])
+        for start, end in ranges:
+            try:
+                first, last = anchors.resolve(live, start), anchors.resolve(live, end)
+            except anchors.NotAPosition:
+                spans.append(None)
+                continue
+            last = max(first, last)
+            spans.append(Span(first, last, text[first:last]))
+    return spans
 
 
 def answer_sync_step1(clause: Clause, state_vector: bytes) -> tuple[bytes, bytes]:
