@@ -13,13 +13,43 @@ export FLASK_APP := wsgi
 FRONTEND_SOURCES := $(shell find static/src -type f 2>/dev/null)
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard drafting/translations/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-sqlite test-postgresql install install-dev bundle translations messages migrate demo lint typecheck clean
+# What the project needs from the system (Debian's names): Pango and the DejaVu fonts for the
+# PDF outcome document; Chromium for the browser tests. `make run` and `make test` install
+# the missing ones with apt-get when they can (as root, or through password-less sudo); else
+# they say what to install. Without them the app still runs: PDF exports are refused as
+# unavailable, and the browser tests skip (they fail under CI=true).
+RUN_SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-dejavu-extra
+TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium
 
-run: install bundle translations migrate demo
+define install_system_packages
+	@if ! command -v dpkg >/dev/null 2>&1; then \
+	  echo "Not a Debian system: install the equivalents of $(1) yourself (docs/deployment.md)."; \
+	elif dpkg -s $(1) >/dev/null 2>&1; then :; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then \
+	    echo "Missing system packages; as root run: apt-get install --no-install-recommends $(1)"; \
+	  else \
+	    echo "Installing system packages: $(1)"; \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
+	  fi; \
+	fi
+endef
+
+.PHONY: run test test-sqlite test-postgresql system-packages system-packages-test install install-dev bundle translations messages migrate demo lint typecheck clean
+
+run: system-packages install bundle translations migrate demo
 	@echo "Plenary is starting on http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)"
 
-test: install-dev bundle translations lint typecheck test-sqlite test-postgresql
+test: system-packages-test install-dev bundle translations lint typecheck test-sqlite test-postgresql
+
+system-packages:
+	$(call install_system_packages,$(RUN_SYSTEM_PACKAGES))
+
+system-packages-test:
+	$(call install_system_packages,$(TEST_SYSTEM_PACKAGES))
 
 test-sqlite:
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

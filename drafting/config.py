@@ -93,6 +93,15 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PRESENCE_TICK_MS": int(os.environ.get("PRESENCE_TICK_MS", "30")),
         # How often each process looks for votes past their deadline (0: never).
         "VOTE_DEADLINE_POLL_SECONDS": float(os.environ.get("VOTE_DEADLINE_POLL_SECONDS", "1")),
+        # The outcome document is rendered in a child process (drafting/export/child.py), so
+        # that a PDF neither stalls the server's greenlets nor keeps its memory; off renders
+        # in the server process itself. A child past the timeout is killed, its job failed.
+        "EXPORT_IN_CHILD_PROCESS": env_flag("EXPORT_IN_CHILD_PROCESS", True),
+        "EXPORT_TIMEOUT_SECONDS": float(os.environ.get("EXPORT_TIMEOUT_SECONDS", "300")),
+        # Jobs of one server process rendering at once (the others wait, queued), and the
+        # processes a large PDF is laid out by (drafting/export/render_pdf.py; 0: one a core).
+        "EXPORT_CONCURRENCY": int(os.environ.get("EXPORT_CONCURRENCY", "2")),
+        "EXPORT_PDF_WORKERS": int(os.environ.get("EXPORT_PDF_WORKERS", "0")),
         # "threading" (gunicorn's gthread worker, the development server) is what the suite
         # runs; "gevent" needs gunicorn's gevent worker (see docs/deployment.md).
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),

@@ -173,6 +173,14 @@ def wait_for(client, job_id: int, *, api_token: str | None = None) -> list[dict]
     raise AssertionError(f"export job {job_id} did not finish: {seen[-1]}")
 
 
+def finalise_on_the_page(client, world: World) -> dict:
+    """Tick the box and press Finalise (no script): the job's page, followed to its end."""
+    response = client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    job_id = int(re.fullmatch(r"/export/jobs/(\d+)/progress", response.headers["Location"]).group(1))
+    return wait_for(client, job_id)[-1]
+
+
 # --- who may export what ----------------------------------------------------------------
 
 
@@ -249,8 +257,9 @@ def test_finalise_is_refused_while_anything_is_pending(app, world, quick_final):
     settle(app, world)
     unconfirmed = client.submit(f"/conferences/{world.conference}/finalise", {})
     assert unconfirmed.status_code == 400 and stored(app, world.conference) == {}
-    done = client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"})
-    assert done.status_code == 302
+    done = finalise_on_the_page(client, world)
+    assert done["status"] == "finished" and done["kind"] == "finalise" and done["final"] is True
+    assert done["download_url"] is None  # the stored files are downloaded from the page
     documents = stored(app, world.conference)
     assert sorted(documents) == sorted(QUICK)
     for document in documents.values():
@@ -271,7 +280,7 @@ def test_finalise_is_refused_while_anything_is_pending(app, world, quick_final):
 def test_final_bytes_are_served_exactly_on_every_download(app, world, quick_final):
     settle(app, world)
     client = signed_in(app, world.cast.secretariat)
-    assert client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"}).status_code == 302
+    assert finalise_on_the_page(client, world)["status"] == "finished"
     documents = stored(app, world.conference)
     text = documents[TEXTUAL].data.decode()
     assert "DRAFT" not in text and FIRST in text and OTHER in text
@@ -301,8 +310,11 @@ def test_finalising_stores_every_format(app, world):
     client = signed_in(app, world.cast.secretariat)
     token = _token(app, world.cast.secretariat)
     response = client.api("POST", f"/api/v1/conferences/{world.conference}/finalise", token=token)
-    assert response.status_code == 201, response.get_data(as_text=True)
-    listed = response.get_json()
+    assert response.status_code == 202, response.get_data(as_text=True)
+    ended = wait_for(client, response.get_json()["id"], api_token=token)[-1]
+    assert ended["status"] == "finished", ended
+    listed = client.api("GET", f"/api/v1/conferences/{world.conference}/documents",
+                        token=token).get_json()
     assert [d["format"] for d in listed] == list(services.FORMATS)
     documents = stored(app, world.conference)
     assert documents["pdf"].data.startswith(b"%PDF")
@@ -349,8 +361,9 @@ def test_a_job_of_the_final_document_serves_the_stored_bytes(app, world, quick_f
     settle(app, world)
     token = _token(app, world.cast.secretariat)
     client = app.test_client()
-    assert client.api("POST", f"/api/v1/conferences/{world.conference}/finalise",
-                      token=token).status_code == 201
+    finalising = client.api("POST", f"/api/v1/conferences/{world.conference}/finalise", token=token)
+    assert finalising.status_code == 202
+    assert wait_for(client, finalising.get_json()["id"], api_token=token)[-1]["status"] == "finished"
     started = client.api("POST", f"/api/v1/conferences/{world.conference}/exports",
                          {"format": TEXTUAL}, token=token).get_json()
     seen = wait_for(client, started["id"], api_token=token)
@@ -463,9 +476,10 @@ def test_the_api_finalises_once(app, world, quick_final):
         assert client.api("POST", url, token=_token(app, getattr(world.cast, role))).status_code == 403
     assert client.api("POST", url, token=_token(app, world.cast.outsider)).status_code == 404
     done = client.api("POST", url, token=token)
-    assert done.status_code == 201
+    assert done.status_code == 202 and done.get_json()["kind"] == "finalise"
+    assert done.get_json()["format"] is None
+    assert wait_for(client, done.get_json()["id"], api_token=token)[-1]["status"] == "finished"
     listed = client.api("GET", f"/api/v1/conferences/{world.conference}/documents", token=token)
-    assert listed.get_json() == done.get_json()
     assert [d["format"] for d in listed.get_json()] == QUICK
     again = client.api("POST", url, token=token)
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "conflict"
@@ -507,7 +521,7 @@ def test_the_pages_are_well_formed_and_hostile_text_stays_inert(app, world, quic
         page = read(response)
         assert not structure_problems(page) and not executable_problems(page, head)
     client = signed_in(app, world.cast.secretariat)
-    assert client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"}).status_code == 302
+    assert finalise_on_the_page(client, world)["status"] == "finished"
     final = client.get(pages[0][1])
     assert not structure_problems(read(final)) and "data-export-documents" in final.get_data(as_text=True)
 
@@ -534,7 +548,7 @@ def test_the_command_line_writes_the_final_bytes(app, world, quick_final, tmp_pa
     assert "draft" in draft.output and "DRAFT" in target.read_text()
     settle(app, world)
     client = signed_in(app, world.cast.secretariat)
-    assert client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"}).status_code == 302
+    assert finalise_on_the_page(client, world)["status"] == "finished"
     final = runner.invoke(args=[*args, "--final"])
     assert final.exit_code == 0, final.output
     downloaded = client.get(f"/conferences/{world.conference}/export/final/{TEXTUAL}").data

@@ -12,125 +12,36 @@ from datetime import date
 from typing import Any
 
 import docx
-import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from drafting.editing.services import replace_text
 from drafting.export import render_docx
-from drafting.export.outline import (
-    CategoryList,
-    ClauseBlock,
-    GroupSection,
-    Outline,
-    ParticipantEntry,
-    Pending,
-    RecommendationBlock,
-    StatementEntry,
-    Text,
-    VoteEntry,
-    compile_outline,
-)
+from drafting.export.outline import ClauseBlock, GroupSection, Outline, RecommendationBlock, Text, compile_outline
 from drafting.votes import services
 from models import (
     ClauseKind,
     Conference,
     GroupRole,
-    OptionKind,
     Recommendation,
     RecommendationStatus,
-    StakeholderCategory,
     Vote,
     db,
 )
+from tests.export_fixture import (
+    ADOPTED,
+    FIRST,
+    LOCAL_FILE,
+    MEMBER,
+    METADATA,
+    SCRIPT_LINK,
+    XSS,
+    export_conference,  # noqa: F401 - the conference fixture
+    hostile_outline,
+)
 
-XSS = '<img src=x onerror="window.__xss=1">'
-LOCAL_FILE = "file:///etc/passwd"
-METADATA = "http://169.254.169.254/"
-FIRST = "Calls on States to protect migrant workers;"
-ADOPTED = "Calls on all States to protect migrant workers and their families;"
 DRAFT = "DRAFT — not adopted"
-
-
-# --- the fixture conference -------------------------------------------------------------
-
-def _vote(chair, recommendation, voters, answer="yes", **data) -> Vote:
-    vote = services.open_vote(chair, recommendation, data)
-    db.session.commit()
-    wanted = next(o for o in vote.options if o.kind is OptionKind(answer))
-    for voter in voters:
-        services.cast_ballot(voter, vote, {"option_id": wanted.id})
-        db.session.commit()
-    services.close_vote(chair, vote)
-    db.session.commit()
-    return vote
-
-
-def _adopt(chair, voters, recommendation, *, secret_clause: int | None = None,
-           rule: str = "simple_majority") -> None:
-    """A vote on each clause (one of them secret), then on the whole (roll call)."""
-    for index, clause in enumerate(list(recommendation.live_clauses)):
-        _vote(chair, recommendation, voters, subject="clause", clause_id=clause.id, rule=rule,
-              secret=index == secret_clause)
-    _vote(chair, recommendation, voters, subject="recommendation", rule=rule)
-    assert recommendation.status is RecommendationStatus.ADOPTED
-
-
-@pytest.fixture
-def conference(ctx, factories) -> Conference:
-    """Two groups, three adopted recommendations, votes of every rule, secret and roll-call,
-    statements, a participant who opted out, and hostile text everywhere a person writes."""
-    conference = factories.conference(
-        title=f"Migration and security {XSS}", venue="Astana, Kazakhstan",
-        organisers="OSCE Centre in Astana\nIOM",
-        preamble=f"The conference *welcomes* {XSS} and [metadata]({METADATA}).\n\n"
-                 "1. first aim\n2. second aim")
-    labour = factories.group(conference, name="Labour migration", position=1,
-                             mandate=f"Recommend *practical* measures. {XSS} ![f]({LOCAL_FILE})")
-    ethnic = factories.group(conference, name=f"Ethnic migration {XSS}", position=2,
-                             mandate=f"Protect the rights of [minorities]({METADATA}).")
-    chair = factories.member_of(labour, GroupRole.CHAIR, name="Chair Person",
-                                category=StakeholderCategory.PARLIAMENTARIAN)
-    member = factories.member_of(labour, name=f"Member {XSS}", affiliation=f"[Ministry]({LOCAL_FILE})")
-    hidden = factories.member_of(labour, name="Hidden Person", publish_name=False)
-    other_chair = factories.member_of(ethnic, GroupRole.CHAIR, name="Other Chair",
-                                      category=StakeholderCategory.NGO_REPRESENTATIVE)
-    other_member = factories.member_of(ethnic, name="Other Member", affiliation="Ministère du Travail",
-                                       category=StakeholderCategory.INTERNATIONAL_EXPERT)
-    factories.membership(ethnic, member)
-
-    first = factories.recommendation(labour, title=f"Labour rights {XSS}", clauses=[
-        (ClauseKind.PREAMBULAR, "Recalling the *Astana* declaration,"),
-        (ClauseKind.PREAMBULAR, f"Noting {XSS} and <script>window.__xss=1</script>,"),
-        (ClauseKind.OPERATIVE, FIRST),
-        (ClauseKind.OPERATIVE, f"Invites the IOM to assist (see [site]({METADATA}), {LOCAL_FILE});"),
-        (ClauseKind.OPERATIVE, "Adopts the table:\n\n| body | role |\n|---|---|\n| IOM | assists |"),
-    ])
-    # The first operative clause is rejected, reworded and adopted: its first draft differs.
-    clause = first.live_clauses[2]
-    _vote(chair, first, [chair, member, hidden], answer="no", subject="clause",
-          clause_id=clause.id, rule="two_thirds")
-    replace_text(clause, chair, ADOPTED)
-    db.session.commit()
-    _adopt(chair, [chair, member, hidden], first, secret_clause=1)
-    second = factories.recommendation(labour, title="Recognition of skills", clauses=[
-        (ClauseKind.OPERATIVE, "Encourages recognition of qualifications;"),
-        (ClauseKind.OPERATIVE, "Invites **employers** to take part;")])
-    _adopt(chair, [chair, member], second, rule="absolute_majority")
-    third = factories.recommendation(ethnic, title="Minorities", clauses=[
-        (ClauseKind.PREAMBULAR, "Mindful of diversity,"),
-        (ClauseKind.OPERATIVE, f"Asks for dialogue {XSS};")])
-    _adopt(other_chair, [other_chair, other_member, member], third, rule="consensus")
-
-    services.add_statement(member, first, {"kind": "reservation",
-                                           "text": f"We do not accept {XSS} [x]({LOCAL_FILE})."})
-    services.add_statement(chair, first, {"kind": "interpretative",
-                                          "clause_id": first.live_clauses[2].id,
-                                          "text": "Families means *immediate* families."})
-    db.session.commit()
-    return conference
 
 
 def _docx(conference: Conference, **options: Any) -> tuple[bytes, Document]:
@@ -179,7 +90,7 @@ def test_the_document_is_built_of_word_styles_in_order(conference):
     assert paragraphs[0] == ("Title", f"Migration and security {XSS}")
     assert paragraphs[1][0] == "Subtitle" and paragraphs[1][1].startswith("Astana, Kazakhstan, ")
     assert "2009" in paragraphs[1][1]
-    assert paragraphs[2] == ("Normal", "Organised by OSCE Centre in Astana; IOM")
+    assert paragraphs[2] == ("Normal", f"Organised by OSCE Centre in Astana; IOM {SCRIPT_LINK}")
     headings = [(style, text) for style, text in paragraphs if style.startswith("Heading")
                 and not text.startswith("Vote ")]
     assert headings == [
@@ -266,7 +177,7 @@ def test_a_table_in_a_clause_stays_a_table(conference):
     _data, document = _docx(conference)
     blocks = _after(_body(document), f"Recommendation 1.1: Labour rights {XSS}")
     tables = [b for b in blocks if isinstance(b, Table)]
-    assert [_rows(t) for t in tables] == [[["body", "role"], ["IOM", "assists"]]]
+    assert [_rows(t) for t in tables] == [[["body", "role"], ["IOM", "a | b"]]]
 
 
 def test_the_changes_version_redlines_each_reworded_clause(conference):
@@ -335,16 +246,16 @@ def test_statements_and_participants_annexes(conference):
     rows = _rows(statements)
     assert rows[0] == ["On", "Kind", "By", "Statement"]
     assert rows[1][:3] == ["Recommendation 1.1", "Reservation",
-                           f"Member {XSS} ([Ministry]({LOCAL_FILE}))"]
+                           f"{MEMBER} ([Ministry]({LOCAL_FILE}))"]
     assert rows[1][3] == "We do not accept x."
-    assert rows[2][:2] == ["Recommendation 1.1, clause 1", "Interpretative statement"]
+    assert rows[2][:2] == ["Recommendation 1.1, operative paragraph 1", "Interpretative statement"]
     assert rows[2][2].startswith("Chair Person (Ministry ")
     assert rows[2][3] == "Families means immediate families."
     parliament = [b for b in _after(blocks, "Parliamentarians") if isinstance(b, Table)]
     assert [r[0] for r in _rows(parliament[0])] == ["Name", "Chair Person"]
     officials = [b for b in _after(blocks, "Government officials") if isinstance(b, Table)]
     names = [r[0] for r in _rows(officials[0])]
-    assert names == ["Name", f"Member {XSS}"]
+    assert names == ["Name", MEMBER]
     assert _rows(officials[0])[1][3] == f"Ethnic migration {XSS}, Labour migration"
     # Opted out of publication: named nowhere in the document, roll calls included.
     assert not any("Hidden Person" in (b.text if isinstance(b, Paragraph) else str(_rows(b)))
@@ -363,7 +274,7 @@ def test_header_footer_and_properties(conference):
     assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297  # type: ignore[union-attr]
     properties = document.core_properties
     assert properties.title == f"Migration and security {XSS}"
-    assert properties.author == "OSCE Centre in Astana; IOM"
+    assert properties.author == f"OSCE Centre in Astana; IOM {SCRIPT_LINK}"
     assert properties.created is not None and properties.created.year >= 2026
     assert not any(DRAFT in p.text for p in document.paragraphs)
     assert DRAFT not in footer
@@ -439,31 +350,13 @@ def test_hostile_text_in_the_fixture_is_plain_text(conference):
         assert target and re.fullmatch(r"(header|footer)\d+\.xml", target.group(1) or target.group(2))
 
 
-def _outline_with(payload: str) -> Outline:
-    text = Text.of(payload)
-    clause = ClauseBlock(1, "operative", "1.", text, payload, [{"op": "delete", "text": payload},
-                                                              {"op": "insert", "text": payload}])
-    return Outline(
-        conference_id=1, title=payload, venue=payload, starts_on=date(2009, 6, 24),
-        ends_on=date(2009, 6, 25), organisers=[payload], preamble=text, group_id=None, draft=True,
-        pending=[Pending("vote", 1, payload, payload)],
-        sections=[GroupSection(1, 1, payload, text, [RecommendationBlock(
-            1, "1.1", payload, [ClauseBlock(2, "preambular", "", text, None, [])], [clause])])],
-        votes=[VoteEntry(1, payload, payload, payload, "consensus", None, 3, 3, False,
-                         [(payload, 3)], "adopted", "2026-11-27T10:00:00+00:00", "0" * 64,
-                         [(payload, payload)])],
-        statements=[StatementEntry(1, "reservation", payload, payload, payload, text)],
-        participants=[CategoryList("parliamentarian", "Parliamentarians",
-                                   [ParticipantEntry(payload, payload, payload, [payload])])])
-
-
 def test_every_payload_stays_inert_in_every_place(ctx, xss_payloads):
     payloads = [*xss_payloads, f"<{LOCAL_FILE}>", f"<{METADATA}>", f"[a]({LOCAL_FILE})",
                 f"[b]({METADATA})", '{ HYPERLINK "http://169.254.169.254/" }',
                 "{ INCLUDETEXT \"c:\\\\windows\\\\win.ini\" }", "bell\x07 and \x00null \ufffe"]
     for payload in payloads:
         for changes in (False, True):
-            data = render_docx.render(_outline_with(payload), changes=changes)
+            data = render_docx.render(hostile_outline(payload), changes=changes)
             _assert_inert(data)
             document = docx.Document(io.BytesIO(data))
             assert document.paragraphs[1].style.name == "Title"  # type: ignore[union-attr]
@@ -516,7 +409,7 @@ def test_recommendation_fixture_sanity(conference):
 def test_tables_in_user_text_are_word_tables_wherever_they_stand(ctx):
     """In a clause, the preamble and a statement's cell: well-formed WordprocessingML, every
     attribute in its namespace (Word refuses a file with stray attributes)."""
-    data = render_docx.render(_outline_with("Before:\n\n| a | b |\n|---|---|\n| 1 | 2 |"))
+    data = render_docx.render(hostile_outline("Before:\n\n| a | b |\n|---|---|\n| 1 | 2 |"))
     document = docx.Document(io.BytesIO(data))
     nested = [t for t in document.tables if any(c.tables for r in t.rows for c in r.cells)]
     assert len(nested) == 1  # annex B: the statement's own table, in its cell

@@ -161,6 +161,11 @@ class Tree(HTMLParser):
         return next(e for e in self.elements if e["attrs"].get("id") == value)
 
 
+def _in_list(element: dict[str, Any], cls: str) -> bool:
+    """Whether the element's nearest list (``dl``) has this class."""
+    return cls in next(p for p in element["parents"] if p["tag"] == "dl")["classes"]
+
+
 def text_of(element: dict[str, Any]) -> str:
     return " ".join(element["text"].split())
 
@@ -254,37 +259,49 @@ def test_html_annexes_votes_statements_and_participants(conference):
     open_ = [v for v in votes if "vote--roll-call" in v["classes"]]
     assert len(secret) == 2 and len(open_) == 7  # the second recommendation's clauses were secret
     for vote in votes:
-        rows = {text_of(th): text_of(td) for th, td in zip(
-            [e for e in tree.find("th") if vote in e["parents"] and e["attrs"].get("scope") == "row"],
-            [e for e in tree.find("td") if vote in e["parents"] and "record" in
-             next(p for p in e["parents"] if p["tag"] == "table")["classes"]], strict=True)}
-        assert list(rows) == ["Working group", "Question", "Decision rule", "Quorum", "Eligible voters",
-                              "Turnout", "Ballot", "Counts", "Result", "Closed"]
+        terms = [e for e in tree.find("dt") if vote in e["parents"] and _in_list(e, "record")]
+        values = [e for e in tree.find("dd") if vote in e["parents"] and _in_list(e, "record")]
+        rows = {text_of(dt): text_of(dd) for dt, dd in zip(terms, values, strict=True)}
+        assert list(rows) == ["Working group", "Decision rule", "Quorum", "Eligible voters",
+                              "Turnout", "Ballot", "Closed", "Result", "Counts"]
+        assert text_of(next(p for p in tree.find("p", "question") if vote in p["parents"]))
         assert rows["Decision rule"] == "Simple majority of the votes cast"
         assert rows["Result"] == "Adopted" and rows["Closed"]
-        roll_calls = [t for t in tree.find("table", "roll-call") if vote in t["parents"]]
+        roll_calls = [t for t in tree.find("dl", "roll-call") if vote in t["parents"]]
         if vote in secret:
             assert not roll_calls and rows["Ballot"] == "Secret: counts only"
             assert rows["Counts"] == "Yes: 2; No: 0; Abstain: 0"
         else:
             assert len(roll_calls) == 1
+            # A line per option, as recorded votes are published: "Yes (n): names".
+            choices = {text_of(dt): text_of(dd) for dt, dd in zip(
+                [e for e in tree.find("dt") if roll_calls[0] in e["parents"]],
+                [e for e in tree.find("dd") if roll_calls[0] in e["parents"]], strict=True)}
+            counted = dict(part.split(": ") for part in rows["Counts"].split("; "))
+            assert list(choices) == [f"{label} ({count}):" for label, count in counted.items()]
+            for label, count in counted.items():
+                named = choices[f"{label} ({count}):"]
+                assert (named == "—") if count == "0" else len(named.split("; ")) == int(count)
     first = open_[0]
-    assert text_of(next(h for h in tree.find("h3") if first in h["parents"])) == "Recommendation 1.1, clause 1"
-    roll = next(t for t in tree.find("table", "roll-call") if first in t["parents"])
+    assert text_of(next(h for h in tree.find("h3") if first in h["parents"])) == (
+        "Recommendation 1.1, operative paragraph 1")
+    roll = next(t for t in tree.find("dl", "roll-call") if first in t["parents"])
     assert "Aigerim Chair" in text_of(roll) and "Amendment" in text_of(roll)
 
     statements = tree.find("article", "statement")
     assert text_of(statements[0]).split(" On ")[0] == (
         "Reservation: Boris Member <img src=x onerror=alert(1)> (Ministry of Labour)")
-    assert "On Recommendation 1.1, clause 1" in text_of(statements[0])
+    assert "On Recommendation 1.1, operative paragraph 1" in text_of(statements[0])
     assert "Interpretative statement" in text_of(statements[1]) and "On Recommendation 1.2" in text_of(statements[1])
 
     annex_c = tree.by_id("annex-c")
     assert conference.hidden_name not in " ".join(text_of(e) for e in tree.elements)
     whole = next(v for v in open_ if text_of(next(h for h in tree.find("h3") if v in h["parents"]))
                  == "Recommendation 1.1")
-    assert "(name withheld at the participant's request)Yes" in text_of(
-        next(t for t in tree.find("table", "roll-call") if whole in t["parents"]))
+    whole_roll = next(t for t in tree.find("dl", "roll-call") if whole in t["parents"])
+    yes = next(line for line in tree.find("div") if whole_roll in line["parents"]
+               and text_of(line).startswith("Yes ("))
+    assert "(name withheld at the participant's request)" in text_of(yes)
     names = [text_of(next(td for td in tree.find("td") if row in td["parents"])) for row in tree.find("tr")
              if annex_c in row["parents"] and not any(p["tag"] == "thead" for p in row["parents"])]
     assert "Aigerim Chair" in names and "Olga Chair" in names
@@ -360,11 +377,16 @@ def pdf_pages(pdf: bytes) -> tuple[Any, list[str]]:
     return reader, [page.extract_text() or "" for page in reader.pages]
 
 
-def test_pdf_of_an_adopted_document(conference, fetched, tmp_path):
+@pytest.mark.parametrize("how", ["in one piece", "in parts"])
+def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
+    """The same checks whether the document is laid out in one piece (a small conference) or
+    in parts and assembled (a large one; here forced, one part after the other in this
+    process so that the fetcher is watched)."""
     from pypdf import PdfReader
 
     outline = compile_outline(conference.conference)
-    pdf = render_pdf.render(outline)
+    pdf = (render_pdf.render(outline) if how == "in one piece"
+           else render_pdf.render_in_parts(outline, workers=1))
     assert pdf.startswith(b"%PDF-")
     reader, pages = pdf_pages(pdf)
     text = "\n".join(pages)
@@ -422,6 +444,8 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path):
     assert any("DejaVu-Sans" in f for f in fonts)
     assert "169.254.169.254" in flat  # printed as inert text after the link text
 
+    if how == "in parts":
+        return
     # The first page as an image, for a person to look at.
     import pypdfium2
 
@@ -435,6 +459,53 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path):
     body = next(i for i, page in enumerate(pages) if "Mandate" in page)
     document[body].render(scale=1.5).to_pil().save(SCREENS / "outcome-group-page.png")
     document[1].render(scale=1.5).to_pil().save(SCREENS / "outcome-contents.png")
+
+
+def _lines(page: str) -> list[str]:
+    return sorted(" ".join(line.split()) for line in page.splitlines() if line.strip())
+
+
+def test_pdf_in_parts_reads_as_in_one_piece(conference, factories):
+    """Laid out in parts by two worker processes and assembled, the document has the same
+    pages with the same words as laid out in one piece; its contents entries lead to the
+    pages they name, and its bookmarks are the same."""
+    from pypdf import PdfReader
+
+    _add_pending(factories, conference)
+    outline = compile_outline(conference.conference)
+    assert len(render_pdf.plan_parts(outline, 2)) >= 3  # groups and annexes apart
+    whole = render_pdf.render(outline)
+    seen: list[float] = []
+    parts = render_pdf.render_in_parts(outline, workers=2, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    _reader, expected = pdf_pages(whole)
+    reader, pages = pdf_pages(parts)
+    assert [_lines(p) for p in pages] == [_lines(p) for p in expected]
+    assert all("DRAFT — not adopted" in " ".join(p.split()) for p in pages)
+
+    def outline_titles(items: list[Any], depth: int = 0) -> list[tuple[int, str]]:
+        found: list[tuple[int, str]] = []
+        for item in items:
+            found += outline_titles(item, depth + 1) if isinstance(item, list) else [(depth, item.title)]
+        return found
+
+    assert outline_titles(reader.outline) == outline_titles(PdfReader(io.BytesIO(whole)).outline)
+    numbers = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
+    contents = next(n for n, page in enumerate(pages) if "Contents" in page and "Annex C" in page)
+    links = [a.get_object() for a in reader.pages[contents].get("/Annots") or []]
+    entries = []
+    for section in outline.sections:
+        entries.append(f"Working group {section.number}: {section.name}")
+        entries += [f"Recommendation {r.number}: {r.title}" for r in section.recommendations]
+    entries += ["Annex A: Voting record", "Annex B: Interpretative statements and reservations",
+                "Annex C: Participants"]
+    # An entry on two lines is a link on each line.
+    places = [(numbers[link["/Dest"][0].idnum], float(link["/Dest"][3])) for link in links]
+    targets = [page for n, (page, top) in enumerate(places) if n == 0 or (page, top) != places[n - 1]]
+    assert len(targets) == len(entries)  # in the order of the entries
+    # (The printed numbers are WeasyPrint's own: the pages read as the one-piece document's.)
+    for target, entry in zip(targets, entries, strict=True):
+        assert entry[:40] in " ".join(pages[target].split()), entry  # (long titles wrap oddly)
 
 
 def test_pdf_of_a_draft_is_marked_on_every_page(conference, factories, fetched, tmp_path):
@@ -471,3 +542,20 @@ def test_the_pdf_fetcher_refuses_every_url(fetched):
     pdf = HTML(string=hostile, url_fetcher=render_pdf.RefusingFetcher()).write_pdf()
     assert pdf.startswith(b"%PDF-")
     assert set(fetched) == {"file:///etc/passwd", "http://169.254.169.254/x.css"}
+
+
+def test_clauses_are_cited_as_the_printed_document_numbers_them(conference, ctx):
+    """Preambular clauses carry no printed number: annexes cite "preambular paragraph n";
+    operative ones "operative paragraph n"; a clause deleted since is said to be removed."""
+    from drafting.export.outline import _where_in
+    from models import utcnow
+
+    recommendation = conference.adopted[0]
+    preambular, first, second = recommendation.live_clauses
+    assert _where_in("Recommendation 1.1", preambular) == "Recommendation 1.1, preambular paragraph 1"
+    assert _where_in("Recommendation 1.1", second) == "Recommendation 1.1, operative paragraph 2"
+    assert _where_in("Recommendation 1.1", None) == "Recommendation 1.1"
+    first.deleted_at = utcnow()
+    assert _where_in("Recommendation 1.1", first) == "Recommendation 1.1, a clause since removed"
+    assert _where_in("Recommendation 1.1", second) == "Recommendation 1.1, operative paragraph 1"
+    db.session.rollback()

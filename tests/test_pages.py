@@ -180,7 +180,8 @@ def base_head(page: Page) -> set[tuple[str, frozenset[tuple[str, str]]]]:
 
 
 #: The bundles a page may load: everywhere main.js, on a recommendation the live editor.
-OWN_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js", "/static/dist/votes.js"}
+OWN_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js", "/static/dist/votes.js",
+               "/static/dist/export.js"}
 
 
 def is_own_stylesheet(tag: str, attrs: dict[str, str | None]) -> bool:

@@ -1,9 +1,13 @@
-"""Exports off the request thread: a job per request, polled for progress, downloaded once done.
+"""Exports and finalising off the request thread: a job per request, polled for progress,
+downloaded once done.
 
 A PDF of a large conference takes seconds; a request thread (and a proxy's timeout) should
-not wait for it. ``start_export`` checks the permission in the request, then renders in a
+not wait for it. ``start_export`` and ``start_finalise`` check in the request, then run a
 background task with an application context and a database session of its own: the job
-never touches the request's session, which is gone by the time it runs.
+never touches the request's session, which is gone by the time it runs. The task reads the
+database and compiles the outline; the rendering itself happens in a child process
+(``drafting.export.child``; ``EXPORT_IN_CHILD_PROCESS``), which the task follows without
+holding the server's other greenlets or threads, and stops after ``EXPORT_TIMEOUT_SECONDS``.
 
 Jobs live in this process's memory (``app.extensions``) for a short while after they end:
 a download is expected within minutes, and a finished file is never the record (the final
@@ -21,14 +25,15 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 
-from drafting.errors import DomainError, NotFound, RateLimited
-from drafting.export import services
+from drafting.errors import Conflict, DomainError, NotFound, RateLimited
+from drafting.export import child, services
 from drafting.extensions import socketio
 from drafting.realtime import participant_room, queue_event
 from models import Conference, Participant, WorkingGroup, db, utcnow
@@ -44,6 +49,8 @@ MAX_KEPT_PER_OWNER = 10
 STORE_KEY = "plenary_export_jobs"
 
 QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
+#: What a job does: render one format (a download), or finalise (every format, stored).
+EXPORT, FINALISE = "export", "finalise"
 
 
 @dataclass
@@ -54,9 +61,11 @@ class ExportJob:
     owner_id: int | None
     conference_id: int
     group_id: int | None
-    format: str
+    #: The format of an export; None for finalising (every final format).
+    format: str | None
     changes: bool
     locale: str
+    kind: str = EXPORT
     status: str = QUEUED
     progress: int = 0
     error: str | None = None
@@ -79,6 +88,15 @@ class JobStore:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.jobs: dict[int, ExportJob] = {}
+        self._turns: threading.BoundedSemaphore | None = None
+
+    def turns(self, concurrency: int) -> threading.BoundedSemaphore:
+        """The semaphore that lets ``concurrency`` jobs render at once (made on first use:
+        under gevent, after threading is patched)."""
+        with self.lock:
+            if self._turns is None:
+                self._turns = threading.BoundedSemaphore(max(1, concurrency))
+            return self._turns
 
     def add(self, job: ExportJob) -> None:
         with self.lock:
@@ -87,6 +105,14 @@ class JobStore:
             if job.owner_id is not None and len(running) >= MAX_RUNNING_PER_OWNER:
                 raise RateLimited(_("You already have %(n)d exports running; wait for one to "
                                     "finish.", n=len(running)))
+            # Two finalisations would render everything twice for one to be refused at the
+            # end; in this process the second is refused now. (Across processes the unique
+            # row per conference and format still lets exactly one of them store.)
+            if job.kind == FINALISE and any(
+                    j.kind == FINALISE and j.conference_id == job.conference_id and not j.done
+                    for j in self.jobs.values()):
+                raise Conflict(_("The outcome document is being finalised already; wait for "
+                                 "it to finish."))
             ended = sorted((j for j in self.jobs.values() if j.owner_id == job.owner_id and j.done),
                            key=lambda j: j.finished_at or j.created_at)
             for old in ended[:max(0, len(ended) + len(running) + 1 - MAX_KEPT_PER_OWNER)]:
@@ -137,16 +163,41 @@ def start_export(actor: Participant, conference: Conference, fmt: str, *,
     """Check now, in the request, and render in the background."""
     chosen = services.clean_format(fmt)
     services.check_can_export(actor, conference, group)
-    services.renderer(chosen)  # an unavailable format is refused now, not after polling
-    job = ExportJob(id=secrets.randbelow(2**53 - 1) + 1, owner_id=actor.id, conference_id=conference.id,
-                    group_id=group.id if group else None, format=chosen.name, changes=changes,
-                    locale=str(get_locale() or "en"))
+    services.check_available(chosen)  # an unavailable format is refused now, not after polling
+    return _start(ExportJob(id=_new_id(), owner_id=actor.id, conference_id=conference.id,
+                            group_id=group.id if group else None, format=chosen.name,
+                            changes=changes, locale=str(get_locale() or "en")))
+
+
+def start_finalise(actor: Participant, conference: Conference) -> ExportJob:
+    """Check now (the permission, that it is not final yet, that nothing is pending), and
+    finalise in the background; refused while another finalisation of it runs."""
+    services.check_can_start_finalising(actor, conference)
+    return _start(ExportJob(id=_new_id(), owner_id=actor.id, conference_id=conference.id,
+                            group_id=None, format=None, changes=False,
+                            locale=str(get_locale() or "en"), kind=FINALISE))
+
+
+def _new_id() -> int:
+    return secrets.randbelow(2**53 - 1) + 1
+
+
+def _start(job: ExportJob) -> ExportJob:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     store(app).add(job)
-    # A thread under "threading"; under gevent a greenlet, so a long PDF holds the process's
-    # other greenlets while WeasyPrint computes (see docs/deployment.md on the async mode).
+    # A thread under "threading", a greenlet under gevent: either way it mostly waits for
+    # the child process that renders, without holding the others.
     socketio.start_background_task(run_job, app, job.id)
     return job
+
+
+def render_with(app: Flask, locale: str) -> services.RenderFormats:
+    """How this server renders: in a child process (the default), or here when
+    ``EXPORT_IN_CHILD_PROCESS`` is off."""
+    if not app.config.get("EXPORT_IN_CHILD_PROCESS", True):
+        return services.render_formats
+    return partial(child.render_in_child, locale=locale, config=child.child_config(app),
+                   timeout=float(app.config.get("EXPORT_TIMEOUT_SECONDS", 300)))
 
 
 def _announce(job: ExportJob) -> None:
@@ -154,22 +205,30 @@ def _announce(job: ExportJob) -> None:
     if job.owner_id is None:
         return
     name = "export_finished" if job.done else "export_progress"
-    queue_event(name, {"job": job.id, "status": job.status, "progress": job.progress,
-                       "error": job.error}, room=participant_room(job.owner_id))
+    queue_event(name, {"job": job.id, "kind": job.kind, "status": job.status,
+                       "progress": job.progress, "error": job.error},
+                room=participant_room(job.owner_id))
     db.session.commit()
 
 
 def run_job(app: Flask, job_id: int) -> None:
-    """The background task: its own app context and session, the requester's language."""
+    """The background task: its own app context and session, the requester's language. At
+    most ``EXPORT_CONCURRENCY`` jobs of this process render at once (a PDF takes every core
+    and hundreds of MB); the others wait, queued, for a turn."""
     jobs = store(app)
+    with jobs.turns(int(app.config.get("EXPORT_CONCURRENCY", 2))):
+        _run(app, jobs, job_id)
+
+
+def _run(app: Flask, jobs: JobStore, job_id: int) -> None:
     job = jobs.update(job_id, status=RUNNING)
     if job is None:
         return
     with app.app_context(), force_locale(job.locale):
         try:
             def progress(percent: int) -> None:
-                # 100 is said once, with the file in place (below).
-                if percent < 100:
+                # Said once per step up; 100 is said once, with the file in place (below).
+                if job.progress < percent < 100:
                     _announce(jobs.update(job_id, progress=percent) or job)
 
             conference = db.session.get(Conference, job.conference_id)
@@ -177,12 +236,20 @@ def run_job(app: Flask, job_id: int) -> None:
             group = db.session.get(WorkingGroup, job.group_id) if job.group_id else None
             if conference is None or (job.owner_id and owner is None) or (job.group_id and group is None):
                 raise NotFound(_("The conference or group was deleted during the export."))
+            renders = render_with(app, job.locale)
             # Checked again: a role may have changed since the request.
-            result = services.export(owner, conference, job.format, group=group,
-                                     changes=job.changes, progress=progress)
-            done = jobs.update(job_id, status=FINISHED, progress=100, data=result.data,
-                               filename=result.filename, mimetype=result.mimetype, final=result.final,
-                               finished_at=utcnow())
+            if job.kind == FINALISE:
+                services.finalise(owner, conference, progress=progress, render_with=renders)
+                db.session.commit()
+                done = jobs.update(job_id, status=FINISHED, progress=100, final=True,
+                                   finished_at=utcnow())
+            else:
+                result = services.export(owner, conference, job.format, group=group,
+                                         changes=job.changes, progress=progress,
+                                         render_with=renders)
+                done = jobs.update(job_id, status=FINISHED, progress=100, data=result.data,
+                                   filename=result.filename, mimetype=result.mimetype,
+                                   final=result.final, finished_at=utcnow())
         except DomainError as error:
             db.session.rollback()
             done = jobs.update(job_id, status=FAILED, error=error.message, finished_at=utcnow())

@@ -12,16 +12,19 @@ Markdown itself, so no format can carry markup past the sanitiser.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from drafting.editing.diff import Piece, word_diff
 from drafting.markup import render_markdown
 from models import (
+    Ballot,
     Clause,
     ClauseKind,
     Conference,
@@ -196,15 +199,27 @@ def _clause_block(clause: Clause, number: str, first_drafts: dict[int, str]) -> 
                        Text.of(clause.text), first, changes)
 
 
+def _where_in(recommendation: str, clause: Clause | None) -> str:
+    """A clause as the printed document can name it: preambular clauses carry no printed
+    number, so they are counted as "preambular paragraph n", operative ones as "operative
+    paragraph n" (the usual way resolutions are cited)."""
+    if clause is None:
+        return recommendation
+    shown = clause.recommendation.display_numbers().get(clause.id)
+    if shown is None:
+        return _("%(recommendation)s, a clause since removed", recommendation=recommendation)
+    if clause.kind is ClauseKind.PREAMBULAR:
+        return _("%(recommendation)s, preambular paragraph %(number)s",
+                 recommendation=recommendation, number=shown.removeprefix("PP"))
+    return _("%(recommendation)s, operative paragraph %(number)s",
+             recommendation=recommendation, number=shown.rstrip("."))
+
+
 def _vote_subject(vote: Vote, numbers: dict[int, str]) -> str:
     where = numbers.get(vote.recommendation_id)
     recommendation = (_("Recommendation %(number)s", number=where) if where
                       else vote.recommendation.title)
-    if vote.clause is not None:
-        clause_number = vote.recommendation.display_numbers().get(vote.clause.id, "").rstrip(".")
-        return _("%(recommendation)s, clause %(number)s", recommendation=recommendation,
-                 number=clause_number)
-    return recommendation
+    return _where_in(recommendation, vote.clause)
 
 
 def compile_outline(conference: Conference, group: WorkingGroup | None = None) -> Outline:
@@ -239,7 +254,10 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
     group_names = {g.id: g.name for g in groups}
     votes = list(db.session.scalars(
         select(Vote).join(Recommendation).where(Recommendation.group_id.in_(group_ids))
+        .options(selectinload(Vote.options), selectinload(Vote.clause))
         .order_by(Vote.opened_at, Vote.id)))
+    closed = [v for v in votes if v.status is VoteStatus.CLOSED]
+    ballots = _roll_calls([v.id for v in closed if not v.secret])
     pending += [Pending("vote", v.id, group_names[v.recommendation.group_id], v.question)
                 for v in votes if v.status is VoteStatus.OPEN]
     return Outline(
@@ -248,7 +266,7 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
         organisers=conference.organiser_list, preamble=Text.of(conference.preamble),
         group_id=group.id if group else None, draft=bool(pending), pending=pending,
         sections=sections,
-        votes=[_vote_entry(v, numbers, group_names) for v in votes if v.status is VoteStatus.CLOSED],
+        votes=[_vote_entry(v, numbers, group_names, ballots.get(v.id, [])) for v in closed],
         statements=_statements(recommendations, numbers),
         participants=_participants(group_ids, group_names),
     )
@@ -260,10 +278,28 @@ def _published_name(participant: Participant) -> str:
     return participant.name if participant.publish_name else _("(name withheld at the participant's request)")
 
 
-def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]) -> VoteEntry:
-    from drafting.votes.services import counts, roll_call
+def _roll_calls(vote_ids: list[int]) -> dict[int, list[Ballot]]:
+    """The ballots of these (roll-call) votes with their voters, in one query, each vote's in
+    the order ``votes.services.roll_call`` publishes them (by name)."""
+    found: dict[int, list[Ballot]] = {vote_id: [] for vote_id in vote_ids}
+    if vote_ids:
+        for ballot in db.session.scalars(
+                select(Ballot).join(Participant, Ballot.voter_id == Participant.id)
+                .where(Ballot.vote_id.in_(vote_ids)).options(selectinload(Ballot.voter))
+                .order_by(Ballot.vote_id, Participant.name, Ballot.id)):
+            found[ballot.vote_id].append(ballot)
+    return found
 
-    tally = counts(vote)
+
+def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str],
+                ballots: list[Ballot]) -> VoteEntry:
+    """A closed vote as annex A prints it: counts from a secret vote's counters or from the
+    roll call's ballots (as ``votes.services.counts`` counts them)."""
+    if vote.secret:
+        tally = [option.secret_count for option in vote.options]
+    else:
+        chosen = Counter(b.option_id for b in ballots)
+        tally = [chosen.get(option.id, 0) for option in vote.options]
     labels = {o.id: o.label for o in vote.options}
     return VoteEntry(
         id=vote.id, group=group_names[vote.recommendation.group_id],
@@ -274,7 +310,7 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
         closed_at=vote.closed_at.isoformat() if vote.closed_at else "",
         record_sha256=vote.record_sha256 or "",
         roll_call=None if vote.secret else [(_published_name(b.voter), labels.get(b.option_id or 0, ""))
-                                            for b in roll_call(vote)],
+                                            for b in ballots],
     )
 
 
@@ -285,11 +321,8 @@ def _statements(recommendations: list[Recommendation], numbers: dict[int, str]) 
         .order_by(Statement.recommendation_id, Statement.id)))
     entries = []
     for statement in found:
-        on = _("Recommendation %(number)s", number=numbers[statement.recommendation_id])
-        if statement.clause is not None:
-            clause_number = statement.recommendation.display_numbers().get(statement.clause.id, "")
-            on = _("%(recommendation)s, clause %(number)s", recommendation=on,
-                   number=clause_number.rstrip("."))
+        on = _where_in(_("Recommendation %(number)s", number=numbers[statement.recommendation_id]),
+                       statement.clause)
         author = statement.author
         entries.append(StatementEntry(statement.id, statement.kind.value, on,
                                       _published_name(author) if author else "",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -768,7 +768,8 @@ def _page_field(paragraph: Paragraph) -> None:
     run_with(end)
 
 
-def render(outline: Outline, *, changes: bool = False) -> bytes:
+def render(outline: Outline, *, changes: bool = False,
+           progress: Callable[[float], None] | None = None) -> bytes:
     """The outcome document as DOCX bytes; ``changes``: each clause as a redline against the
     wording it had when its first vote opened."""
     return _Writer(outline, changes).build()

@@ -8,6 +8,8 @@ sanitiser's HTML carried by the outline, everything else is escaped by Jinja.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from drafting.export.outline import Outline, Text
+from drafting.export.outline import Outline, Text, VoteEntry
 
 TEMPLATE = "export/document.html"
 
@@ -36,7 +38,19 @@ def _css_string(value: str) -> Markup:
     return Markup(f'"{escaped}"')  # noqa: S704 - quotes, backslashes and "<" escaped above
 
 
-def _page_counter() -> Markup:
+def _roll_call_by_choice(vote: VoteEntry) -> list[tuple[str, int, list[str]]]:
+    """A roll call as recorded votes are published: each option with its count and the names
+    of those who chose it, in the roll call's (alphabetical) order."""
+    names: dict[str, list[str]] = {label: [] for label, _count in vote.counts}
+    for name, choice in vote.roll_call or []:
+        names.setdefault(choice, []).append(name)
+    counted = [(label, count, names[label]) for label, count in vote.counts]
+    # A ballot for an option the counts do not list (never expected) is still printed.
+    return counted + [(label, len(found), found) for label, found in names.items()
+                      if label not in dict(vote.counts)]
+
+
+def page_counter() -> Markup:
     """``content`` for "Page n of N", in the reader's language, with CSS page counters in the
     places the translation gives them."""
     words = _("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
@@ -46,14 +60,41 @@ def _page_counter() -> Markup:
     return Markup(" ".join(parts))  # noqa: S704 - built from escaped CSS strings
 
 
-def document(outline: Outline, *, changes: bool = False) -> str:
-    """The HTML text of the document (``render`` encodes it; the PDF renderer lays it out)."""
+ANNEXES = ("a", "b", "c")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of the document laid out on its own pages (the PDF renderer lays a large
+    document out in parts, side by side): the front matter, one group's section, or annexes.
+    Each part is a whole HTML document with the document's styles."""
+
+    front: bool = False
+    #: Indexes into ``outline.sections``.
+    sections: tuple[int, ...] = ()
+    annexes: tuple[str, ...] = ()
+
+
+def document(outline: Outline, *, changes: bool = False, part: Part | None = None,
+             toc_pages: Mapping[str, int] | None = None) -> str:
+    """The HTML text of the document (``render`` encodes it; the PDF renderer lays it out).
+
+    ``part``: only that piece, with no page numbers of its own (they are stamped on the
+    assembled PDF); ``toc_pages``: the table of contents' page numbers as text, by anchor, for
+    a front matter laid out apart from the pages it lists (else CSS ``target-counter``)."""
     context: dict[str, Any] = {
+        "front": part is None or part.front,
+        "sections": (outline.sections if part is None
+                     else [outline.sections[index] for index in part.sections]),
+        "annexes": ANNEXES if part is None else part.annexes,
+        "paged_in_parts": part is not None,
+        "toc_pages": toc_pages,
         "outline": outline,
         "changes": changes,
         "user": _user,
         "when": _when,
-        "page_counter": _page_counter(),
+        "roll_call_by_choice": _roll_call_by_choice,
+        "page_counter": page_counter(),
         "draft_mark": _("DRAFT — not adopted"),
         "css_string": _css_string,
     }

@@ -13,6 +13,7 @@ The bytes depend only on the outline: keys sorted, two-space indent, UTF-8 witho
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def document(outline: Outline, *, changes: bool = False) -> dict[str, Any]:
     }
 
 
-def render(outline: Outline, *, changes: bool = False) -> bytes:
+def render(outline: Outline, *, changes: bool = False,
+           progress: Callable[[float], None] | None = None) -> bytes:
     """UTF-8 JSON. The clauses always carry their first draft and word-level changes;
     ``changes`` only records which version of the document was asked for."""
     text = json.dumps(document(outline, changes=changes), ensure_ascii=False, sort_keys=True,

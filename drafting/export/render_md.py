@@ -11,6 +11,7 @@ text. The only markup in the output is the document's own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from html.parser import HTMLParser
@@ -480,7 +481,8 @@ def _annex_participants(outline: Outline) -> list[list[str]]:
     return blocks
 
 
-def render(outline: Outline, *, changes: bool = False) -> bytes:
+def render(outline: Outline, *, changes: bool = False,
+           progress: Callable[[float], None] | None = None) -> bytes:
     """The outcome document as UTF-8 Markdown; ``changes``: each clause changed since its
     first vote opened as a redline (~~deleted~~ **inserted**)."""
     blocks: list[list[str]] = []

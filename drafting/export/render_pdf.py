@@ -1,10 +1,25 @@
 """The outcome document as PDF: WeasyPrint lays out the HTML document (render_html).
 
 The HTML carries everything: print CSS (page breaks, running headers, "Page n of N", the
-table of contents' page numbers by ``target-counter``), the metadata (title, authors = the
-organisers, creation time) and the headings WeasyPrint turns into PDF bookmarks. Fonts are
-the system's DejaVu (Debian's fonts-dejavu-core/-extra, installed by the project's setup);
-WeasyPrint embeds the glyphs it uses.
+table of contents' page numbers), the metadata (title, authors = the organisers, creation
+time) and the headings WeasyPrint turns into PDF bookmarks. Fonts are the system's DejaVu
+(Debian's fonts-dejavu-core/-extra, installed by the project's setup); WeasyPrint embeds the
+glyphs it uses.
+
+**A large document is laid out in parts, side by side.** WeasyPrint lays out one document on
+one core and keeps every page's boxes until it writes: a conference of 3,000 clauses took
+30 s and 800 MB in one piece. Layout does not depend on page numbers, so the document is cut
+where it breaks pages anyway (front matter, groups' sections, annexes); worker processes (one
+per core, ``EXPORT_PDF_WORKERS``) lay the parts out, largest first, each writing its PDF and
+letting go of its boxes. Then, knowing every part's length:
+
+- the front matter is laid out again with the table of contents' page numbers as text;
+- one small document of empty pages carries "Page n of N" in the same bottom margin box,
+  and is stamped onto the pages;
+- the document's own cross-references (contents entries, links between sections) and its
+  bookmarks are put back across the parts, and the metadata comes from the front matter.
+
+A small document is laid out in one piece, as before: same pages, same text.
 
 Nothing is fetched: the document names no resource, and the URL fetcher refuses every URL
 all the same, so that no text a delegate wrote can make the server read a local file or call
@@ -13,16 +28,37 @@ after them), not kept as clickable PDF links; the document's own cross-reference
 """
 from __future__ import annotations
 
+import io
+import itertools
 import logging
-from typing import Any
+import multiprocessing
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, cast
 
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from markupsafe import escape
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.annotations import Link
+from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Fit, NameObject
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from drafting.export import render_html
 from drafting.export.outline import Outline
+from drafting.export.render_html import Part
 
 log = logging.getLogger(__name__)
+
+#: A document's HTML below this many characters is laid out in one piece (about 40 pages).
+SPLIT_ABOVE = 150_000
+#: WeasyPrint draws in CSS pixels; PDF counts points.
+POINTS_PER_PIXEL = 0.75
 
 
 class RefusingFetcher(URLFetcher):
@@ -34,13 +70,317 @@ class RefusingFetcher(URLFetcher):
         raise ValueError("The outcome document fetches no URL.")
 
 
-def render(outline: Outline, *, changes: bool = False) -> bytes:
-    """PDF bytes of the outcome document (or its "changes since the first draft" version)."""
-    html = HTML(string=render_html.document(outline, changes=changes), base_url=None,
-                url_fetcher=RefusingFetcher(), media_type="print")
-    document = html.render()
+def _html(text: str) -> HTML:
+    return HTML(string=text, base_url=None, url_fetcher=RefusingFetcher(), media_type="print")
+
+
+def render(outline: Outline, *, changes: bool = False,
+           progress: Callable[[float], None] | None = None) -> bytes:
+    """PDF bytes of the outcome document (or its "changes since the first draft" version).
+    ``progress`` hears the share of the work done (0-1) as parts are laid out."""
+    whole = render_html.document(outline, changes=changes)
+    if len(whole) < SPLIT_ABOVE:
+        return _in_one_piece(whole)
+    return render_in_parts(outline, changes=changes, workers=_workers(), progress=progress)
+
+
+def _workers() -> int:
+    """``EXPORT_PDF_WORKERS`` (default: one per core). One, in this process, where gevent has
+    patched threading (rendering in the server process, ``EXPORT_IN_CHILD_PROCESS=0``): a
+    process pool's threads and pipes are not made for greenlets."""
+    if _gevent_patched():
+        return 1
+    configured = current_app.config.get("EXPORT_PDF_WORKERS") if has_app_context() else None
+    return max(1, int(configured or os.cpu_count() or 1))
+
+
+def _gevent_patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")  # imported by whoever patched, never by us
+    return bool(monkey is not None and monkey.is_module_patched("threading"))
+
+
+def _in_one_piece(html: str) -> bytes:
+    document = _html(html).render()
     for page in document.pages:
         # Only the document's own cross-references (table of contents) stay clickable.
         page.links[:] = [link for link in page.links if link[0] == "internal"]
     pdf: bytes = document.write_pdf()
     return pdf
+
+
+# --- laying out one part (in a worker process) ----------------------------------------------
+
+
+@dataclass
+class LaidOut:
+    """A part's PDF and what assembling needs to know of its pages (CSS pixels, from the
+    page's top-left corner)."""
+
+    pdf: bytes
+    heights: list[float]
+    #: Anchor name -> (page, x, y): where the document's ids landed.
+    anchors: dict[str, tuple[int, float, float]] = field(default_factory=dict)
+    #: (page, (x1, y1, x2, y2), anchor): the part's links to the document's own ids.
+    links: list[tuple[int, tuple[float, float, float, float], str]] = field(default_factory=list)
+    #: (page, level, label, x, y), in order: the headings that become bookmarks.
+    bookmarks: list[tuple[int, int, str, float, float]] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return len(self.heights)
+
+
+def lay_out(html: str) -> LaidOut:
+    """Lay one part out and write it, keeping its links and bookmarks aside: they are put back
+    on the assembled document, where every anchor is known."""
+    document = _html(html).render()
+    laid = LaidOut(pdf=b"", heights=[page.height for page in document.pages])
+    for number, page in enumerate(document.pages):
+        for name, (x, y, *_rest) in page.anchors.items():
+            laid.anchors.setdefault(name, (number, x, y))
+        laid.links += [(number, tuple(rectangle), target)
+                       for kind, target, rectangle, _box in page.links if kind == "internal"]
+        laid.bookmarks += [(number, level, label, x, y)
+                           for level, label, (x, y), _state in page.bookmarks]
+        page.links[:] = []
+        page.bookmarks[:] = []
+    laid.pdf = document.write_pdf()
+    return laid
+
+
+# --- planning and assembling ------------------------------------------------------------------
+
+
+def plan_parts(outline: Outline, workers: int) -> list[Part]:
+    """The body cut into parts at the page breaks it has anyway: consecutive groups' sections
+    (and the annexes) gathered until a part holds about a quarter of a worker's share, so that
+    the workers stay evenly busy while few parts each embed their own copy of the fonts."""
+    weights = [sum(len(c.text.html) + 200 for r in s.recommendations for c in r.preambular + r.operative)
+               + 500 for s in outline.sections]
+    annex_weights = {"a": 600 * len(outline.votes) + sum(40 * len(v.roll_call or []) for v in outline.votes),
+                     "b": sum(len(s.text.html) + 300 for s in outline.statements),
+                     "c": sum(150 * len(c.participants) for c in outline.participants)}
+    target = max(1, (sum(weights) + sum(annex_weights.values())) // (max(1, workers) * 4))
+    parts: list[Part] = []
+    sections: list[int] = []
+    annexes: list[str] = []
+    weight = 0
+
+    def close() -> None:
+        nonlocal weight
+        if sections or annexes:
+            parts.append(Part(sections=tuple(sections), annexes=tuple(annexes)))
+        sections.clear()
+        annexes.clear()
+        weight = 0
+
+    for index, each in enumerate(weights):
+        sections.append(index)
+        weight += each
+        if weight >= target:
+            close()
+    for annex, each in annex_weights.items():
+        if sections and weight + each > target:
+            close()
+        annexes.append(annex)
+        weight += each
+        if weight >= target:
+            close()
+    close()
+    return parts
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """Processes started afresh ("spawn"): nothing of the caller's threads, sockets or
+    database connections is copied into them."""
+    if workers <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
+
+
+def _submit(pool: ProcessPoolExecutor | None, html: str) -> Future[LaidOut]:
+    if pool is not None:
+        return pool.submit(lay_out, html)
+    done: Future[LaidOut] = Future()
+    done.set_result(lay_out(html))
+    return done
+
+
+def render_in_parts(outline: Outline, *, changes: bool = False, workers: int = 1,
+                    progress: Callable[[float], None] | None = None) -> bytes:
+    """The document laid out in parts by ``workers`` processes (1: one after the other in
+    this one), then assembled (see the module's documentation)."""
+    parts = plan_parts(outline, workers)
+    texts = [render_html.document(outline, changes=changes, part=part) for part in parts]
+    # The front matter's length with a number as wide as any real one in each entry.
+    placeholder = {anchor: 8888 for anchor in _toc_anchors(outline)}
+    front_part = Part(front=True)
+    front_text = render_html.document(outline, changes=changes, part=front_part, toc_pages=placeholder)
+    steps = len(parts) + 3  # the parts, the front matter twice, assembling
+    finished = 0
+
+    def step() -> None:
+        nonlocal finished
+        finished += 1
+        if progress is not None:
+            progress(min(1.0, finished / steps))
+
+    with _pool(workers) as pool:
+        # The front matter first (its length numbers the rest), then the largest parts first:
+        # the last part to finish is a short one.
+        front_future = _submit(pool, front_text)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        futures: dict[int, Future[LaidOut]] = {i: _submit(pool, texts[i]) for i in order}
+        for _done in as_completed([front_future, *futures.values()]):
+            step()
+        front = front_future.result()
+        laid = [futures[index].result() for index in range(len(texts))]
+
+        def stamp(front_pages: int) -> list[Future[LaidOut]]:
+            total = front_pages + sum(p.pages for p in laid)
+            cuts = [1 + total * n // workers for n in range(workers)] + [total + 1]
+            return [_submit(pool, _stamp_html(start, end - 1, total))
+                    for start, end in itertools.pairwise(cuts) if end > start]
+
+        # The front matter again, numbering the contents; the page numbers meanwhile.
+        for _attempt in range(3):
+            pages = _page_numbers(front, laid, _offsets(front.pages, laid))
+            again_future = _submit(pool, render_html.document(
+                outline, changes=changes, part=front_part, toc_pages=pages))
+            stamp_futures = stamp(front.pages)
+            again = again_future.result()
+            stable = again.pages == front.pages
+            front = again
+            if stable:
+                break
+            # The real numbers changed its length (a narrower number ended a line sooner):
+            # the pages after it moved, number again.
+        else:
+            log.warning("The outcome document's contents kept changing length; its page "
+                        "numbers may be off by a page")
+            stamp_futures = stamp(front.pages)
+        stamps = [future.result() for future in stamp_futures]
+        step()
+    pdf = _assemble([front, *laid], stamps)
+    step()
+    return pdf
+
+
+def _stamp(writer: PdfWriter, page: PageObject, stamp: PageObject) -> None:
+    """Draw the stamp's page over the page: as a form XObject that the page's contents end
+    with, the page's own drawing left as it is (merging pages would rewrite every stream)."""
+    form = DecodedStreamObject()
+    form.set_data(stamp.get_contents().get_data())  # type: ignore[union-attr]
+    form.update({
+        NameObject("/Type"): NameObject("/XObject"),
+        NameObject("/Subtype"): NameObject("/Form"),
+        NameObject("/BBox"): stamp.mediabox,
+        # By reference: the stamp's pages share theirs, cloned once into the writer.
+        NameObject("/Resources"): stamp.raw_get("/Resources").clone(writer),
+    })
+    form_reference = writer._add_object(form.flate_encode())
+    # The page's own copies: WeasyPrint's pages share one resources dictionary.
+    resources = DictionaryObject()
+    resources.update(cast(DictionaryObject, page["/Resources"].get_object()))
+    xobjects = DictionaryObject()
+    xobjects.update(cast(DictionaryObject, resources.get("/XObject", DictionaryObject()).get_object()))
+    xobjects[NameObject("/PlenaryStamp")] = form_reference
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+    before, after = DecodedStreamObject(), DecodedStreamObject()
+    before.set_data(b"q\n")
+    after.set_data(b"\nQ\nq /PlenaryStamp Do Q\n")
+    contents = page["/Contents"]
+    own = list(contents) if isinstance(contents, ArrayObject) else [contents]
+    page[NameObject("/Contents")] = ArrayObject(
+        [writer._add_object(before), *own, writer._add_object(after)])
+
+
+def _toc_anchors(outline: Outline) -> list[str]:
+    anchors = [f"group-{s.number}" for s in outline.sections]
+    anchors += [f"recommendation-{r.number.replace('.', '-')}" for s in outline.sections
+                for r in s.recommendations]
+    return [*anchors, "annex-a", "annex-b", "annex-c"]
+
+
+def _offsets(front_pages: int, laid: Sequence[LaidOut]) -> list[int]:
+    offsets = [0, front_pages]
+    for part in laid[:-1]:
+        offsets.append(offsets[-1] + part.pages)
+    return offsets
+
+
+def _page_numbers(front: LaidOut, laid: Sequence[LaidOut], offsets: list[int]) -> dict[str, int]:
+    """Anchor -> printed page number (1-based), across the parts."""
+    numbers: dict[str, int] = {}
+    for part, offset in zip([front, *laid], offsets, strict=True):
+        for name, (page, _x, _y) in part.anchors.items():
+            numbers.setdefault(name, offset + page + 1)
+    return numbers
+
+
+def _stamp_html(first: int, last: int, total: int) -> str:
+    """Empty pages ``first``..``last`` whose bottom margin box says "Page n of N", in the same
+    font, size and place as the document's own (templates/export/document.html). The numbers
+    are written out, not counted, so that the pages can be made in pieces side by side."""
+    pages = "".join(f'<div class="n">{_page_label(number, total)}</div>'
+                    for number in range(first, last + 1))
+    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><style>'
+            '@page { size: A4; margin: 25mm 20mm 22mm 20mm; '
+            '@bottom-center { content: string(page-label); font: 8pt "DejaVu Sans", sans-serif; color: #555; } }'
+            '.n { string-set: page-label content(); visibility: hidden; height: 0; break-after: page; }'
+            f'</style></head><body>{pages}</body></html>')
+
+
+def _page_label(number: int, total: int) -> str:
+    return escape(_("Page %(page)s of %(pages)s", page=number, pages=total))
+
+
+def _assemble(parts: Sequence[LaidOut], stamps: Sequence[LaidOut]) -> bytes:
+    writer = PdfWriter()
+    first = PdfReader(io.BytesIO(parts[0].pdf))
+    for part in parts:
+        writer.append(PdfReader(io.BytesIO(part.pdf)), import_outline=False)
+    stamp_pages = [page for stamp in stamps for page in PdfReader(io.BytesIO(stamp.pdf)).pages]
+    for pdf_page, stamp_page in zip(writer.pages, stamp_pages, strict=True):
+        _stamp(writer, pdf_page, stamp_page)
+    offsets = _offsets(parts[0].pages, parts[1:])
+    heights = [height for part in parts for height in part.heights]
+    anchors: dict[str, tuple[int, float, float]] = {}
+    for part, offset in zip(parts, offsets, strict=True):
+        for name, (page, x, y) in part.anchors.items():
+            anchors.setdefault(name, (offset + page, x, y))
+    for part, offset in zip(parts, offsets, strict=True):
+        for page, (x1, y1, x2, y2), target in part.links:
+            if target not in anchors:
+                log.warning("No anchor #%s in the outcome document", target[:100])
+                continue
+            where, x, y = anchors[target]
+            height = heights[offset + page]
+            writer.add_annotation(offset + page, Link(
+                rect=(x1 * POINTS_PER_PIXEL, (height - y2) * POINTS_PER_PIXEL,
+                      x2 * POINTS_PER_PIXEL, (height - y1) * POINTS_PER_PIXEL),
+                target_page_index=where,
+                fit=Fit.xyz(left=x * POINTS_PER_PIXEL, top=(heights[where] - y) * POINTS_PER_PIXEL)))
+    # Bookmarks: a heading of level n goes under the last heading of a lower level.
+    parents: list[tuple[int, Any]] = []
+    for part, offset in zip(parts, offsets, strict=True):
+        for page, level, label, x, y in part.bookmarks:
+            while parents and parents[-1][0] >= level:
+                parents.pop()
+            item = writer.add_outline_item(
+                title=label, page_number=offset + page, parent=parents[-1][1] if parents else None,
+                fit=Fit.xyz(left=x * POINTS_PER_PIXEL, top=(heights[offset + page] - y) * POINTS_PER_PIXEL))
+            parents.append((level, item))
+    if first.metadata:
+        writer.add_metadata(dict(first.metadata))
+    language = first.root_object.get("/Lang")
+    if language is not None:
+        # pypdf has no setter for the catalogue's language.
+        writer._root_object[NameObject("/Lang")] = language
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

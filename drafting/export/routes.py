@@ -1,8 +1,19 @@
 """The export page, downloads, background export jobs, finalising, and the export API."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -96,9 +107,15 @@ def _attachment(data: bytes, filename: str, mimetype: str) -> Response:
 
 def _download(conference: Conference, group: WorkingGroup | None) -> ResponseReturnValue:
     """A direct download, rendered while the client waits: for links and simple scripts. The
-    page's format buttons start a background job instead (``_start``)."""
-    exported = services.export(current_user, conference, request.args.get("format"),
-                               group=group, changes=_flag("changes"))
+    page's format buttons start a background job instead (``_start``). A heavy format (PDF,
+    DOCX) is rendered by a child process here too, so that the server's other requests and
+    sockets go on meanwhile; the light ones render in place."""
+    fmt = services.clean_format(request.args.get("format"))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    render_with = (jobs.render_with(app, str(get_locale() or "en")) if fmt.heavy
+                   else services.render_formats)
+    exported = services.export(current_user, conference, fmt, group=group,
+                               changes=_flag("changes"), render_with=render_with)
     return _attachment(*exported)
 
 
@@ -138,14 +155,11 @@ def finalise(conference_id: int) -> ResponseReturnValue:
             "Tick the box to confirm: the final document cannot be changed afterwards.")),
             status=400)
     try:
-        services.finalise(current_user, conference)
+        job = jobs.start_finalise(current_user, conference)
     except INPUT_ERRORS as error:
         db.session.rollback()
         return _render_page(conference, error=error, status=error.status)
-    db.session.commit()
-    flash(_("The outcome document is final. Every download now serves the stored files."),
-          "success")
-    return redirect(url_for("export.conference_page", conference_id=conference.id))
+    return redirect(url_for("export.job_page", job_id=job.id))
 
 
 def _start(conference: Conference, group: WorkingGroup | None) -> ResponseReturnValue:
@@ -176,8 +190,9 @@ def job_page(job_id: int) -> ResponseReturnValue:
     conference = get_conference(job.conference_id, current_user)
     group = get_group(job.group_id, current_user) if job.group_id else None
     g.no_store = True
+    label = services.FORMATS[job.format].label if job.format else _("Final document")
     return render_template("export/job.html", job=job, conference=conference, group=group,
-                           label=services.FORMATS[job.format].label)
+                           label=label, finalising=job.kind == jobs.FINALISE)
 
 
 @bp.get("/export/jobs/<int:job_id>")
@@ -192,6 +207,8 @@ def job_status(job_id: int) -> ResponseReturnValue:
 @login_required
 def job_download(job_id: int) -> ResponseReturnValue:
     job = jobs.get_job(job_id, current_user)
+    if job.kind == jobs.FINALISE:
+        raise NotFound(_("Finalising stores the files; download them from the export page."))
     if job.status != jobs.FINISHED or job.data is None:
         raise Conflict(job.error or _("This export has not finished yet."))
     return _attachment(job.data, job.filename or "outcome", job.mimetype or "application/octet-stream")
@@ -220,14 +237,15 @@ def api_export_job(actor: Participant, job_id: int) -> ExportJobOut:
     return job_out(jobs.get_job(job_id, actor))
 
 
-@endpoint("/conferences/<int:conference_id>/finalise", "POST", summary="Finalise the outcome "
-          "document (secretariat): every format is rendered once and stored with its SHA-256; "
-          "refused while anything is pending, and once final", tag="export",
-          response=list[OutcomeDocumentOut], status=201, errors=(403, 404, 409, 503))
-def api_finalise(actor: Participant, conference_id: int) -> list[OutcomeDocumentOut]:
+@endpoint("/conferences/<int:conference_id>/finalise", "POST", summary="Start finalising the "
+          "outcome document (secretariat): a job renders every format once and stores it with "
+          "its SHA-256, all or nothing; refused while anything is pending, once final, and "
+          "while another finalisation runs. Poll the job; once finished, the documents are "
+          "listed by GET .../documents", tag="export",
+          response=ExportJobOut, status=202, errors=(403, 404, 409, 429, 503))
+def api_finalise(actor: Participant, conference_id: int) -> ExportJobOut:
     conference = get_conference(conference_id, actor)
-    documents = services.finalise(actor, conference)
-    return [document_out(d) for d in documents]
+    return job_out(jobs.start_finalise(actor, conference))
 
 
 @endpoint("/conferences/<int:conference_id>/documents", summary="The stored final documents "

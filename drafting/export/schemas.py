@@ -23,9 +23,13 @@ class ExportRequest(BaseModel):
 
 class ExportJobOut(BaseModel):
     id: int
+    kind: Literal["export", "finalise"] = Field(description="export: one format, downloaded "
+                                                "from download_url; finalise: every format, "
+                                                "stored (GET .../documents once finished).")
     conference_id: int
     group_id: int | None
-    format: FormatName
+    format: FormatName | None = Field(description="The format of an export; null when "
+                                      "finalising.")
     changes: bool
     status: Literal["queued", "running", "finished", "failed"]
     progress: int = Field(ge=0, le=100)
@@ -51,14 +55,15 @@ class OutcomeDocumentOut(BaseModel):
 
 def job_out(job: ExportJob) -> ExportJobOut:
     finished = job.status == "finished"
+    downloadable = finished and job.kind == "export"
     return ExportJobOut(
-        id=job.id, conference_id=job.conference_id, group_id=job.group_id,
+        id=job.id, kind=job.kind, conference_id=job.conference_id, group_id=job.group_id,
         format=job.format,
         changes=job.changes, status=job.status,
         progress=job.progress, error=job.error, final=job.final and finished,
-        filename=job.filename if finished else None,
-        size=len(job.data) if finished and job.data is not None else None,
-        download_url=url_for("export.job_download", job_id=job.id) if finished else None,
+        filename=job.filename if downloadable else None,
+        size=len(job.data) if downloadable and job.data is not None else None,
+        download_url=url_for("export.job_download", job_id=job.id) if downloadable else None,
         created_at=job.created_at, finished_at=job.finished_at)
 
 

@@ -6,6 +6,10 @@ from the database (a draft). Finalising renders every format once from one outli
 the bytes: from then on the conference's export in a format is exactly that stored file, so
 its published SHA-256 stays true however often it is downloaded.
 
+Rendering is a parameter (``render_with``): ``render_formats`` renders in this process; the
+export jobs, finalising and the direct download of a heavy format pass one that renders in a
+child process (``drafting.export.child``), so that the server process never holds it.
+
 Renderers are found by name in ``FORMATS`` and imported on first use: a format whose module
 or libraries are missing on a server is refused with a clear message, and the others work.
 """
@@ -14,7 +18,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -38,24 +43,33 @@ from models import (
 
 #: Called with a percentage (0-100) as the export goes on.
 Progress = Callable[[int], None]
+#: Renders one outline in several formats: ``(outline, formats, *, changes, progress)`` ->
+#: the bytes of each, in order; ``progress`` gets 0..1 over all of them. ``render_formats``
+#: does it in this process; an export job passes one that uses a child process
+#: (``drafting.export.child``).
+RenderFormats = Callable[..., list[bytes]]
 
 
 @dataclass(frozen=True)
 class Format:
     name: str
-    #: Module in drafting/export with ``render(outline, *, changes=False) -> bytes``.
+    #: Module in drafting/export with ``render(outline, *, changes=False, progress=None)
+    #: -> bytes`` (``progress``, when given, is called with 0..1 of the rendering).
     module: str
     mimetype: str
     extension: str
     label: str
+    #: Seconds of CPU and hundreds of MB at conference size: rendered in a child process on
+    #: every path (a direct download too), not only in jobs. The others take milliseconds.
+    heavy: bool = False
 
 
 FORMATS: dict[str, Format] = {
     "html": Format("html", "drafting.export.render_html", "text/html; charset=utf-8", "html", "HTML"),
-    "pdf": Format("pdf", "drafting.export.render_pdf", "application/pdf", "pdf", "PDF"),
+    "pdf": Format("pdf", "drafting.export.render_pdf", "application/pdf", "pdf", "PDF", heavy=True),
     "docx": Format("docx", "drafting.export.render_docx",
                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                   "docx", "Word (DOCX)"),
+                   "docx", "Word (DOCX)", heavy=True),
     "md": Format("md", "drafting.export.render_md", "text/markdown; charset=utf-8", "md", "Markdown"),
     "json": Format("json", "drafting.export.render_json", "application/json", "json", "JSON"),
 }
@@ -84,6 +98,14 @@ def clean_format(value: Any) -> Format:
 def is_available(fmt: Format) -> bool:
     """Whether this server has the format's renderer (without importing it)."""
     return importlib.util.find_spec(fmt.module) is not None
+
+
+def check_available(fmt: Format) -> None:
+    """Refuse a format this server cannot render, without importing its renderer (the
+    server process of an export job never imports WeasyPrint: its child does)."""
+    if not is_available(fmt):
+        raise Unavailable(_("The %(format)s export is not available on this server.",
+                            format=fmt.label))
 
 
 def renderer(fmt: Format) -> Callable[..., bytes]:
@@ -186,11 +208,47 @@ def _report(progress: Progress | None, percent: int) -> None:
         progress(percent)
 
 
+def _between(progress: Progress | None, start: int, end: int) -> Callable[[float], None] | None:
+    """A 0..1 report of one stage as a percentage between ``start`` and ``end``."""
+    if progress is None:
+        return None
+    return lambda fraction: progress(start + int((end - start) * min(1.0, max(0.0, fraction))))
+
+
+def _takes_progress(render: Callable[..., bytes]) -> bool:
+    try:
+        parameters = inspect.signature(render).parameters
+    except (TypeError, ValueError):
+        return False
+    return "progress" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+
+
+def render_formats(outline: Outline, formats: Sequence[Format], *, changes: bool = False,
+                   progress: Callable[[float], None] | None = None) -> list[bytes]:
+    """Render ``outline`` in each format here, in this process (``RenderFormats``). A renderer
+    that reports its own progress is given a share of the whole; one that does not advances
+    it when it is done."""
+    results = []
+    for index, fmt in enumerate(formats):
+        render = renderer(fmt)
+        options: dict[str, Any] = {"changes": changes}
+        if progress is not None and _takes_progress(render):
+            options["progress"] = (lambda fraction, index=index: progress(
+                (index + min(1.0, max(0.0, float(fraction)))) / len(formats)))
+        results.append(render(outline, **options))
+        if progress is not None:
+            progress((index + 1) / len(formats))
+    return results
+
+
 def export(actor: Participant | None, conference: Conference, fmt: Format | str | None, *,
            group: WorkingGroup | None = None, changes: bool = False,
-           progress: Progress | None = None) -> Exported:
+           progress: Progress | None = None,
+           render_with: RenderFormats = render_formats) -> Exported:
     """The document in one format: the stored final bytes when the conference is final
-    (and neither a section nor the changes version is asked for), otherwise a fresh draft."""
+    (and neither a section nor the changes version is asked for), otherwise a fresh draft
+    rendered by ``render_with``."""
     fmt = fmt if isinstance(fmt, Format) else clean_format(fmt)
     check_can_export(actor, conference, group)
     if group is None and not changes:
@@ -198,11 +256,11 @@ def export(actor: Participant | None, conference: Conference, fmt: Format | str 
         if stored is not None:
             _report(progress, 100)
             return Exported(stored.data, filename(conference, fmt, final=True), fmt.mimetype)
-    render = renderer(fmt)
+    check_available(fmt)
     _report(progress, 5)
     outline = outline_of(conference, group)
-    _report(progress, 40)
-    data = render(outline, changes=changes)
+    _report(progress, 20)
+    [data] = render_with(outline, [fmt], changes=changes, progress=_between(progress, 20, 99))
     _report(progress, 100)
     return Exported(data, filename(conference, fmt, group=group, changes=changes), fmt.mimetype)
 
@@ -221,29 +279,44 @@ def _pending_message(outline: Outline) -> str:
              items=items)
 
 
+def check_can_start_finalising(actor: Participant | None, conference: Conference) -> None:
+    """Everything that refuses finalising, checked before a job is started for it (and
+    again by ``finalise`` itself, in the job: things may change meanwhile)."""
+    check_can_finalise(actor, conference)
+    if is_final(conference):
+        raise Conflict(_("The outcome document is already final; it cannot be finalised again."))
+    for fmt in final_formats():
+        check_available(fmt)
+    outline = outline_of(conference)
+    if outline.draft:
+        raise Conflict(_pending_message(outline))
+
+
 def finalise(actor: Participant | None, conference: Conference, *,
-             progress: Progress | None = None) -> list[OutcomeDocument]:
+             progress: Progress | None = None,
+             render_with: RenderFormats = render_formats) -> list[OutcomeDocument]:
     """Freeze the outcome document: render every format from one outline and store the
     bytes with their SHA-256. Refused while a recommendation is still being drafted or a
-    vote is open, and refused once done: the final document is never replaced."""
+    vote is open, and refused once done: the final document is never replaced. Every
+    format is rendered before anything is stored: a failure stores nothing."""
     check_can_finalise(actor, conference)
     if is_final(conference):
         raise Conflict(_("The outcome document is already final; it cannot be finalised again."))
     formats = final_formats()
-    renders = [(fmt, renderer(fmt)) for fmt in formats]
+    for fmt in formats:
+        check_available(fmt)
     outline = outline_of(conference)
     if outline.draft:
         raise Conflict(_pending_message(outline))
     _report(progress, 10)
+    rendered = render_with(outline, formats, changes=False, progress=_between(progress, 10, 95))
     now = utcnow()
-    documents = []
-    for done, (fmt, render) in enumerate(renders, start=1):
-        data = render(outline, changes=False)
-        documents.append(OutcomeDocument(
+    documents = [
+        OutcomeDocument(
             conference_id=conference.id, format=ExportFormat(fmt.name), data=data,
             sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_at=now,
-            created_by_id=actor.id if actor else None))
-        _report(progress, 10 + 85 * done // len(renders))
+            created_by_id=actor.id if actor else None)
+        for fmt, data in zip(formats, rendered, strict=True)]
     try:
         with db.session.begin_nested():
             db.session.add_all(documents)
@@ -252,4 +325,3 @@ def finalise(actor: Participant | None, conference: Conference, *,
         raise Conflict(_("The outcome document is already final; it cannot be finalised again.")) from None
     _report(progress, 100)
     return documents
-

@@ -19,7 +19,9 @@ const options = {
   // editor.js/.css: the live editor, linked only by recommendations/show.html, so other
   // pages do not download Yjs and CodeMirror.
   // votes.js: a vote's page and its projector view kept live (Socket.IO only, no editor).
-  entryPoints: ["main.js", "main.css", "editor/editor.js", "editor/editor.css", "votes/votes.js"],
+  // export.js: the export page's live progress bars (Socket.IO, polling as the fallback).
+  entryPoints: ["main.js", "main.css", "editor/editor.js", "editor/editor.css", "votes/votes.js",
+                "export/export.js"],
   outdir: distDir,
   entryNames: "[name]",
   assetNames: "assets/[name]-[hash]",
