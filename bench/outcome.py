@@ -6,11 +6,13 @@ Run from the repository root:
 
     .venv/bin/python -m bench.outcome                    # every format, a JSON line each
     .venv/bin/python -m bench.outcome --markdown         # and a table against the goals
+    .venv/bin/python -m bench.outcome --repeat 5         # the median of 5 runs (default 3)
     .venv/bin/python -m bench.outcome --groups 2 --recommendations 3   # smaller
 
 Goals (issue 6, on this 2-core machine): DOCX, HTML, Markdown and JSON under 2 s each, PDF
 under 15 s, memory under 500 MB. ``seconds`` is compile + render; ``compile_seconds`` the
-outline alone.
+outline alone; ``peak_mb`` the largest resident memory of the rendering process and its
+children (the PDF's layout workers) at one time, sampled every 20 ms.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -123,6 +126,45 @@ def seed(database: Path, groups: int, recommendations: int, clauses: int, voters
         return conference.id
 
 
+class MemorySampler(threading.Thread):
+    """The resident memory of this process and its children (the PDF's layout workers),
+    summed, every 20 ms: the peak is what the export needed at once."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_mb = 0.0
+        self.most_children = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(0.02):
+            pids = [os.getpid(), *self._children(os.getpid())]
+            self.most_children = max(self.most_children, len(pids) - 1)
+            self.peak_mb = max(self.peak_mb, sum(self._rss_kb(pid) for pid in pids) / 1024)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        try:
+            found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return []
+        return [int(child) for child in found] + [grand for child in found
+                                                  for grand in MemorySampler._children(int(child))]
+
+    @staticmethod
+    def _rss_kb(pid: int) -> int:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return 0
+        line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), "VmRSS: 0 kB")
+        return int(line.split()[1])
+
+
 def render_one(database: Path, conference_id: int, fmt: str) -> dict[str, Any]:
     """Compile and render in this process; what it cost."""
     import importlib
@@ -131,18 +173,23 @@ def render_one(database: Path, conference_id: int, fmt: str) -> dict[str, Any]:
     from models import Conference, db
 
     app = _app(database)
+    sampler = MemorySampler()
+    sampler.start()
     with app.test_request_context():
         started = time.perf_counter()
         outline = compile_outline(db.session.get(Conference, conference_id))  # type: ignore[arg-type]
         compiled = time.perf_counter()
         data = importlib.import_module(f"drafting.export.render_{fmt}").render(outline)
         finished = time.perf_counter()
+    sampler.stop()
     own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # The PDF's worker processes (render_pdf): the largest one's peak, counted once per
-    # worker as if they all peaked at once; the sum is an upper bound of the memory in use.
+    # The PDF's worker processes (render_pdf): the largest one's peak; and the largest sum of
+    # this process's and its children's resident memory, sampled, which is the goal's figure.
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    workers = (os.cpu_count() or 1) if worker_mb else 0
-    peak_mb = own_mb + workers * worker_mb
+    # Children seen at once: the layout workers, and briefly the compiler and linker that
+    # WeasyPrint's library lookup (ctypes' find_library) runs as it is imported.
+    workers = sampler.most_children
+    peak_mb = max(own_mb, sampler.peak_mb)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"format": fmt, "seconds": round(finished - started, 2),
@@ -161,6 +208,8 @@ def main() -> int:
     parser.add_argument("--voters", type=int, default=10)
     parser.add_argument("--formats", default=",".join(FORMATS))
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each format; the table gives the median (default 3)")
     parser.add_argument("--render", nargs=3, metavar=("DATABASE", "CONFERENCE", "FORMAT"),
                         help=argparse.SUPPRESS)  # one format in a child process
     args = parser.parse_args()
@@ -172,20 +221,30 @@ def main() -> int:
         conference_id = seed(database, args.groups, args.recommendations, args.clauses, args.voters)
         results = []
         for fmt in args.formats.split(","):
-            child = subprocess.run([sys.executable, "-m", "bench.outcome", "--render",  # noqa: S603
-                                    str(database), str(conference_id), fmt],
-                                   capture_output=True, text=True, check=True)
-            result = json.loads(child.stdout.strip().splitlines()[-1])
-            result["size"] = f"{args.groups}x{args.recommendations}x{args.clauses}"
-            print(json.dumps(result), flush=True)
+            runs = []
+            for _run in range(args.repeat):
+                child = subprocess.run([sys.executable, "-m", "bench.outcome", "--render",  # noqa: S603
+                                        str(database), str(conference_id), fmt],
+                                       capture_output=True, text=True, check=True)
+                run = json.loads(child.stdout.strip().splitlines()[-1])
+                run["size"] = f"{args.groups}x{args.recommendations}x{args.clauses}"
+                print(json.dumps(run), flush=True)
+                runs.append(run)
+            # The median run by time (each a fresh process); its memory the largest seen.
+            result = dict(sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2])
+            result["runs_seconds"] = [r["seconds"] for r in runs]
+            result["peak_mb"] = max(r["peak_mb"] for r in runs)
+            result["met"] = result["seconds"] < result["goal_seconds"] and result["peak_mb"] < MEMORY_GOAL_MB
             results.append(result)
     if args.markdown:
-        print("\n| format | seconds (goal) | of which compile | CPU seconds | peak MB (goal 500) | size |")
-        print("| --- | --- | --- | --- | --- | --- |")
+        print("\n| format | seconds, median (goal) | runs | of which compile | CPU seconds "
+              "| peak MB, all processes at once (goal 500) | size |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
         for r in results:
-            memory = (f"{r['peak_mb']} ({r['own_peak_mb']} + {r['workers']} × {r['worker_peak_mb']})"
-                      if r["workers"] else f"{r['peak_mb']}")
-            print(f"| {r['format']} | {r['seconds']} (< {r['goal_seconds']}) | {r['compile_seconds']} "
+            memory = (f"{r['peak_mb']} (this process {r['own_peak_mb']}, each layout worker "
+                      f"≤ {r['worker_peak_mb']})" if r["workers"] else f"{r['peak_mb']}")
+            each = ", ".join(str(seconds) for seconds in r["runs_seconds"])
+            print(f"| {r['format']} | {r['seconds']} (< {r['goal_seconds']}) | {each} | {r['compile_seconds']} "
                   f"| {r['cpu_seconds']} | {memory} | {r['bytes'] // 1024} KiB |")
     return 0 if all(r["met"] for r in results) else 1
 

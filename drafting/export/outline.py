@@ -228,7 +228,7 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
     group_ids = [g.id for g in groups]
     recommendations = list(db.session.scalars(
         select(Recommendation).where(Recommendation.group_id.in_(group_ids))
-        .order_by(Recommendation.id)))
+        .options(selectinload(Recommendation.clauses)).order_by(Recommendation.id)))
     first_drafts = _first_drafts([r.id for r in recommendations])
     numbers: dict[int, str] = {}
     sections: list[GroupSection] = []

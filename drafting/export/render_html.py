@@ -27,6 +27,21 @@ def _user(text: Text) -> Markup:
     return Markup(text.html)  # noqa: S704 - the one sanitiser's output (outline.Text.of)
 
 
+_FIRST_PARAGRAPH = re.compile(r"^<p(?: [^>]*)?>")
+
+
+def _numbered(number: str, body: Markup) -> Markup:
+    """An operative clause's body with its number opening the first paragraph (where it hangs
+    in the margin); before the body, on a line of its own, when the clause opens otherwise
+    (a list, a quotation)."""
+    mark = Markup('<span class="clause-number">{}</span> ').format(number)
+    text = str(body).lstrip()
+    opening = _FIRST_PARAGRAPH.match(text)
+    if opening is None:
+        return Markup('<p class="clause-number-line">{}</p>').format(mark) + body
+    return Markup(text[:opening.end()]) + mark + Markup(text[opening.end():])  # noqa: S704 - the sanitiser's HTML, cut at a tag
+
+
 def _when(value: str) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -94,6 +109,7 @@ def document(outline: Outline, *, changes: bool = False, part: Part | None = Non
         "user": _user,
         "when": _when,
         "roll_call_by_choice": _roll_call_by_choice,
+        "numbered": _numbered,
         "page_counter": page_counter(),
         "draft_mark": _("DRAFT — not adopted"),
         "css_string": _css_string,
