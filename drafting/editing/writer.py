@@ -38,6 +38,8 @@ from models import db
 
 log = logging.getLogger(__name__)
 
+BUSY_TIMEOUT_KEY = "plenary_busy_timeout_ms"
+
 #: How long a handler waits for its update's commit before answering "unavailable".
 WAIT_SECONDS = 30.0
 
@@ -77,7 +79,11 @@ class Writer(Worker):
         while True:
             batch = [self.waiting.get()]
             # Linger a moment for whatever else is on its way: a transaction costs about the
-            # same for one update as for twenty.
+            # same for one update as for twenty. Measured against committing at once when
+            # idle (docs/benchmarks.md, 2026-11-27): ~3 ms less at the median in a quiet room,
+            # but more CPU per edit, and at 50 editors with cursors the median went from 27 to
+            # 140 ms. Under gevent this wait is also when the sockets are read (SQLite does not
+            # yield): with no wait at all, that room fell seconds behind.
             until = time.monotonic() + self.linger
             while len(batch) < self.batch_limit:
                 try:
@@ -138,7 +144,11 @@ class Writer(Worker):
         if dialect == "postgresql":
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
         elif dialect == "sqlite":
-            connection.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
+            # A connection's setting, not a transaction's: once for each pooled connection.
+            pooled = connection.connection.info
+            if pooled.get(BUSY_TIMEOUT_KEY) != milliseconds:
+                connection.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
+                pooled[BUSY_TIMEOUT_KEY] = milliseconds
 
     @staticmethod
     def _unavailable(submission: Submission) -> Unavailable:
