@@ -372,6 +372,9 @@ def test_jobs_beyond_the_concurrency_wait_their_turn(app, world):
         time.sleep(0.5)
         waiting = client.get(f"/export/jobs/{job_id}").get_json()
         assert waiting["status"] == "queued" and waiting["progress"] == 0
+        # The page without scripts says why nothing moves.
+        page = client.get(f"/export/jobs/{job_id}/progress").get_data(as_text=True)
+        assert "Waiting for other exports to finish…" in page
     finally:
         for _turn in range(held):
             turns.release()

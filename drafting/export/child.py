@@ -1,8 +1,9 @@
 """Rendering the outcome document in a child process, so the server process never holds it.
 
-A PDF of a conference takes WeasyPrint 15-30 s of pure Python and ~800 MB. Under gevent (how
-Plenary is deployed) that would stall every other greenlet of the server, live editing
-included, and the memory would stay in the server afterwards. So the export job compiles the
+A PDF of a large conference keeps WeasyPrint busy for seconds of pure Python on every core
+and takes hundreds of MB (drafting/export/render_pdf.py). Under gevent (how Plenary is
+deployed) that would stall every other greenlet of the server, live editing included, and
+the memory would stay in the server afterwards. So the export job compiles the
 outline in the server (the database is read there, in the job's own session) and hands it to
 ``python -m drafting.export.child``, which renders and exits: its memory goes with it, and a
 renderer that crashes or is killed for lack of memory takes down only the child.

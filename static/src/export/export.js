@@ -64,6 +64,14 @@ class FollowedJob {
     this.bar.value = progress;
     this.percent.textContent = `${progress}%`;
     this.item.dataset.status = job.status;
+    // A job waits, queued, while the server renders as many as it allows at once.
+    if (job.status === "queued") this.text.textContent = t("queued", "Waiting for other exports to finish…");
+    else if (job.status === "running") {
+      this.text.textContent =
+        this.kind === "finalise"
+          ? t("finalising", "Finalising…")
+          : t("running", `Exporting ${this.label}…`, { format: this.label });
+    }
     if (job.status === "failed") this.fail(job.error || t("failed", "The export failed."));
     else if (job.status === "finished") this.finish(job);
   }
