@@ -13,6 +13,8 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -355,16 +357,26 @@ def test_under_gevent_waiting_for_the_child_holds_no_other_greenlet(app, world, 
     assert measured["max_gap"] < 0.25, measured
 
 
+@contextmanager
+def every_turn_taken(app) -> Iterator[None]:
+    """Every rendering turn of the app's jobs taken, as by running jobs, until the block ends."""
+    turns = jobs.store(app).turns(int(app.config["EXPORT_CONCURRENCY"]))
+    held = 0
+    while turns.acquire(blocking=False):
+        held += 1
+    assert held == app.config["EXPORT_CONCURRENCY"]
+    try:
+        yield
+    finally:
+        for _turn in range(held):
+            turns.release()
+
+
 def test_jobs_beyond_the_concurrency_wait_their_turn(app, world):
     """A PDF takes every core and hundreds of MB: at most EXPORT_CONCURRENCY jobs of a
     process render at once; another waits, queued, and runs when a turn is free."""
     client = signed_in(app, world.cast.secretariat)
-    turns = jobs.store(app).turns(int(app.config["EXPORT_CONCURRENCY"]))
-    held = 0
-    while turns.acquire(blocking=False):  # every turn taken, as by running jobs
-        held += 1
-    assert held == app.config["EXPORT_CONCURRENCY"]
-    try:
+    with every_turn_taken(app):
         started = client.api("POST", f"/api/v1/conferences/{world.conference}/exports",
                              {"format": TEXTUAL})
         assert started.status_code == 202
@@ -375,7 +387,4 @@ def test_jobs_beyond_the_concurrency_wait_their_turn(app, world):
         # The page without scripts says why nothing moves.
         page = client.get(f"/export/jobs/{job_id}/progress").get_data(as_text=True)
         assert "Waiting for other exports to finish…" in page
-    finally:
-        for _turn in range(held):
-            turns.release()
     assert wait_for(client, job_id)[-1]["status"] == "finished"

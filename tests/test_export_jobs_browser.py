@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests import test_export
 from tests.test_export import FIRST, QUICK, TEXTUAL, settle
+from tests.test_export_jobs import every_turn_taken
 
 pytestmark = pytest.mark.browser
 
@@ -75,14 +76,8 @@ def test_finalising_shows_its_progress_and_then_the_stored_documents(app, world,
 def test_a_job_waiting_for_a_turn_says_so_then_runs(app, world, person):
     """Every turn taken (as by other exports running): the new job's bar waits at 0 with a
     word saying why; when a turn is free it runs and its file comes."""
-    from drafting.export import jobs
-
     label = test_export.services.FORMATS[TEXTUAL].label
-    turns = jobs.store(app).turns(int(app.config["EXPORT_CONCURRENCY"]))
-    held = 0
-    while turns.acquire(blocking=False):
-        held += 1
-    try:
+    with every_turn_taken(app):
         _context, page = person(world.cast.secretariat)
         page.goto(f"/conferences/{world.conference}/export")
         page.get_by_role("button", name=label, exact=True).click()
@@ -90,9 +85,6 @@ def test_a_job_waiting_for_a_turn_says_so_then_runs(app, world, person):
         expect(job).to_have_attribute("data-status", "queued")
         expect(job.get_by_role("status")).to_have_text("Waiting for other exports to finish…")
         expect(job.locator("progress")).to_have_attribute("value", "0")
-    finally:
-        for _turn in range(held):
-            turns.release()
     with page.expect_download(timeout=60_000):
         expect(job).to_have_attribute("data-status", "finished", timeout=60_000)
     expect(job.get_by_role("status")).to_have_text(f"{label} is ready.")

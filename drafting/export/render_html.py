@@ -65,7 +65,7 @@ def _roll_call_by_choice(vote: VoteEntry) -> list[tuple[str, int, list[str]]]:
                       if label not in dict(vote.counts)]
 
 
-def page_counter() -> Markup:
+def _page_counter() -> Markup:
     """``content`` for "Page n of N", in the reader's language, with CSS page counters in the
     places the translation gives them."""
     words = _("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
@@ -110,7 +110,7 @@ def document(outline: Outline, *, changes: bool = False, part: Part | None = Non
         "when": _when,
         "roll_call_by_choice": _roll_call_by_choice,
         "numbered": _numbered,
-        "page_counter": page_counter(),
+        "page_counter": _page_counter(),
         "draft_mark": _("DRAFT — not adopted"),
         "css_string": _css_string,
     }

@@ -276,7 +276,7 @@ def render_in_parts(outline: Outline, *, changes: bool = False, workers: int = 1
 
         # The front matter again, numbering the contents; the page numbers meanwhile.
         for _attempt in range(3):
-            pages = _page_numbers(front, laid, _offsets(front.pages, laid))
+            pages = {name: page + 1 for name, (page, _x, _y) in _landed([front, *laid]).items()}
             again_future = _submit(pool, render_html.document(
                 outline, changes=changes, part=front_part, toc_pages=pages))
             stamp_futures = stamp(front.pages)
@@ -337,20 +337,21 @@ def _toc_anchors(outline: Outline) -> list[str]:
     return [*anchors, "annex-a", "annex-b", "annex-c"]
 
 
-def _offsets(front_pages: int, laid: Sequence[LaidOut]) -> list[int]:
-    offsets = [0, front_pages]
-    for part in laid[:-1]:
+def _offsets(parts: Sequence[LaidOut]) -> list[int]:
+    """Each part's first page in the assembled document (0-based)."""
+    offsets = [0]
+    for part in parts[:-1]:
         offsets.append(offsets[-1] + part.pages)
     return offsets
 
 
-def _page_numbers(front: LaidOut, laid: Sequence[LaidOut], offsets: list[int]) -> dict[str, int]:
-    """Anchor -> printed page number (1-based), across the parts."""
-    numbers: dict[str, int] = {}
-    for part, offset in zip([front, *laid], offsets, strict=True):
-        for name, (page, _x, _y) in part.anchors.items():
-            numbers.setdefault(name, offset + page + 1)
-    return numbers
+def _landed(parts: Sequence[LaidOut]) -> dict[str, tuple[int, float, float]]:
+    """Anchor -> (page in the assembled document, x, y); the first of a name counts."""
+    anchors: dict[str, tuple[int, float, float]] = {}
+    for part, offset in zip(parts, _offsets(parts), strict=True):
+        for name, (page, x, y) in part.anchors.items():
+            anchors.setdefault(name, (offset + page, x, y))
+    return anchors
 
 
 def _stamp_html(first: int, last: int, total: int) -> str:
@@ -380,12 +381,9 @@ def _assemble(parts: Sequence[LaidOut], stamps: Sequence[LaidOut]) -> bytes:
     stamp_pages = [page for stamp in stamps for page in PdfReader(io.BytesIO(stamp.pdf)).pages]
     for pdf_page, stamp_page in zip(writer.pages, stamp_pages, strict=True):
         _stamp(writer, pdf_page, stamp_page)
-    offsets = _offsets(parts[0].pages, parts[1:])
+    offsets = _offsets(parts)
     heights = [height for part in parts for height in part.heights]
-    anchors: dict[str, tuple[int, float, float]] = {}
-    for part, offset in zip(parts, offsets, strict=True):
-        for name, (page, x, y) in part.anchors.items():
-            anchors.setdefault(name, (offset + page, x, y))
+    anchors = _landed(parts)
     for part, offset in zip(parts, offsets, strict=True):
         for page, (x1, y1, x2, y2), target in part.links:
             if target not in anchors:

@@ -43,8 +43,7 @@ class FollowedJob {
     this.item.dataset.status = job.status;
     this.text = document.createElement("p");
     this.text.setAttribute("role", "status");
-    this.text.textContent =
-      this.kind === "finalise" ? t("finalising", "Finalising…") : t("running", `Exporting ${label}…`, { format: label });
+    this.text.textContent = this.runningText();
     this.bar = document.createElement("progress");
     this.bar.max = 100;
     this.bar.value = Number(job.progress) || 0;
@@ -57,6 +56,12 @@ class FollowedJob {
     this.show(job);
   }
 
+  runningText() {
+    return this.kind === "finalise"
+      ? t("finalising", "Finalising…")
+      : t("running", `Exporting ${this.label}…`, { format: this.label });
+  }
+
   /** A job's state as the API or an event tells it; progress only grows. */
   show(job) {
     if (this.ended) return;
@@ -66,12 +71,7 @@ class FollowedJob {
     this.item.dataset.status = job.status;
     // A job waits, queued, while the server renders as many as it allows at once.
     if (job.status === "queued") this.text.textContent = t("queued", "Waiting for other exports to finish…");
-    else if (job.status === "running") {
-      this.text.textContent =
-        this.kind === "finalise"
-          ? t("finalising", "Finalising…")
-          : t("running", `Exporting ${this.label}…`, { format: this.label });
-    }
+    else if (job.status === "running") this.text.textContent = this.runningText();
     if (job.status === "failed") this.fail(job.error || t("failed", "The export failed."));
     else if (job.status === "finished") this.finish(job);
   }
