@@ -37,13 +37,13 @@ define install_system_packages
 	fi
 endef
 
-.PHONY: run test test-sqlite test-postgresql system-packages system-packages-test install install-dev bundle translations messages migrate demo lint typecheck clean
+.PHONY: run test test-sqlite test-postgresql system-packages system-packages-test install install-dev bundle bench-deps translations messages migrate demo lint typecheck clean
 
 run: system-packages install bundle translations migrate demo
 	@echo "Plenary is starting on http://$(HOST):$(PORT)"
 	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)"
 
-test: system-packages-test install-dev bundle translations lint typecheck test-sqlite test-postgresql
+test: system-packages-test install-dev bundle bench-deps translations lint typecheck test-sqlite test-postgresql
 
 system-packages:
 	$(call install_system_packages,$(RUN_SYSTEM_PACKAGES))
@@ -75,6 +75,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 bundle: static/dist/.built
+
+# The benchmark's load generator (bench/loadgen.mjs); the suite runs its quick mode.
+bench-deps: bench/node_modules/.package-lock.json
+
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
 
 static/dist/.built: node_modules/.package-lock.json $(FRONTEND_SOURCES)
 	npm run build

@@ -45,9 +45,10 @@ def _app(database_url: str, instance: Path) -> Flask:
     return create_app()
 
 
-def prepare_room(database_url: str, instance: Path, editors: int) -> Room:
+def prepare_room(database_url: str, instance: Path, editors: int, chairs: int = 0) -> Room:
     """Migrate the database, then add a conference, a working group whose members are the
-    editors, a recommendation with one empty operative clause, and an API token each."""
+    editors (the first ``chairs`` of them its chairs), a recommendation with one empty
+    operative clause, and an API token each."""
     from flask_migrate import upgrade
 
     from drafting.auth.services import create_api_token
@@ -77,7 +78,8 @@ def prepare_room(database_url: str, instance: Path, editors: int) -> Room:
         for n in range(editors):
             person = Participant(email=f"bench{n}.{stamp}@example.org", name=f"Editor {n}",
                                  category=StakeholderCategory.GOVERNMENT_OFFICIAL)
-            db.session.add_all([person, Membership(group=group, participant=person, role=GroupRole.MEMBER)])
+            role = GroupRole.CHAIR if n < chairs else GroupRole.MEMBER
+            db.session.add_all([person, Membership(group=group, participant=person, role=role)])
             db.session.flush()
             people.append(person.id)
             tokens.append(create_api_token(person, "bench")[1])
@@ -162,6 +164,17 @@ def server_env(database_url: str, instance: Path, kind: str) -> dict[str, str]:
 def start_server(kind: str, port: int, env: dict[str, str], threads: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(server_command(kind, port, threads), cwd=ROOT, env=env,  # noqa: S603
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if it has not gone 15 s later."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def wait_until_ready(process: subprocess.Popen[bytes], probe: Callable[[], object],

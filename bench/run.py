@@ -5,14 +5,21 @@ Run from the repository root:
     .venv/bin/python -m bench.run fanout --editors 10,50 --servers plenary
     .venv/bin/python -m bench.run fanout --editors 50 --awareness --servers all --markdown
     .venv/bin/python -m bench.run latejoin --edits 10000,100000 --database sqlite,postgresql+psycopg://…
+    .venv/bin/python -m bench.run floor --database sqlite,postgresql+psycopg://…
+    .venv/bin/python -m bench.run ballots --people 100
+    .venv/bin/python -m bench.run comments --people 100
     .venv/bin/python -m bench.run install-peers
 
 ``fanout``: N editors (bench/loadgen.mjs, one Node process) type into one clause, each
 ``--rate`` keystrokes a second with jitter (90 % one-character inserts, 10 % backspaces), after
 ``--warmup`` seconds for ``--seconds``; with ``--awareness`` each keystroke also sends a cursor.
 ``latejoin``: a clause with a long history, joined by fresh clients, warm and right after a
-server restart. Each run prints one JSON line; ``--markdown`` adds a table with every peer's
-figures beside Plenary's and their ratio. A run that does not converge (every replica, the
+server restart. ``floor``: one durable commit alone, paced as editors type — the least any
+fan-out can take when edits are relayed only once stored (bench/floor.py). ``ballots`` and
+``comments``: a whole group casting at once, a comment reaching everyone on the page
+(bench/moments.py). Each run prints
+one JSON line; ``--markdown`` adds a table with every peer's figures beside Plenary's and
+their ratio. A run that does not converge (every replica, the
 server's state as a newcomer syncs it, and for Plenary the stored text, all equal) is a
 failure: the command exits 1.
 """
@@ -37,7 +44,7 @@ from typing import Any
 
 import requests
 
-from bench import peers, plenary, proc
+from bench import floor, moments, peers, plenary, proc
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -147,16 +154,6 @@ class Running:
         return self.process.pid
 
 
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def database_label(url: str) -> str:
     return "PostgreSQL" if url.startswith("postgres") else "SQLite"
 
@@ -174,7 +171,7 @@ def plenary_server(room: plenary.Room, workdir: Path, kind: str, threads: int) -
                       f"{kind}, 1 worker" + (f", {threads} threads" if kind == "gunicorn" else ""),
                       database_label(room.database_url), lambda: plenary.stored_text(url, room))
     finally:
-        stop(process)
+        plenary.stop(process)
 
 
 @contextmanager
@@ -190,7 +187,7 @@ def peer_server(name: str) -> Iterator[Running]:
         yield Running(name, process, {"transport": peer.transport, "url": peer.url(port),
                                       "room": f"bench-{time.time_ns()}"}, versions)
     finally:
-        stop(process)
+        plenary.stop(process)
 
 
 def scratch_database(workdir: Path, database: str) -> str:
@@ -525,6 +522,18 @@ def main() -> int:
     join.add_argument("--history-cap", type=int, default=2000,
                       help="the text grows to about this many characters, then stays about that long")
 
+    lowest = commands.add_parser("floor", parents=[common],
+                                 help="what one durable commit costs alone (the latency floor)")
+    lowest.add_argument("--commits", type=int, default=1000)
+    lowest.add_argument("--rate", type=float, default=50, help="commits a second (10 editors x 5)")
+
+    for moment, what in (("ballots", "N voters cast at once: acknowledgement times, all counted"),
+                         ("comments", "comments reaching N people with the page open")):
+        busy = commands.add_parser(moment, parents=[common], help=what)
+        busy.add_argument("--people", type=numbers, default=[100], help="comma-separated")
+        busy.add_argument("--count", type=int, default=20, help="comments posted (comments)")
+        busy.add_argument("--interval", type=float, default=0.5, help="seconds between comments")
+
     commands.add_parser("install-peers", help=f"install {', '.join(peers.PEERS)} into bench/.peers/")
     table = commands.add_parser("table", help="the Markdown tables of saved JSON lines")
     table.add_argument("results", type=Path, nargs="+", help="files of this command's JSON lines")
@@ -537,10 +546,32 @@ def main() -> int:
     if options.command == "table":
         saved = [json.loads(line) for path in options.results for line in path.read_text().splitlines()
                  if line.startswith("{")]
-        for kind, render in (("fanout", fanout_table), ("latejoin", latejoin_table)):
+        for kind, render in (("fanout", fanout_table), ("latejoin", latejoin_table), ("floor", floor.table),
+                             ("ballots", moments.table), ("comments", moments.table)):
             if chosen := [row for row in saved if row["bench"] == kind]:
                 print(render(chosen) + "\n")
         return 0
+    if options.command == "floor":
+        with tempfile.TemporaryDirectory(prefix="plenary-bench-") as scratch:
+            rows = [emit(row) for database in options.database
+                    for row in floor.measure(database, Path(scratch), options.commits, options.rate)]
+        print(floor.table(rows), file=sys.stderr)
+        if options.markdown:
+            print(floor.table(rows))
+        return 0
+    if options.command in ("ballots", "comments"):
+        rows = []
+        for database in options.database:
+            for people in options.people:
+                with tempfile.TemporaryDirectory(prefix="plenary-bench-") as scratch:
+                    log(f"{options.command}: {people} people, {database_label(database)}")
+                    rows.append(emit(moments.run(options.command, people, scratch_database(Path(scratch), database),
+                                                 Path(scratch), options.plenary_server, options.count,
+                                                 options.interval)))
+        print(moments.table(rows), file=sys.stderr)
+        if options.markdown:
+            print(moments.table(rows))
+        return 0 if all(row["accounted"] for row in rows) else 1
     if shutil.which("node") is None:
         log("node is not on PATH")
         return 2
