@@ -12,7 +12,6 @@ Markdown itself, so no format can carry markup past the sanitiser.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from drafting.editing.diff import Piece, word_diff
 from drafting.markup import render_markdown
+from drafting.votes.services import counts
 from models import (
     Ballot,
     Clause,
@@ -294,12 +294,8 @@ def _roll_calls(vote_ids: list[int]) -> dict[int, list[Ballot]]:
 def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str],
                 ballots: list[Ballot]) -> VoteEntry:
     """A closed vote as annex A prints it: counts from a secret vote's counters or from the
-    roll call's ballots (as ``votes.services.counts`` counts them)."""
-    if vote.secret:
-        tally = [option.secret_count for option in vote.options]
-    else:
-        chosen = Counter(b.option_id for b in ballots)
-        tally = [chosen.get(option.id, 0) for option in vote.options]
+    roll call's ballots, loaded with every other vote's."""
+    tally = counts(vote, ballots)
     labels = {o.id: o.label for o in vote.options}
     return VoteEntry(
         id=vote.id, group=group_names[vote.recommendation.group_id],

@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,14 +118,17 @@ def own_choice(vote: Vote, participant: Participant) -> Ballot | None:
                                                   Ballot.voter_id == participant.id))
 
 
-def counts(vote: Vote) -> list[int]:
+def counts(vote: Vote, ballots: list[Ballot] | None = None) -> list[int]:
     """Ballots per option, in option order: a secret vote's counters, or a roll-call vote's
-    ballot rows counted."""
+    ballot rows counted (``ballots``, when the caller has loaded them already)."""
     if vote.secret:
         return [option.secret_count for option in vote.options]
-    by_option = dict(db.session.execute(
-        select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id)
-        .group_by(Ballot.option_id)).tuples().all())
+    if ballots is not None:
+        by_option: dict[int | None, int] = Counter(ballot.option_id for ballot in ballots)
+    else:
+        by_option = dict(db.session.execute(
+            select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id)
+            .group_by(Ballot.option_id)).tuples().all())
     return [by_option.get(option.id, 0) for option in vote.options]
 
 
