@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from drafting.auth.passwords import hash_password, needs_rehash, verify_password
 from drafting.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from drafting.realtime import queue_sockets_ended
 from drafting.services import clean_text
 from models import ApiToken, Invitation, LoginSession, Participant, db, hash_secret, utcnow
 
@@ -77,10 +78,12 @@ def close_login_session(secret: str) -> None:
     login = find_login_session(secret)
     if login is not None:
         login.revoked_at = utcnow()
+        queue_sockets_ended(login.participant_id, scope="login", secret_hash=login.secret_hash)
 
 
 def revoke_login_sessions(participant: Participant, *, keep_secret: str | None = None) -> None:
-    """End every session of a participant (all devices), except optionally the current one."""
+    """End every session of a participant (all devices), except optionally the current one,
+    and the sockets that came with them."""
     statement = (
         update(LoginSession)
         .where(LoginSession.participant_id == participant.id)
@@ -89,6 +92,8 @@ def revoke_login_sessions(participant: Participant, *, keep_secret: str | None =
     if keep_secret is not None:
         statement = statement.where(LoginSession.secret_hash != hash_secret(keep_secret))
     db.session.execute(statement.values(revoked_at=utcnow()))
+    queue_sockets_ended(participant.id, scope="logins",
+                        secret_hash=hash_secret(keep_secret) if keep_secret is not None else None)
 
 
 def check_new_password(participant: Participant, password: str, confirmation: str) -> None:
@@ -187,6 +192,7 @@ def revoke_api_token(token: ApiToken, actor: Participant) -> None:
         raise NotFound(_("Not found."))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        queue_sockets_ended(token.participant_id, scope="token", secret_hash=token.token_hash)
 
 
 def participant_for_api_token(secret: str) -> Participant | None:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from drafting.realtime import group_room, participant_room, queue_event
+from drafting.realtime import group_room, participant_room, queue_event, queue_sockets_ended
 from drafting.services import clean_text, load, validate_all
 from models import Conference, GroupRole, Membership, Participant, VoteRule, WorkingGroup, db
 
@@ -67,11 +67,12 @@ def _clean_rule(value: Any) -> VoteRule:
 
 
 def _check_unique_name(conference: Conference, name: str, group: WorkingGroup | None) -> None:
-    clash = db.session.scalar(
-        select(WorkingGroup.id)
-        .where(WorkingGroup.conference_id == conference.id)
-        .where(func.lower(WorkingGroup.name) == name.lower())
-    )
+    # Compared here, not with SQL lower(): SQLite's folds only ASCII, so "Étude" and "étude"
+    # would pass the check and the insert then break the unique constraint (a 500).
+    names = db.session.execute(
+        select(WorkingGroup.id, WorkingGroup.name).where(WorkingGroup.conference_id == conference.id)
+    ).all()
+    clash = next((found for found, existing in names if existing.lower() == name.lower()), None)
     if clash is not None and (group is None or clash != group.id):
         raise Conflict(_("This conference already has a working group with that name."),
                        fields={"name": _("Already used in this conference.")})
@@ -116,10 +117,14 @@ def check_can_assign(group: WorkingGroup, actor: Participant, *roles: GroupRole)
             raise PermissionDenied(_("Only the secretariat appoints or removes chairs."))
 
 
-def _membership_changed(group: WorkingGroup, participant_id: int) -> None:
+def _membership_changed(group: WorkingGroup, participant_id: int, *, rights_changed: bool = False) -> None:
     payload = {"group_id": group.id, "participant_id": participant_id}
     queue_event("membership_changed", payload, room=group_room(group.id))
     queue_event("membership_changed", payload, room=participant_room(participant_id))
+    if rights_changed:
+        # Its open editors must stop hearing the group's rooms now: they reconnect and join
+        # again with the rights the participant has left (drafting/realtime/connections.py).
+        queue_sockets_ended(participant_id, scope="rights")
 
 
 def add_member(actor: Participant, group: WorkingGroup, participant: Participant,
@@ -140,9 +145,10 @@ def add_member(actor: Participant, group: WorkingGroup, participant: Participant
 def change_role(actor: Participant, membership: Membership, role: Any) -> None:
     chosen = clean_role(role)
     check_can_assign(membership.group, actor, membership.role, chosen)
+    changed = membership.role is not chosen
     membership.role = chosen
     db.session.flush()
-    _membership_changed(membership.group, membership.participant_id)
+    _membership_changed(membership.group, membership.participant_id, rights_changed=changed)
 
 
 def remove_member(actor: Participant, membership: Membership) -> None:
@@ -151,7 +157,7 @@ def remove_member(actor: Participant, membership: Membership) -> None:
     participant_id = membership.participant_id
     db.session.delete(membership)
     db.session.flush()
-    _membership_changed(group, participant_id)
+    _membership_changed(group, participant_id, rights_changed=True)
 
 
 def find_participant(participant_id: Any) -> Participant:

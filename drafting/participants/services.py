@@ -15,6 +15,7 @@ from drafting.auth.services import (
 )
 from drafting.config import LANGUAGES
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
+from drafting.realtime import queue_sockets_ended
 from drafting.services import clean_text, load, validate_all
 from models import ApiToken, Participant, StakeholderCategory, db, utcnow
 
@@ -108,6 +109,9 @@ def update_participant(actor: Participant, participant: Participant, data: dict[
     participant.email = values["email"]
     for name, value in values["details"].items():
         setattr(participant, name, value)
+    if participant.is_secretariat and not make_secretariat:
+        # No longer watching every group's editor: its sockets join again with what is left.
+        queue_sockets_ended(participant.id, scope="rights")
     participant.is_secretariat = make_secretariat
 
 
@@ -119,6 +123,7 @@ def set_participant_active(actor: Participant, participant: Participant, active:
     participant.is_active_account = active
     if not active:
         revoke_login_sessions(participant)
+        queue_sockets_ended(participant.id, scope="all")
         db.session.execute(
             update(ApiToken)
             .where(ApiToken.participant_id == participant.id)

@@ -64,6 +64,31 @@ def queue_event(name: str, payload: dict[str, Any] | tuple[Any, ...], *, room: s
     db.session().info.setdefault(PENDING_KEY, []).append(QueuedEvent(name, args, room, skip_sid))
 
 
+#: The internal event that ends sockets on whichever server process holds them; it never
+#: reaches a client (drafting/realtime/connections.py takes it off the Socket.IO manager).
+SOCKETS_ENDED = "plenary:sockets_ended"
+
+
+@dataclass(frozen=True)
+class QueuedEnding:
+    """Close some of a participant's sockets: their login session or token ended, or their
+    rights changed (see ``queue_sockets_ended``)."""
+
+    participant_id: int
+    scope: str
+    secret_hash: str | None = None
+
+
+def queue_sockets_ended(participant_id: int, *, scope: str, secret_hash: str | None = None) -> None:
+    """Once the session commits, disconnect the participant's sockets in ``scope``: "all"
+    (the account is closed); "rights" (all, without a word: their rights changed, they
+    reconnect and join again); "logins" (every one that came with a login session but the
+    one hashed ``secret_hash``); "login" or "token" (the ones that came with the login session
+    or API token hashed ``secret_hash``). On every server process, before any later event."""
+    db.session().info.setdefault(PENDING_KEY, []).append(
+        QueuedEnding(participant_id, scope, secret_hash))
+
+
 def queue_update(doc: str, update: bytes, *, room: str, origin: str | None = None) -> None:
     """Send a Yjs update of ``doc`` to ``room`` (but its origin) once the session commits.
 
@@ -74,7 +99,7 @@ def queue_update(doc: str, update: bytes, *, room: str, origin: str | None = Non
 
 
 def _emit_pending(session: Session) -> None:
-    pending: list[QueuedEvent | QueuedUpdate] = session.info.pop(PENDING_KEY, [])
+    pending: list[QueuedEvent | QueuedUpdate | QueuedEnding] = session.info.pop(PENDING_KEY, [])
     updates: dict[tuple[str, str], list[QueuedUpdate]] = {}
     for queued in pending:
         if isinstance(queued, QueuedUpdate):
@@ -82,6 +107,11 @@ def _emit_pending(session: Session) -> None:
     for queued in pending:
         if isinstance(queued, QueuedEvent):
             socketio.emit(queued.name, _data(queued.args), to=queued.room, skip_sid=queued.skip_sid)
+            continue
+        if isinstance(queued, QueuedEnding):
+            socketio.emit(SOCKETS_ENDED, {"participant": queued.participant_id, "scope": queued.scope,
+                                          "hash": queued.secret_hash},
+                          to=participant_room(queued.participant_id))
             continue
         batch = updates.pop((queued.doc, queued.room), None)
         if batch is None:  # already sent, merged with an earlier one
@@ -200,6 +230,7 @@ def init_realtime(app: Flask) -> None:
         event.listen(Session, "after_soft_rollback", _drop_rolled_back)
         _listeners_installed = True
 
-    from drafting.realtime import connections
+    from drafting.realtime import connections, guard
 
     connections.register_handlers()
+    guard.install()

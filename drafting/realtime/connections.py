@@ -4,6 +4,13 @@ A browser connects with its session cookie; a script with ``auth: {"token": ...}
 connection remembers which login session or token it came with, and every later message
 re-checks that it is still live: signing out, changing the password, revoking the token or
 deactivating the account ends what the socket may do at once.
+
+Nor does it go on hearing: when a login session or token ends, or a participant's role in a
+group changes or ends, the service queues ``queue_sockets_ended`` and, after commit, the
+sockets concerned leave every room at once and are disconnected, on whichever server process
+holds them. A socket whose rights changed is disconnected rather than taken out of some
+rooms: the editor reconnects by itself and joins again with the rights it has now, so there
+is one rule (the join's) for what a socket may hear.
 """
 from __future__ import annotations
 
@@ -13,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app, request, session
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room
+from socketio import PubSubManager  # type: ignore[import-untyped]
 
 from drafting.auth.services import (
     live_login_sessions,
@@ -24,10 +32,10 @@ from drafting.auth.services import (
     participants_for_api_tokens,
 )
 from drafting.auth.sessions import SESSION_KEY
-from drafting.errors import NotAuthenticated
+from drafting.errors import DomainError, NotAuthenticated, RateLimited
 from drafting.extensions import socketio
-from drafting.realtime import participant_room
-from models import Participant, db
+from drafting.realtime import SOCKETS_ENDED, participant_room, reply
+from models import Participant, db, hash_secret
 
 
 @dataclass
@@ -67,9 +75,18 @@ class Connection:
     awareness: dict[str, dict[int, int]] = field(default_factory=dict)
     #: Who its presence says it is (name, colour, category), fixed at its first presence.
     identity: dict[str, Any] | None = None
+    #: Set when its session ended or its rights changed: it is being disconnected.
+    ended: bool = False
+
+    def spend(self) -> None:
+        """Take one message off its budget; refused when none is left."""
+        if not self.bucket.take():
+            raise RateLimited(_("Too many messages: slow down."))
 
     def participant(self) -> Participant:
         """The participant, if what authenticated the socket is still live."""
+        if self.ended:
+            raise NotAuthenticated(_("Your session has ended. Sign in again."))
         participant = authenticate_all([self]).get(self.sid)
         if participant is None:
             raise NotAuthenticated(_("Your session has ended. Sign in again."))
@@ -100,7 +117,7 @@ _lock = threading.Lock()
 
 def current() -> Connection:
     connection = _connections.get(request.sid)  # type: ignore[attr-defined]
-    if connection is None:
+    if connection is None or connection.ended:
         raise NotAuthenticated(_("Your session has ended. Sign in again."))
     return connection
 
@@ -125,6 +142,8 @@ def _authenticate(auth: Any) -> tuple[Participant, str | None, str | None] | Non
 
 
 def register_handlers() -> None:
+    _take_endings_off(socketio.server.manager)
+
     @socketio.on("connect")
     def on_connect(auth: Any = None) -> bool:
         """Sent by a browser (session cookie; Flask-SocketIO has already refused foreign
@@ -167,6 +186,20 @@ def on_disconnect(hook: Any) -> Any:
     return hook
 
 
+def refuse(error: DomainError, doc: Any = None) -> dict[str, Any]:
+    """Answer the message being handled with a refusal, in the one error shape: as an
+    ``error`` event ``{"code", "message", "doc"}`` and as the acknowledgement. Nothing it
+    did is kept; a refusal because the session ended also ends the socket."""
+    db.session.rollback()
+    reply("error", {"code": error.code, "message": error.message,
+                    "doc": doc if isinstance(doc, str) else None})
+    if isinstance(error, NotAuthenticated):
+        connection = find_current()
+        if connection is not None:
+            end(connection)
+    return {"ok": False, "error": {"code": error.code, "message": error.message}}
+
+
 def end(connection: Connection) -> None:
     """Close the socket once the refusal being sent has left: its session is over."""
     sid = connection.sid
@@ -177,3 +210,85 @@ def end(connection: Connection) -> None:
 
     socketio.start_background_task(close_soon)
 
+
+
+# --- ending sockets on every server process -----------------------------------------------
+
+def _take_endings_off(manager: Any) -> None:
+    """Handle ``SOCKETS_ENDED`` where the Socket.IO manager would send an event to the clients
+    of a room on this process: for the local manager, at its ``emit``; with a message queue,
+    at ``_handle_emit``, which runs on every process (the one that emits, and each that hears
+    it from Redis), in order with the events before and after it. So the sockets are out of
+    their rooms before any later event is sent, wherever they are."""
+    if getattr(manager, "_plenary_endings", False):
+        return
+    manager._plenary_endings = True
+    if isinstance(manager, PubSubManager):
+        handle_emit = manager._handle_emit
+
+        def handle_emit_here(message: dict[str, Any]) -> None:
+            if message.get("event") == SOCKETS_ENDED:
+                data = message.get("data")
+                _end_sockets(data[0] if isinstance(data, list) and data else data)
+            else:
+                handle_emit(message)
+
+        manager._handle_emit = handle_emit_here
+    else:
+        emit = manager.emit
+
+        def emit_here(event: str, data: Any, *args: Any, **kwargs: Any) -> Any:
+            if event == SOCKETS_ENDED:
+                _end_sockets(data)
+                return None
+            return emit(event, data, *args, **kwargs)
+
+        manager.emit = emit_here
+
+
+def _ends(connection: Connection, scope: Any, secret_hash: Any) -> bool:
+    login = hash_secret(connection.session_secret) \
+        if connection.token is None and connection.session_secret is not None else None
+    if scope in ("all", "rights"):
+        return True
+    if scope == "token":
+        return connection.token is not None and hash_secret(connection.token) == secret_hash
+    if scope == "login":
+        return login is not None and login == secret_hash
+    if scope == "logins":
+        return login is not None and login != secret_hash
+    return False
+
+
+def _end_sockets(data: Any) -> None:
+    """Take the matching sockets of this process out of every room now (memory only: this
+    runs after a commit, or on the message queue's listener), then disconnect them."""
+    if not isinstance(data, dict) or not isinstance(data.get("participant"), int):
+        return
+    server = socketio.server
+    room = participant_room(data["participant"])
+    for sid, _eio_sid in list(server.manager.get_participants("/", room)):
+        connection = _connections.get(sid)
+        if connection is None or connection.ended or \
+                not _ends(connection, data.get("scope"), data.get("hash")):
+            continue
+        connection.ended = True
+        for joined in server.manager.get_rooms(sid, "/"):
+            if joined != sid:
+                server.leave_room(sid, joined, namespace="/")
+        socketio.start_background_task(_close, connection, data.get("scope") != "rights")
+
+
+def _close(connection: Connection, session_over: bool) -> None:
+    """Say why (when the session is over; a socket whose rights changed just reconnects and
+    joins again), then disconnect: the disconnect handler clears its presence."""
+    if session_over:
+        environ = socketio.server.get_environ(connection.sid) or {}
+        app = environ.get("flask.app")
+        if app is not None:
+            with app.app_context(), force_locale(connection.locale):
+                message = _("Your session has ended. Sign in again.")
+            socketio.emit("error", {"code": NotAuthenticated.code, "message": message, "doc": None},
+                          to=connection.sid)
+            socketio.sleep(0.2)  # the refusal leaves before the socket closes
+    socketio.server.disconnect(connection.sid)
