@@ -35,6 +35,37 @@ def content_security_policy(style_nonce: str) -> str:
     ])
 
 
+#: The headers of an answer that is not a page (Engine.IO's polling and handshake answers):
+#: nothing in it may load, run or be framed, and it is never read as another content type.
+NON_PAGE_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cache-Control", "no-store"),
+)
+
+
+class SocketIOHeaders:
+    """WSGI middleware adding ``NON_PAGE_HEADERS`` (where not set) to the answers of
+    /socket.io/, which Flask-SocketIO's middleware gives without passing through Flask."""
+
+    def __init__(self, wsgi_app: Any, path: str = "/socket.io") -> None:
+        self.wsgi_app = wsgi_app
+        self.path = path
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("PATH_INFO", "").startswith(self.path):
+            return self.wsgi_app(environ, start_response)
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _value in headers}
+            added = [(name, value) for name, value in NON_PAGE_HEADERS if name.lower() not in present]
+            return start_response(status, [*headers, *added], exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
 def csp_nonce() -> str:
     """This response's style nonce, made on first use."""
     if "csp_nonce" not in g:
@@ -98,6 +129,10 @@ def _init_extensions(app: Flask) -> None:
         # still has its own thread): a Yjs update must not overtake the one it builds on.
         async_handlers=False,
     )
+
+    # Engine.IO answers /socket.io/ before Flask sees the request: its answers get the headers
+    # of every other response here.
+    app.wsgi_app = SocketIOHeaders(app.wsgi_app)  # type: ignore[method-assign]
 
     from drafting.auth.sessions import load_session_participant
 
