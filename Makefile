@@ -104,7 +104,7 @@ demo: install
 	$(BIN)/flask demo load
 
 lint: install-dev
-	$(BIN)/ruff check drafting models tests bench wsgi.py
+	$(BIN)/ruff check drafting models tests bench wsgi.py gunicorn.conf.py
 
 typecheck: install-dev
 	$(BIN)/mypy

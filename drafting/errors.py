@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from models.base import db
@@ -103,6 +104,7 @@ def http_title(status: int) -> str:
         413: _("That is too large"),
         429: _("Too many attempts"),
         500: _("Something went wrong on our side"),
+        503: _("Not available just now"),
     }
     return titles.get(status, _("Something went wrong"))
 
@@ -116,8 +118,27 @@ def http_message(status: int) -> str:
         413: _("The data sent is larger than Plenary accepts."),
         429: _("Please wait a little before trying again."),
         500: _("The error has been logged. Your last change was not saved; please try again."),
+        503: _("The database did not answer, so nothing was changed. Please try again in a moment."),
     }
     return messages.get(status, _("Please go back and try again."))
+
+
+def database_away(error: BaseException) -> bool:
+    """The database locked past its timeout, restarted or cut the connection: nothing was
+    written (the transaction is rolled back), so the answer is "unavailable", like the live
+    editor's writer's; the pool replaces the connection for the next request. Any other
+    database error (a constraint) is a bug."""
+    return isinstance(error, OperationalError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
+def roll_back_quietly() -> None:
+    """Roll back after the database went away, when even that may fail: the session is
+    reset all the same."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        log.warning("rolling back after the database went away failed", exc_info=True)
 
 
 def error_response(status: int, code: str, message: str,
@@ -162,6 +183,14 @@ def register_error_handlers(app: Flask) -> None:
         if status == 429 and error.get_headers():
             return _with_headers(response, status, dict(error.get_headers()))
         return response, status
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> tuple[Response | str, int]:
+        if not database_away(error):
+            return unexpected_error(error)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        roll_back_quietly()
+        return error_response(503, "unavailable", http_message(503))
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception) -> tuple[Response | str, int]:

@@ -63,11 +63,16 @@ class Writer(Worker):
         self.batch_limit = batch_limit
         self.linger = linger
         self.waiting: queue.SimpleQueue[Submission] = queue.SimpleQueue()
+        #: Submissions handed in and not yet answered (queued, or in the batch being written).
+        self.unanswered = 0
+        self.counting = threading.Lock()
 
     def submit(self, connection: Connection, doc: Any, update: bytes) -> int:
         """Apply the update and make it durable; raise the refusal if it was refused. Returns
         the id of the recommendation the document's clause belongs to."""
         submission = Submission(connection, doc, update)
+        with self.counting:
+            self.unanswered += 1
         self.waiting.put(submission)
         if not submission.done.wait(WAIT_SECONDS):
             raise Unavailable(_("Your edit could not be saved yet: it will be sent again."))
@@ -101,6 +106,19 @@ class Writer(Worker):
             finally:
                 for submission in batch:
                     submission.done.set()
+                with self.counting:
+                    self.unanswered -= len(batch)
+
+    def drain(self, timeout: float) -> bool:
+        """Wait until every update handed in so far is written and answered (or refused), for
+        at most ``timeout`` seconds; whether it was. For a process that is about to stop:
+        what it received is made durable and acknowledged before its connections close."""
+        deadline = time.monotonic() + timeout
+        while self.unanswered:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)  # under gevent, a yield to the writer and the handlers
+        return True
 
     def _write(self, batch: list[Submission]) -> None:
         accepted: list[Submission] = []
@@ -154,6 +172,12 @@ class Writer(Worker):
     def _unavailable(submission: Submission) -> Unavailable:
         with force_locale(submission.connection.locale):
             return Unavailable(_("Your edit could not be saved: it will be sent again."))
+
+
+def drain(app: Flask, timeout: float) -> bool:
+    """Flush the application's writer, if this process has started one (see ``Writer.drain``)."""
+    found = app.extensions.get(f"plenary_{Writer.name}")
+    return found is None or found.drain(timeout)
 
 
 def writer() -> Writer:

@@ -1,0 +1,62 @@
+"""gunicorn's settings for Plenary, read by itself from the directory it is started in (the
+commands of docs/deployment.md).
+
+Stopping with SIGTERM (a deployment's restart, systemd's stop): gunicorn's own graceful stop
+waits up to ``graceful_timeout`` for every open connection to end, and a live editor's
+WebSocket never ends by itself, so the process would keep taking edits for 30 s and then be
+killed. Instead the worker, on SIGTERM, writes and acknowledges every edit it has received,
+closes every Socket.IO connection (editors reconnect by themselves, to this server once it
+is back or to another), writes what arrived meanwhile, and only then stops as gunicorn does.
+"""
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from typing import Any
+
+#: Bound on each wait for the writer while stopping (well under ``graceful_timeout``).
+FLUSH_SECONDS = 10.0
+
+
+def _stop(worker: Any) -> None:
+    from drafting.editing.writer import drain
+    from drafting.extensions import socketio
+
+    app = worker.wsgi
+    try:
+        if not drain(app, FLUSH_SECONDS):
+            worker.log.warning("Stopping: edits still unwritten after %s s", FLUSH_SECONDS)
+        time.sleep(0.05)  # the handlers send the acknowledgements the writer released
+        server = getattr(socketio, "server", None)
+        if server is not None:
+            # Engine.IO's close, not Socket.IO's disconnect: a browser reconnects after it.
+            server.eio.disconnect()
+        drain(app, FLUSH_SECONDS)
+    except Exception:
+        worker.log.exception("Stopping: flushing the live editor failed")
+    finally:
+        worker.alive = False
+
+
+def _gevent_patched() -> bool:
+    try:
+        from gevent import monkey
+    except ImportError:
+        return False
+    return bool(monkey.is_module_patched("threading"))
+
+
+def post_worker_init(worker: Any) -> None:
+    def on_sigterm(signum: int, frame: Any) -> None:
+        # Not in the signal handler itself: the flush waits. Under gevent the handler may run
+        # in the event loop, where even starting a thread would block: a greenlet, as
+        # gunicorn's own gevent worker does for SIGQUIT.
+        if _gevent_patched():
+            import gevent
+
+            gevent.spawn(_stop, worker)
+        else:
+            threading.Thread(target=_stop, args=(worker,), name="plenary-stop", daemon=True).start()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
