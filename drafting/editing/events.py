@@ -3,6 +3,10 @@
 Each handler checks the connection is still allowed, parses, calls one service, commits,
 then answers. Refusals go to the sender alone, both as the acknowledgement and as an
 ``error`` event ``{"code", "message", "doc"}``.
+
+An event with more arguments than it takes is refused the same way; unknown events, packets
+that are not Socket.IO and handlers' failures are answered by ``drafting.realtime.guard``.
+Every event counts against the connection's message budget.
 """
 from __future__ import annotations
 
@@ -17,13 +21,12 @@ from drafting.editing.ticker import ticker
 from drafting.editing.writer import writer
 from drafting.errors import (
     DomainError,
-    NotAuthenticated,
-    RateLimited,
     TooLarge,
     ValidationFailed,
 )
 from drafting.extensions import socketio
 from drafting.realtime import connections, recommendation_room, reply
+from drafting.realtime.connections import refuse
 from drafting.realtime.protocol import (
     Kind,
     ProtocolError,
@@ -35,48 +38,50 @@ from drafting.realtime.protocol import (
 from models import db
 
 
-def _refuse(error: DomainError, doc: Any = None) -> dict[str, Any]:
-    db.session.rollback()
-    reply("error", {"code": error.code, "message": error.message,
-                    "doc": doc if isinstance(doc, str) else None})
-    if isinstance(error, NotAuthenticated):
-        connection = connections.find_current()
-        if connection is not None:
-            connections.end(connection)
-    return {"ok": False, "error": {"code": error.code, "message": error.message}}
-
-
 def _recommendation_id(data: Any) -> Any:
     return data.get("recommendation") if isinstance(data, dict) else None
 
 
-def on_join(data: Any = None) -> dict[str, Any]:
+def _arguments(args: tuple[Any, ...], count: int) -> tuple[Any, ...]:
+    """The event's ``count`` arguments (missing ones None); more than that is refused."""
+    if len(args) > count:
+        raise ValidationFailed(_("This event takes at most %(count)d arguments.", count=count))
+    return args + (None,) * (count - len(args))
+
+
+def on_join(*args: Any) -> dict[str, Any]:
     """Sent by an editor opening a recommendation: ``{"recommendation": id}``. Acknowledged
     with the participant's role and every clause's document. From then on the socket
     receives the recommendation's ``clauses_changed``; nobody else receives anything."""
     try:
         connection = connections.current()
+        connection.spend()
+        (data,) = _arguments(args, 1)
         answer = services.join_recommendation(_recommendation_id(data), connection.participant())
         db.session.commit()
     except DomainError as error:
-        return _refuse(error)
+        return refuse(error)
     recommendation_id = answer["recommendation"]["id"]
     connection.joined.setdefault(recommendation_id, set())
     join_room(recommendation_room(recommendation_id))
     return answer
 
 
-def on_leave(data: Any = None) -> dict[str, Any]:
+def on_leave(*args: Any) -> dict[str, Any]:
     """Sent by an editor closing a recommendation. Its presence in the recommendation's
     documents is removed for everyone still there."""
     try:
         connection = connections.current()
+        connection.spend()
+        (data,) = _arguments(args, 1)
     except DomainError as error:
-        return _refuse(error)
+        return refuse(error)
     recommendation_id = _recommendation_id(data)
-    docs = connection.joined.pop(recommendation_id, None) if isinstance(recommendation_id, int) else None
+    # Not a bool: True == 1 would pop recommendation 1's documents and leave no room.
+    is_number = isinstance(recommendation_id, int) and not isinstance(recommendation_id, bool)
+    docs = connection.joined.pop(recommendation_id, None) if is_number else None
     if docs is None:
-        return _refuse(ValidationFailed(_("You have not joined that recommendation.")))
+        return refuse(ValidationFailed(_("You have not joined that recommendation.")))
     leave_room(recommendation_room(recommendation_id))
     for doc in docs:
         _say_goodbye(connection, doc)
@@ -104,16 +109,17 @@ def _join_doc(connection: connections.Connection, recommendation_id: int, doc: s
         join_room(services.doc_room(doc))
 
 
-def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
+def on_y(*args: Any) -> dict[str, Any]:
     """Sent by an editor: one y-protocols message ``payload`` about the clause document
     ``doc``. Sync step 1 is answered to the sender (step 2, then the server's step 1);
     an accepted update is made durable (by the process's writer, with whatever else arrived
     meanwhile), then sent to everyone else in the document; awareness is stamped with the
     sender's identity and relayed to everyone else."""
+    doc = args[0] if args else None
     try:
         connection = connections.current()
-        if not connection.bucket.take():
-            raise RateLimited(_("Too many messages: slow down."))
+        connection.spend()
+        doc, payload = _arguments(args, 2)
         if isinstance(payload, bytes | bytearray) and \
                 len(payload) > current_app.config["YJS_MAX_MESSAGE_BYTES"]:
             raise TooLarge(_("That message is larger than Plenary accepts."))
@@ -145,7 +151,7 @@ def on_y(doc: Any = None, payload: Any = None) -> dict[str, Any]:
             db.session.commit()
             _stamp(connection, doc, message.body)
     except DomainError as error:
-        return _refuse(error, doc)
+        return refuse(error, doc)
     return {"ok": True}
 
 

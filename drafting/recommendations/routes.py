@@ -241,7 +241,7 @@ def api_restore_clause(actor: Participant, clause_id: int) -> ClauseOut:
 
 
 @endpoint("/clauses/<int:clause_id>/lock", "POST", summary="Freeze a clause's wording (chair)",
-          tag="recommendations", response=ClauseOut, errors=(403, 404))
+          tag="recommendations", response=ClauseOut, errors=(403, 404, 409))
 def api_lock_clause(actor: Participant, clause_id: int) -> ClauseOut:
     clause = services.get_clause(clause_id, actor)
     services.set_clause_lock(actor, clause, True)
@@ -249,7 +249,7 @@ def api_lock_clause(actor: Participant, clause_id: int) -> ClauseOut:
 
 
 @endpoint("/clauses/<int:clause_id>/unlock", "POST", summary="Open a locked clause again (chair)",
-          tag="recommendations", response=ClauseOut, errors=(403, 404))
+          tag="recommendations", response=ClauseOut, errors=(403, 404, 409))
 def api_unlock_clause(actor: Participant, clause_id: int) -> ClauseOut:
     clause = services.get_clause(clause_id, actor)
     services.set_clause_lock(actor, clause, False)
