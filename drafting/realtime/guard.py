@@ -123,8 +123,7 @@ def _guard_packets(server: Any) -> None:
     (``42[]``) and on a packet it cannot decode, and leaves a client calling an event
     nobody handles waiting for ever. Here reserved, nameless and non-text event names go to
     the catch-all (refused, answered), and a packet that cannot be read closes the
-    connection. Exceptions of the handlers themselves are not touched: they are bugs, and
-    logged as such."""
+    connection. What the handlers themselves raise is ``on_handler_error``'s."""
     if getattr(server, "_plenary_guarded", False):
         return
     handle_event = server._handle_event
