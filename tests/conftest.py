@@ -28,6 +28,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = "/usr/bin/chromium"
+#: The hardening suites' long forms (docs/security.md): more fuzzing, fault rounds, soak.
+HARDENING_LONG = os.environ.get("PLENARY_HARDENING", "").lower() == "long"
 DATA = Path(__file__).parent / "data"
 
 

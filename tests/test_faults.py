@@ -15,7 +15,6 @@ PLENARY_HARDENING=long types for longer and repeats each fault.
 """
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
@@ -24,11 +23,12 @@ from typing import Any
 import pytest
 
 from models import ClauseKind, GroupRole
+from tests.conftest import HARDENING_LONG
 from tests.test_editing import reloaded_text, stored_text
 from tests.test_scale_out import GEVENT_GUNICORN, Server
 from tests.yclient import EditorClient, eventually
 
-LONG = os.environ.get("PLENARY_HARDENING") == "long"
+LONG = HARDENING_LONG
 GEVENT = {"SOCKETIO_ASYNC_MODE": "gevent"}
 
 

@@ -15,7 +15,6 @@ The number of requests tried is printed at the end of each test (docs/security.m
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,11 +32,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from models import ClauseKind, GroupRole, Notification, NotificationKind, db
+from tests.conftest import HARDENING_LONG
 from tests.yclient import eventually
 
 _worlds = itertools.count(1)
 
-LONG = os.environ.get("PLENARY_HARDENING", "").lower() == "long"
+LONG = HARDENING_LONG
 #: Examples per operation: signed in (the requests that reach the services), and as nobody
 #: (every one of which must be refused before anything is read).
 EXAMPLES = 150 if LONG else 4

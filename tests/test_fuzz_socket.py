@@ -17,7 +17,6 @@ is printed at the end of the module (docs/security.md).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -33,9 +32,10 @@ from sqlalchemy.exc import OperationalError
 from drafting.editing import docs
 from drafting.realtime import protocol
 from models import Clause, ClauseKind, ClauseUpdate, db
+from tests.conftest import HARDENING_LONG
 from tests.yclient import EditorClient, eventually
 
-LONG = os.environ.get("PLENARY_HARDENING", "").lower() == "long"
+LONG = HARDENING_LONG
 
 #: Every code a refusal on the socket may carry (docs/protocol.md).
 REFUSALS = {"invalid", "not_found", "forbidden", "too_large", "rate_limited", "unauthenticated"}

@@ -5,7 +5,6 @@ here fails ``test_every_endpoint_is_in_the_matrix``, so no route ships without a
 """
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from models import (
     db,
     utcnow,
 )
+from tests.conftest import HARDENING_LONG
 
 ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider")
 CONFERENCE = {"secretariat", "chair", "member", "observer", "other_chair"}
@@ -605,7 +605,7 @@ def test_another_conferences_people_cannot_reach_this_one(app, factories):
     assert tried > 2 * 100, tried
 
 
-LONG = os.environ.get("PLENARY_HARDENING") == "long"
+LONG = HARDENING_LONG
 
 
 #: Cases tried one by one on a cast of their own: every one in the long form

@@ -37,7 +37,7 @@ import requests
 from sqlalchemy import func, select
 
 from models import Ballot, ClauseKind, ClauseUpdate, Comment, CommentThread, GroupRole, db
-from tests.conftest import service_missing
+from tests.conftest import HARDENING_LONG, service_missing
 from tests.test_editing import reloaded_text, stored_text
 from tests.test_faults import log_of
 from tests.test_scale_out import GEVENT_GUNICORN, Server
@@ -46,7 +46,7 @@ pytestmark = pytest.mark.node
 
 ROOT = Path(__file__).resolve().parent.parent
 LOADGEN = ROOT / "bench" / "loadgen.mjs"
-LONG = os.environ.get("PLENARY_HARDENING") == "long"
+LONG = HARDENING_LONG
 PARTICIPANTS = 100
 SECONDS = float(os.environ.get("PLENARY_SOAK_SECONDS", 300 if LONG else 10))
 #: Keystrokes a second per editor: a hundred people, each typing a word now and then.

@@ -25,7 +25,6 @@ tries every CSRF variant on every route as every role.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,10 +37,11 @@ from sqlalchemy import select
 
 from models import ApiToken, OutcomeDocument, db
 from models.exports import ExportFormat
+from tests.conftest import HARDENING_LONG
 from tests.test_pages import content_security_policy, issue_invitation
 from tests.test_permissions import CASES, build_cast, flask_rule
 
-LONG = os.environ.get("PLENARY_HARDENING", "") == "long"
+LONG = HARDENING_LONG
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 SIGNED_IN = ("secretariat", "chair", "member") + (("observer", "other_chair") if LONG else ())
 
