@@ -28,39 +28,39 @@ from bench import plenary, proc
 from bench.floor import percentiles
 
 
-def _api(url: str, token: str) -> requests.Session:
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    session.base_url = url  # type: ignore[attr-defined]
-    return session
+class _Api:
+    """One participant's API client: their token, one kept-alive connection."""
 
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
 
-def _call(session: requests.Session, method: str, path: str, body: Any = None) -> Any:
-    answer = session.request(method, session.base_url + "/api/v1" + path, json=body,  # type: ignore[attr-defined]
-                             timeout=60)
-    if answer.status_code >= 400:
-        raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
-    return answer.json()
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        answer = self.session.request(method, self.url + "/api/v1" + path, json=body, timeout=60)
+        if answer.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
+        return answer.json()
 
 
 def ballots(url: str, room: plenary.Room, server_pid: int) -> dict[str, Any]:
     """Room: its first participant chairs the group; every participant votes."""
-    sessions = [_api(url, token) for token in room.tokens]
-    vote = _call(sessions[0], "POST", f"/recommendations/{room.recommendation_id}/votes",
-                 {"subject": "clause", "clause_id": room.clause_id, "rule": "simple_majority"})
+    clients = [_Api(url, token) for token in room.tokens]
+    vote = clients[0].call("POST", f"/recommendations/{room.recommendation_id}/votes",
+                           {"subject": "clause", "clause_id": room.clause_id, "rule": "simple_majority"})
     yes = vote["options"][0]["id"]
-    for session in sessions:  # one open connection each, as a browser keeps one
-        _call(session, "GET", f"/votes/{vote['id']}/ballot")
-    barrier = threading.Barrier(len(sessions))
+    for client in clients:  # one open connection each, as a browser keeps one
+        client.call("GET", f"/votes/{vote['id']}/ballot")
+    barrier = threading.Barrier(len(clients))
     times: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
 
-    def cast(session: requests.Session) -> None:
+    def cast(client: _Api) -> None:
         barrier.wait()
         began = time.perf_counter()
         try:
-            _call(session, "POST", f"/votes/{vote['id']}/ballot", {"option_id": yes})
+            client.call("POST", f"/votes/{vote['id']}/ballot", {"option_id": yes})
         except (RuntimeError, OSError) as error:
             with lock:
                 failures.append(str(error))
@@ -69,17 +69,17 @@ def ballots(url: str, room: plenary.Room, server_pid: int) -> dict[str, Any]:
             times.append((time.perf_counter() - began) * 1000)
 
     cpu = proc.cpu_seconds(server_pid)
-    threads = [threading.Thread(target=cast, args=(session,)) for session in sessions]
+    threads = [threading.Thread(target=cast, args=(client,)) for client in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     server_cpu = proc.cpu_seconds(server_pid) - cpu
-    closed = _call(sessions[0], "POST", f"/votes/{vote['id']}/close")
+    closed = clients[0].call("POST", f"/votes/{vote['id']}/close")
     counted = sum(option.get("count") or 0 for option in closed["options"])
-    return {"bench": "ballots", "voters": len(sessions), "acknowledged": len(times),
+    return {"bench": "ballots", "voters": len(clients), "acknowledged": len(times),
             "failures": failures[:3], "counted": counted,
-            "accounted": counted == len(sessions) == len(times),
+            "accounted": counted == len(clients) == len(times),
             "server_cpu_s": round(server_cpu, 3), **(percentiles(times) if times else {})}
 
 
@@ -103,7 +103,7 @@ class _Reader:
 
 def comments(url: str, room: plenary.Room, server_pid: int, count: int, interval: float) -> dict[str, Any]:
     readers = [_Reader(url, token, room.recommendation_id) for token in room.tokens[1:]]
-    poster = _api(url, room.tokens[0])
+    poster = _Api(url, room.tokens[0])
     sent: dict[str, float] = {}
     cpu = proc.cpu_seconds(server_pid)
     own = time.process_time()
@@ -111,7 +111,7 @@ def comments(url: str, room: plenary.Room, server_pid: int, count: int, interval
     for n in range(count):
         body = f"Comment {n} on the clause."
         sent[body] = time.perf_counter()
-        _call(poster, "POST", f"/clauses/{room.clause_id}/threads", {"body": body})
+        poster.call("POST", f"/clauses/{room.clause_id}/threads", {"body": body})
         time.sleep(max(0.0, started + (n + 1) * interval - time.perf_counter()))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(len(r.arrivals) < count for r in readers):

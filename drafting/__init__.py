@@ -35,13 +35,19 @@ def content_security_policy(style_nonce: str) -> str:
     ])
 
 
-#: The headers of an answer that is not a page (Engine.IO's polling and handshake answers):
-#: nothing in it may load, run or be framed, and it is never read as another content type.
-NON_PAGE_HEADERS = (
-    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+#: What every answer carries, page or not: never read as another content type, never
+#: framed, no address leaked to other sites.
+EVERY_ANSWER_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "same-origin"),
+)
+
+#: The headers of an answer that is not a page (Engine.IO's polling and handshake answers):
+#: nothing in it may load or run, and it is never stored.
+NON_PAGE_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    *EVERY_ANSWER_HEADERS,
     ("Cache-Control", "no-store"),
 )
 
@@ -226,9 +232,8 @@ def _install_request_hooks(app: Flask) -> None:
     def security_headers(response: Response) -> Response:
         headers = response.headers
         headers.setdefault("Content-Security-Policy", content_security_policy(csp_nonce()))
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in EVERY_ANSWER_HEADERS:
+            headers.setdefault(name, value)
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         if g.get("no_store") or request.path.startswith("/api/"):
