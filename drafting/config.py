@@ -83,6 +83,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Live editing: the largest y message accepted, how many messages a connection may
         # send a second (and in a burst), and how often a clause's log gets a snapshot.
+        # The longest a clause may be, in characters: the API's limit and the live editor's.
+        "CLAUSE_MAX_LENGTH": int(os.environ.get("CLAUSE_MAX_LENGTH", "20000")),
         "YJS_MAX_MESSAGE_BYTES": int(os.environ.get("YJS_MAX_MESSAGE_BYTES", str(1024 * 1024))),
         "YJS_RATE": float(os.environ.get("YJS_RATE", "60")),
         "YJS_BURST": float(os.environ.get("YJS_BURST", "300")),

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from drafting.comments import services
 from drafting.comments.schemas import thread_out, threads_out
-from drafting.editing import anchors
+from drafting.editing import positions
 from drafting.editing import services as editing
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notifications_of, unread_count
@@ -47,7 +47,7 @@ def anchor_on(clause, words: str) -> dict[str, str]:
     on the clause's own document."""
     with editing._document(clause, writing=False) as live:
         start = str(live.text).index(words)
-        encoded = (anchors.encode(live, start, 0), anchors.encode(live, start + len(words), -1))
+        encoded = (positions.encode(live, start, 0), positions.encode(live, start + len(words), -1))
     db.session.commit()
     return {"start": base64.b64encode(encoded[0]).decode(), "end": base64.b64encode(encoded[1]).decode()}
 

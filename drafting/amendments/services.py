@@ -15,14 +15,15 @@ from flask_babel import gettext as _
 from sqlalchemy import CursorResult, func, select, update
 
 from drafting.editing.diff import Piece, rebase, word_diff
+from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations.services import (
-    MAX_CLAUSE_LENGTH,
     add_clause,
     clean_clause_text,
     delete_clause,
+    max_clause_length,
 )
 from drafting.services import clean_text, load, validate_all
 from models import (
@@ -162,7 +163,7 @@ def _wording(kind: AmendmentKind, clause: Clause, data: dict[str, Any]) -> tuple
     """(proposed text, the text it was written against) for the kind."""
     if kind is AmendmentKind.DELETE:
         return "", clause.text
-    text = clean_text(data.get("text"), "text", _("Proposed wording"), max_length=MAX_CLAUSE_LENGTH)
+    text = clean_text(data.get("text"), "text", _("Proposed wording"), max_length=max_clause_length())
     if kind is AmendmentKind.INSERT:
         return text, ""
     base = data.get("base_text")
@@ -301,6 +302,9 @@ def accept_amendment(actor: Participant, amendment: Amendment) -> None:
     clause = amendment.clause
     result = None
     if amendment.kind is AmendmentKind.REPLACE:
+        # Rebased on the text as it is now, held until the commit: what others typed
+        # meanwhile stays, and nothing typed can slip in between.
+        hold_text(clause)
         result = redline(amendment).result
         if result is None:
             raise Conflict(_("The words this amendment changes have changed since it was "
@@ -308,8 +312,6 @@ def accept_amendment(actor: Participant, amendment: Amendment) -> None:
     _claim(amendment, AmendmentStatus.ACCEPTED, actor, "")
     author = amendment.proposer or actor
     if amendment.kind is AmendmentKind.REPLACE:
-        from drafting.editing.services import replace_text
-
         replace_text(clause, author, result or "")
         clause.updated_at = utcnow()
     elif amendment.kind is AmendmentKind.INSERT:

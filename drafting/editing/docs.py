@@ -17,6 +17,7 @@ from pycrdt import Doc, Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from drafting.realtime import yupdate
 from models import ClauseSnapshot, ClauseUpdate, db
 
 #: The name of the one Y.Text of every clause document (the browser uses the same).
@@ -39,6 +40,29 @@ class LiveDoc:
     stale: bool = False
     #: One writer or reader at a time: pycrdt documents are not shared between threads.
     lock: threading.RLock = field(default_factory=threading.RLock)
+    #: What ``yupdate.check_update`` needs to know of the document (None: read it again
+    #: from the document when next needed).
+    _known: yupdate.Known | None = None
+
+    def known(self) -> yupdate.Known:
+        if self._known is None:
+            self._known = yupdate.Known.of_document(self.doc.get_update())
+        return self._known
+
+    def apply(self, update: bytes, decoded: yupdate.Update | None = None) -> None:
+        """Apply an update; with ``decoded`` (the same update, read) what the document knows
+        is brought up to date at once, else read again when next needed."""
+        self.doc.apply_update(update)
+        if self._known is not None:
+            if decoded is None:
+                self._known = None
+            else:
+                self._known.learn(decoded)
+
+    def edited(self, update: bytes) -> None:
+        """The server changed the document itself; ``update`` is what changed."""
+        if self._known is not None:
+            self._known.learn(yupdate.read_update(update))
 
 
 _docs: dict[int, LiveDoc] = {}
@@ -88,7 +112,7 @@ def catch_up(live: LiveDoc) -> None:
             .limit(1)
         )
         if snapshot is not None:
-            live.doc.apply_update(snapshot.data)
+            live.apply(snapshot.data)
             live.last_update_id = snapshot.up_to_update_id
         live.loaded = True
     apply_rows(live, live.last_update_id, None)
@@ -107,7 +131,7 @@ def apply_rows(live: LiveDoc, after: int, before: int | None) -> int:
         query = query.where(ClauseUpdate.id < before)
     rows = db.session.execute(query).all()
     for row_id, data in rows:
-        live.doc.apply_update(data)
+        live.apply(data)
         live.last_update_id = max(live.last_update_id, row_id)
         live.since_snapshot += 1
     return len(rows)

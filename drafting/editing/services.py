@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from pycrdt import Doc
-from sqlalchemy import event, select, update
+from pycrdt import Doc, Text
+from pycrdt import get_update as get_missing
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from drafting.editing import anchors, docs
-from drafting.errors import NotFound, PermissionDenied, ValidationFailed
-from drafting.realtime import queue_event, queue_update, recommendation_room
-from drafting.realtime.protocol import ProtocolError, is_bare_delete_set, read_var_uint
+from drafting.editing import docs, positions
+from drafting.editing.diff import TOKEN
+from drafting.errors import Conflict, NotFound, PermissionDenied, TooLarge, ValidationFailed
+from drafting.realtime import queue_event, queue_update, recommendation_room, yupdate
+from drafting.realtime.protocol import ProtocolError
+from drafting.recommendations.services import max_clause_length
 from drafting.services import load
 from models import (
     Clause,
@@ -105,16 +110,23 @@ def clause_for_doc(doc_name: Any, joined: set[int]) -> Clause:
     # With its recommendation and group: every permission question about it needs them.
     clause = db.session.get(Clause, int(number), options=[
         joinedload(Clause.recommendation).joinedload(Recommendation.group)])
-    if clause is None or clause.deleted_at is not None or clause.recommendation_id not in joined:
+    if clause is None or clause.recommendation_id not in joined:
         raise NotFound(_("Unknown document."))
+    if clause.deleted_at is not None:
+        raise NotFound(_("This clause has been deleted: what was typed in it after that was not saved."))
     return clause
 
 
 def _lock_clause_row(clause: Clause) -> None:
     """Serialise writers of one clause across processes (PostgreSQL row lock until commit;
-    SQLite serialises every writer anyway, and has no such lock to take)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Clause.id).where(Clause.id == clause.id).with_for_update())
+    SQLite serialises every writer anyway, and has no such lock to take), and read its status
+    again under the lock: a vote or a lock committed while this transaction waited for it
+    must be what the permission check sees, not what was read before."""
+    if clause in db.session.dirty and db.session.is_modified(clause):
+        # This transaction changed the clause itself (it holds the row already).
+        return
+    db.session.refresh(clause, ["status", "deleted_at"],
+                       with_for_update=db.session.get_bind().dialect.name == "postgresql")
 
 
 @contextmanager
@@ -146,7 +158,9 @@ def _document(clause: Clause, *, writing: bool) -> Iterator[docs.LiveDoc]:
             if live.last_update_id == 0:
                 before = live.doc.get_state()
                 live.text += clause.text
-                _persist(clause, live, live.doc.get_update(before), author_id=clause.created_by_id)
+                first = live.doc.get_update(before)
+                live.edited(first)
+                _persist(clause, live, first, author_id=clause.created_by_id)
         yield live
     finally:
         if live is not None:
@@ -226,32 +240,6 @@ def install_session_hooks() -> None:
         _hooks_installed = True
 
 
-def _delete_set(doc: Doc) -> bytes:
-    return doc.get_update(doc.get_state())
-
-
-def _changes(doc: Doc, update: bytes) -> bool:
-    """Apply the update; whether it brought anything.
-
-    An update with items is new as far as anyone can cheaply tell: either the document
-    integrates them, or it cannot yet (they build on something it has not received) and they
-    wait, pending, inside the document, new all the same; they must be logged and passed on,
-    or they would be lost. Only an update without items that changes nothing (a delete set
-    already known, re-sent after a reconnect) is a no-op."""
-    try:
-        item_groups, _position = read_var_uint(update, 0)
-        if item_groups > 0:
-            doc.apply_update(update)
-            return True
-        if not is_bare_delete_set(update):
-            raise ValidationFailed(_("The update could not be read: send Yjs version-1 updates."))
-        deletions = _delete_set(doc)
-        doc.apply_update(update)
-    except (ValueError, ProtocolError):
-        raise ValidationFailed(_("The update could not be read.")) from None
-    return _delete_set(doc) != deletions
-
-
 @dataclass(frozen=True)
 class Span:
     """Where a range of a clause's text is now, in characters (code points) of ``clause.text``."""
@@ -281,8 +269,8 @@ def resolve_anchors(clause: Clause, ranges: Sequence[tuple[bytes, bytes]]) -> li
         text = str(live.text)
         for start, end in ranges:
             try:
-                first, last = anchors.resolve(live, start), anchors.resolve(live, end)
-            except anchors.NotAPosition:
+                first, last = positions.resolve(live, start), positions.resolve(live, end)
+            except positions.NotAPosition:
                 spans.append(None)
                 continue
             last = max(first, last)
@@ -313,57 +301,135 @@ def _may_edit(clause: Clause, author: Participant) -> bool:
     return answers[key]
 
 
-def _would_change(live: docs.LiveDoc, update: bytes) -> bool:
+#: Formatting attributes the editor sets on text (none yet: clause text is plain Markdown).
+EDITOR_FORMATS: frozenset[str] = frozenset()
+
+
+class UpdateBehind(Conflict):
+    """The update builds on changes the server does not have (refused, or still on their
+    way). Nothing of it is applied or stored; the sender is sent the server's state vector
+    (``state``, a sync step 1), and its answer brings everything that was missing."""
+
+    def __init__(self, message: str, *, state: bytes) -> None:
+        super().__init__(message)
+        self.state = state
+
+
+def _read_update(update: bytes) -> yupdate.Update:
+    try:
+        return yupdate.read_update(update)
+    except ProtocolError:
+        raise ValidationFailed(_("The update could not be read: send Yjs version-1 updates.")) from None
+
+
+def _check_length(live: docs.LiveDoc, update: bytes, decoded: yupdate.Update) -> None:
+    """Refuse an update that would make the clause longer than ``CLAUSE_MAX_LENGTH`` (an
+    update that shortens a clause already too long is taken)."""
+    limit = max_clause_length()
+    # pycrdt's length is in UTF-8 bytes, never fewer than the characters: usually enough.
+    if len(live.text) + len(decoded.inserted_text) <= limit:
+        return
     scratch: Doc = Doc()
+    scratch_text = scratch.get(docs.TEXT_NAME, type=Text)
     scratch.apply_update(live.doc.get_update())
-    return _changes(scratch, update)
+    before = len(str(scratch_text))
+    scratch.apply_update(update)
+    after = len(str(scratch_text))
+    if after > limit and after > before:
+        raise TooLarge(_("A clause can hold at most %(limit)d characters: this change would "
+                         "make it %(length)d long.", limit=limit, length=after))
+
+
+def _only_what_is_new(update: bytes, decoded: yupdate.Update, known: yupdate.Known, state: bytes,
+                      deletions: dict[int, list[tuple[int, int]]]) -> bytes:
+    """The part of ``update`` the document lacks: what is logged and relayed, so that an
+    update handed in again (a resend, a replica's sync) is stored once."""
+    all_new = all(s.clock >= known.state.get(s.client, 0) for s in decoded.structs if s.kind != yupdate.SKIP)
+    if all_new and deletions == {c: yupdate.normalise_ranges(r) for c, r in decoded.deletions.items()}:
+        return update
+    items = get_missing(update, state)
+    return items[:yupdate.read_update(items).delete_set_offset] + yupdate.encode_delete_set(deletions)
 
 
 def apply_update(clause: Clause, author: Participant, update: bytes, *,
                  origin: str | None = None) -> bool:
-    """Apply a client's update if the author may change this clause. Durable (flushed into the
-    log, committed by the caller) before anyone else is sent it. Returns whether anything
-    changed; an update that changes nothing (sent again after a reconnect) is not an error."""
+    """Apply a client's update if the author may change this clause and it is one the editor
+    makes (``yupdate.check_update``). Durable (flushed into the log, committed by the caller)
+    before anyone else is sent it. Returns whether anything changed; an update that changes
+    nothing (sent again after a reconnect) is not an error."""
+    decoded = _read_update(update)
     with _document(clause, writing=True) as live:
+        known = live.known()
+        try:
+            yupdate.check_update(decoded, known, formats=EDITOR_FORMATS)
+        except yupdate.Refused:
+            raise ValidationFailed(_("This change cannot be made to a clause: only text can be "
+                                     "typed into it.")) from None
+        except yupdate.Pending:
+            raise UpdateBehind(_("This change builds on others the server has not received: "
+                                 "they are being sent again."), state=live.doc.get_state()) from None
+        deletions = yupdate.new_deletions(decoded, known)
+        if not yupdate.new_structs(decoded, known) and not deletions:
+            return False
         if not _may_edit(clause, author):
-            if _would_change(live, update):
-                if clause.is_locked:
-                    raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
-                raise PermissionDenied(_("Your role does not allow you to edit this text."))
-            return False
-        if not _changes(live.doc, update):
-            return False
-        docs.touched(live)
-        _persist(clause, live, update, author_id=author.id)
-    queue_update(clause.doc_name, update, room=doc_room(clause.doc_name), origin=origin)
+            if clause.is_locked:
+                raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
+            raise PermissionDenied(_("Your role does not allow you to edit this text."))
+        _check_length(live, update, decoded)
+        stored = _only_what_is_new(update, decoded, known, live.doc.get_state(), deletions)
+        live.apply(update, decoded)
+        _persist(clause, live, stored, author_id=author.id)
+    queue_update(clause.doc_name, stored, room=doc_room(clause.doc_name), origin=origin)
     return True
 
 
+def hold_text(clause: Clause) -> str:
+    """The clause's text as it is now, its document held until the transaction ends: nothing
+    typed meanwhile can slip in between what the caller decides from the text (a vote's
+    frozen wording, an amendment's rebase) and the commit. ``clause.text`` is brought up to
+    date too."""
+    with _document(clause, writing=True) as live:
+        docs.touched(live)
+        text = str(live.text)
+    set_committed_value(clause, "text", text)
+    return text
+
+
 def replace_text(clause: Clause, author: Participant, new_text: str) -> None:
-    """Change the text on the server, as an edit like any other: the smallest replacement,
-    so that what others type at the same time elsewhere in the clause survives."""
+    """Change the text on the server, as an edit like any other, against the document as it
+    is now: word by word, only the words that differ are deleted and inserted, so that what
+    others type at the same time elsewhere in the clause survives."""
     with _document(clause, writing=True) as live:
         current = str(live.text)
         if current == new_text:
             return
-        start = 0
-        while start < min(len(current), len(new_text)) and current[start] == new_text[start]:
-            start += 1
-        end_current, end_new = len(current), len(new_text)
-        while end_current > start and end_new > start and current[end_current - 1] == new_text[end_new - 1]:
-            end_current -= 1
-            end_new -= 1
-        # pycrdt indexes text by UTF-8 bytes; Python strings by code points.
-        byte_start = len(current[:start].encode())
-        byte_end = len(current[:end_current].encode())
         before = live.doc.get_state()
+        old, new = TOKEN.findall(current), TOKEN.findall(new_text)
+        starts = [0]
+        for token in old:
+            starts.append(starts[-1] + len(token))
         with live.doc.transaction():
-            if byte_end > byte_start:
-                del live.text[byte_start:byte_end]
-            if end_new > start:
-                live.text.insert(byte_start, new_text[start:end_new])
+            # From the end, so that the offsets of the hunks still to do stay true.
+            for tag, i1, i2, j1, j2 in reversed(SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()):
+                if tag == "equal":
+                    continue
+                first, gone, added = starts[i1], "".join(old[i1:i2]), "".join(new[j1:j2])
+                # Within the changed words, keep the characters they share ("workers" to
+                # "workers," inserts the comma): a comment anchored on them stays.
+                same = 0
+                while same < min(len(gone), len(added)) and gone[same] == added[same]:
+                    same += 1
+                tail = 0
+                while tail < min(len(gone), len(added)) - same and gone[-1 - tail] == added[-1 - tail]:
+                    tail += 1
+                start = positions.utf8_offset(current, first + same)
+                end = positions.utf8_offset(current, first + len(gone) - tail)
+                if end > start:
+                    del live.text[start:end]
+                if len(added) - tail > same:
+                    live.text.insert(start, added[same:len(added) - tail])
         update = live.doc.get_update(before)
-        docs.touched(live)
+        live.edited(update)
         _persist(clause, live, update, author_id=author.id)
         clause.text = str(live.text)  # now, for whoever reads it before the commit
     queue_update(clause.doc_name, update, room=doc_room(clause.doc_name))

@@ -167,28 +167,6 @@ def parse_state_vector(data: bytes) -> dict[int, int]:
     return clocks
 
 
-def is_bare_delete_set(update: bytes) -> bool:
-    """Whether a Yjs version-1 update holds no items and exactly one well-formed delete set.
-
-    A version-2 update (which this server does not speak) also starts with a zero byte, so
-    a v1 reader would take it for "no items" and skip the rest; checking that the delete set
-    ends exactly at the last byte tells the two apart."""
-    try:
-        groups, position = read_var_uint(update, 0)
-        if groups != 0:
-            return False
-        clients, position = read_var_uint(update, position)
-        for _ in range(clients):
-            _client, position = read_var_uint(update, position)
-            ranges, position = read_var_uint(update, position)
-            for _ in range(ranges):
-                _clock, position = read_var_uint(update, position)
-                _length, position = read_var_uint(update, position)
-    except ProtocolError:
-        return False
-    return position == len(update)
-
-
 @dataclass(frozen=True)
 class RelativePosition:
     """A Yjs relative position (``Y.encodeRelativePosition``): next to an item, or at the

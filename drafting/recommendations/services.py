@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -28,7 +29,11 @@ from models import (
     utcnow,
 )
 
-MAX_CLAUSE_LENGTH = 20000
+
+def max_clause_length() -> int:
+    """The longest a clause may be, in characters (``CLAUSE_MAX_LENGTH``): typed, pasted,
+    sent through the API or proposed in an amendment alike."""
+    return int(current_app.config["CLAUSE_MAX_LENGTH"])
 
 
 def visible_recommendations(viewer: Participant, group: WorkingGroup | None = None) -> list[Recommendation]:
@@ -132,7 +137,7 @@ def clean_kind(value: Any) -> ClauseKind:
 
 
 def clean_clause_text(value: Any, *, required: bool = True) -> str:
-    return clean_text(value, "text", _("Clause text"), max_length=MAX_CLAUSE_LENGTH,
+    return clean_text(value, "text", _("Clause text"), max_length=max_clause_length(),
                       required=required)
 
 
@@ -235,19 +240,28 @@ def delete_clause(actor: Participant, clause: Clause) -> None:
     if clause.is_locked:
         raise PermissionDenied(_("This clause is locked: it cannot be deleted now."))
     _lock_structure(clause.recommendation)
+    # Whatever its editors typed up to now is committed first and stays with it; what they
+    # type after this commit is refused (the deleted clause's document is closed).
+    from drafting.editing.services import hold_text
+
+    hold_text(clause)
     clause.deleted_at = utcnow()
+    # The clause keeps its position: where ``restore_clause`` puts it back.
     _renumber(_part(clause.recommendation, clause.kind))
     _announce(clause.recommendation)
 
 
 def restore_clause(actor: Participant, clause: Clause) -> None:
-    """Undo a delete: the clause comes back at the end of its part."""
+    """Undo a delete: the clause comes back where it was (before the clause that followed it
+    then), with every word it had."""
     check_can_edit(clause.recommendation, actor)
     if clause.deleted_at is None:
         raise ValidationFailed(_("This clause has not been deleted."))
     _lock_structure(clause.recommendation)
+    part = _part(clause.recommendation, clause.kind)
     clause.deleted_at = None
-    clause.position = len(_part(clause.recommendation, clause.kind)) + 1
+    part.insert(min(max(clause.position - 1, 0), len(part)), clause)
+    _renumber(part)
     _announce(clause.recommendation)
 
 

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from drafting.amendments.services import redline
+from drafting.editing.services import hold_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
 from drafting.services import clean_text, is_id, load
@@ -205,6 +206,9 @@ def _live_clause(recommendation: Recommendation, clause_id: Any) -> Clause:
 
 
 def _check_votable(clause: Clause) -> None:
+    """Whether the clause can be put to a vote; its text is then read as it is now and held
+    until the vote is committed, so the wording frozen is exactly the stored text."""
+    hold_text(clause)
     if clause.status is ClauseStatus.ADOPTED:
         raise Conflict(_("This clause is adopted: its wording is final."))
     if clause.status is ClauseStatus.LOCKED:
