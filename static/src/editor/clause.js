@@ -4,7 +4,7 @@
 import { defaultKeymap } from "@codemirror/commands";
 import { markdownKeymap, markdownLanguage } from "@codemirror/lang-markdown";
 import { LanguageSupport, syntaxHighlighting } from "@codemirror/language";
-import { Compartment, EditorState, Prec } from "@codemirror/state";
+import { Compartment, EditorState, Prec, Transaction } from "@codemirror/state";
 import { EditorView, keymap, placeholder } from "@codemirror/view";
 import { tagHighlighter, tags } from "@lezer/highlight";
 import { yCollab, yUndoManagerKeymap } from "y-codemirror.next";
@@ -55,6 +55,31 @@ function setButtonLabel(element, label, context) {
   element.textContent = label;
   if (context) element.setAttribute("aria-label", `${label}: ${context}`);
   else element.removeAttribute("aria-label");
+}
+
+/** Code points, as the server counts a clause's length (CodeMirror counts UTF-16 units). */
+export function characters(text) {
+  let count = 0;
+  for (const _character of text) count += 1;
+  return count;
+}
+
+/**
+ * Refuse what a person types or pastes that would make the clause longer than `max`
+ * characters (the server's CLAUSE_MAX_LENGTH): nothing is changed or sent, and `refused`
+ * is told the length it would have had. Remote changes are not filtered (the server has
+ * already checked them).
+ */
+function lengthLimit(max, refused) {
+  if (!max) return [];
+  return EditorState.transactionFilter.of((tr) => {
+    // UTF-16 units are never fewer than characters: most changes need no counting.
+    if (!tr.docChanged || !tr.annotation(Transaction.userEvent) || tr.newDoc.length <= max) return tr;
+    const after = characters(tr.newDoc.toString());
+    if (after <= max || after <= characters(tr.startState.doc.toString())) return tr;
+    refused(after);
+    return [];
+  });
 }
 
 export class ClauseView {
@@ -108,6 +133,7 @@ export class ClauseView {
           // Sync and undo from y-codemirror.next; cursors from remote-selections.js.
           yCollab(this.text, null, { undoManager: new Y.UndoManager(this.text) }),
           remoteSelections(this.text, this.awareness),
+          lengthLimit(ctx.maxLength, (length) => ctx.onTooLong?.(this, length)),
           // A click on commented words shows their thread, leaving the caret in the text.
           discussionAnchors(this.text, (threadId) => ctx.discussion.openThread(this, threadId, { focus: false })),
           EditorView.updateListener.of((update) => {
@@ -486,6 +512,32 @@ export class ClauseView {
 }
 
 /** A message with a Dismiss button (used under clauses and at the top of the editor). */
+/** A message with a copy of `text` to take away (words the server could not keep). */
+export function keptTextElement(message, label, text, key) {
+  const box = messageElement(message, key);
+  const field = document.createElement("textarea");
+  field.className = "editor-message__kept";
+  field.readOnly = true;
+  field.value = text;
+  field.rows = Math.min(8, Math.max(2, Math.ceil(text.length / 80)));
+  field.setAttribute("aria-label", label);
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "button button--secondary editor-message__copy";
+  copy.textContent = t("copy");
+  copy.addEventListener("click", async () => {
+    field.select();
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      document.execCommand("copy"); // no clipboard permission (plain HTTP): the selection
+    }
+    copy.textContent = t("copied");
+  });
+  box.querySelector(".editor-message__text").after(field, copy);
+  return box;
+}
+
 export function messageElement(text, key = "error", tone = "error") {
   const box = document.createElement("div");
   box.className = `editor-message editor-message--${tone}`;

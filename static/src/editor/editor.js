@@ -12,7 +12,7 @@
 import { io } from "socket.io-client";
 
 import { apiFetch } from "../api.js";
-import { ClauseView, labelNumber, messageElement } from "./clause.js";
+import { ClauseView, keptTextElement, labelNumber, messageElement } from "./clause.js";
 import { colorForId } from "./colors.js";
 import { Discussion } from "./discussion.js";
 import { loadStrings, t } from "./i18n.js";
@@ -44,6 +44,9 @@ class RecommendationEditor {
     };
     this.storagePrefix = root.dataset.storagePrefix || `plenary:${userId}`;
     this.styleNonce = root.dataset.styleNonce || "";
+    // The server's limits (docs/protocol.md): a longer clause or a larger message is refused.
+    this.maxLength = Number(root.dataset.clauseMaxLength) || 0;
+    this.maxMessageBytes = Number(root.dataset.maxMessageBytes) || 0;
 
     /** @type {Map<number, ClauseView>} */
     this.views = new Map();
@@ -78,7 +81,10 @@ class RecommendationEditor {
 
     // One connection for every clause of the page; the session cookie goes with it.
     this.socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
-    this.provider = new SocketIOProvider(this.socket, { recommendation: this.id });
+    this.provider = new SocketIOProvider(this.socket, {
+      recommendation: this.id,
+      maxMessageBytes: this.maxMessageBytes,
+    });
     // Counts, highlighted words and the side panel of the clauses' discussions.
     this.discussion = new Discussion(this, root.querySelector(".editor-layout") ?? root);
     // The votes' console (and list of open votes), kept current by the vote events.
@@ -99,6 +105,8 @@ class RecommendationEditor {
     this.socket.on("error", (data) => {
       // A refused join is answered in its acknowledgement too (see renderStatus).
       if (data?.doc == null && this.provider.connection !== Connection.JOINED) return;
+      // About a clause no longer on the page (deleted): applyClauses said what happened.
+      if (data?.doc != null && !this.viewByDoc(data.doc)) return;
       this.showError(data?.message, data?.doc, data?.code);
     });
     this.renderStatus();
@@ -160,6 +168,13 @@ class RecommendationEditor {
     const ids = new Set(list.map((clause) => clause.id));
     for (const [id, view] of this.views) {
       if (!ids.has(id)) {
+        // Deleted while this person was typing in it: what the server had not yet taken
+        // stays in front of them, to copy (a restore brings back the saved text).
+        if (this.provider.hasUnsaved(view.docName)) {
+          const number = labelNumber(view.clause.number);
+          this.messages.append(keptTextElement(t("deletedWhileTyping", { number }),
+            t("unsavedText", { number }), view.text.toString(), `deleted-${id}`));
+        }
         // Deleted: its copy on this device goes too (a restore loads it from the server).
         view.destroy({ forget: true });
         this.views.delete(id);
@@ -198,6 +213,8 @@ class RecommendationEditor {
       styleNonce: this.styleNonce,
       user: this.user,
       provider: this.provider,
+      maxLength: this.maxLength,
+      onTooLong: (view, length) => view.showMessage(t("tooLong", { limit: this.maxLength, length }), "too-long"),
       canStructure: () => this.canEdit,
       actions: this.actions,
       discussion: this.discussion,
@@ -567,14 +584,15 @@ class RecommendationEditor {
       setTimeout(() => this.provider.resync(docName), 2000);
       return;
     }
-    if (carried && (code === "forbidden" || code === "locked")) {
-      // The server will never take these edits (locked clause, read-only role): without
-      // them this copy would differ from everyone else's for good. Start again from the
-      // server's text, once in a while at most.
+    if (carried && ["forbidden", "locked", "invalid", "too_large"].includes(code)) {
+      // The server will never take these edits (locked clause, read-only role, a change
+      // no editor makes, a clause past its length): without them this copy would differ
+      // from everyone else's for good, and would be sent again at every reconnection.
+      // Start again from the server's text, once in a while at most.
       const last = this.resetAt.get(view.id) ?? 0;
       if (Date.now() - last < 10_000) return;
       this.resetAt.set(view.id, Date.now());
-      this.resetClause(view, error?.message);
+      this.resetClause(view, error?.message || (code === "too_large" ? t("tooLarge") : ""));
     }
   }
 

@@ -61,8 +61,12 @@ export class SocketIOProvider extends Observable {
    *   rate/burst: our own send budget, kept under the server's YJS_RATE/YJS_BURST (60/300)
    *   so that joining a long recommendation is never rate-limited.
    */
-  constructor(socket, { recommendation, rate = 50, burst = 250 }) {
+  constructor(socket, { recommendation, rate = 50, burst = 250, maxMessageBytes = 0 }) {
     super();
+    /** The server refuses larger messages (YJS_MAX_MESSAGE_BYTES), or drops the connection
+     *  for a frame far larger: such a message is refused here, never sent (and re-sent at
+     *  every reconnection). */
+    this.maxMessageBytes = maxMessageBytes;
     this.socket = socket;
     this.recommendation = recommendation;
     /** @type {Map<string, DocEntry>} */
@@ -155,6 +159,13 @@ export class SocketIOProvider extends Observable {
   }
 
   // --- status ------------------------------------------------------------------------------
+
+  /** Whether the doc has changes sent or queued that the server has not acknowledged. */
+  hasUnsaved(name) {
+    const entry = this.docs.get(name);
+    if (!entry) return false;
+    return entry.pending > 0 || this._queue.some((item) => item.entry === entry && item.track && item.kind !== "step1");
+  }
 
   /** Messages not yet acknowledged, or docs whose exchange with the server is unfinished. */
   get pending() {
@@ -313,6 +324,13 @@ export class SocketIOProvider extends Observable {
     }
     if (!track) {
       this.socket.emit("y", entry.name, payload);
+      return;
+    }
+    if (this.maxMessageBytes && payload.length > this.maxMessageBytes) {
+      if (kind === "step2") entry.flushed = false;
+      // Refused as the server would refuse it: the editor drops this copy and syncs afresh.
+      this.emit("refused", [entry.name, { code: "too_large", message: "" }, kind, carried]);
+      this._statusChanged();
       return;
     }
     const session = this.session;
