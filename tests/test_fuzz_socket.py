@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pycrdt import Doc, Text
+from pycrdt import Array, Doc, Map, Text, XmlFragment
 from sqlalchemy.exc import OperationalError
 
 from drafting.editing import docs
-from drafting.realtime import protocol
+from drafting.realtime import protocol, yupdate
 from models import Clause, ClauseKind, ClauseUpdate, db
 from tests.conftest import HARDENING_LONG
 from tests.yclient import EditorClient, eventually
@@ -38,7 +38,8 @@ from tests.yclient import EditorClient, eventually
 LONG = HARDENING_LONG
 
 #: Every code a refusal on the socket may carry (docs/protocol.md).
-REFUSALS = {"invalid", "not_found", "forbidden", "too_large", "rate_limited", "unauthenticated"}
+REFUSALS = {"invalid", "not_found", "forbidden", "too_large", "rate_limited", "unauthenticated",
+            "conflict"}
 
 
 def fuzz_settings(examples: int) -> settings:
@@ -309,6 +310,97 @@ def test_fuzzed_y_messages_are_answered_and_a_refused_one_changes_nothing(room: 
         elif role == "observer" and isinstance(payload, bytes):
             # An observer's message is accepted only if it changes nothing.
             assert room.snapshot()[0] == before[0]
+
+    attack()
+    room.type_something()
+    room.converged()
+    assert server_errors == []
+
+
+def _change(room: Room, make: Any) -> bytes:
+    """An update made by ``make(doc, text)`` on a copy of the attacker's document."""
+    copy: Doc = Doc()
+    copy.apply_update(room.attackers["member"].docs[room.doc].get_update())
+    before = copy.get_state()
+    make(copy, copy.get("text", type=Text))
+    return copy.get_update(before)
+
+
+def _string_item(client: int, origin: tuple[int, int] | None, right: tuple[int, int] | None,
+                 words: str) -> bytes:
+    """A version-1 update of one string item by a new client, between two given ids: what no
+    editor makes when the ids are the two halves of a surrogate pair."""
+    w = protocol.write_var_uint
+    info = 4 | (0x80 if origin else 0) | (0x40 if right else 0)
+    ids = b"".join(w(part) for pair in (origin, right) if pair for part in pair)
+    parent = b"" if origin or right else w(1) + protocol.write_var_bytes(b"text")
+    return (w(1) + w(1) + w(client) + w(0) + bytes([info]) + ids + parent
+            + protocol.write_var_bytes(words.encode()) + w(0))
+
+
+@st.composite
+def hostile_updates(draw: Any, room: Room) -> bytes:
+    """Valid Yjs updates that no editor makes: embeds, formats, other roots and types, a
+    split surrogate pair, a clause past its length, an update whose causes never arrived."""
+    # Drawn independently of the document (which the room keeps changing), then fitted to it.
+    current = room.attackers["member"].text(room.doc)
+    at = len(current[:draw(st.integers(0, 1000)) * len(current) // 1000].encode())  # pycrdt's offset
+    words = draw(st.text(min_size=1, max_size=8))
+    kind = draw(st.sampled_from(["embed", "format", "map", "array", "root", "xml", "nested",
+                                 "split", "huge", "pending"]))
+    if kind == "embed":
+        return _change(room, lambda d, t: t.insert_embed(at, draw(JSONISH.filter(lambda v: v is not None))))
+    if kind == "format":
+        return _change(room, lambda d, t: t.format(0, max(1, at), {draw(st.text(min_size=1, max_size=5)): True}))
+    if kind == "map":
+        return _change(room, lambda d, t: d.get(draw(st.text(min_size=1, max_size=5)), type=Map)
+                       .__setitem__("k", words))
+    if kind == "array":
+        return _change(room, lambda d, t: d.get("list", type=Array).append(words))
+    if kind == "root":
+        return _change(room, lambda d, t: d.get(draw(st.sampled_from(["Text", "text2", "texts"])),
+                                                  type=Text).insert(0, words))
+    if kind == "xml":
+        return _change(room, lambda d, t: d.get("xml", type=XmlFragment).children.append(words))
+    if kind == "nested":
+        return _change(room, lambda d, t: d.get("meta", type=Map).__setitem__("body", Text(words)))
+    if kind == "split":
+        known = yupdate.Known.of_document(room.attackers["member"].docs[room.doc].get_update())
+        pairs = sorted(known.high_surrogates)
+        client, clock = pairs[draw(st.integers(0, 1000)) % len(pairs)]
+        where = draw(st.sampled_from(["origin", "right", "both"]))
+        return _string_item(draw(st.integers(1, 2**32)), (client, clock) if where != "right" else None,
+                            (client, clock + 1) if where != "origin" else None, words)
+    if kind == "huge":
+        return _change(room, lambda d, t: t.insert(at, words * (25_000 // len(words) + 1)))
+    # Pending: builds on a change of its own that is never sent.
+    copy: Doc = Doc()
+    copy.apply_update(room.attackers["member"].docs[room.doc].get_update())
+    copy.get("text", type=Text).insert(at, "unsent ")
+    before = copy.get_state()
+    copy.get("text", type=Text).insert(at + 3, words)
+    return copy.get_update(before)
+
+
+def test_valid_but_hostile_yjs_updates_are_refused_and_change_nothing(room: Room,
+                                                                      server_errors: list[str]) -> None:
+    """Each is refused as ``invalid``, ``too_large`` or ``conflict`` and leaves the document,
+    the log and the other editors as they were; the room goes on typing."""
+    attacker = room.attackers["member"]
+    attacker.insert(room.doc, 0, "👍🌍 ")  # surrogate pairs to split
+    eventually(lambda: room.editor.text(room.doc).startswith("👍🌍 "), message="the pairs arrive")
+
+    @fuzz_settings(30)
+    @given(data=st.data())
+    def attack(data: Any) -> None:
+        room.type_something()
+        update = data.draw(hostile_updates(room))
+        before = room.snapshot()
+        frame = data.draw(st.sampled_from([protocol.sync_update, protocol.sync_step2]))
+        answer = attacker.send(room.doc, frame(update))
+        assert assert_answered(answer), f"a hostile update was accepted: {update!r}"
+        assert answer["error"]["code"] in {"invalid", "too_large", "conflict"}, answer
+        assert room.snapshot() == before, f"a refused update changed the document: {update!r}"
 
     attack()
     room.type_something()
