@@ -122,9 +122,14 @@ def _init_extensions(app: Flask) -> None:
     # Session protection "basic": a phone moving between venue Wi-Fi and mobile data changes
     # IP; "strong" would sign delegates out mid-session. Session ids rotate at login instead.
     login_manager.session_protection = "basic"
+    from drafting.realtime import SOCKETS_ENDED, patches
+    from drafting.realtime.connections import end_sockets
+
+    patches.check_versions()
     socketio.init_app(
         app,
-        message_queue=app.config.get("REDIS_URL"),
+        # Redis as the message queue when several processes serve (REDIS_URL).
+        client_manager=patches.client_manager(app.config.get("REDIS_URL"), SOCKETS_ENDED, end_sockets),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # None = same origin only: a page on another site cannot open a socket with our cookie.
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
@@ -147,11 +152,11 @@ def _init_extensions(app: Flask) -> None:
     from drafting.realtime import init_realtime
 
     init_realtime(app)
-    from drafting.editing import docs, events, services
+    from drafting import unit_of_work
+    from drafting.editing import events
 
     events.register_handlers()
-    docs.install_session_hooks()
-    services.install_session_hooks()
+    unit_of_work.install()
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _tune_sqlite(app)

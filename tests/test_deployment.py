@@ -8,6 +8,7 @@ roles enforced, and SIGTERM ends the process cleanly.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,23 @@ def test_editors_converge_under_the_gevent_worker(app, factories, gevent_server)
             client.disconnect()
     gevent_server.process.terminate()
     assert gevent_server.process.wait(timeout=20) == 0
+
+
+def test_the_server_refuses_to_start_with_other_versions_of_what_it_patches(monkeypatch):
+    """Plenary patches python-socketio and python-engineio (drafting/realtime/patches.py):
+    with any other version than the one tested, it says so instead of starting."""
+    from drafting.realtime import patches
+
+    patches.check_versions()  # the installed ones are the pinned ones
+    monkeypatch.setitem(patches.PINNED, "python-socketio", "0.0.1")
+    with pytest.raises(patches.UnsupportedVersion, match=r"python-socketio 5\.\d+\.\d+ \(Plenary needs 0\.0\.1\)"):
+        patches.check_versions()
+
+
+def test_the_pins_in_setup_cfg_are_the_versions_the_patches_check():
+    from drafting.realtime import patches
+
+    requirements = (Path(__file__).parent.parent / "setup.cfg").read_text()
+    install = requirements.split("install_requires =")[1].split("[options.packages.find]")[0]
+    for name, pinned in patches.PINNED.items():
+        assert f"{name}=={pinned}" in install, name

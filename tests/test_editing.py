@@ -499,13 +499,13 @@ def test_a_binary_packet_leaves_in_one_piece_whatever_other_threads_send():
     import threading
     import types
 
-    from drafting.realtime import _WholePackets
+    from drafting.realtime.patches import WholePackets
 
     queued: list[tuple[str, object]] = []
     server = types.SimpleNamespace(eio=types.SimpleNamespace(
         send=lambda sid, data: queued.append((sid, data))))
     server._send_eio_packet = lambda sid, pkt: queued.append((sid, pkt.data))
-    _WholePackets(server)
+    WholePackets(server)
 
     def sender(thread: int) -> None:
         for n in range(200):

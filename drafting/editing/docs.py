@@ -165,36 +165,21 @@ def _evict(live: LiveDoc) -> None:
     live.stale = True
 
 
-def keep_touched(session: Session) -> None:
+def release_documents(session: Session) -> None:
     """Committed: what memory holds is in the database; let others read it."""
     for live in [*session.info.pop(TOUCHED_KEY, {}).values(), *session.info.pop(RETIRED_KEY, [])]:
         live.lock.release()
 
 
-def evict_touched(session: Session) -> None:
+def evict_documents(session: Session, _previous: SessionTransaction | None = None) -> None:
     """Rolled back (a savepoint included): what memory holds may not be in the database."""
     for live in session.info.get(TOUCHED_KEY, {}).values():
         _evict(live)
 
 
-def release_touched(session: Session, transaction: SessionTransaction) -> None:
+def let_go_of_documents(session: Session, transaction: SessionTransaction) -> None:
     """The transaction ended without a commit (rolled back, or closed): evict and let go."""
     if transaction.parent is None:
         for live in [*session.info.pop(TOUCHED_KEY, {}).values(), *session.info.pop(RETIRED_KEY, [])]:
             _evict(live)
             live.lock.release()
-
-
-_hooks_installed = False
-
-
-def install_session_hooks() -> None:
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    from sqlalchemy import event
-
-    event.listen(Session, "after_commit", keep_touched)
-    event.listen(Session, "after_soft_rollback", lambda session, _previous: evict_touched(session))
-    event.listen(Session, "after_transaction_end", release_touched)
-    _hooks_installed = True

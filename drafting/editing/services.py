@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from pycrdt import Doc, Text
 from pycrdt import get_update as get_missing
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -180,7 +180,7 @@ class _Logged:
 
 def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: int | None) -> None:
     """Add the update to the clause's log. The rows are inserted together when the transaction
-    commits (``_write_logged``): a batch of keystrokes is one INSERT, not one each."""
+    commits (``write_logged_updates``): a batch of keystrokes is one INSERT, not one each."""
     docs.touched(live)
     row = ClauseUpdate(clause_id=clause.id, author_id=author_id, data=update)
     db.session.add(row)
@@ -191,7 +191,7 @@ def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: in
     entry.rows.append(row)
 
 
-def _write_logged(session: Session) -> None:
+def write_logged_updates(session: Session) -> None:
     """Before a commit: insert the logged updates, then bring each document's bookkeeping
     and, past the threshold, its snapshot up to date."""
     logged: dict[int, _Logged] = session.info.pop(LOGGED_KEY, {})
@@ -221,23 +221,16 @@ def _write_logged(session: Session) -> None:
     session.flush()
 
 
-def _forget_answers(session: Session, transaction: SessionTransaction) -> None:
+def forget_permission_answers(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
         session.info.pop(MAY_EDIT_KEY, None)
         session.info.pop(ROLES_KEY, None)
 
 
-_hooks_installed = False
-
-
-def install_session_hooks() -> None:
-    global _hooks_installed
-    if not _hooks_installed:
-        event.listen(Session, "before_commit", _write_logged)
-        event.listen(Session, "after_transaction_end", _forget_answers)
-        event.listen(Session, "after_soft_rollback",
-                     lambda session, previous: None if previous.nested else session.info.pop(LOGGED_KEY, None))
-        _hooks_installed = True
+def drop_logged_updates(session: Session, previous: SessionTransaction) -> None:
+    """The transaction rolled back (not a savepoint: its rows are dropped with it)."""
+    if not previous.nested:
+        session.info.pop(LOGGED_KEY, None)
 
 
 @dataclass(frozen=True)

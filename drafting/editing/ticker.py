@@ -15,7 +15,7 @@ import time
 from flask import Flask, current_app
 
 from drafting.editing import presence, services
-from drafting.realtime import connections, relay
+from drafting.realtime import connections, send_now_rollback_unsafe
 from drafting.realtime.protocol import awareness_message, encode_awareness
 from drafting.realtime.workers import Worker, worker
 from models import db
@@ -59,8 +59,8 @@ class Ticker(Worker):
             # One sender: it has its own state already. Several: each gets its own back too,
             # which Yjs ignores (same clock).
             skip_sid = origins.pop() if len(origins) == 1 else None
-            relay("y", doc, awareness_message(encode_awareness([entry for entry, _sid in kept])),
-                  room=services.doc_room(doc), skip_sid=skip_sid)
+            send_now_rollback_unsafe("y", doc, awareness_message(encode_awareness([entry for entry, _sid in kept])),
+                                     room=services.doc_room(doc), skip_sid=skip_sid)
 
 
 def ticker() -> Ticker:

@@ -7,14 +7,11 @@ never learns of a change that was rolled back. This module is the only place tha
 """
 from __future__ import annotations
 
-import re
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
 from pycrdt import merge_updates
-from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from drafting.extensions import db, socketio
@@ -98,7 +95,8 @@ def queue_update(doc: str, update: bytes, *, room: str, origin: str | None = Non
     db.session().info.setdefault(PENDING_KEY, []).append(QueuedUpdate(doc, update, room, origin))
 
 
-def _emit_pending(session: Session) -> None:
+def emit_pending(session: Session) -> None:
+    """After a commit: send what the transaction queued, in the order it was queued."""
     pending: list[QueuedEvent | QueuedUpdate | QueuedEnding] = session.info.pop(PENDING_KEY, [])
     updates: dict[tuple[str, str], list[QueuedUpdate]] = {}
     for queued in pending:
@@ -128,8 +126,9 @@ def _data(args: tuple[Any, ...]) -> Any:
     return args[0] if len(args) == 1 else args
 
 
-def relay(name: str, *args: Any, room: str, skip_sid: str | None = None) -> None:
-    """Pass on what is not a change of stored state (presence), straight away."""
+def send_now_rollback_unsafe(name: str, *args: Any, room: str, skip_sid: str | None = None) -> None:
+    """Send straight away, whatever becomes of the current transaction: only for what is not
+    a change of stored state (presence)."""
     socketio.emit(name, _data(args), to=room, skip_sid=skip_sid)
 
 
@@ -140,13 +139,14 @@ def reply(name: str, *args: Any) -> None:
     emit(name, _data(args))
 
 
-def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+def mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    """A savepoint begins: remember how much was queued before it."""
     if transaction.nested:
         marks = session.info.setdefault(SAVEPOINT_MARKS_KEY, {})
         marks[id(transaction)] = len(session.info.get(PENDING_KEY, []))
 
 
-def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+def drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
     """A savepoint rolled back drops only what was queued inside it: the enclosing
     transaction may still commit, and its events with it."""
     if previous_transaction.nested:
@@ -158,77 +158,10 @@ def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction
     session.info.pop(SAVEPOINT_MARKS_KEY, None)
 
 
-_listeners_installed = False
-
-
-_BINARY_HEADER = re.compile(r"^[56](\d+)-")
-
-
-class _WholePackets:
-    """Make each Socket.IO packet leave in one piece.
-
-    A packet with binary data (every ``y`` message) is several Engine.IO messages: a header
-    naming how many attachments follow, then the attachments. python-socketio queues them
-    one by one without a lock, so two threads sending to the same client (a relay from one
-    editor's handler, a reply or an acknowledgement from another's) could interleave them,
-    and the client would take one packet's attachment for the next packet and fail. Here a
-    header takes its client's lock until its last attachment is queued; every other send to
-    that client waits for it. Sending is only queueing, so the lock is held for microseconds.
-    """
-
-    def __init__(self, server: Any) -> None:
-        self.locks: dict[str, threading.RLock] = {}
-        self.remaining: dict[str, int] = {}
-        self.guard = threading.Lock()
-        self.eio_send = server.eio.send
-        self.send_eio_packet = server._send_eio_packet
-        server.eio.send = lambda sid, data: self.send(sid, data, self.eio_send, data)
-        server._send_eio_packet = lambda sid, pkt: self.send(sid, pkt.data, self.send_eio_packet,
-                                                               pkt)
-
-    def send(self, sid: str, data: Any, forward: Any, argument: Any) -> None:
-        with self.guard:
-            if len(self.locks) > 10000:
-                self._forget_idle()
-            lock = self.locks.setdefault(sid, threading.RLock())
-        lock.acquire()
-        try:
-            if self.remaining.get(sid):  # an attachment of the packet this thread is sending
-                self.remaining[sid] -= 1
-                if self.remaining[sid] == 0:
-                    lock.release()  # the header's hold
-                forward(sid, argument)
-                return
-            header = _BINARY_HEADER.match(data) if isinstance(data, str) else None
-            forward(sid, argument)
-            if header and int(header.group(1)) > 0:
-                self.remaining[sid] = int(header.group(1))
-                lock.acquire()  # held until the last attachment is queued
-        finally:
-            lock.release()
-
-    def _forget_idle(self) -> None:
-        """Drop the locks of clients not in the middle of a packet (most are long gone)."""
-        for sid in [sid for sid, count in self.locks.items() if not self.remaining.get(sid)]:
-            del self.locks[sid]
-            self.remaining.pop(sid, None)
-
-
-def _send_packets_whole(server: Any) -> None:
-    if not getattr(server, "_plenary_whole_packets", False):
-        _WholePackets(server)
-        server._plenary_whole_packets = True
-
-
 def init_realtime(app: Flask) -> None:
-    global _listeners_installed
-    _send_packets_whole(socketio.server)
-    if not _listeners_installed:
-        # On the Session class, so every session (request, CLI, test) follows the rule.
-        event.listen(Session, "after_commit", _emit_pending)
-        event.listen(Session, "after_transaction_create", _mark_savepoint)
-        event.listen(Session, "after_soft_rollback", _drop_rolled_back)
-        _listeners_installed = True
+    from drafting.realtime import patches
+
+    patches.send_packets_whole(socketio.server)
 
     from drafting.realtime import connections, guard
 

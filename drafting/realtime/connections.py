@@ -24,7 +24,6 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room
-from socketio import PubSubManager  # type: ignore[import-untyped]
 
 from drafting.auth.services import (
     live_login_sessions,
@@ -34,7 +33,7 @@ from drafting.auth.services import (
 from drafting.auth.sessions import SESSION_KEY
 from drafting.errors import DomainError, NotAuthenticated, RateLimited
 from drafting.extensions import socketio
-from drafting.realtime import SOCKETS_ENDED, participant_room, reply
+from drafting.realtime import participant_room, reply
 from models import Participant, db, hash_secret
 
 
@@ -142,7 +141,6 @@ def _authenticate(auth: Any) -> tuple[Participant, str | None, str | None] | Non
 
 
 def register_handlers() -> None:
-    _take_endings_off(socketio.server.manager)
 
     @socketio.on("connect")
     def on_connect(auth: Any = None) -> bool:
@@ -214,38 +212,6 @@ def end(connection: Connection) -> None:
 
 # --- ending sockets on every server process -----------------------------------------------
 
-def _take_endings_off(manager: Any) -> None:
-    """Handle ``SOCKETS_ENDED`` where the Socket.IO manager would send an event to the clients
-    of a room on this process: for the local manager, at its ``emit``; with a message queue,
-    at ``_handle_emit``, which runs on every process (the one that emits, and each that hears
-    it from Redis), in order with the events before and after it. So the sockets are out of
-    their rooms before any later event is sent, wherever they are."""
-    if getattr(manager, "_plenary_endings", False):
-        return
-    manager._plenary_endings = True
-    if isinstance(manager, PubSubManager):
-        handle_emit = manager._handle_emit
-
-        def handle_emit_here(message: dict[str, Any]) -> None:
-            if message.get("event") == SOCKETS_ENDED:
-                data = message.get("data")
-                _end_sockets(data[0] if isinstance(data, list) and data else data)
-            else:
-                handle_emit(message)
-
-        manager._handle_emit = handle_emit_here
-    else:
-        emit = manager.emit
-
-        def emit_here(event: str, data: Any, *args: Any, **kwargs: Any) -> Any:
-            if event == SOCKETS_ENDED:
-                _end_sockets(data)
-                return None
-            return emit(event, data, *args, **kwargs)
-
-        manager.emit = emit_here
-
-
 def _ends(connection: Connection, scope: Any, secret_hash: Any) -> bool:
     login = hash_secret(connection.session_secret) \
         if connection.token is None and connection.session_secret is not None else None
@@ -260,7 +226,7 @@ def _ends(connection: Connection, scope: Any, secret_hash: Any) -> bool:
     return False
 
 
-def _end_sockets(data: Any) -> None:
+def end_sockets(data: Any) -> None:
     """Take the matching sockets of this process out of every room now (memory only: this
     runs after a commit, or on the message queue's listener), then disconnect them."""
     if not isinstance(data, dict) or not isinstance(data.get("participant"), int):
