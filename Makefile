@@ -37,11 +37,18 @@ define install_system_packages
 	fi
 endef
 
-.PHONY: run test test-sqlite test-postgresql system-packages system-packages-test install install-dev bundle bench-deps translations messages migrate demo lint typecheck clean
+.PHONY: run dev test test-sqlite test-postgresql system-packages system-packages-test install install-dev bundle bench-deps translations messages migrate demo lint typecheck clean
 
+# The production server, as docs/deployment.md runs it: gunicorn's gevent WebSocket worker,
+# one process (SQLite has one writer). gunicorn.conf.py makes Ctrl+C / SIGTERM safe mid-edit.
 run: system-packages install bundle translations migrate demo
 	@echo "Plenary is starting on http://$(HOST):$(PORT)"
-	$(BIN)/flask run --host "$(HOST)" --port "$(PORT)"
+	SOCKETIO_ASYNC_MODE=gevent $(BIN)/gunicorn --worker-class geventwebsocket.gunicorn.workers.GeventWebSocketWorker \
+	  --workers 1 --bind "$(HOST):$(PORT)" wsgi:app
+
+# For working on Plenary itself: Flask's development server, reloading on every change.
+dev: system-packages install bundle translations migrate demo
+	$(BIN)/flask run --debug --host "$(HOST)" --port "$(PORT)"
 
 test: system-packages-test install-dev bundle bench-deps translations lint typecheck test-sqlite test-postgresql
 
@@ -64,7 +71,7 @@ install-dev: $(VENV)/.installed-dev
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[deploy]'
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed

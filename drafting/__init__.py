@@ -11,6 +11,7 @@ from flask import Flask, Response, g, has_request_context, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
+from drafting import sqlite
 from drafting.config import LANGUAGES, PROJECT_ROOT, load_config
 from drafting.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from drafting.markup import render_markdown
@@ -90,6 +91,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config.update(load_config(instance_path))
     app.config.update(overrides or {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Waits for SQLite's lock without stopping the process (drafting/sqlite.py).
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {**options.get("connect_args", {}), **sqlite.connect_args()}
     logging.basicConfig(level=logging.INFO)
 
     _init_extensions(app)
@@ -175,7 +180,8 @@ def _tune_sqlite(app: Flask) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # WAL lets readers go on while one writer commits: the server and the CLI share a file.
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # SQLite waits for its lock a moment in C, the rest in Python (drafting/sqlite.py).
+        cursor.execute(f"PRAGMA busy_timeout={sqlite.C_WAIT_MS}")
         cursor.close()
 
 

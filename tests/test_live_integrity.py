@@ -319,3 +319,40 @@ def test_refusals_are_domain_errors_of_the_service(app, room, factories):
         with pytest.raises(NotFound):
             editing.clause_for_doc("clause:999999", {recommendation.id})
         db.session.rollback()
+
+
+def test_a_chair_accepting_amendments_while_a_member_types_loses_no_keystroke(app, connect, room, factories):
+    """On gunicorn+gevent+PostgreSQL 10-11 of 12 accepts erased acknowledged keystrokes; on
+    SQLite the accept and the writer also took the document's lock and the database's in
+    opposite orders (stalls of seconds, "database is locked")."""
+    import threading
+
+    recommendation, people, tokens = room.recommendation, room.people, room.tokens
+    member, joined = typist(connect, tokens["member"], recommendation.id)
+    doc = joined["doc"]
+    changes = [("Calls", "Urges"), ("States", "Governments"), ("protect", "shield"), ("migrant", "all migrant")]
+    with app.app_context():
+        clause = db.session.get(Clause, joined["id"])
+        proposer = db.session.merge(people["second"])
+        ids = [factories.amendment(clause, proposer, text=ORIGINAL.replace(old, new, 1)).id
+               for old, new in changes]
+    typed = [f" k{n}" for n in range(12)]
+    done = threading.Event()
+
+    def keep_typing() -> None:
+        for word in typed:
+            type_and_wait(member, doc, word)
+        done.set()
+
+    typing = threading.Thread(target=keep_typing)
+    typing.start()
+    headers = {"Authorization": f"Bearer {tokens['chair']}"}
+    for amendment_id in ids:
+        response = requests.post(f"{member.base_url}/api/v1/amendments/{amendment_id}/accept",
+                                 headers=headers, timeout=30)
+        assert response.status_code == 200, response.text
+    typing.join(timeout=60)
+    assert done.is_set() and all(ack == {"ok": True} for ack in member.acks), member.acks
+    wanted = "Urges on Governments to shield all migrant workers;" + "".join(typed)
+    assert stored(app, joined["id"]) == (wanted, wanted)
+    eventually(lambda: member.text(doc) == wanted, message="the typist's own editor")

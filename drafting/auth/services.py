@@ -1,20 +1,26 @@
 """Sign-in, sessions, passwords, invitations and API tokens."""
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
+from drafting import sqlite
 from drafting.auth.passwords import hash_password, needs_rehash, verify_password
 from drafting.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_sockets_ended
 from drafting.services import clean_text
 from models import ApiToken, Invitation, LoginSession, Participant, db, hash_secret, utcnow
+
+log = logging.getLogger(__name__)
 
 API_TOKEN_PREFIX = "plen_"  # noqa: S105 - a public marker that makes leaked tokens greppable
 # Refreshing last_used_at on every call would turn each API read into a write.
@@ -210,13 +216,42 @@ def participants_for_api_tokens(secrets: Iterable[str]) -> dict[str, Participant
     )
     now = utcnow()
     found = {}
+    stale = []
     for token in tokens:
         if not token.is_live or not token.participant.is_active_account:
             continue
         if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_INTERVAL:
-            token.last_used_at = now
+            stale.append(token)
         found[by_hash[token.token_hash]] = token.participant
+    if stale:
+        _record_use(stale, now)
     return found
+
+
+def _record_use(tokens: list[ApiToken], now: datetime) -> None:
+    """Note when tokens were last used, in a transaction of its own and only if nobody holds
+    the database's write lock right now (else at a later use): the request that uses a token
+    must not start writing because of it. A read would otherwise take SQLite's write lock
+    before its own work, and a request that then waits for a live document would wait on
+    whoever waits for that lock (the live-editing writer): a stall of seconds."""
+    try:
+        with db.engine.connect() as connection, connection.begin():
+            driver = connection.connection.driver_connection
+            waits = getattr(driver, "wait_seconds", None)
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 100")
+            sqlite.set_wait(driver, 0)
+            try:
+                connection.execute(update(ApiToken).where(ApiToken.id.in_([t.id for t in tokens]))
+                                   .values(last_used_at=now))
+            finally:
+                if waits is not None:
+                    sqlite.set_wait(driver, waits)
+    except OperationalError:
+        log.info("A token's last use was not recorded now: the database was busy")
+        return
+    for token in tokens:
+        set_committed_value(token, "last_used_at", now)
 
 
 def live_api_tokens(participant: Participant) -> list[ApiToken]:

@@ -128,7 +128,12 @@ def on_y(*args: Any) -> dict[str, Any]:
         except ProtocolError:
             raise ValidationFailed(_("The message could not be read.")) from None
         if message.kind in (Kind.STEP2, Kind.UPDATE):
-            recommendation_id = writer().submit(connection, doc, message.body)
+            try:
+                recommendation_id = writer().submit(connection, doc, message.body)
+            except services.UpdateBehind as behind:
+                # What it builds on is missing: the sender's answer to this brings it.
+                reply("y", doc, sync_step1(behind.state))
+                raise
             _join_doc(connection, recommendation_id, doc)
             return {"ok": True}
         if message.kind is Kind.AWARENESS and any(doc in docs for docs in connection.joined.values()):

@@ -29,6 +29,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
+from drafting import sqlite
 from drafting.editing import services
 from drafting.errors import DomainError, NotAuthenticated, Unavailable
 from drafting.realtime import connections
@@ -37,8 +38,6 @@ from drafting.realtime.workers import Worker, worker
 from models import db
 
 log = logging.getLogger(__name__)
-
-BUSY_TIMEOUT_KEY = "plenary_busy_timeout_ms"
 
 #: How long a handler waits for its update's commit before answering "unavailable".
 WAIT_SECONDS = 30.0
@@ -162,11 +161,8 @@ class Writer(Worker):
         if dialect == "postgresql":
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
         elif dialect == "sqlite":
-            # A connection's setting, not a transaction's: once for each pooled connection.
-            pooled = connection.connection.info
-            if pooled.get(BUSY_TIMEOUT_KEY) != milliseconds:
-                connection.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
-                pooled[BUSY_TIMEOUT_KEY] = milliseconds
+            # A connection's setting, not a transaction's (drafting/sqlite.py waits for it).
+            sqlite.set_wait(connection.connection.driver_connection, milliseconds / 1000)
 
     @staticmethod
     def _unavailable(submission: Submission) -> Unavailable:

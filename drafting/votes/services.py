@@ -320,7 +320,6 @@ def open_vote(actor: Participant, recommendation: Recommendation, data: dict[str
     ``show_tally`` (roll-call), ``deadline_minutes``, ``question`` (default: worded for
     the subject). A clause voted on is locked until the vote ends."""
     check_can_run(recommendation, actor)
-    _serialise_openings(recommendation)
     group = recommendation.group
     now = utcnow()
     runoff_of = None
@@ -336,6 +335,9 @@ def open_vote(actor: Participant, recommendation: Recommendation, data: dict[str
     else:
         subject = _clean_subject(data.get("subject"))
         clause, amendment, options, question = _subject(recommendation, subject, data)
+    # After the clause's text is held (its live document first, then the database's write
+    # lock: the order the live-editing writer takes them in, so neither waits for the other).
+    _serialise_openings(recommendation)
     if clause is not None and db.session.scalar(select(Vote.id).where(
             Vote.clause_id == clause.id, Vote.status == VoteStatus.OPEN)) is not None:
         raise Conflict(_("A vote on this clause is already open."))
