@@ -7,10 +7,17 @@ roles enforced, and SIGTERM ends the process cleanly.
 """
 from __future__ import annotations
 
+import json
+import socket
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 
 from models import ClauseKind, GroupRole
 from tests.test_editing import reloaded_text, stored_text
@@ -100,75 +107,68 @@ connection.execute("COMMIT")
 """
 
 
-def test_a_write_waiting_for_sqlites_lock_does_not_freeze_the_gevent_worker(app, factories, gevent_server):
+@pytest.fixture
+def hold_write_lock(app) -> Iterator[Any]:
+    """``hold_write_lock()``: another process takes SQLite's write lock and holds it until a
+    line is written to its stdin (or the test ends)."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not url.startswith("sqlite"):
+        pytest.skip("SQLite's one write lock (PostgreSQL's drivers wait cooperatively under gevent)")
+    holders: list[subprocess.Popen] = []
+
+    def hold() -> subprocess.Popen:
+        holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, url.removeprefix("sqlite:///")],  # noqa: S603
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        holders.append(holder)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        return holder
+
+    yield hold
+    for holder in holders:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_a_write_waiting_for_sqlites_lock_does_not_freeze_the_gevent_worker(factories, gevent_server,
+                                                                            hold_write_lock):
     """Another process held SQLite's write lock (the CLI, an export's commit): one API write
     waiting for it froze every page, static file and socket of the gevent worker for ~5 s,
     because SQLite waits for its lock inside C, where no other greenlet can run."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite"):
-        pytest.skip("SQLite's lock: PostgreSQL's drivers wait cooperatively under gevent")
-    import json
-    import socket
-    import subprocess
-    import sys
-    import threading
-
-    import requests
-
     cast = factories.cast()
     recommendation = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Calls on States;")])
     headers = {"Authorization": f"Bearer {factories.api_token(cast.chair)}"}
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, url.removeprefix("sqlite:///")],  # noqa: S603
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-        # The whole request is on the wire before anyone else's: the worker takes it first.
-        body = json.dumps({"kind": "operative", "text": "Invites employers;"}).encode()
-        raw = socket.create_connection(("127.0.0.1", gevent_server.port), timeout=30)
-        raw.sendall(f"POST /api/v1/recommendations/{recommendation.id}/clauses HTTP/1.1\r\n"
-                    f"Host: 127.0.0.1\r\nAuthorization: {headers['Authorization']}\r\n"
-                    f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                    f"Connection: close\r\n\r\n".encode() + body)
-        answers: list[bytes] = []
-        writer = threading.Thread(target=lambda: answers.append(raw.makefile("rb").readline()))
-        writer.start()
-        # While the write waits, the same worker answers everyone else.
-        assert requests.get(f"{gevent_server.url}/login", timeout=30).status_code == 200
-        assert requests.get(f"{gevent_server.url}/static/dist/main.css", timeout=30).status_code == 200
-        assert writer.is_alive(), "the write gave up (or never waited) while the lock was held"
-        assert holder.stdin is not None
-        holder.stdin.write("go\n")
-        holder.stdin.flush()
-        writer.join(timeout=30)
-        assert answers and answers[0].split()[1] == b"201", answers
-    finally:
-        holder.kill()
-        holder.wait(timeout=10)
+    holder = hold_write_lock()
+    # The whole request is on the wire before anyone else's: the worker takes it first.
+    body = json.dumps({"kind": "operative", "text": "Invites employers;"}).encode()
+    raw = socket.create_connection(("127.0.0.1", gevent_server.port), timeout=30)
+    raw.sendall(f"POST /api/v1/recommendations/{recommendation.id}/clauses HTTP/1.1\r\n"
+                f"Host: 127.0.0.1\r\nAuthorization: {headers['Authorization']}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                f"Connection: close\r\n\r\n".encode() + body)
+    answers: list[bytes] = []
+    writer = threading.Thread(target=lambda: answers.append(raw.makefile("rb").readline()))
+    writer.start()
+    # While the write waits, the same worker answers everyone else.
+    assert requests.get(f"{gevent_server.url}/login", timeout=30).status_code == 200
+    assert requests.get(f"{gevent_server.url}/static/dist/main.css", timeout=30).status_code == 200
+    assert writer.is_alive(), "the write gave up (or never waited) while the lock was held"
+    assert holder.stdin is not None
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    writer.join(timeout=30)
+    assert answers and answers[0].split()[1] == b"201", answers
 
 
-def test_reading_with_a_token_writes_nothing_while_the_database_is_busy(app, factories, gevent_server):
+def test_reading_with_a_token_writes_nothing_while_the_database_is_busy(factories, gevent_server,
+                                                                        hold_write_lock):
     """A token's first use in a while recorded itself in the request's own transaction: a GET
     took SQLite's write lock (and waited seconds for it, then failed, when another process
     held it)."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite"):
-        pytest.skip("SQLite's one write lock")
-    import subprocess
-    import sys
-
-    import requests
-
     cast = factories.cast()
     recommendation = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Calls on States;")])
     headers = {"Authorization": f"Bearer {factories.api_token(cast.member)}"}
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_WRITE_LOCK, url.removeprefix("sqlite:///")],  # noqa: S603
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
-        response = requests.get(f"{gevent_server.url}/api/v1/recommendations/{recommendation.id}",
-                                headers=headers, timeout=30)
-        assert response.status_code == 200, response.text
-        assert holder.poll() is None  # still holding: the read did not wait for it
-    finally:
-        holder.kill()
-        holder.wait(timeout=10)
+    holder = hold_write_lock()
+    response = requests.get(f"{gevent_server.url}/api/v1/recommendations/{recommendation.id}",
+                            headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    assert holder.poll() is None  # still holding: the read did not wait for it
