@@ -14,12 +14,13 @@ FRONTEND_SOURCES := $(shell find static/src -type f 2>/dev/null)
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard drafting/translations/*/LC_MESSAGES/messages.po))
 
 # What the project needs from the system (Debian's names): Pango and the DejaVu fonts for the
-# PDF outcome document; Chromium for the browser tests. `make run` and `make test` install
+# PDF outcome document; Chromium for the browser tests; chattr (e2fsprogs) for the test of a
+# database file that cannot be written. `make run` and `make test` install
 # the missing ones with apt-get when they can (as root, or through password-less sudo); else
 # they say what to install. Without them the app still runs: PDF exports are refused as
 # unavailable, and the browser tests skip (they fail under CI=true).
 RUN_SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-dejavu-extra
-TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium
+TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium e2fsprogs
 
 define install_system_packages
 	@if ! command -v dpkg >/dev/null 2>&1; then \

@@ -168,21 +168,8 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _tune_sqlite(app: Flask) -> None:
-    from sqlalchemy import event
-
     with app.app_context():
-        engine = db.engine
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        # Foreign keys are off by default in SQLite; ON DELETE CASCADE needs them.
-        cursor.execute("PRAGMA foreign_keys=ON")
-        # WAL lets readers go on while one writer commits: the server and the CLI share a file.
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # SQLite waits for its lock a moment in C, the rest in Python (drafting/sqlite.py).
-        cursor.execute(f"PRAGMA busy_timeout={sqlite.C_WAIT_MS}")
-        cursor.close()
+        sqlite.install(db.engine)
 
 
 def _register_blueprints(app: Flask) -> None:

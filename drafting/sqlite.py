@@ -19,6 +19,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, ExceptionContext
+
 #: How long SQLite itself waits for its lock before handing back to Python (blocking the
 #: thread, and under gevent the process): short, so that other greenlets run in between.
 C_WAIT_MS = 10
@@ -84,6 +87,36 @@ def set_wait(dbapi_connection: Any, seconds: float) -> None:
     """How long this connection waits for SQLite's lock in all."""
     if isinstance(dbapi_connection, CooperativeConnection):
         dbapi_connection.wait_seconds = seconds
+
+
+#: What SQLite says when a connection opened while the file could not be written (it opens
+#: such a file read-only, silently, and stays so) or lost its files: reopening is the cure.
+STUCK = ("attempt to write a readonly database", "unable to open database file", "disk I/O error")
+
+
+def install(engine: Engine) -> None:
+    """Set up each new connection of ``engine`` (a SQLite file), and replace the ones that
+    are stuck: a server started while its database could not be written would otherwise
+    refuse every write ("unavailable") until restarted, long after the file was fixed."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # Foreign keys are off by default in SQLite; ON DELETE CASCADE needs them.
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # WAL lets readers go on while one writer commits: the server and the CLI share a file.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # SQLite waits for its lock a moment in C, the rest in Python (above).
+        cursor.execute(f"PRAGMA busy_timeout={C_WAIT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine, "handle_error")
+    def on_error(context: ExceptionContext) -> None:
+        error = context.original_exception
+        if isinstance(error, sqlite3.OperationalError) and any(words in str(error) for words in STUCK):
+            # Treated as a lost connection: this one is dropped (the request answers
+            # "unavailable"), and the pool opens new ones, which see the file as it is now.
+            context.is_disconnect = True
 
 
 def connect_args() -> dict[str, Any]:

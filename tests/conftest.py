@@ -57,6 +57,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if TEST_DATABASE_URL:
+        # About SQLite itself (its one write lock, its files): not run against PostgreSQL,
+        # rather than skipped there.
+        about_sqlite = [item for item in items if item.get_closest_marker("sqlite_only")]
+        if about_sqlite:
+            config.hook.pytest_deselected(items=about_sqlite)
+            items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
     if TEST_DATABASE_URL and not postgres_reachable(TEST_DATABASE_URL):
         message = (f"PostgreSQL at {TEST_DATABASE_URL} does not answer; start it "
                    "(pg_ctlcluster <version> main start) or unset TEST_DATABASE_URL")

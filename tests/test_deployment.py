@@ -112,8 +112,6 @@ def hold_write_lock(app) -> Iterator[Any]:
     """``hold_write_lock()``: another process takes SQLite's write lock and holds it until a
     line is written to its stdin (or the test ends)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("sqlite"):
-        pytest.skip("SQLite's one write lock (PostgreSQL's drivers wait cooperatively under gevent)")
     holders: list[subprocess.Popen] = []
 
     def hold() -> subprocess.Popen:
@@ -129,6 +127,7 @@ def hold_write_lock(app) -> Iterator[Any]:
         holder.wait(timeout=10)
 
 
+@pytest.mark.sqlite_only
 def test_a_write_waiting_for_sqlites_lock_does_not_freeze_the_gevent_worker(factories, gevent_server,
                                                                             hold_write_lock):
     """Another process held SQLite's write lock (the CLI, an export's commit): one API write
@@ -159,6 +158,7 @@ def test_a_write_waiting_for_sqlites_lock_does_not_freeze_the_gevent_worker(fact
     assert answers and answers[0].split()[1] == b"201", answers
 
 
+@pytest.mark.sqlite_only
 def test_reading_with_a_token_writes_nothing_while_the_database_is_busy(factories, gevent_server,
                                                                         hold_write_lock):
     """A token's first use in a while recorded itself in the request's own transaction: a GET

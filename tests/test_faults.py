@@ -448,3 +448,53 @@ def test_redis_restarting_under_two_processes(app, factories, tmp_path):
         for server in servers:
             server.stop()
         queue.kill()
+
+
+@pytest.mark.sqlite_only
+def test_a_server_started_on_a_database_it_cannot_write_recovers_once_it_can(app, factories, tmp_path):
+    """A worker that started while the database file could not be written kept answering 503
+    to every write after it could, until restarted: SQLite opens such a file read-only, for
+    good, and the pool kept that connection."""
+    import shutil
+    import sqlite3
+    import subprocess
+
+    import requests
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if shutil.which("chattr") is None:
+        pytest.fail("chattr (e2fsprogs) is needed to make the database file unwritable even for root")
+    cast = factories.cast()
+    recommendation = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Calls on States;")])
+    headers = {"Authorization": f"Bearer {factories.api_token(cast.chair)}"}
+    # A database of its own, copied whole, so that the rest of the suite is not touched.
+    path = tmp_path / "stuck.sqlite"
+    source = sqlite3.connect(url.removeprefix("sqlite:///"))
+    copy = sqlite3.connect(path)
+    source.backup(copy)
+    source.close()
+    copy.execute("PRAGMA journal_mode=WAL")
+    copy.close()
+    for leftover in tmp_path.glob("stuck.sqlite-*"):
+        leftover.unlink()
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)  # noqa: S603, S607
+    if made.returncode != 0:
+        pytest.fail(f"chattr +i failed here: {made.stderr}")
+    server = Server(app, None, tmp_path, "stuck", command=GEVENT_GUNICORN,
+                    extra_env={"SOCKETIO_ASYNC_MODE": "gevent", "DATABASE_URL": f"sqlite:///{path}"})
+    try:
+        server.wait_ready()
+        add = f"{server.url}/api/v1/recommendations/{recommendation.id}/clauses"
+        body = {"kind": "operative", "text": "Invites employers;"}
+        refused = requests.post(add, json=body, headers=headers, timeout=30)
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "unavailable"
+        subprocess.run(["chattr", "-i", str(path)], check=True)  # noqa: S603, S607
+        # The same process, no restart: the next write goes through.
+        eventually(lambda: requests.post(add, json=body, headers=headers, timeout=30).status_code == 201,
+                   message="a write accepted once the file can be written")
+        assert requests.get(f"{server.url}/api/v1/recommendations/{recommendation.id}", headers=headers,
+                            timeout=30).json()["clauses"][-1]["text"] == "Invites employers;"
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=False)  # noqa: S603, S607
+        server.stop()
