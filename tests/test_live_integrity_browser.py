@@ -96,6 +96,7 @@ def test_a_clause_deleted_while_someone_types_leaves_their_words_in_front_of_the
     # Undo brings back every word the server took, in its place; the notice stays to copy from.
     member.evaluate(RELEASE_Y)
     assert requests.post(f"{base}/restore", headers=headers, timeout=10).status_code == 200
+    expect(member.locator(f"[data-editor-live] #clause-{room.op1}")).to_have_count(1)
     expect_text(member, room.op1, OP1 + " Temporary clause")
     assert member.evaluate(PART_ORDER, "operative") == [room.op1, room.op2]
     expect(notice).to_be_visible()
