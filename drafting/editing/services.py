@@ -113,8 +113,12 @@ def clause_for_doc(doc_name: Any, joined: set[int]) -> Clause:
     if clause is None or clause.recommendation_id not in joined:
         raise NotFound(_("Unknown document."))
     if clause.deleted_at is not None:
-        raise NotFound(_("This clause has been deleted: what was typed in it after that was not saved."))
+        raise _deleted()
     return clause
+
+
+def _deleted() -> NotFound:
+    return NotFound(_("This clause has been deleted: what was typed in it after that was not saved."))
 
 
 def _lock_clause_row(clause: Clause) -> None:
@@ -352,6 +356,8 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
     nothing (sent again after a reconnect) is not an error."""
     decoded = _read_update(update)
     with _document(clause, writing=True) as live:
+        if clause.deleted_at is not None:  # deleted while this update waited for the document
+            raise _deleted()
         known = live.known()
         try:
             yupdate.check_update(decoded, known, formats=EDITOR_FORMATS)

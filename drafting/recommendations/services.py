@@ -272,6 +272,11 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
     if clause.status is ClauseStatus.ADOPTED:
         raise PermissionDenied(_("This clause is adopted: its wording is final."))
     _lock_structure(clause.recommendation)
+    # Ordered with the edits: everything acknowledged before this commit is in the frozen
+    # wording, everything after it is refused.
+    from drafting.editing.services import hold_text
+
+    hold_text(clause)
     if db.session.scalar(select(Vote.id).where(Vote.clause_id == clause.id,
                                                Vote.status == VoteStatus.OPEN)) is not None:
         # The vote froze this exact wording: it ends by closing or cancelling the vote.
