@@ -82,8 +82,12 @@ class SocketIOLink {
 
   send(message) {
     this.unacknowledged += 1;
+    const sentAt = performance.now();
     this.socket.timeout(60000).emit("y", this.doc, message, (timeout, answer) => {
       this.unacknowledged -= 1;
+      // Keystroke to its durable acknowledgement at the sender (Plenary's alone: the peers
+      // acknowledge nothing).
+      if (!timeout && answer?.ok && clock.inWindow(sentAt)) latencies.ack.push(performance.now() - sentAt);
       if (timeout || !answer?.ok) this.refusals.push(answer?.error ? `${answer.error.code}: ${answer.error.message} (${Buffer.from(message.subarray(0, 12)).toString("hex")})` : "timeout");
     });
   }
@@ -204,7 +208,7 @@ const deleted = new Map();
 //: client id -> (awareness clock -> the cursor move, an "edit" too)
 const awarenessAt = new Map();
 const awarenessSent = { count: 0 };
-const latencies = { edit: [], insert: 0, delete: 0, awareness: [], arrival: [] };
+const latencies = { edit: [], insert: 0, delete: 0, awareness: [], arrival: [], ack: [] };
 const received = { sync: 0, awareness: 0, bytes: 0 };
 const malformed = { count: 0, examples: [] };
 
@@ -557,6 +561,7 @@ async function fanout() {
     latency_ms: summary(latencies.edit),
     arrival_latency_ms: TIMING === "applied" ? summary(latencies.arrival) : null,
     awareness_latency_ms: config.awareness ? summary(latencies.awareness) : null,
+    ack_latency_ms: latencies.ack.length ? summary(latencies.ack) : null,
     awareness_deliveries: latencies.awareness.length,
     awareness_delivered_share: awarenessSent.count ? +(latencies.awareness.length / (awarenessSent.count * (editors.length - 1))).toFixed(4) : null,
     loadgen_cpu_s: +cpuWindow.toFixed(3),

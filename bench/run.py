@@ -254,6 +254,9 @@ def measure_fanout(server: Running, config: dict[str, Any], quiet_wait: float) -
         "mean_ms": latency["mean"],
         # With --timing applied: the same edits timed on arrival, for comparison.
         "arrival_latency_ms": result["arrival_latency_ms"],
+        # Keystroke to durable acknowledgement at its sender (Plenary only).
+        "ack_p50_ms": (result.get("ack_latency_ms") or {}).get("p50"),
+        "ack_p99_ms": (result.get("ack_latency_ms") or {}).get("p99"),
         "awareness_p50_ms": (result["awareness_latency_ms"] or {}).get("p50"),
         "awareness_p99_ms": (result["awareness_latency_ms"] or {}).get("p99"),
         "awareness_delivered_share": result["awareness_delivered_share"],
@@ -416,11 +419,13 @@ def percent(share: float | None) -> str:
 
 def fanout_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| server | editors | cursors | p50 ms | p90 ms | p99 ms | max ms | cursor p50 / p99 ms | edits/s "
+        "| server | editors | cursors | p50 ms | p90 ms | p99 ms | max ms | cursor p50 / p99 ms "
+        "| ack p50 / p99 ms | edits/s "
         "| messages delivered/s | delivered | server CPU | server CPU µs per message / per delivery "
         "| peak RSS MiB | load gen CPU, loop delay p99 | other CPU | converged "
         "| Plenary (its first row) ÷ this: p50, p99, CPU per delivery |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+        "| --- |",
     ]
     for row in rows:
         reference = next((r for r in rows if r["server"] == "plenary" and r["editors"] == row["editors"]
@@ -433,9 +438,12 @@ def fanout_table(rows: list[dict[str, Any]]) -> str:
         loop_delay = number((row.get("loadgen_loop_delay_ms") or {}).get("p99"))
         cursors = (f"{number(row['awareness_p50_ms'])} / {number(row['awareness_p99_ms'])}"
                    if row["awareness"] else "–")
+        acks = (f"{number(row['ack_p50_ms'])} / {number(row['ack_p99_ms'])}"
+                if row.get("ack_p50_ms") is not None else "–")
         lines.append(
             f"| {name} | {row['editors']} | {'yes' if row['awareness'] else 'no'} | {number(row['p50_ms'])} "
             f"| {number(row['p90_ms'])} | {number(row['p99_ms'])} | {number(row['max_ms'], 0)} | {cursors} "
+            f"| {acks} "
             f"| {number(row['edits_per_s'], 0)} | {number(row['messages_per_s'], 0)} "
             f"| {'–' if share is None else f'{share * 100:.1f} %'} | {percent(row['server_cpu_share'])} "
             f"| {number(row['server_cpu_us_per_message'], 0)} / {number(row['server_cpu_us_per_delivery'], 0)} "
