@@ -337,14 +337,15 @@ def _check_length(live: docs.LiveDoc, update: bytes, decoded: yupdate.Update) ->
                          "make it %(length)d long.", limit=limit, length=after))
 
 
-def _only_what_is_new(update: bytes, decoded: yupdate.Update, known: yupdate.Known, state: bytes,
+def _only_what_is_new(update: bytes, decoded: yupdate.Update, live: docs.LiveDoc,
                       deletions: dict[int, list[tuple[int, int]]]) -> bytes:
     """The part of ``update`` the document lacks: what is logged and relayed, so that an
     update handed in again (a resend, a replica's sync) is stored once."""
+    known = live.known()
     all_new = all(s.clock >= known.state.get(s.client, 0) for s in decoded.structs if s.kind != yupdate.SKIP)
     if all_new and deletions == {c: yupdate.normalise_ranges(r) for c, r in decoded.deletions.items()}:
         return update
-    items = get_missing(update, state)
+    items = get_missing(update, live.doc.get_state())
     return items[:yupdate.read_update(items).delete_set_offset] + yupdate.encode_delete_set(deletions)
 
 
@@ -375,7 +376,7 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
                 raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
             raise PermissionDenied(_("Your role does not allow you to edit this text."))
         _check_length(live, update, decoded)
-        stored = _only_what_is_new(update, decoded, known, live.doc.get_state(), deletions)
+        stored = _only_what_is_new(update, decoded, live, deletions)
         live.apply(update, decoded)
         _persist(clause, live, stored, author_id=author.id)
     queue_update(clause.doc_name, stored, room=doc_room(clause.doc_name), origin=origin)
