@@ -70,7 +70,8 @@ def stored(app, clause_id: int) -> tuple[str, str]:
 
 def logged(app, clause_id: int) -> list[bytes]:
     with app.app_context():
-        return list(db.session.scalars(db.select(ClauseUpdate.data).where(ClauseUpdate.clause_id == clause_id)))
+        return list(db.session.scalars(db.select(ClauseUpdate.data).where(ClauseUpdate.clause_id == clause_id)
+                                       .order_by(ClauseUpdate.id)))
 
 
 # --- server-side changes against the current text ----------------------------------------
