@@ -172,3 +172,17 @@ def test_reading_with_a_token_writes_nothing_while_the_database_is_busy(factorie
                             headers=headers, timeout=30)
     assert response.status_code == 200, response.text
     assert holder.poll() is None  # still holding: the read did not wait for it
+
+
+def test_sigterm_stops_a_worker_that_has_an_idle_keep_alive_client(gevent_server):
+    """A worker that had served a client still holding its keep-alive connection open (a
+    browser, a proxy) went on waiting for it after SIGTERM, for gunicorn's whole graceful
+    timeout (30 s): every restart behind a keep-alive proxy was that much late. Idle
+    connections are closed at the stop; requests in flight still finish."""
+    with requests.Session() as keeper:
+        assert keeper.get(f"{gevent_server.url}/login", timeout=10).status_code == 200
+        gevent_server.process.terminate()
+        try:
+            gevent_server.process.wait(timeout=8)  # well under gunicorn's graceful timeout
+        except subprocess.TimeoutExpired:
+            pytest.fail("the worker did not stop: it waited for an idle keep-alive connection")
