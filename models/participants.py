@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -116,9 +116,10 @@ class LoginSession(db.Model):  # type: ignore[name-defined]
 
     participant: Mapped[Participant] = relationship()
 
-    @property
-    def is_live(self) -> bool:
-        return self.revoked_at is None
+    def is_live(self, now: datetime, lifetime: timedelta) -> bool:
+        """Not signed out, and younger than the cookie it came with (``lifetime``): a copied
+        cookie opens nothing once the browser's own would have expired."""
+        return self.revoked_at is None and now < self.created_at + lifetime
 
 
 class Invitation(db.Model):  # type: ignore[name-defined]

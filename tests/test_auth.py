@@ -281,3 +281,26 @@ def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeyp
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
     assert secret_key(tmp_path) == "from-the-environment"
+
+
+def test_a_login_session_expires_on_the_server_too(app, factories):
+    """A session cookie lives PERMANENT_SESSION_LIFETIME in the browser; on the server its
+    login session lived for ever, so a cookie copied once opened the account until someone
+    signed out. It now ends on the server when the cookie would."""
+    from datetime import timedelta
+
+    from models import LoginSession, db
+
+    person = factories.participant()
+    browser = app.test_client()
+    browser.sign_in(person)
+    copied = session_cookie(browser)
+    assert browser.get("/").status_code == 200
+    with app.app_context():
+        login = db.session.scalars(db.select(LoginSession).where(LoginSession.participant_id == person.id)).one()
+        login.created_at = login.created_at - app.config["PERMANENT_SESSION_LIFETIME"] - timedelta(minutes=1)
+        db.session.commit()
+    thief = app.test_client()
+    thief.set_cookie("plenary_session", copied)
+    assert thief.get("/").status_code == 302
+    assert browser.get("/").status_code == 302

@@ -76,8 +76,9 @@ def live_login_sessions(secrets: Iterable[str]) -> dict[str, LoginSession]:
         select(LoginSession).where(LoginSession.secret_hash.in_(by_hash))
         .options(joinedload(LoginSession.participant))
     )
+    now, lifetime = utcnow(), current_app.config["PERMANENT_SESSION_LIFETIME"]
     return {by_hash[login.secret_hash]: login for login in logins
-            if login.is_live and login.participant.is_active_account}
+            if login.is_live(now, lifetime) and login.participant.is_active_account}
 
 
 def close_login_session(secret: str) -> None:
