@@ -20,6 +20,11 @@ import threading
 import time
 from typing import Any, ClassVar
 
+#: No control socket: Plenary does not use gunicornc, and every gunicorn on a machine (the
+#: scale-out setup's processes, the tests' servers) would take the same default path
+#: (~/.gunicorn/gunicorn.ctl), each replacing the one before.
+control_socket_disable = True
+
 #: Bound on each wait for the writer while stopping (well under ``graceful_timeout``).
 FLUSH_SECONDS = 10.0
 
