@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from drafting.realtime import yupdate
+from drafting.realtime.protocol import ProtocolError
 from models import ClauseSnapshot, ClauseUpdate, db
 
 #: The name of the one Y.Text of every clause document (the browser uses the same).
@@ -131,10 +132,22 @@ def apply_rows(live: LiveDoc, after: int, before: int | None) -> int:
         query = query.where(ClauseUpdate.id < before)
     rows = db.session.execute(query).all()
     for row_id, data in rows:
-        live.apply(data)
+        live.apply(data, _read_if_known(live, data))
         live.last_update_id = max(live.last_update_id, row_id)
         live.since_snapshot += 1
     return len(rows)
+
+
+def _read_if_known(live: LiveDoc, data: bytes) -> yupdate.Update | None:
+    """A logged update, read, when the document keeps what it knows up to date (so that
+    another process's keystrokes cost their own size here, not a new reading of the whole
+    document)."""
+    if live._known is None:
+        return None
+    try:
+        return yupdate.read_update(data)
+    except ProtocolError:  # a row from before updates were read: the document is read again
+        return None
 
 
 def touched(live: LiveDoc) -> None:

@@ -15,6 +15,7 @@ from pycrdt import merge_updates
 from sqlalchemy.orm import Session, SessionTransaction
 
 from drafting.extensions import db, socketio
+from drafting.realtime import patches
 from drafting.realtime.protocol import sync_update
 
 PENDING_KEY = "plenary_pending_events"
@@ -159,8 +160,6 @@ def drop_rolled_back(session: Session, previous_transaction: SessionTransaction)
 
 
 def init_realtime(app: Flask) -> None:
-    from drafting.realtime import patches
-
     patches.send_packets_whole(socketio.server)
 
     from drafting.realtime import connections, guard
