@@ -42,6 +42,28 @@ def _changes(matcher: SequenceMatcher[str]) -> list[tuple[int, int, int, int]]:
     return [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
 
 
+def hunks(before: str, after: str) -> list[tuple[int, int, str]]:
+    """What turns ``before`` into ``after``, word by word: (start, end, replacement) in code
+    points of ``before``, in order. Within changed words only the characters that differ
+    are replaced ("workers" to "workers," inserts the comma), so that whatever stands on the
+    rest (another person's edit, a comment's anchor) stays."""
+    old, new = TOKEN.findall(before), TOKEN.findall(after)
+    starts = [0]
+    for token in old:
+        starts.append(starts[-1] + len(token))
+    found = []
+    for i1, i2, j1, j2 in _changes(SequenceMatcher(a=old, b=new, autojunk=False)):
+        gone, added = "".join(old[i1:i2]), "".join(new[j1:j2])
+        same = 0
+        while same < min(len(gone), len(added)) and gone[same] == added[same]:
+            same += 1
+        tail = 0
+        while tail < min(len(gone), len(added)) - same and gone[-1 - tail] == added[-1 - tail]:
+            tail += 1
+        found.append((starts[i1] + same, starts[i1] + len(gone) - tail, added[same:len(added) - tail]))
+    return found
+
+
 def _clash(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     """Whether two changes of the same base touch the same words. Two insertions at the
     same place clash too: which comes first is a decision, not a merge."""

@@ -26,6 +26,7 @@ from drafting.realtime.protocol import (
     ProtocolError,
     RelativePosition,
     parse_relative_position,
+    parse_state_vector,
     write_var_uint,
 )
 
@@ -71,14 +72,11 @@ class IdMap:
     """The Yjs ids of one state of a document's text (see the module's docstring)."""
 
     def __init__(self, doc: Doc, text: str) -> None:
-        full = doc.get_update()
-        update = yupdate.read_update(full)
-        known = yupdate.Known()
-        known.learn(update)
+        full, state = doc.get_update(), doc.get_state()
         placeholder: Doc = Doc()
         ytext = placeholder.get(TEXT_NAME, type=Text)
-        placeholder.apply_update(yupdate.with_placeholder_text(full, update))
-        self._data = _Placeholder(doc.get_state(), text, placeholder, ytext, known.state)
+        placeholder.apply_update(yupdate.with_placeholder_text(full, yupdate.read_update(full)))
+        self._data = _Placeholder(state, text, placeholder, ytext, parse_state_vector(state))
 
     @property
     def text(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 from typing import Any
 
 from flask import current_app
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from drafting.editing import docs, positions
-from drafting.editing.diff import TOKEN
+from drafting.editing.diff import hunks
 from drafting.errors import Conflict, NotFound, PermissionDenied, TooLarge, ValidationFailed
 from drafting.realtime import queue_event, queue_update, recommendation_room, yupdate
 from drafting.realtime.protocol import ProtocolError
@@ -404,30 +403,14 @@ def replace_text(clause: Clause, author: Participant, new_text: str) -> None:
         if current == new_text:
             return
         before = live.doc.get_state()
-        old, new = TOKEN.findall(current), TOKEN.findall(new_text)
-        starts = [0]
-        for token in old:
-            starts.append(starts[-1] + len(token))
         with live.doc.transaction():
             # From the end, so that the offsets of the hunks still to do stay true.
-            for tag, i1, i2, j1, j2 in reversed(SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes()):
-                if tag == "equal":
-                    continue
-                first, gone, added = starts[i1], "".join(old[i1:i2]), "".join(new[j1:j2])
-                # Within the changed words, keep the characters they share ("workers" to
-                # "workers," inserts the comma): a comment anchored on them stays.
-                same = 0
-                while same < min(len(gone), len(added)) and gone[same] == added[same]:
-                    same += 1
-                tail = 0
-                while tail < min(len(gone), len(added)) - same and gone[-1 - tail] == added[-1 - tail]:
-                    tail += 1
-                start = positions.utf8_offset(current, first + same)
-                end = positions.utf8_offset(current, first + len(gone) - tail)
-                if end > start:
-                    del live.text[start:end]
-                if len(added) - tail > same:
-                    live.text.insert(start, added[same:len(added) - tail])
+            for start, end, replacement in reversed(hunks(current, new_text)):
+                first, last = positions.utf8_offset(current, start), positions.utf8_offset(current, end)
+                if last > first:
+                    del live.text[first:last]
+                if replacement:
+                    live.text.insert(first, replacement)
         update = live.doc.get_update(before)
         live.edited(update)
         _persist(clause, live, update, author_id=author.id)
