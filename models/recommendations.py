@@ -130,9 +130,16 @@ class Clause(db.Model):  # type: ignore[name-defined]
     def is_locked(self) -> bool:
         return self.status is not ClauseStatus.OPEN
 
-    def can_edit(self, participant: Participant) -> bool:
+    @property
+    def is_writable(self) -> bool:
+        """Its wording may change at all: not deleted, not locked, its recommendation a draft
+        (the part of ``can_edit`` that is the same for everyone, which live editing keeps in
+        memory and every process is told of when it changes)."""
         return (self.deleted_at is None and not self.is_locked
-                and self.recommendation.can_edit(participant))
+                and self.recommendation.status is RecommendationStatus.DRAFTING)
+
+    def can_edit(self, participant: Participant) -> bool:
+        return self.is_writable and self.recommendation.group.can_draft(participant)
 
     def can_lock(self, participant: Participant) -> bool:
         """Freeze or unfreeze the wording (before a vote): the chair of the group."""

@@ -13,6 +13,7 @@ import requests
 from drafting.editing import docs
 from drafting.realtime import protocol, yupdate
 from models import Clause, ClauseKind, ClauseSnapshot, ClauseStatus, ClauseUpdate, GroupRole, db
+from tests.helpers.live import reloaded_text, stored_text
 from tests.yclient import EditorClient, eventually
 
 
@@ -27,19 +28,6 @@ def room(factories):
     tokens = {role: factories.api_token(getattr(cast, role))
               for role in ("chair", "member", "observer", "secretariat", "other_chair", "outsider")}
     return cast, recommendation, tokens
-
-
-def stored_text(app, clause_id: int) -> str:
-    with app.app_context():
-        return db.session.get(Clause, clause_id).text
-
-
-def reloaded_text(app, clause_id: int) -> str:
-    """The text a restarted server would have: rebuilt from snapshot + log alone."""
-    with app.app_context():
-        live = docs.LiveDoc(clause_id, *docs.new_doc())
-        docs.catch_up(live)
-        return str(live.text)
 
 
 def in_one_clause(connect, room, first: str, second: str):

@@ -50,6 +50,8 @@ class EditorClient:
         self.updates: list[bytes] = []
         self._applying = False
         self.joined: list[Any] = []
+        #: Every ``reset`` the server sent, as received.
+        self.resets: list[dict[str, Any]] = []
         self.sio = self._new_socket()
 
     def _new_socket(self) -> socketio.Client:
@@ -57,6 +59,7 @@ class EditorClient:
         sio.on("y", self._on_y)
         sio.on("error", self.errors.append)
         sio.on("clauses_changed", self.structure.append)
+        sio.on("reset", self._on_reset)
         return sio
 
     # --- connection ---------------------------------------------------------------------
@@ -162,6 +165,17 @@ class EditorClient:
                     self._applying = False
                 if message.kind is protocol.Kind.STEP2:
                     self.synced[doc_name].set()
+
+    def _on_reset(self, data: dict[str, Any]) -> None:
+        """As the browser does: drop this copy of the clause (whatever it holds that the
+        server refused) and sync it afresh, off the read loop (the sync waits for answers)."""
+        self.resets.append(data)
+        doc_name = data.get("doc") if isinstance(data, dict) else None
+        with self.lock:
+            if doc_name not in self.docs:
+                return
+            del self.docs[doc_name], self.texts[doc_name]
+        threading.Thread(target=self.open, args=(doc_name,), daemon=True).start()
 
     def set_presence(self, doc_name: str, client_id: int, state: dict[str, Any] | None,
                      clock: int = 1) -> dict[str, Any]:

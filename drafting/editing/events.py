@@ -12,21 +12,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
 
-from drafting.editing import presence, services
+from drafting.editing import docs, presence, services
 from drafting.editing.ticker import ticker
-from drafting.editing.writer import writer
+from drafting.editing.writer import Submission, writer
 from drafting.errors import (
     DomainError,
     TooLarge,
+    Unavailable,
     ValidationFailed,
 )
 from drafting.extensions import socketio
 from drafting.realtime import connections, recommendation_room, reply
 from drafting.realtime.connections import refuse
+from drafting.realtime.patches import Later
 from drafting.realtime.protocol import (
     Kind,
     ProtocolError,
@@ -35,7 +38,12 @@ from drafting.realtime.protocol import (
     sync_step1,
     sync_step2,
 )
+from drafting.realtime.relay import relay
 from models import db
+
+#: How long an acknowledgement waits for its update's commit before answering "unavailable"
+#: (the editor sends it again; the writer keeps trying meanwhile).
+WAIT_SECONDS = 30.0
 
 
 def _recommendation_id(data: Any) -> Any:
@@ -57,12 +65,13 @@ def on_join(*args: Any) -> dict[str, Any]:
         connection = connections.current()
         connection.spend()
         (data,) = _arguments(args, 1)
-        answer = services.join_recommendation(_recommendation_id(data), connection.participant())
+        answer, drafts = services.join_recommendation(_recommendation_id(data), connection.participant())
         db.session.commit()
     except DomainError as error:
         return refuse(error)
     recommendation_id = answer["recommendation"]["id"]
     connection.joined.setdefault(recommendation_id, set())
+    connection.drafts[recommendation_id] = drafts
     join_room(recommendation_room(recommendation_id))
     return answer
 
@@ -80,6 +89,7 @@ def on_leave(*args: Any) -> dict[str, Any]:
     # Not a bool: True == 1 would pop recommendation 1's documents and leave no room.
     is_number = isinstance(recommendation_id, int) and not isinstance(recommendation_id, bool)
     docs = connection.joined.pop(recommendation_id, None) if is_number else None
+    connection.drafts.pop(recommendation_id, None)
     if docs is None:
         return refuse(ValidationFailed(_("You have not joined that recommendation.")))
     leave_room(recommendation_room(recommendation_id))
@@ -97,8 +107,8 @@ def _say_goodbye(connection: connections.Connection, doc: str) -> None:
 
 @connections.on_disconnect
 def _leave_everything(connection: connections.Connection) -> None:
-    for docs in connection.joined.values():
-        for doc in docs:
+    for names in connection.joined.values():
+        for doc in names:
             _say_goodbye(connection, doc)
 
 
@@ -112,9 +122,10 @@ def _join_doc(connection: connections.Connection, recommendation_id: int, doc: s
 def on_y(*args: Any) -> dict[str, Any]:
     """Sent by an editor: one y-protocols message ``payload`` about the clause document
     ``doc``. Sync step 1 is answered to the sender (step 2, then the server's step 1);
-    an accepted update is made durable (by the process's writer, with whatever else arrived
-    meanwhile), then sent to everyone else in the document; awareness is stamped with the
-    sender's identity and relayed to everyone else."""
+    an accepted update is sent to everyone else in the document at once, and acknowledged
+    to its sender once the process's writer has made it durable (with whatever else arrived
+    meanwhile); awareness is stamped with the sender's identity and relayed to everyone
+    else."""
     doc = args[0] if args else None
     try:
         connection = connections.current()
@@ -128,14 +139,7 @@ def on_y(*args: Any) -> dict[str, Any]:
         except ProtocolError:
             raise ValidationFailed(_("The message could not be read.")) from None
         if message.kind in (Kind.STEP2, Kind.UPDATE):
-            try:
-                recommendation_id = writer().submit(connection, doc, message.body)
-            except services.UpdateBehind as behind:
-                # What it builds on is missing: the sender's answer to this brings it.
-                reply("y", doc, sync_step1(behind.state))
-                raise
-            _join_doc(connection, recommendation_id, doc)
-            return {"ok": True}
+            return _accept(connection, doc, message.body)
         if message.kind is Kind.AWARENESS and any(doc in docs for docs in connection.joined.values()):
             # A document this connection already syncs; its sender is checked at the tick.
             _stamp(connection, doc, message.body)
@@ -158,6 +162,51 @@ def on_y(*args: Any) -> dict[str, Any]:
     except DomainError as error:
         return refuse(error, doc)
     return {"ok": True}
+
+
+def _accept(connection: connections.Connection, doc: Any, update: bytes) -> Any:
+    """Accept an update from memory, relay it at once, and acknowledge it once the writer
+    has made it durable (``Later``: this connection's next messages need not wait)."""
+    connection.check_live()
+    grant = services.Grant(connection.participant_id, connection.drafts)
+    try:
+        accepted = services.accept_update(grant, doc, update)
+    except services.UpdateBehind as behind:
+        # What it builds on is missing: the sender's answer to this brings it.
+        reply("y", doc, sync_step1(behind.state))
+        raise
+    db.session.commit()  # whatever it read
+    _join_doc(connection, accepted.recommendation_id, doc)
+    submission = None
+    if accepted.stored is not None:
+        relay().send_rollback_unsafe(doc, accepted.stored, room=services.doc_room(doc),
+                                     origin=connection.sid)
+        submission = writer().submit(connection, accepted)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return Later(lambda: _acknowledge(app, connection, accepted, submission))
+
+
+def _acknowledge(app: Flask, connection: connections.Connection, accepted: services.Accepted,
+                 submission: Submission | None) -> dict[str, Any]:
+    """The sender's answer, once its update is durable (or refused after all). An update
+    that brought nothing new is answered when what it repeats is durable."""
+    live = accepted.live
+    if submission is None:
+        durable = docs.wait_for(lambda: live.settled >= accepted.seq or live.stale, WAIT_SECONDS)
+        error = None if durable and not live.stale else _not_yet(app, connection)
+    elif not submission.done.wait(WAIT_SECONDS):
+        error = _not_yet(app, connection)
+    else:
+        error = submission.error
+    if error is None:
+        return {"ok": True}
+    with app.app_context():
+        return connections.refuse_later(connection, error, accepted.doc)
+
+
+def _not_yet(app: Flask, connection: connections.Connection) -> DomainError:
+    with app.app_context(), force_locale(connection.locale):
+        return Unavailable(_("Your edit could not be saved yet: it will be sent again."))
 
 
 def _stamp(connection: connections.Connection, doc: str, body: bytes) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from pycrdt import Doc, Text
 from pycrdt import get_update as get_missing
@@ -17,7 +18,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from drafting.editing import docs, positions
 from drafting.editing.diff import hunks
-from drafting.errors import Conflict, NotFound, PermissionDenied, TooLarge, ValidationFailed
+from drafting.errors import (
+    Conflict,
+    DomainError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    TooLarge,
+    Unavailable,
+    ValidationFailed,
+)
 from drafting.realtime import queue_event, queue_update, recommendation_room, yupdate
 from drafting.realtime.protocol import ProtocolError
 from drafting.recommendations.services import max_clause_length
@@ -35,6 +45,8 @@ from models.conferences import ROLES_KEY
 
 DOC_PREFIX = "clause:"
 LOGGED_KEY = "plenary_logged_updates"
+WRITTEN_KEY = "plenary_written_updates"
+RESET_KEY = "plenary_reset_docs"
 MAY_EDIT_KEY = "plenary_may_edit"
 
 
@@ -78,8 +90,9 @@ def clause_states(recommendation: Recommendation, participant: Participant) -> l
     return states
 
 
-def join_recommendation(recommendation_id: Any, participant: Participant) -> dict[str, Any]:
-    """What an editor needs to start: the participant's role and every clause's document."""
+def join_recommendation(recommendation_id: Any, participant: Participant) -> tuple[dict[str, Any], bool]:
+    """What an editor needs to start: the participant's role and every clause's document;
+    and whether their role lets them draft there (their ``Grant``, kept by the connection)."""
     recommendation = load(Recommendation, recommendation_id)
     if not recommendation.can_view(participant):
         raise NotFound(_("Not found."))
@@ -95,23 +108,18 @@ def join_recommendation(recommendation_id: Any, participant: Participant) -> dic
                            "status": recommendation.status.value},
         "version": recommendation.structure_version,
         "clauses": clause_states(recommendation, participant),
-    }
+    }, recommendation.group.can_draft(participant)
 
 
-def clause_for_doc(doc_name: Any, joined: set[int]) -> Clause:
+def clause_for_doc(doc_name: Any, joined: set[int], *, deleted_ok: bool = False) -> Clause:
     """The clause a document name stands for, if it belongs to a recommendation the
     connection has joined; NotFound otherwise (whether it exists elsewhere is not said)."""
-    if not isinstance(doc_name, str) or not doc_name.startswith(DOC_PREFIX):
-        raise NotFound(_("Unknown document."))
-    number = doc_name[len(DOC_PREFIX):]
-    if not number.isascii() or not number.isdigit() or len(number) > 18:
-        raise NotFound(_("Unknown document."))
     # With its recommendation and group: every permission question about it needs them.
-    clause = db.session.get(Clause, int(number), options=[
+    clause = db.session.get(Clause, clause_id_of(doc_name), options=[
         joinedload(Clause.recommendation).joinedload(Recommendation.group)])
     if clause is None or clause.recommendation_id not in joined:
         raise NotFound(_("Unknown document."))
-    if clause.deleted_at is not None:
+    if clause.deleted_at is not None and not deleted_ok:
         raise _deleted()
     return clause
 
@@ -133,22 +141,31 @@ def _lock_clause_row(clause: Clause) -> None:
 
 
 @contextmanager
-def _document(clause: Clause, *, writing: bool) -> Iterator[docs.LiveDoc]:
+def _document(clause: Clause, *, writing: bool, hold: bool = True) -> Iterator[docs.LiveDoc]:
     """The clause's live document, caught up with the database, its lock held.
 
-    Lock order is always the clause's row first, then the document: a writer takes the row
-    lock before anything; a reader that finds a clause still without a log (a clause from
-    before live editing, or just added with text) lets go of the document to take the row
-    lock, so that exactly one process turns that text into the first update. A transaction
-    that has already changed the document holds both locks: nothing to catch up."""
+    Writing, the document is first held (``docs.hold``: nothing more is accepted into it and
+    the writer finishes what was), then the clause's row is locked, then the document's lock
+    taken: one order for every transaction, and the writer never waits for a holder (only the
+    writer itself, re-applying an update, passes ``hold=False``). A reader that finds a
+    clause still without a log (a clause from before live editing, or just added with text)
+    lets go of the document to take the row lock, so that exactly one process turns that
+    text into the first update. A transaction that has already changed the document holds
+    both locks: nothing to catch up."""
     live: docs.LiveDoc | None = docs.held(clause.id)
     if live is not None:
         with live.lock:
             yield live
         return
+    if writing and hold:
+        _hold(clause.id)
     if writing:
         _lock_clause_row(clause)
     live = docs.acquire(clause.id)
+    while writing and hold and not docs.holding(clause.id):  # evicted meanwhile: hold the new one
+        live.lock.release()
+        _hold(clause.id)
+        live = docs.acquire(clause.id)
     try:
         docs.catch_up(live)
         if live.last_update_id == 0 and clause.text:
@@ -168,6 +185,14 @@ def _document(clause: Clause, *, writing: bool) -> Iterator[docs.LiveDoc]:
     finally:
         if live is not None:
             live.lock.release()
+
+
+def _hold(clause_id: int) -> None:
+    timeout = current_app.config["YJS_WRITE_TIMEOUT_MS"] / 1000
+    while not docs.holding(clause_id):
+        if not docs.hold(docs.live_doc(clause_id), timeout):
+            raise Unavailable(_("The latest edits of this clause could not be saved in time, "
+                                "so nothing was changed: try again."))
 
 
 @dataclass
@@ -349,13 +374,14 @@ def _only_what_is_new(update: bytes, decoded: yupdate.Update, live: docs.LiveDoc
 
 
 def apply_update(clause: Clause, author: Participant, update: bytes, *,
-                 origin: str | None = None) -> bool:
-    """Apply a client's update if the author may change this clause and it is one the editor
-    makes (``yupdate.check_update``). Durable (flushed into the log, committed by the caller)
-    before anyone else is sent it. Returns whether anything changed; an update that changes
+                 origin: str | None = None, hold: bool = True) -> bool:
+    """Apply an update as a transaction of its own kind: if the author may change this
+    clause and it is one the editor makes (``yupdate.check_update``). Durable (flushed into
+    the log, committed by the caller) before anyone else is sent it. (An editor's keystroke
+    takes the faster way: ``accept_update``, then the writer.) Returns whether anything changed; an update that changes
     nothing (sent again after a reconnect) is not an error."""
     decoded = _read_update(update)
-    with _document(clause, writing=True) as live:
+    with _document(clause, writing=True, hold=hold) as live:
         if clause.deleted_at is not None:  # deleted while this update waited for the document
             raise _deleted()
         known = live.known()
@@ -380,6 +406,274 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
         _persist(clause, live, stored, author_id=author.id)
     queue_update(clause.doc_name, stored, room=doc_room(clause.doc_name), origin=origin)
     return True
+
+
+# --- live editing: accepted from memory, written by the writer -----------------------------
+
+@dataclass
+class Grant:
+    """What a connection may do in the editor, resolved when it joins each recommendation
+    (``join_recommendation``) and kept for as long as it is connected: whose it is, and in
+    which recommendations its group role lets it draft. A change of role ends the
+    connection (``queue_sockets_ended``): it joins again and is granted anew."""
+
+    participant_id: int
+    #: Recommendation id -> whether the participant's role lets them draft there.
+    drafts: dict[int, bool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An update taken into a clause's document in memory, on its way to the log."""
+
+    live: docs.LiveDoc
+    doc: str
+    recommendation_id: int
+    #: What is new in it, to relay and store (None: nothing; it was here already).
+    stored: bytes | None
+    #: The document's count of accepted updates once it was taken: it is durable when the
+    #: writer has settled that many.
+    seq: int
+    author_id: int
+    #: The clause's text with it, which the clause's row takes when it is written.
+    text: str = ""
+
+
+def clause_id_of(doc_name: Any) -> int:
+    """The clause id a document name stands for (NotFound for anything else)."""
+    if not isinstance(doc_name, str) or not doc_name.startswith(DOC_PREFIX):
+        raise NotFound(_("Unknown document."))
+    number = doc_name[len(DOC_PREFIX):]
+    if not number.isascii() or not number.isdigit() or len(number) > 18:
+        raise NotFound(_("Unknown document."))
+    return int(number)
+
+
+def accept_update(grant: Grant, doc_name: Any, update: bytes) -> Accepted:
+    """Take an editor's update into the clause's document if the grant and the clause's gate
+    allow it and it is one the editor makes (``yupdate.check_update``): checked from memory,
+    so that it can be relayed at once. It is durable once the writer has settled
+    ``Accepted.seq`` updates of the document (``drafting.editing.writer``), which re-checks
+    the grant and the clause in the database. Reads the database only for a document or
+    gate not yet in memory, or an update that builds on edits another process wrote."""
+    clause_id = clause_id_of(doc_name)
+    decoded = _read_update(update)
+    timeout = current_app.config["YJS_WRITE_TIMEOUT_MS"] / 1000
+    while True:
+        live: docs.LiveDoc | None = docs.acquire(clause_id)
+        assert live is not None
+        try:
+            if live.holds:  # a transaction is acting on the stored text: wait for its end
+                live.lock.release()
+                held, live = live, None
+                if not docs.wait_unheld(held, timeout):
+                    raise Unavailable(_("Your edit could not be saved yet: it will be sent again."))
+                continue
+            gate = live.gate
+            if gate is None or not live.loaded:
+                epoch = live.gate_epoch
+                live.lock.release()
+                live = None
+                _load_gate(clause_id, grant, epoch)
+                continue
+            return _accept(live, gate, grant, doc_name, update, decoded)
+        finally:
+            if live is not None:
+                live.lock.release()
+
+
+def _load_gate(clause_id: int, grant: Grant, epoch: int) -> None:
+    """Read the clause's document and gate from the database into memory (the caller's
+    transaction, which it ends). A gate forgotten meanwhile (``epoch``) is not installed."""
+    clause = clause_for_doc(f"{DOC_PREFIX}{clause_id}", set(grant.drafts), deleted_ok=True)
+    with _document(clause, writing=False) as live:
+        if live.gate_epoch == epoch:
+            live.gate = docs.Gate.of(clause)
+    db.session.commit()
+
+
+def _accept(live: docs.LiveDoc, gate: docs.Gate, grant: Grant, doc_name: str, update: bytes,
+            decoded: yupdate.Update) -> Accepted:
+    if gate.recommendation_id not in grant.drafts:
+        raise NotFound(_("Unknown document."))
+    if gate.deleted:
+        raise _deleted()
+    known = live.known()
+    try:
+        yupdate.check_update(decoded, known, formats=EDITOR_FORMATS)
+    except yupdate.Refused:
+        raise ValidationFailed(_("This change cannot be made to a clause: only text can be "
+                                 "typed into it.")) from None
+    except yupdate.Pending:
+        # It may build on edits another process has written: read them, and try again.
+        if not docs.apply_rows(live, live.last_update_id, None):
+            raise UpdateBehind(_("This change builds on others the server has not received: "
+                                 "they are being sent again."), state=live.doc.get_state()) from None
+        db.session.commit()
+        return _accept(live, gate, grant, doc_name, update, decoded)
+    deletions = yupdate.new_deletions(decoded, known)
+    if not yupdate.new_structs(decoded, known) and not deletions:
+        return Accepted(live, doc_name, gate.recommendation_id, None, live.accepted, grant.participant_id)
+    if not gate.writable:
+        raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
+    if not grant.drafts[gate.recommendation_id]:
+        raise PermissionDenied(_("Your role does not allow you to edit this text."))
+    _check_length(live, update, decoded)
+    stored = _only_what_is_new(update, decoded, live, deletions)
+    live.apply(update, decoded)
+    live.accepted += 1
+    return Accepted(live, doc_name, gate.recommendation_id, stored, live.accepted,
+                    grant.participant_id, str(live.text))
+
+
+@dataclass
+class Written:
+    """One accepted update as the writer finds it: who sent it (None: their session has
+    ended) and, once written, the refusal if it was refused after all."""
+
+    accepted: Accepted
+    author: Participant | None
+    locale: str = "en"
+    error: DomainError | None = None
+
+
+def write_accepted(batch: Sequence[Written]) -> None:
+    """Write accepted updates to the clause log (the caller commits), re-checking in the
+    database, under each clause's row lock, what ``accept_update`` checked from memory: an
+    update that slipped through (a lock, a deletion or a revocation committed a moment before
+    every process heard of it) is not stored, its sender is refused, and its clause is reset
+    on every editor. An update whose document was evicted since it was accepted is applied
+    again, under every rule, to the document rebuilt from the log."""
+    by_clause: dict[int, list[Written]] = {}
+    for each in batch:
+        by_clause.setdefault(each.accepted.live.clause_id, []).append(each)
+    row_locks = db.session.get_bind().dialect.name == "postgresql"
+    for clause_id in sorted(by_clause):
+        entries = by_clause[clause_id]
+        clause = db.session.get(Clause, clause_id, options=[
+            joinedload(Clause.recommendation).joinedload(Recommendation.group)])
+        if clause is None:  # gone with its recommendation
+            for each in entries:
+                each.error = NotFound(_("Unknown document."))
+            continue
+        if row_locks:
+            _lock_clause_row(clause)
+        _write_clause(clause, entries)
+
+
+def _write_clause(clause: Clause, entries: list[Written]) -> None:
+    rows: list[tuple[Written, ClauseUpdate]] = []
+    for each in entries:
+        if each.accepted.live.stale:
+            continue
+        row = ClauseUpdate(clause_id=clause.id, author_id=each.author.id if each.author else None,
+                           data=each.accepted.stored)
+        db.session.add(row)
+        rows.append((each, row))
+    if rows:
+        db.session.flush()  # SQLite: from here this transaction holds the write lock
+        db.session.refresh(clause, ["status", "deleted_at"])
+    kept: list[tuple[Written, ClauseUpdate]] = []
+    for each, row in rows:
+        error = _refusal(clause, each)
+        if error is None and not each.accepted.live.stale:
+            kept.append((each, row))
+            continue
+        db.session.delete(row)
+        if error is not None:
+            each.error = error
+            _reset(clause, each.accepted.live, error)
+    # Gone before anything reads the log again in this transaction: a document rebuilt from
+    # it now must not take in what is not being written.
+    db.session.flush()
+    for each in entries:
+        if each.accepted.live.stale and each.error is None:
+            _apply_again(clause, each)
+    if kept:
+        _bring_up_to_date(clause, kept)
+    db.session().info.pop(RESET_KEY, None)
+
+
+def _refusal(clause: Clause, each: Written) -> DomainError | None:
+    with force_locale(each.locale):
+        if each.author is None:
+            return NotAuthenticated(_("Your session has ended. Sign in again."))
+        if clause.deleted_at is not None:
+            return _deleted()
+        if not _may_edit(clause, each.author):
+            if not clause.is_writable:
+                return PermissionDenied(_("This clause is locked: its wording cannot change now."))
+            return PermissionDenied(_("Your role does not allow you to edit this text."))
+    return None
+
+
+def _reset(clause: Clause, live: docs.LiveDoc, error: DomainError) -> None:
+    """An update was refused after it was relayed: drop the clause's document (rebuilt from
+    the log when next needed) and tell every editor, once, to drop its copy too and sync
+    afresh (its ``message`` is for the people whose words these were)."""
+    docs.evict(live)
+    reset: set[int] = db.session().info.setdefault(RESET_KEY, set())
+    if clause.id in reset:
+        return
+    reset.add(clause.id)
+    queue_event("reset", {"doc": clause.doc_name, "code": error.code, "message": error.message},
+                room=doc_room(clause.doc_name))
+
+
+def _apply_again(clause: Clause, each: Written) -> None:
+    """An update accepted into a document since evicted: under every rule, against the
+    document rebuilt from the log (the writer's own transaction: no hold)."""
+    if each.author is None:
+        each.error = _refusal(clause, each)
+        return
+    try:
+        # Its checks all come before anything is written: a refusal leaves nothing to undo.
+        with force_locale(each.locale):
+            apply_update(clause, each.author, each.accepted.stored or b"", hold=False)
+    except DomainError as error:
+        each.error = error
+        _reset(clause, each.accepted.live, error)
+
+
+def _bring_up_to_date(clause: Clause, kept: list[tuple[Written, ClauseUpdate]]) -> None:
+    """The clause's text follows its last written update; the document learns of rows other
+    processes wrote meanwhile and, past the threshold and with nothing else on its way to
+    the log, is snapshotted. Its row bookkeeping follows once the transaction commits."""
+    last, row = kept[-1]
+    live = last.accepted.live
+    with live.lock:
+        # Rows other processes wrote since this one last read the log: theirs came first
+        # (PostgreSQL: they held the row lock this transaction now has; SQLite: the write
+        # lock), and the document must have them before its bookkeeping passes them by.
+        others = docs.apply_rows(live, live.last_update_id, kept[0][1].id)
+        quiet = live.accepted == last.accepted.seq
+        if not others:
+            clause.text = last.accepted.text
+        elif quiet:
+            clause.text = str(live.text)
+        # else the text with those rows and without what is still on its way is not at hand:
+        # this process's next batch, a moment away, writes it.
+        every = current_app.config["YJS_SNAPSHOT_EVERY"]
+        snapshot = live.since_snapshot + len(kept) >= every
+        if snapshot:
+            # A snapshot holds only what is durable: with more on its way to the log, it is
+            # built from the log itself.
+            data = live.doc.get_update() if quiet else docs.stored_state(clause.id, row.id)
+            db.session.add(ClauseSnapshot(clause_id=clause.id, up_to_update_id=row.id, data=data))
+    db.session().info.setdefault(WRITTEN_KEY, []).append((live, row.id, len(kept), snapshot))
+
+
+def written(session: Session) -> None:
+    """After the writer's commit: each document's log bookkeeping follows what it wrote."""
+    for live, row_id, count, snapshot in session.info.pop(WRITTEN_KEY, []):
+        with live.lock:
+            live.last_update_id = max(live.last_update_id, row_id)
+            live.since_snapshot = 0 if snapshot else live.since_snapshot + count
+
+
+def drop_written(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:
+        session.info.pop(WRITTEN_KEY, None)
 
 
 def hold_text(clause: Clause) -> str:

@@ -1,18 +1,22 @@
 """Accepted edits, written in groups: one transaction and one commit for whatever arrived
 while the previous commit was being made.
 
-A Yjs update is durable before it is acknowledged or passed on: that is the promise that no
-acknowledged edit is ever lost. Committing each keystroke alone costs a transaction (and on
-SQLite a sync to disk) per keystroke, and the handlers of concurrent keystrokes queue for the
-database's write lock. So each socket handler hands its update to its process's writer and
-waits. The writer takes everything waiting, applies each update under the same rules as
-ever (a refusal is that update's alone), commits once, and then the updates go out (merged
-per document, see ``drafting.realtime.queue_update``) and the handlers answer. Under light
-load a batch is one update and costs nothing extra; under heavy load batches grow and the
-cost of each update falls.
+An editor's update is accepted into the clause's document from memory and relayed at once
+(``services.accept_update``, ``drafting.realtime.relay``); its sender is acknowledged only
+when it is durable. Committing each keystroke alone costs a transaction (and on SQLite a
+sync to disk) per keystroke, so each handler hands what it accepted to its process's writer,
+which takes everything waiting, writes it (``services.write_accepted``: the database's
+re-check, the log rows, the clause's text), commits once, tells the documents what is
+settled, and answers the handlers. Under light load a batch is one update; under heavy load
+batches grow and the cost of each update falls.
 
-The writer is an edge like a socket handler: it resolves who sent each update and which
-clause it is for, calls ``services.apply_update``, and commits.
+A batch whose commit fails (the database is locked past ``YJS_WRITE_TIMEOUT_MS``, or gone)
+is not dropped: what it holds was relayed, and is retried until it is written; its senders
+are answered "unavailable" meanwhile (their editors send it again, which waits for the same
+write).
+
+The writer is an edge like a socket handler: it resolves who sent each update, calls the
+service, and commits.
 """
 from __future__ import annotations
 
@@ -20,9 +24,7 @@ import logging
 import queue
 import threading
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import force_locale
@@ -30,8 +32,8 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
 from drafting import sqlite
-from drafting.editing import services
-from drafting.errors import DomainError, NotAuthenticated, Unavailable
+from drafting.editing import docs, services
+from drafting.errors import DomainError, Unavailable
 from drafting.realtime import connections
 from drafting.realtime.connections import Connection
 from drafting.realtime.workers import Worker, worker
@@ -39,19 +41,16 @@ from models import db
 
 log = logging.getLogger(__name__)
 
-#: How long a handler waits for its update's commit before answering "unavailable".
-WAIT_SECONDS = 30.0
-
-
 @dataclass
 class Submission:
     connection: Connection
-    doc: Any
-    update: bytes
+    accepted: services.Accepted
     done: threading.Event = field(default_factory=threading.Event)
     error: DomainError | None = None
-    #: The recommendation of the clause, once found.
-    recommendation_id: int = 0
+
+
+#: How long a failed batch waits before it is tried again.
+RETRY_SECONDS = 0.5
 
 
 class Writer(Worker):
@@ -62,99 +61,88 @@ class Writer(Worker):
         self.batch_limit = batch_limit
         self.linger = linger
         self.waiting: queue.SimpleQueue[Submission] = queue.SimpleQueue()
-        #: Submissions handed in and not yet answered (queued, or in the batch being written).
-        self.unanswered = 0
+        #: Submissions handed in and not yet settled (queued, being written, or retried).
+        self.unsettled = 0
         self.counting = threading.Lock()
 
-    def submit(self, connection: Connection, doc: Any, update: bytes) -> int:
-        """Apply the update and make it durable; raise the refusal if it was refused. Returns
-        the id of the recommendation the document's clause belongs to."""
-        submission = Submission(connection, doc, update)
+    def submit(self, connection: Connection, accepted: services.Accepted) -> Submission:
+        """Write an accepted update; its ``done`` is set once it is durable or refused (or
+        could not be written yet: ``error`` says which)."""
+        submission = Submission(connection, accepted)
         with self.counting:
-            self.unanswered += 1
+            self.unsettled += 1
         self.waiting.put(submission)
-        if not submission.done.wait(WAIT_SECONDS):
-            raise Unavailable(_("Your edit could not be saved yet: it will be sent again."))
-        if submission.error is not None:
-            raise submission.error
-        return submission.recommendation_id
+        return submission
 
     def run(self) -> None:
+        retry: list[Submission] = []
         while True:
-            batch = [self.waiting.get()]
+            batch = retry or [self.waiting.get()]
             # Linger a moment for whatever else is on its way: a transaction costs about the
-            # same for one update as for twenty. Measured against committing at once when
-            # idle (docs/benchmarks.md, 2026-11-27): ~3 ms less at the median in a quiet room,
-            # but more CPU per edit, and at 50 editors with cursors the median went from 27 to
-            # 140 ms. Under gevent this wait is also when the sockets are read (SQLite does not
-            # yield): with no wait at all, that room fell seconds behind.
-            until = time.monotonic() + self.linger
+            # same for one update as for twenty (docs/benchmarks.md, 2026-11-27). Under
+            # gevent this wait is also when the sockets are read (SQLite does not yield).
+            until = time.monotonic() + (RETRY_SECONDS if retry else self.linger)
             while len(batch) < self.batch_limit:
                 try:
                     batch.append(self.waiting.get(timeout=max(0.0, until - time.monotonic())))
                 except queue.Empty:
                     break
+            retry = []
             try:
                 with self.app.app_context():
-                    self._write(batch)
-            except Exception:  # a bug, not a refusal: answer everyone, keep the writer alive
+                    if not self._write(batch):
+                        retry = batch
+            except Exception:  # a bug, not a refusal: nothing of it stays in memory
                 log.exception("Writing a batch of %d updates failed", len(batch))
                 for submission in batch:
-                    if submission.error is None:
-                        submission.error = self._unavailable(submission)
-            finally:
+                    docs.evict(submission.accepted.live)
+                    submission.error = self._unavailable(submission)
+            if retry:
                 for submission in batch:
-                    submission.done.set()
-                with self.counting:
-                    self.unanswered -= len(batch)
+                    if not submission.done.is_set():
+                        submission.error = self._unavailable(submission)
+                        submission.done.set()
+                continue
+            for submission in batch:
+                docs.settle(submission.accepted.live, submission.accepted.seq)
+                submission.done.set()
+            with self.counting:
+                self.unsettled -= len(batch)
 
     def drain(self, timeout: float) -> bool:
-        """Wait until every update handed in so far is written and answered (or refused), for
-        at most ``timeout`` seconds; whether it was. For a process that is about to stop:
-        what it received is made durable and acknowledged before its connections close."""
+        """Wait until every update handed in so far is written (or refused), for at most
+        ``timeout`` seconds; whether it was. For a process that is about to stop: what it
+        accepted is made durable and acknowledged before its connections close."""
         deadline = time.monotonic() + timeout
-        while self.unanswered:
+        while self.unsettled:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.01)  # under gevent, a yield to the writer and the handlers
         return True
 
-    def _write(self, batch: list[Submission]) -> None:
-        accepted: list[Submission] = []
+    def _write(self, batch: list[Submission]) -> bool:
+        """Write the batch and commit; whether it committed."""
         try:
             self._limit_lock_waits()
-            # Nothing to flush between updates: the log is written in one go at the commit.
+            participants = connections.authenticate_all([s.connection for s in batch])
+            written = [services.Written(s.accepted, participants.get(s.connection.sid), s.connection.locale)
+                       for s in batch]
             with db.session.no_autoflush:
-                self._apply(batch, accepted)
+                services.write_accepted(written)
             db.session.commit()
         except SQLAlchemyError:
             db.session.rollback()
-            log.exception("Committing a batch of %d updates failed", len(batch))
-            for submission in accepted:
-                submission.error = self._unavailable(submission)
-
-    def _apply(self, batch: list[Submission], accepted: list[Submission]) -> None:
-        participants = connections.authenticate_all([s.connection for s in batch])
-        for submission in batch:
-            connection = submission.connection
-            # The default language needs no switching (Locale.parse on every keystroke).
-            with force_locale(connection.locale) if connection.locale != "en" else nullcontext():
-                try:
-                    participant = participants.get(connection.sid)
-                    if participant is None:
-                        raise NotAuthenticated(_("Your session has ended. Sign in again."))
-                    clause = services.clause_for_doc(submission.doc, set(connection.joined))
-                    submission.recommendation_id = clause.recommendation_id
-                    services.apply_update(clause, participant, submission.update,
-                                          origin=connection.sid)
-                    accepted.append(submission)
-                except DomainError as error:
-                    submission.error = error
+            log.warning("Committing a batch of %d updates failed; it is tried again", len(batch),
+                        exc_info=True)
+            return False
+        for submission, each in zip(batch, written, strict=True):
+            submission.error = each.error
+        return True
 
     def _limit_lock_waits(self) -> None:
         """Wait at most YJS_WRITE_TIMEOUT_MS for the database's locks: past that the batch is
-        refused as unavailable (its senders send it again), rather than every editor of the
-        process stalling behind a database that does not answer."""
+        answered "unavailable" and tried again, rather than every editor of the process
+        waiting behind a database that does not answer."""
         milliseconds = int(self.app.config["YJS_WRITE_TIMEOUT_MS"])
         dialect = db.session.get_bind().dialect.name
         connection = db.session.connection()
@@ -167,7 +155,7 @@ class Writer(Worker):
     @staticmethod
     def _unavailable(submission: Submission) -> Unavailable:
         with force_locale(submission.connection.locale):
-            return Unavailable(_("Your edit could not be saved: it will be sent again."))
+            return Unavailable(_("Your edit could not be saved yet: it will be sent again."))
 
 
 def drain(app: Flask, timeout: float) -> bool:

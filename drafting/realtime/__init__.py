@@ -67,6 +67,17 @@ def queue_event(name: str, payload: dict[str, Any] | tuple[Any, ...], *, room: s
 SOCKETS_ENDED = "plenary:sockets_ended"
 
 
+#: The internal event that tells every server process which clauses' gates a commit changed
+#: (``drafting.editing.docs.forget_gates``); it never reaches a client either.
+GATES_CHANGED = "plenary:gates_changed"
+
+
+def tell_every_process(event: str, data: Any) -> None:
+    """Hand an internal event (``SOCKETS_ENDED``, ``GATES_CHANGED``) to its function on every
+    server process, this one included: after a commit only."""
+    socketio.emit(event, data)
+
+
 @dataclass(frozen=True)
 class QueuedEnding:
     """Close some of a participant's sockets: their login session or token ended, or their
@@ -161,6 +172,7 @@ def drop_rolled_back(session: Session, previous_transaction: SessionTransaction)
 
 def init_realtime(app: Flask) -> None:
     patches.send_packets_whole(socketio.server)
+    patches.deferred_acks(socketio.server)
 
     from drafting.realtime import connections, guard
 

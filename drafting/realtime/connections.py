@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app, request, session
@@ -34,7 +35,7 @@ from drafting.auth.sessions import SESSION_KEY
 from drafting.errors import DomainError, NotAuthenticated, RateLimited
 from drafting.extensions import socketio
 from drafting.realtime import participant_room, reply
-from models import Participant, db, hash_secret
+from models import Participant, db, hash_secret, utcnow
 
 
 @dataclass
@@ -70,17 +71,28 @@ class Connection:
     locale: str = "en"
     #: Recommendation ids joined -> the document names of their clauses it may address.
     joined: dict[int, set[str]] = field(default_factory=dict)
+    #: Recommendation ids joined -> whether its role there lets it draft (resolved at join;
+    #: a change of role ends the connection, which joins again).
+    drafts: dict[int, bool] = field(default_factory=dict)
     #: Document name -> Yjs awareness client id -> last clock, to clear presence on leave.
     awareness: dict[str, dict[int, int]] = field(default_factory=dict)
     #: Who its presence says it is (name, colour, category), fixed at its first presence.
     identity: dict[str, Any] | None = None
     #: Set when its session ended or its rights changed: it is being disconnected.
     ended: bool = False
+    #: When its login session expires (None: an API token, which ends only when revoked).
+    expires_at: datetime | None = None
 
     def spend(self) -> None:
         """Take one message off its budget; refused when none is left."""
         if not self.bucket.take():
             raise RateLimited(_("Too many messages: slow down."))
+
+    def check_live(self) -> None:
+        """From memory: its session has neither ended (every process is told at once,
+        ``end_sockets``) nor expired."""
+        if self.ended or (self.expires_at is not None and utcnow() >= self.expires_at):
+            raise NotAuthenticated(_("Your session has ended. Sign in again."))
 
     def participant(self) -> Participant:
         """The participant, if what authenticated the socket is still live."""
@@ -129,14 +141,17 @@ def find(sid: str) -> Connection | None:
     return _connections.get(sid)
 
 
-def _authenticate(auth: Any) -> tuple[Participant, str | None, str | None] | None:
+def _authenticate(auth: Any) -> tuple[Participant, str | None, str | None, datetime | None] | None:
+    """(participant, login session secret, API token, when the login session expires)."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         token = auth["token"]
         participant = participant_for_api_token(token)
-        return (participant, None, token) if participant else None
+        return (participant, None, token, None) if participant else None
     if current_user.is_authenticated:
         secret = session.get(SESSION_KEY)
-        return current_user._get_current_object(), secret, None
+        login = live_login_sessions({secret}).get(secret) if isinstance(secret, str) else None
+        expires_at = login.created_at + current_app.config["PERMANENT_SESSION_LIFETIME"] if login else None
+        return current_user._get_current_object(), secret, None, expires_at
     return None
 
 
@@ -150,14 +165,14 @@ def register_handlers() -> None:
         found = _authenticate(auth)
         if found is None:
             return False
-        participant, secret, token = found
+        participant, secret, token, expires_at = found
         db.session.commit()  # a token's last use
         config = current_app.config
         connection = Connection(
             sid=request.sid,  # type: ignore[attr-defined]
             participant_id=participant.id, session_secret=secret, token=token,
             bucket=TokenBucket(rate=config["YJS_RATE"], burst=config["YJS_BURST"]),
-            locale=str(get_locale() or "en"),
+            locale=str(get_locale() or "en"), expires_at=expires_at,
         )
         with _lock:
             _connections[connection.sid] = connection
@@ -195,6 +210,15 @@ def refuse(error: DomainError, doc: Any = None) -> dict[str, Any]:
         connection = find_current()
         if connection is not None:
             end(connection)
+    return {"ok": False, "error": {"code": error.code, "message": error.message}}
+
+
+def refuse_later(connection: Connection, error: DomainError, doc: Any = None) -> dict[str, Any]:
+    """``refuse``, for an answer sent after its handler returned (``patches.Later``)."""
+    socketio.emit("error", {"code": error.code, "message": error.message,
+                            "doc": doc if isinstance(doc, str) else None}, to=connection.sid)
+    if isinstance(error, NotAuthenticated):
+        end(connection)
     return {"ok": False, "error": {"code": error.code, "message": error.message}}
 
 

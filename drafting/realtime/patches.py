@@ -13,6 +13,8 @@ code it was written and tested against.
   (tests/test_editing.py, ``test_a_binary_packet_leaves_in_one_piece...``).
 - ``guard_packets``: client events named like Socket.IO's own run the server's handlers,
   unreadable packets raise inside the server (tests/test_fuzz_socket.py).
+- ``deferred_acks``: a live edit is acknowledged when durable, after its handler has
+  returned (tests/test_writer.py).
 - ``client_manager``: ending sockets on every process, in order with the events around it,
   needs the point where a message from the queue is delivered on each process
   (``PubSubManager._handle_emit``; tests/test_scale_out.py, tests/test_socket_permissions.py).
@@ -200,33 +202,77 @@ def guard_packets(server: Any) -> None:
     server._plenary_guarded = True
 
 
+# --- acknowledging later ----------------------------------------------------------------------
+
+class Later:
+    """A handler's answer that is not known yet: the acknowledgement is sent when
+    ``result()`` returns, from a task of its own, while the connection's next messages are
+    handled. A live edit is acknowledged once it is durable, and the sender's next keystroke
+    must not wait for that."""
+
+    def __init__(self, result: Callable[[], Any]) -> None:
+        self.result = result
+
+
+def deferred_acks(server: Any) -> None:
+    """Let a handler return ``Later``. python-socketio sends a handler's return value as the
+    acknowledgement as soon as the handler returns, and has no public way to acknowledge
+    afterwards (the packet's id is not handed to the handler): here the handling of an
+    event is python-socketio's own, but for a ``Later`` answer."""
+    if getattr(server, "_plenary_deferred_acks", False):
+        return
+    packet = socketio.packet
+
+    def handle_event_internal(srv: Any, sid: str, eio_sid: str, data: Any, namespace: str, id: Any) -> None:
+        answer = srv._trigger_event(data[0], namespace, sid, *data[1:])
+        if isinstance(answer, Later):
+            srv.start_background_task(_acknowledge_later, srv, eio_sid, namespace, id, answer)
+            return
+        if answer is not srv.not_handled and id is not None:
+            _acknowledge(srv, eio_sid, namespace, id, answer)
+
+    def _acknowledge_later(srv: Any, eio_sid: str, namespace: str, id: Any, later: Later) -> None:
+        answer = later.result()
+        if id is not None:
+            _acknowledge(srv, eio_sid, namespace, id, answer)
+
+    def _acknowledge(srv: Any, eio_sid: str, namespace: str, id: Any, answer: Any) -> None:
+        # As python-socketio does: a tuple is several arguments, None none.
+        data = [] if answer is None else list(answer) if isinstance(answer, tuple) else [answer]
+        srv._send_packet(eio_sid, srv.packet_class(packet.ACK, namespace=namespace, id=id, data=data))
+
+    server._handle_event_internal = handle_event_internal
+    server._plenary_deferred_acks = True
+
+
 # --- ending sockets on every process ----------------------------------------------------------
 
-def client_manager(redis_url: str | None, sockets_ended: str,
-                   end_sockets: Callable[[Any], None]) -> Any:
+def client_manager(redis_url: str | None, internal: dict[str, Callable[[Any], None]]) -> Any:
     """The Socket.IO client manager: Redis's when several processes share rooms, else the
-    local one; either way an event named ``sockets_ended`` is not sent to clients but handed
-    to ``end_sockets`` on every process (the one that emits it, and each that hears it from
-    Redis), in order with the events before and after it. So the sockets are out of their
-    rooms before any later event is sent, wherever they are."""
+    local one; either way an event named in ``internal`` is not sent to clients but handed to
+    its function on every process (the one that emits it, and each that hears it from
+    Redis), in order with the events before and after it. So, for example, the sockets whose
+    session ended are out of their rooms before any later event is sent, wherever they are."""
     if redis_url:
-        class EndingRedisManager(socketio.RedisManager):
+        class InternalRedisManager(socketio.RedisManager):
             def _handle_emit(self, message: dict[str, Any]) -> None:
                 # Runs on every process for each message of the queue (a private method:
                 # the one point where a published emit reaches each process's clients).
-                if message.get("event") == sockets_ended:
+                handler = internal.get(message.get("event", ""))
+                if handler is not None:
                     data = message.get("data")
-                    end_sockets(data[0] if isinstance(data, list) and data else data)
+                    handler(data[0] if isinstance(data, list) and data else data)
                 else:
                     super()._handle_emit(message)
 
-        return EndingRedisManager(redis_url, channel="flask-socketio")
+        return InternalRedisManager(redis_url, channel="flask-socketio")
 
-    class EndingManager(socketio.Manager):
+    class InternalManager(socketio.Manager):
         def emit(self, event: str, data: Any, *args: Any, **kwargs: Any) -> Any:
-            if event == sockets_ended:
-                end_sockets(data)
+            handler = internal.get(event)
+            if handler is not None:
+                handler(data)
                 return None
             return super().emit(event, data, *args, **kwargs)
 
-    return EndingManager()
+    return InternalManager()

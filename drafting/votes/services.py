@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from drafting.amendments.services import redline
+from drafting.editing import docs
 from drafting.editing.services import hold_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
@@ -393,6 +394,7 @@ def _claim_clause(clause: Clause, *, held: bool = False) -> None:
     result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(Clause).where(Clause.id == clause.id, Clause.status.in_(allowed))
         .values(status=ClauseStatus.LOCKED).execution_options(synchronize_session=False))
+    docs.gates_changed([clause.id])
     if result.rowcount != 1:
         raise Conflict(_("This clause is locked: a vote on it is already open, or its chair "
                          "froze it. Close or cancel that first."))

@@ -102,6 +102,7 @@ class RecommendationEditor {
       this.structureVersion = Number(data.version);
       this.applyClauses(data.clauses);
     });
+    this.socket.on("reset", (data) => this.onReset(data));
     this.socket.on("error", (data) => {
       // A refused join is answered in its acknowledgement too (see renderStatus).
       if (data?.doc == null && this.provider.connection !== Connection.JOINED) return;
@@ -596,7 +597,24 @@ class RecommendationEditor {
     }
   }
 
-  async resetClause(view, reason = "") {
+  /**
+   * The server refused, after all, changes to a clause that it had already passed on (a lock
+   * or a revocation that reached it a moment late): every editor drops its copy and loads the
+   * saved text. Whoever typed words that were not saved keeps them in front of them, to copy.
+   */
+  onReset(data) {
+    const view = this.viewByDoc(data?.doc);
+    if (!view) return;
+    const mine = this.provider.hasUnsaved(view.docName);
+    if (mine) {
+      const number = labelNumber(view.clause.number);
+      this.messages.append(keptTextElement(t("refusedWhileTyping", { number }),
+        t("unsavedText", { number }), view.text.toString(), `reset-${view.clause.id}`));
+    }
+    this.resetClause(view, mine ? data?.message || "" : "", mine ? "" : t("resetByServer"));
+  }
+
+  async resetClause(view, reason = "", note = "") {
     const clause = view.clause;
     const hadFocus = view.li.contains(document.activeElement);
     // Not recreated by a `clauses_changed` meanwhile: the copy on this device goes first.
@@ -607,7 +625,7 @@ class RecommendationEditor {
     this.resetting.delete(clause.id);
     this.applyClauses(this.clauses);
     const fresh = this.views.get(clause.id);
-    fresh?.showMessage(reason ? `${reason} ${t("refusedReset")}` : t("refusedReset"), "reset");
+    fresh?.showMessage(note || (reason ? `${reason} ${t("refusedReset")}` : t("refusedReset")), "reset");
     if (hadFocus) fresh?.focusEditor();
   }
 

@@ -1,0 +1,91 @@
+"""Accepted keystrokes go out at once, merged per document on a short tick under load.
+
+An editor's update is relayed to the other editors of its document as soon as it is accepted
+into the server's copy, before it is written (its sender is acknowledged only after the
+writer's commit: ARCHITECTURE.md, "relay at once, acknowledge when durable"). A document that
+has sent nothing for ``YJS_RELAY_TICK_MS`` sends at once; one that has just sent waits for
+the end of the tick and then sends everything that arrived meanwhile as one merged update:
+with fifty people typing, each editor gets one message per tick instead of one per key.
+
+This send does not wait for a commit, by design: what the writer refuses after all (a lock
+or revocation that reached this process a moment late) is undone by a ``reset`` of the
+clause on every editor, sent after the writer's commit.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app
+from pycrdt import merge_updates
+
+from drafting.extensions import socketio
+from drafting.realtime.protocol import sync_update
+
+
+@dataclass
+class _Outbox:
+    #: When the document last sent (monotonic seconds).
+    sent_at: float = 0.0
+    #: (update, sender's sid) waiting for the end of the tick.
+    waiting: list[tuple[bytes, str | None]] = field(default_factory=list)
+
+
+class Relay:
+    """One per server process and application: the documents' outboxes and the timer that
+    flushes them."""
+
+    def __init__(self, tick: float) -> None:
+        self.tick = tick
+        self.outboxes: dict[tuple[str, str], _Outbox] = {}
+        self.lock = threading.Lock()
+
+    def send_rollback_unsafe(self, doc: str, update: bytes, *, room: str, origin: str | None) -> None:
+        """Relay ``update`` of ``doc`` to ``room`` (but ``origin``) now, or with the next
+        tick's merged update if the document sent less than a tick ago."""
+        key = (doc, room)
+        now = time.monotonic()
+        with self.lock:
+            outbox = self.outboxes.get(key)
+            if outbox is None:
+                outbox = self.outboxes[key] = _Outbox()
+            if outbox.waiting or now - outbox.sent_at < self.tick:
+                outbox.waiting.append((update, origin))
+                if len(outbox.waiting) == 1:
+                    socketio.start_background_task(self._flush_later, key, outbox.sent_at + self.tick - now)
+                return
+            outbox.sent_at = now
+        _send(doc, room, [(update, origin)])
+
+    def _flush_later(self, key: tuple[str, str], delay: float) -> None:
+        if delay > 0:
+            socketio.sleep(delay)
+        with self.lock:
+            outbox = self.outboxes.get(key)
+            if outbox is None or not outbox.waiting:
+                return
+            waiting, outbox.waiting = outbox.waiting, []
+            outbox.sent_at = time.monotonic()
+        _send(key[0], key[1], waiting)
+
+
+def _send(doc: str, room: str, updates: list[tuple[bytes, str | None]]) -> None:
+    origins = {origin for _update, origin in updates}
+    update = updates[0][0] if len(updates) == 1 else merge_updates(*[u for u, _origin in updates])
+    # Several senders: each gets its own edits back too, which Yjs ignores as known.
+    skip_sid = origins.pop() if len(origins) == 1 else None
+    socketio.emit("y", (doc, sync_update(update)), to=room, skip_sid=skip_sid)
+
+
+def relay() -> Relay:
+    """The current application's relay (one per application in this process)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _lock:
+        found: Relay | None = app.extensions.get("plenary_relay")
+        if found is None:
+            found = app.extensions["plenary_relay"] = Relay(app.config["YJS_RELAY_TICK_MS"] / 1000)
+        return found
+
+
+_lock = threading.Lock()
