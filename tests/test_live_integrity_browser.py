@@ -100,3 +100,37 @@ def test_a_clause_deleted_while_someone_types_leaves_their_words_in_front_of_the
     expect_text(member, room.op1, OP1 + " Temporary clause")
     assert member.evaluate(PART_ORDER, "operative") == [room.op1, room.op2]
     expect(notice).to_be_visible()
+
+
+def test_words_refused_after_they_were_relayed_are_reset_on_every_editor(
+        app, person, room, tmp_path):  # noqa: F811 - room
+    """The clause is locked by a commit on another server process that this one has not heard
+    of yet: the member's words are relayed, then refused by the writer. Every editor goes
+    back to the stored text; the member keeps the words in front of them, to copy; nobody's
+    page loops on "Saving…"."""
+    from sqlalchemy import text
+
+    from models import db
+
+    _, chair = person(room.cast.chair)
+    _, member = person(room.cast.member)
+    open_editor(chair, room.recommendation.id)
+    open_editor(member, room.recommendation.id)
+    with app.app_context():
+        engine = db.engine
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE clause SET status = 'locked' WHERE id = :id"), {"id": room.op2})
+    editor(member, room.op2).click()
+    member.keyboard.press("Control+End")
+    member.keyboard.insert_text(" and their families")
+    notice = member.locator("[data-editor-messages] .editor-message")
+    expect(notice).to_contain_text("could not be saved")
+    expect(notice.locator("textarea")).to_have_value(OP2 + " and their families")
+    expect_text(member, room.op2, OP2)
+    expect_text(chair, room.op2, OP2)
+    expect(chair.locator(f"#clause-{room.op2} .editor-message")).to_contain_text("were not accepted")
+    expect_saved(member)
+    expect_saved(chair)
+    assert server_text(member, room.recommendation.id, room.op2) == OP2
+    screenshot(member, tmp_path, "reset-member")
+    screenshot(chair, tmp_path, "reset-chair")

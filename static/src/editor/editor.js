@@ -606,12 +606,15 @@ class RecommendationEditor {
     const view = this.viewByDoc(data?.doc);
     if (!view) return;
     const mine = this.provider.hasUnsaved(view.docName);
+    // Its sender's refusal follows: this reset answers it too.
+    this.resetAt.set(view.id, Date.now());
     if (mine) {
       const number = labelNumber(view.clause.number);
       this.messages.append(keptTextElement(t("refusedWhileTyping", { number }),
         t("unsavedText", { number }), view.text.toString(), `reset-${view.clause.id}`));
     }
-    this.resetClause(view, mine ? data?.message || "" : "", mine ? "" : t("resetByServer"));
+    // Whoever typed them also gets the refusal as an `error`, with the reason.
+    this.resetClause(view, "", mine ? "" : t("resetByServer"));
   }
 
   async resetClause(view, reason = "", note = "") {
