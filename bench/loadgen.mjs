@@ -181,7 +181,9 @@ class HocuspocusLink extends WebSocketLink {
 const makeLink = (index) => {
   const { transport } = config;
   if (transport === "socketio") {
-    return new SocketIOLink({ url: config.url, token: config.tokens[index % config.tokens.length],
+    // Several server processes (joined by Redis): the editors take them in turn.
+    const url = config.urls?.length ? config.urls[index % config.urls.length] : config.url;
+    return new SocketIOLink({ url, token: config.tokens[index % config.tokens.length],
       recommendation: config.recommendation, clause: config.clause ?? 0 });
   }
   if (transport === "ws") return new WebSocketLink({ url: config.url, room: config.room });

@@ -38,7 +38,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -148,10 +148,12 @@ class Running:
     database: str | None = None
     #: The text as stored (Plenary, through its API); None for servers that keep nothing.
     stored_text: Callable[[], str] | None = None
+    #: Further processes of the same server (Plenary on several processes).
+    others: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
+    def pids(self) -> list[int]:
+        return [self.process.pid, *(other.pid for other in self.others)]
 
 
 def database_label(url: str) -> str:
@@ -159,19 +161,36 @@ def database_label(url: str) -> str:
 
 
 @contextmanager
-def plenary_server(room: plenary.Room, workdir: Path, kind: str, threads: int) -> Iterator[Running]:
-    port = plenary.free_port()
-    process = plenary.start_server(kind, port, plenary.server_env(room.database_url, workdir, kind), threads)
-    url = f"http://127.0.0.1:{port}"
+def plenary_server(room: plenary.Room, workdir: Path, kind: str, threads: int,
+                   processes: int = 1, redis_url: str | None = None) -> Iterator[Running]:
+    """Plenary, as ``processes`` server processes (more than one: joined by Redis, each
+    editor on one of them in turn)."""
+    env = plenary.server_env(room.database_url, workdir, kind)
+    if processes > 1:
+        if not redis_url:
+            raise SystemExit("--processes above 1 needs --redis")
+        env["REDIS_URL"] = redis_url
+    started: list[subprocess.Popen[bytes]] = []
+    urls = []
     try:
-        plenary.wait_until_ready(process, lambda: requests.get(url + "/login", timeout=1), url)
-        yield Running("plenary", process,
-                      {"transport": "socketio", "url": url, "tokens": room.tokens,
+        for _ in range(processes):
+            port = plenary.free_port()
+            process = plenary.start_server(kind, port, env, threads)
+            started.append(process)
+            url = f"http://127.0.0.1:{port}"
+            plenary.wait_until_ready(process, lambda url=url: requests.get(url + "/login", timeout=1), url)
+            urls.append(url)
+        detail = f"{kind}, 1 worker" + (f", {threads} threads" if kind == "gunicorn" else "")
+        if processes > 1:
+            detail = f"{processes} × {detail}, Redis"
+        yield Running("plenary" if processes == 1 else f"plenary ×{processes}", started[0],
+                      {"transport": "socketio", "url": urls[0], "urls": urls, "tokens": room.tokens,
                        "recommendation": room.recommendation_id},
-                      f"{kind}, 1 worker" + (f", {threads} threads" if kind == "gunicorn" else ""),
-                      database_label(room.database_url), lambda: plenary.stored_text(url, room))
+                      detail, database_label(room.database_url), lambda: plenary.stored_text(urls[0], room),
+                      others=started[1:])
     finally:
-        plenary.stop(process)
+        for process in started:
+            plenary.stop(process)
 
 
 @contextmanager
@@ -221,7 +240,7 @@ def measure_fanout(server: Running, config: dict[str, Any], quiet_wait: float) -
         for event in loadgen.events():
             if event["event"] in ("window_start", "window_end"):
                 edge = event["event"].removeprefix("window_")
-                marks[f"server_{edge}"] = proc.cpu_seconds(server.pid)
+                marks[f"server_{edge}"] = sum(proc.cpu_seconds(pid) for pid in server.pids)
                 marks[f"loadgen_{edge}"] = proc.cpu_seconds(loadgen.pid)
                 marks[f"machine_{edge}"] = proc.machine_busy_seconds()
                 marks[f"wall_{edge}"] = time.monotonic()
@@ -233,7 +252,7 @@ def measure_fanout(server: Running, config: dict[str, Any], quiet_wait: float) -
                 result = event
     finally:
         loadgen.stop()
-    memory = proc.peak_rss(server.pid)
+    memory = max((proc.peak_rss(pid) for pid in server.pids), key=lambda found: found.peak_mib)
     stored = server.stored_text() if server.stored_text is not None else None
     wall = marks["wall_end"] - marks["wall_start"]
     server_cpu = marks["server_end"] - marks["server_start"]
@@ -300,7 +319,8 @@ def fanout(options: argparse.Namespace) -> list[dict[str, Any]]:
                         with tempfile.TemporaryDirectory(prefix="plenary-bench-") as scratch:
                             workdir = Path(scratch)
                             room = plenary.prepare_room(scratch_database(workdir, database), workdir, editors)
-                            with plenary_server(room, workdir, options.plenary_server, 2 * editors + 20) as server:
+                            with plenary_server(room, workdir, options.plenary_server, 2 * editors + 20,
+                                                options.processes, options.redis) as server:
                                 rows.append(emit(measure_fanout(server, config, options.wait_quiet)))
                 else:
                     with peer_server(name) as server:
@@ -353,7 +373,7 @@ def latejoin_row(server: Running, edits: int, cold: list[dict[str, Any]], warm: 
                  extra: dict[str, Any]) -> dict[str, Any]:
     return {"bench": "latejoin", "server": server.name, "server_detail": server.detail,
             "database": server.database, "edits": edits, "cold": summarise_joins(cold),
-            "warm": summarise_joins(warm), "server_peak_rss_mib": proc.peak_rss(server.pid).peak_mib,
+            "warm": summarise_joins(warm), "server_peak_rss_mib": proc.peak_rss(server.process.pid).peak_mib,
             "converged": True, **extra}
 
 
@@ -510,6 +530,9 @@ def main() -> int:
     run.add_argument("--both", dest="variants", action="store_const", const=[False, True],
                      help="each configuration without and with cursors")
     run.add_argument("--rate", type=float, default=5, help="keystrokes a second per editor")
+    run.add_argument("--processes", type=int, default=1,
+                     help="Plenary server processes, joined by Redis (--redis); editors split between them")
+    run.add_argument("--redis", help="Redis URL for --processes above 1, e.g. redis://127.0.0.1:6379/0")
     run.add_argument("--warmup", type=float, default=3)
     run.add_argument("--seconds", type=float, default=20)
     run.add_argument("--timing", choices=["arrival", "applied"], default="arrival",

@@ -460,26 +460,18 @@ def accept_update(grant: Grant, doc_name: Any, update: bytes) -> Accepted:
     decoded = _read_update(update)
     timeout = current_app.config["YJS_WRITE_TIMEOUT_MS"] / 1000
     while True:
-        live: docs.LiveDoc | None = docs.acquire(clause_id)
-        assert live is not None
+        live = docs.acquire(clause_id)
         try:
-            if live.holds:  # a transaction is acting on the stored text: wait for its end
-                live.lock.release()
-                held, live = live, None
-                if not docs.wait_unheld(held, timeout):
-                    raise Unavailable(_("Your edit could not be saved yet: it will be sent again."))
-                continue
-            gate = live.gate
-            if gate is None or not live.loaded:
-                epoch = live.gate_epoch
-                live.lock.release()
-                live = None
-                _load_gate(clause_id, grant, epoch)
-                continue
-            return _accept(live, gate, grant, doc_name, update, decoded)
+            held, epoch = live.holds > 0, live.gate_epoch
+            if not held and live.gate is not None and live.loaded:
+                return _accept(live, live.gate, grant, doc_name, update, decoded)
         finally:
-            if live is not None:
-                live.lock.release()
+            live.lock.release()
+        if held:  # a transaction is acting on the stored text: wait for its end
+            if not docs.wait_unheld(live, timeout):
+                raise Unavailable(_("Your edit could not be saved yet: it will be sent again."))
+        else:
+            _load_gate(clause_id, grant, epoch)
 
 
 def _load_gate(clause_id: int, grant: Grant, epoch: int) -> None:
@@ -557,11 +549,11 @@ def write_accepted(batch: Sequence[Written]) -> None:
                 each.error = NotFound(_("Unknown document."))
             continue
         if row_locks:
-            _lock_clause_row(clause)
-        _write_clause(clause, entries)
+            _lock_clause_row(clause)  # and its status read under the lock
+        _write_clause(clause, entries, read_again=not row_locks)
 
 
-def _write_clause(clause: Clause, entries: list[Written]) -> None:
+def _write_clause(clause: Clause, entries: list[Written], *, read_again: bool) -> None:
     rows: list[tuple[Written, ClauseUpdate]] = []
     for each in entries:
         if each.accepted.live.stale:
@@ -571,8 +563,9 @@ def _write_clause(clause: Clause, entries: list[Written]) -> None:
         db.session.add(row)
         rows.append((each, row))
     if rows:
-        db.session.flush()  # SQLite: from here this transaction holds the write lock
-        db.session.refresh(clause, ["status", "deleted_at"])
+        db.session.flush()
+        if read_again:  # SQLite: only now, with the write lock, is what it reads the latest
+            db.session.refresh(clause, ["status", "deleted_at"])
     kept: list[tuple[Written, ClauseUpdate]] = []
     for each, row in rows:
         error = _refusal(clause, each)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -120,9 +120,12 @@ class JobStore:
             self.jobs[job.id] = job
 
     def get(self, job_id: int) -> ExportJob | None:
+        """A copy of the job as it is now: a page reads it several times (its status, whether
+        it reloads itself) and must not see it change in between."""
         with self.lock:
             self._forget_expired()
-            return self.jobs.get(job_id)
+            job = self.jobs.get(job_id)
+            return None if job is None else replace(job)
 
     def update(self, job_id: int, **changes: Any) -> ExportJob | None:
         with self.lock:
