@@ -287,9 +287,12 @@ def test_late_joiner_gets_the_whole_text_from_snapshot_and_log(app, connect, roo
     writer = connect(tokens["member"])
     doc = writer.join(recommendation.id)["clauses"][1]["doc"]
     writer.open(doc)
-    for n in range(60):
-        writer.insert(doc, len(writer.text(doc)), f" {n}")
-    eventually(lambda: len(writer.acks) == 60, message="all acknowledged")
+    # In rounds of ten: what arrives together is written in one batch, and a snapshot is
+    # taken once 25 updates have gathered, so batches of at most ten make two for certain.
+    for round_ in range(8):
+        for n in range(10):
+            writer.insert(doc, len(writer.text(doc)), f" {10 * round_ + n}")
+        eventually(lambda round_=round_: len(writer.acks) == 10 * (round_ + 1), message="acknowledged")
     clause_id = int(doc.split(":")[1])
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(ClauseSnapshot.id))) >= 2
