@@ -93,6 +93,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "YJS_BATCH_LINGER_MS": float(os.environ.get("YJS_BATCH_LINGER_MS", "5")),
         "YJS_WRITE_TIMEOUT_MS": int(os.environ.get("YJS_WRITE_TIMEOUT_MS", "5000")),
         "YJS_RELAY_TICK_MS": float(os.environ.get("YJS_RELAY_TICK_MS", "3")),
+        "YJS_RELAY_TICK_PER_EDITOR_MS": float(os.environ.get("YJS_RELAY_TICK_PER_EDITOR_MS", "0.1")),
         "PRESENCE_TICK_MS": int(os.environ.get("PRESENCE_TICK_MS", "30")),
         # How often each process looks for votes past their deadline (0: never).
         "VOTE_DEADLINE_POLL_SECONDS": float(os.environ.get("VOTE_DEADLINE_POLL_SECONDS", "1")),

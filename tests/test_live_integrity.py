@@ -130,7 +130,8 @@ def test_a_server_edit_changes_only_the_words_it_means_to(app, connect, room):
     offline.reconnect()
     wanted = "Urges States to protect all migrant workers!"
     eventually(lambda: member.text(doc) == wanted == offline.text(doc), message="both replicas merge")
-    assert stored(app, joined["id"]) == (wanted, wanted)
+    # Relayed at once, written a moment later.
+    eventually(lambda: stored(app, joined["id"]) == (wanted, wanted), message="stored")
 
 
 # --- deleting a clause while someone types in it ------------------------------------------

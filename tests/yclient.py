@@ -175,7 +175,14 @@ class EditorClient:
             if doc_name not in self.docs:
                 return
             del self.docs[doc_name], self.texts[doc_name]
-        threading.Thread(target=self.open, args=(doc_name,), daemon=True).start()
+        threading.Thread(target=self._reopen, args=(doc_name,), daemon=True).start()
+
+    def _reopen(self, doc_name: str) -> None:
+        try:
+            self.open(doc_name)
+        except (socketio.exceptions.SocketIOError, AssertionError):
+            if self.sio.connected:  # else the test has ended and disconnected meanwhile
+                raise
 
     def set_presence(self, doc_name: str, client_id: int, state: dict[str, Any] | None,
                      clock: int = 1) -> dict[str, Any]:

@@ -169,19 +169,19 @@ def _accept(connection: connections.Connection, doc: Any, update: bytes) -> Any:
     has made it durable (``Later``: this connection's next messages need not wait)."""
     connection.check_live()
     grant = services.Grant(connection.participant_id, connection.drafts)
+    to_log = writer()
     try:
-        accepted = services.accept_update(grant, doc, update)
+        accepted, submission = services.accept_update(
+            grant, doc, update, hand_over=lambda accepted: to_log.submit(connection, accepted))
     except services.UpdateBehind as behind:
         # What it builds on is missing: the sender's answer to this brings it.
         reply("y", doc, sync_step1(behind.state))
         raise
     db.session.commit()  # whatever it read
     _join_doc(connection, accepted.recommendation_id, doc)
-    submission = None
     if accepted.stored is not None:
         relay().send_rollback_unsafe(doc, accepted.stored, room=services.doc_room(doc),
                                      origin=connection.sid)
-        submission = writer().submit(connection, accepted)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     return Later(lambda: _acknowledge(app, connection, accepted, submission))
 

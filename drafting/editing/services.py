@@ -2,10 +2,10 @@
 an update becomes durable before anyone else hears of it."""
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from flask_babel import force_locale
@@ -42,6 +42,8 @@ from models import (
     may_comment_in,
 )
 from models.conferences import ROLES_KEY
+
+T = TypeVar("T")
 
 DOC_PREFIX = "clause:"
 LOGGED_KEY = "plenary_logged_updates"
@@ -449,13 +451,17 @@ def clause_id_of(doc_name: Any) -> int:
     return int(number)
 
 
-def accept_update(grant: Grant, doc_name: Any, update: bytes) -> Accepted:
+def accept_update(grant: Grant, doc_name: Any, update: bytes,
+                  hand_over: Callable[[Accepted], T]) -> tuple[Accepted, T | None]:
     """Take an editor's update into the clause's document if the grant and the clause's gate
     allow it and it is one the editor makes (``yupdate.check_update``): checked from memory,
-    so that it can be relayed at once. It is durable once the writer has settled
-    ``Accepted.seq`` updates of the document (``drafting.editing.writer``), which re-checks
-    the grant and the clause in the database. Reads the database only for a document or
-    gate not yet in memory, or an update that builds on edits another process wrote."""
+    so that it can be relayed at once. What is new in it is handed over (``hand_over``, to
+    the writer: ``drafting.editing.writer``) before the document is let go, so that the
+    writer gets a document's updates in the order they were taken; its answer is returned
+    beside the update (None when there was nothing new). It is durable once the writer has
+    settled ``Accepted.seq`` updates of the document; the writer re-checks the grant and the
+    clause in the database. Reads the database only for a document or gate not yet in
+    memory, or an update that builds on edits another process wrote."""
     clause_id = clause_id_of(doc_name)
     decoded = _read_update(update)
     timeout = current_app.config["YJS_WRITE_TIMEOUT_MS"] / 1000
@@ -464,7 +470,8 @@ def accept_update(grant: Grant, doc_name: Any, update: bytes) -> Accepted:
         try:
             held, epoch = live.holds > 0, live.gate_epoch
             if not held and live.gate is not None and live.loaded:
-                return _accept(live, live.gate, grant, doc_name, update, decoded)
+                accepted = _accept(live, live.gate, grant, doc_name, update, decoded)
+                return accepted, None if accepted.stored is None else hand_over(accepted)
         finally:
             live.lock.release()
         if held:  # a transaction is acting on the stored text: wait for its end
@@ -588,16 +595,17 @@ def _write_clause(clause: Clause, entries: list[Written], *, read_again: bool) -
 
 
 def _refusal(clause: Clause, each: Written) -> DomainError | None:
+    if each.author is not None and clause.deleted_at is None and _may_edit(clause, each.author):
+        return None
+    # Said in the sender's language (switched only for a refusal: it costs on every update).
     with force_locale(each.locale):
         if each.author is None:
             return NotAuthenticated(_("Your session has ended. Sign in again."))
         if clause.deleted_at is not None:
             return _deleted()
-        if not _may_edit(clause, each.author):
-            if not clause.is_writable:
-                return PermissionDenied(_("This clause is locked: its wording cannot change now."))
-            return PermissionDenied(_("Your role does not allow you to edit this text."))
-    return None
+        if not clause.is_writable:
+            return PermissionDenied(_("This clause is locked: its wording cannot change now."))
+        return PermissionDenied(_("Your role does not allow you to edit this text."))
 
 
 def _reset(clause: Clause, live: docs.LiveDoc, error: DomainError) -> None:
