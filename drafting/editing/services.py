@@ -338,6 +338,24 @@ class UpdateBehind(Conflict):
         self.state = state
 
 
+def _takes(decoded: yupdate.Update, live: docs.LiveDoc) -> bool:
+    """Whether the document can take the update now (``yupdate.check_update``): False when it
+    builds on changes the document lacks; ValidationFailed for one the editor never makes."""
+    try:
+        yupdate.check_update(decoded, live.known(), formats=EDITOR_FORMATS)
+    except yupdate.Refused:
+        raise ValidationFailed(_("This change cannot be made to a clause: only text can be "
+                                 "typed into it.")) from None
+    except yupdate.Pending:
+        return False
+    return True
+
+
+def _behind(live: docs.LiveDoc) -> UpdateBehind:
+    return UpdateBehind(_("This change builds on others the server has not received: they are "
+                          "being sent again."), state=live.doc.get_state())
+
+
 def _read_update(update: bytes) -> yupdate.Update:
     try:
         return yupdate.read_update(update)
@@ -380,21 +398,15 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
     """Apply an update as a transaction of its own kind: if the author may change this
     clause and it is one the editor makes (``yupdate.check_update``). Durable (flushed into
     the log, committed by the caller) before anyone else is sent it. (An editor's keystroke
-    takes the faster way: ``accept_update``, then the writer.) Returns whether anything changed; an update that changes
-    nothing (sent again after a reconnect) is not an error."""
+    takes the faster way: ``accept_update``, then the writer.) Returns whether anything
+    changed; an update that changes nothing (sent again after a reconnect) is not an error."""
     decoded = _read_update(update)
     with _document(clause, writing=True, hold=hold) as live:
         if clause.deleted_at is not None:  # deleted while this update waited for the document
             raise _deleted()
+        if not _takes(decoded, live):
+            raise _behind(live)
         known = live.known()
-        try:
-            yupdate.check_update(decoded, known, formats=EDITOR_FORMATS)
-        except yupdate.Refused:
-            raise ValidationFailed(_("This change cannot be made to a clause: only text can be "
-                                     "typed into it.")) from None
-        except yupdate.Pending:
-            raise UpdateBehind(_("This change builds on others the server has not received: "
-                                 "they are being sent again."), state=live.doc.get_state()) from None
         deletions = yupdate.new_deletions(decoded, known)
         if not yupdate.new_structs(decoded, known) and not deletions:
             return False
@@ -497,19 +509,13 @@ def _accept(live: docs.LiveDoc, gate: docs.Gate, grant: Grant, doc_name: str, up
         raise NotFound(_("Unknown document."))
     if gate.deleted:
         raise _deleted()
-    known = live.known()
-    try:
-        yupdate.check_update(decoded, known, formats=EDITOR_FORMATS)
-    except yupdate.Refused:
-        raise ValidationFailed(_("This change cannot be made to a clause: only text can be "
-                                 "typed into it.")) from None
-    except yupdate.Pending:
+    if not _takes(decoded, live):
         # It may build on edits another process has written: read them, and try again.
         if not docs.apply_rows(live, live.last_update_id, None):
-            raise UpdateBehind(_("This change builds on others the server has not received: "
-                                 "they are being sent again."), state=live.doc.get_state()) from None
+            raise _behind(live)
         db.session.commit()
         return _accept(live, gate, grant, doc_name, update, decoded)
+    known = live.known()
     deletions = yupdate.new_deletions(decoded, known)
     if not yupdate.new_structs(decoded, known) and not deletions:
         return Accepted(live, doc_name, gate.recommendation_id, None, live.accepted, grant.participant_id)
