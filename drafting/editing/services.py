@@ -448,7 +448,6 @@ class Accepted:
     #: The document's count of accepted updates once it was taken: it is durable when the
     #: writer has settled that many.
     seq: int
-    author_id: int
     #: The clause's text with it, which the clause's row takes when it is written.
     text: str = ""
 
@@ -518,7 +517,7 @@ def _accept(live: docs.LiveDoc, gate: docs.Gate, grant: Grant, doc_name: str, up
     known = live.known()
     deletions = yupdate.new_deletions(decoded, known)
     if not yupdate.new_structs(decoded, known) and not deletions:
-        return Accepted(live, doc_name, gate.recommendation_id, None, live.accepted, grant.participant_id)
+        return Accepted(live, doc_name, gate.recommendation_id, None, live.accepted)
     if not gate.writable:
         raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
     if not grant.drafts[gate.recommendation_id]:
@@ -527,8 +526,7 @@ def _accept(live: docs.LiveDoc, gate: docs.Gate, grant: Grant, doc_name: str, up
     stored = _only_what_is_new(update, decoded, live, deletions)
     live.apply(update, decoded)
     live.accepted += 1
-    return Accepted(live, doc_name, gate.recommendation_id, stored, live.accepted,
-                    grant.participant_id, str(live.text))
+    return Accepted(live, doc_name, gate.recommendation_id, stored, live.accepted, str(live.text))
 
 
 @dataclass

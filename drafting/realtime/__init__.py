@@ -126,11 +126,17 @@ def emit_pending(session: Session) -> None:
         batch = updates.pop((queued.doc, queued.room), None)
         if batch is None:  # already sent, merged with an earlier one
             continue
-        origins = {each.origin for each in batch}
-        update = batch[0].update if len(batch) == 1 else merge_updates(*[each.update for each in batch])
-        # Several senders: each gets its own edits back too, which Yjs ignores as known.
-        skip_sid = origins.pop() if len(origins) == 1 else None
-        socketio.emit("y", (queued.doc, sync_update(update)), to=queued.room, skip_sid=skip_sid)
+        send_merged(queued.doc, [(each.update, each.origin) for each in batch], room=queued.room)
+
+
+def send_merged(doc: str, updates: list[tuple[bytes, str | None]], *, room: str) -> None:
+    """Send (update, origin) pairs of one document to ``room`` as one ``y`` message, merged,
+    skipping the origin when there is one (several senders: each gets its own edits back
+    too, which Yjs ignores as known). The caller decides when: after a commit, or a relay."""
+    origins = {origin for _update, origin in updates}
+    update = updates[0][0] if len(updates) == 1 else merge_updates(*[u for u, _origin in updates])
+    skip_sid = origins.pop() if len(origins) == 1 else None
+    socketio.emit("y", (doc, sync_update(update)), to=room, skip_sid=skip_sid)
 
 
 def _data(args: tuple[Any, ...]) -> Any:

@@ -21,10 +21,9 @@ import time
 from dataclasses import dataclass, field
 
 from flask import current_app
-from pycrdt import merge_updates
 
 from drafting.extensions import socketio
-from drafting.realtime.protocol import sync_update
+from drafting.realtime import send_merged
 
 #: How often a room's editors are counted again (seconds).
 COUNT_EVERY = 1.0
@@ -75,7 +74,7 @@ class Relay:
                     socketio.start_background_task(self._flush_later, key, outbox.sent_at + tick - now)
                 return
             outbox.sent_at = now
-        _send(doc, room, [(update, origin)])
+        send_merged(doc, [(update, origin)], room=room)
 
     def _flush_later(self, key: tuple[str, str], delay: float) -> None:
         if delay > 0:
@@ -86,15 +85,7 @@ class Relay:
                 return
             waiting, outbox.waiting = outbox.waiting, []
             outbox.sent_at = time.monotonic()
-        _send(key[0], key[1], waiting)
-
-
-def _send(doc: str, room: str, updates: list[tuple[bytes, str | None]]) -> None:
-    origins = {origin for _update, origin in updates}
-    update = updates[0][0] if len(updates) == 1 else merge_updates(*[u for u, _origin in updates])
-    # Several senders: each gets its own edits back too, which Yjs ignores as known.
-    skip_sid = origins.pop() if len(origins) == 1 else None
-    socketio.emit("y", (doc, sync_update(update)), to=room, skip_sid=skip_sid)
+        send_merged(key[0], waiting, room=key[1])
 
 
 def relay() -> Relay:
