@@ -32,6 +32,7 @@ from models.recommendations import (
     ClauseSnapshot,
     ClauseStatus,
     ClauseUpdate,
+    EditorClient,
     Recommendation,
     RecommendationStatus,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "Comment",
     "CommentThread",
     "Conference",
+    "EditorClient",
     "ExportFormat",
     "GroupRole",
     "Invitation",

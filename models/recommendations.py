@@ -155,13 +155,41 @@ class ClauseUpdate(db.Model):  # type: ignore[name-defined]
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     clause_id: Mapped[int] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"))
-    #: Who typed it; NULL for the text a clause started with, or a deleted account.
+    #: Who typed it; NULL for the text a clause started with, or a deleted account. Its
+    #: items' Yjs client ids say whose they are (``EditorClient``), whoever handed it in.
     author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    #: Who handed it in, when that was not its author: another editor's replica, handing
+    #: back what the server lost (a crash before it was written). NULL: the author did.
+    handed_in_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: The Yjs version-1 update, exactly as accepted.
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
-    author: Mapped[Participant | None] = relationship()
+    author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
+    handed_in_by: Mapped[Participant | None] = relationship(foreign_keys=[handed_in_by_id])
+
+
+class EditorClient(db.Model):  # type: ignore[name-defined]
+    """A Yjs client id the server gave an editor when it joined a recommendation: every item
+    typed under it is that participant's, in whichever replica's update it reaches the log.
+    Ids start at ``CLIENT_ID_BASE``, above the random 32-bit ids Yjs picks by itself, so a
+    given id is never anyone else's."""
+
+    __tablename__ = "editor_client"
+
+    #: Yjs ids are JavaScript numbers: they must stay below 2**53.
+    CLIENT_ID_BASE = 2**32
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    recommendation_id: Mapped[int] = mapped_column(
+        ForeignKey("recommendation.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def client_id(self) -> int:
+        return self.CLIENT_ID_BASE + self.id
 
 
 class ClauseSnapshot(db.Model):  # type: ignore[name-defined]

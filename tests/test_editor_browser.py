@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 
 from models import ClauseKind, Recommendation, db
 from tests.factories import Cast
+from tests.helpers.live import misattributed
 
 pytestmark = pytest.mark.browser
 
@@ -138,7 +139,7 @@ def caret_at(page: Page, clause_id: int, where: str) -> None:
 
 # --- two members type in the same clause at once -----------------------------------------------
 
-def test_two_members_typing_at_once_end_with_the_same_text(person, room, tmp_path):
+def test_two_members_typing_at_once_end_with_the_same_text(app, person, room, tmp_path):
     _, chair = person(room.cast.chair)
     _, member = person(room.cast.member)
     for page in (chair, member):
@@ -160,6 +161,9 @@ def test_two_members_typing_at_once_end_with_the_same_text(person, room, tmp_pat
     assert server_text(chair, room.recommendation.id, room.op1) == expected
     # The other clauses are untouched.
     assert server_text(member, room.recommendation.id, room.op2) == OP2
+    # Each typed under the Yjs client id the server gave them: their words are theirs in the
+    # log whoever hands them in (drafting/editing/attribution.py).
+    assert misattributed(app, room.op1) == []
 
     # b. Each sees the other's caret, labelled with their name, where the other's caret is.
     for page, other, name in [(chair, member, "Member Person"), (member, chair, "Chair Person")]:
@@ -273,7 +277,7 @@ STORED_TEXT = """async (id) => {
 }"""
 
 
-def test_offline_edits_survive_closing_the_page(person, room, tmp_path):
+def test_offline_edits_survive_closing_the_page(app, person, room, tmp_path):
     member_context, member = person(room.cast.member)
     _, chair = person(room.cast.chair)
     open_editor(member, room.recommendation.id)
@@ -300,6 +304,8 @@ def test_offline_edits_survive_closing_the_page(person, room, tmp_path):
     expect_saved(again)
     expect_text(chair, room.pp1, offline_text)
     assert server_text(chair, room.recommendation.id, room.pp1) == offline_text
+    # Typed under the id of the page that was closed, sent by the new one: the member's.
+    assert misattributed(app, room.pp1) == []
     screenshot(again, tmp_path, "6-reopened-after-offline")
 
 

@@ -22,9 +22,15 @@ from typing import Any
 
 import pytest
 
-from models import ClauseKind, GroupRole
+from models import ClauseKind, ClauseUpdate, GroupRole, db
 from tests.conftest import HARDENING_LONG
-from tests.test_editing import reloaded_text, stored_text
+from tests.helpers.live import (
+    database_write_locked,
+    log_size,
+    misattributed,
+    reloaded_text,
+    stored_text,
+)
 from tests.test_scale_out import GEVENT_GUNICORN, Server
 from tests.yclient import EditorClient, eventually
 
@@ -47,11 +53,22 @@ def log_of(server: Server) -> str:
 
 
 def editing_room(factories, editors: int):
+    """(recommendation, its members' API tokens, the members)."""
     group = factories.group()
     people = [factories.member_of(group, GroupRole.MEMBER) for _ in range(editors)]
     recommendation = factories.recommendation(group, clauses=[
         (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;")])
-    return recommendation, [factories.api_token(person) for person in people]
+    return recommendation, [factories.api_token(person) for person in people], people
+
+
+def all_in(editors: list[EditorClient], recommendation_id: int) -> tuple[str, int]:
+    """Every editor joins the recommendation and opens its clause: (its doc, its id)."""
+    doc = editors[0].join(recommendation_id)["clauses"][0]["doc"]
+    for editor in editors[1:]:
+        editor.join(recommendation_id)
+    for editor in editors:
+        editor.open(doc)
+    return doc, int(doc.split(":")[1])
 
 
 class Ledger:
@@ -91,19 +108,14 @@ def test_server_stopped_while_several_people_type_loses_nothing(app, factories, 
     gunicorn.conf.py). Started again, the editors come back by themselves, send what it never
     made durable, and every replica and the server's text end equal, with every word anyone
     typed."""
-    recommendation, tokens = editing_room(factories, 4)
+    recommendation, tokens, _people = editing_room(factories, 4)
     server = gunicorn(app, tmp_path)
     editors = [EditorClient(server.url, token=token).connect() for token in tokens]
     faults = ["SIGTERM", "SIGKILL"] * (3 if LONG else 1)
     rounds = 100 if LONG else 30
     words: list[str] = []
     try:
-        doc = editors[0].join(recommendation.id)["clauses"][0]["doc"]
-        clause_id = int(doc.split(":")[1])
-        for editor in editors[1:]:
-            editor.join(recommendation.id)
-        for editor in editors:
-            editor.open(doc)
+        doc, clause_id = all_in(editors, recommendation.id)
         for fault in faults:
             ledger = Ledger()
             for n in range(rounds):
@@ -113,7 +125,10 @@ def test_server_stopped_while_several_people_type_loses_nothing(app, factories, 
                 ledger.type(editor, doc, len(editor.text(doc)) if n % 3 else 0, word)
                 if n == rounds // 2:
                     stopped_at = time.monotonic()
-                    server.process.send_signal(getattr(signal, fault))
+                    if fault == "SIGKILL":
+                        server.crash()
+                    else:
+                        server.process.send_signal(signal.SIGTERM)
                 time.sleep(0.01)
             server.process.wait(timeout=20)
             stopping = time.monotonic() - stopped_at
@@ -141,7 +156,47 @@ def test_server_stopped_while_several_people_type_loses_nothing(app, factories, 
             eventually(lambda: stored_text(app, clause_id) == editors[0].text(doc),
                        message="everything durable")
             assert reloaded_text(app, clause_id) == editors[0].text(doc)
+            # Whichever replica handed back what the crash lost, every word is its typist's.
+            assert misattributed(app, clause_id) == []
         assert [editor.errors for editor in editors] == [[]] * len(editors)
+    finally:
+        for editor in editors:
+            editor.disconnect()
+        server.stop()
+
+
+def test_words_lost_in_a_crash_are_handed_back_under_their_authors(app, factories, tmp_path):
+    """The crash the design plans for: words relayed to everyone and not yet written when the
+    server dies. The first editor back hands in everyone's, in its answer to the server's
+    sync step 1; each word is stored once, under whoever typed it, with who handed it in."""
+    recommendation, tokens, people = editing_room(factories, 3)
+    server = gunicorn(app, tmp_path)
+    editors = [EditorClient(server.url, token=token).connect() for token in tokens]
+    try:
+        doc, clause_id = all_in(editors, recommendation.id)
+        with database_write_locked(app):  # nothing typed now becomes durable
+            editors[1].insert(doc, 0, "Firmly ")
+            editors[2].insert(doc, len(editors[2].text(doc)), " and their families")
+            eventually(lambda: editors[0].text(doc).startswith("Firmly ")
+                       and editors[0].text(doc).endswith(" and their families"),
+                       message="both relayed to the first editor")
+            server.crash()
+        assert stored_text(app, clause_id) == "Calls on States to protect migrant workers;"
+        server = gunicorn(app, tmp_path, port=server.port)
+        editors[0].reconnect()  # the first back: it hands in the others' words
+        expected = editors[0].text(doc)
+        eventually(lambda: stored_text(app, clause_id) == expected, message="handed back")
+        assert misattributed(app, clause_id) == []
+        with app.app_context():
+            rows = db.session.execute(
+                db.select(ClauseUpdate.author_id, ClauseUpdate.handed_in_by_id)
+                .where(ClauseUpdate.clause_id == clause_id).order_by(ClauseUpdate.id)).all()[1:]
+        assert sorted(rows) == sorted([(people[1].id, people[0].id), (people[2].id, people[0].id)])
+        for editor in editors[1:]:  # their own copies come back too: nothing twice
+            editor.reconnect()
+        eventually(lambda: all(editor.text(doc) == expected for editor in editors), message="convergence")
+        assert reloaded_text(app, clause_id) == expected
+        assert log_size(app, clause_id) == 1 + len(rows)
     finally:
         for editor in editors:
             editor.disconnect()
@@ -155,7 +210,7 @@ def test_the_writer_drains_before_a_stop(app, factories, connect, monkeypatch):
     from tests.test_writer import database_write_locked
 
     monkeypatch.setitem(app.config, "YJS_WRITE_TIMEOUT_MS", 5000)
-    recommendation, tokens = editing_room(factories, 1)
+    recommendation, tokens, _people = editing_room(factories, 1)
     editor = connect(tokens[0])
     doc = editor.join(recommendation.id)["clauses"][0]["doc"]
     editor.open(doc)

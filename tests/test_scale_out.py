@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -63,7 +64,17 @@ class Server:
         self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
             [part.replace("{port}", str(self.port)) for part in command],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            # Its own process group: a crash takes gunicorn's workers with it (``crash``).
+            start_new_session=True,
         )
+
+    def crash(self) -> None:
+        """SIGKILL to every process of the server (gunicorn's master and its workers) at
+        once: a crash of the machine's or the container's kind, with whatever was in memory
+        gone. (Killing only gunicorn's master leaves its worker running for a moment, which
+        still writes what it holds before it notices.)"""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def kill(self) -> None:
         """SIGKILL: no chance to flush or say goodbye."""

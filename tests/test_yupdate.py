@@ -53,12 +53,31 @@ def test_what_the_server_reads_of_an_update_is_what_pycrdt_applies(edited):
     for update in updates:
         read = yupdate.read_update(update)
         yupdate.check_update(read, known)  # everything pycrdt's own editing makes is taken
-        assert not yupdate.new_structs(read, known) and not yupdate.new_deletions(read, known)
+        assert not yupdate.new_clients(read, known) and not yupdate.new_deletions(read, known)
     # The placeholder copy has the same items in the same order, one ASCII letter a UTF-16 unit.
     placeholder: Doc = Doc()
     placeholder_text = placeholder.get("text", type=Text)
     placeholder.apply_update(yupdate.with_placeholder_text(full, yupdate.read_update(full)))
     assert str(placeholder_text) == "a" * yupdate.utf16_length(str(doc.get("text", type=Text)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(edited=edited_documents())
+def test_a_whole_document_is_taken_in_any_order_of_its_clients(edited):
+    """Yjs writes an update's clients in the order of their ids, not of what builds on what:
+    a replica's whole state (a sync step 2 to an empty server) is taken whatever its clients'
+    ids, and so is every update of it with its clients written in reverse."""
+    doc, _updates = edited
+    full = doc.get_update()
+    read = yupdate.read_update(full)
+    yupdate.check_update(read, yupdate.Known())
+    groups = read.groups
+    reversed_update = protocol.write_var_uint(len(groups)) + b"".join(
+        full[start:end] for _client, start, end in reversed(groups)) + full[read.delete_set_offset:]
+    yupdate.check_update(yupdate.read_update(reversed_update), yupdate.Known())
+    replica: Doc = Doc()
+    replica.apply_update(reversed_update)
+    assert str(replica.get("text", type=Text)) == str(doc.get("text", type=Text))
 
 
 @given(text=st.text(alphabet=CHARACTERS, max_size=30), data=st.data())

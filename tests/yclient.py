@@ -50,6 +50,9 @@ class EditorClient:
         self.updates: list[bytes] = []
         self._applying = False
         self.joined: list[Any] = []
+        #: The Yjs client id the last join gave (None: none given, or not joined yet): the
+        #: documents opened from then on type under it, as the browser's do.
+        self.client_id: int | None = None
         #: Every ``reset`` the server sent, as received.
         self.resets: list[dict[str, Any]] = []
         self.sio = self._new_socket()
@@ -83,6 +86,7 @@ class EditorClient:
         answer = self.sio.call("join", {"recommendation": recommendation_id}, timeout=WAIT)
         if isinstance(answer, dict) and answer.get("ok"):
             self.joined.append(recommendation_id)
+            self.client_id = answer.get("client")
         return answer
 
     def reconnect(self) -> None:
@@ -105,7 +109,9 @@ class EditorClient:
         """Start syncing a clause document; returns once the server's step 2 has arrived."""
         with self.lock:
             if doc_name not in self.docs:
-                doc: Doc = Doc()
+                # pycrdt fixes a document's client id when it is made: a document made before
+                # a later join keeps the id of the join before, as the browser's items do.
+                doc: Doc = Doc() if self.client_id is None else Doc(client_id=self.client_id)
                 self.texts[doc_name] = doc.get("text", type=Text)
                 self.docs[doc_name] = doc
                 self.synced[doc_name] = threading.Event()

@@ -27,28 +27,40 @@ class EditingSession:
     first_update_id: int
     last_update_id: int
     updates: int
+    #: Who handed the author's edits in, when someone else's editor did (after a crash that
+    #: lost them before they were written: ``drafting.editing.attribution``).
+    handed_in_by: Participant | None = None
 
 
 def editing_sessions(clause: Clause) -> list[EditingSession]:
     """The log grouped into sessions, newest first."""
     rows = db.session.execute(
-        select(ClauseUpdate.id, ClauseUpdate.author_id, ClauseUpdate.created_at)
+        select(ClauseUpdate.id, ClauseUpdate.author_id, ClauseUpdate.handed_in_by_id,
+               ClauseUpdate.created_at)
         .where(ClauseUpdate.clause_id == clause.id)
         .order_by(ClauseUpdate.id)
     ).all()
     sessions: list[EditingSession] = []
-    authors: dict[int, Participant | None] = {}
-    for row_id, author_id, created_at in rows:
+    people: dict[int, Participant | None] = {}
+
+    def person(participant_id: int | None) -> Participant | None:
+        if participant_id is None:
+            return None
+        if participant_id not in people:
+            people[participant_id] = db.session.get(Participant, participant_id)
+        return people[participant_id]
+
+    last_key: tuple[int | None, int | None] | None = None
+    for row_id, author_id, handed_in_by_id, created_at in rows:
         last = sessions[-1] if sessions else None
-        same_author = last is not None and (last.author.id if last.author else None) == author_id
-        if last is not None and same_author and created_at - last.ended_at <= SESSION_GAP:
+        key = (author_id, handed_in_by_id)
+        if last is not None and key == last_key and created_at - last.ended_at <= SESSION_GAP:
             last.ended_at, last.last_update_id = created_at, row_id
             last.updates += 1
             continue
-        if author_id is not None and author_id not in authors:
-            authors[author_id] = db.session.get(Participant, author_id)
-        sessions.append(EditingSession(authors.get(author_id) if author_id else None, created_at,
-                                       created_at, row_id, row_id, 1))
+        sessions.append(EditingSession(person(author_id), created_at, created_at, row_id, row_id, 1,
+                                       person(handed_in_by_id)))
+        last_key = key
     return list(reversed(sessions))
 
 

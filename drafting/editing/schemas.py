@@ -17,6 +17,9 @@ class SessionOut(BaseModel):
     first_update_id: int
     last_update_id: int = Field(description="A point of history: use it with /text and /diff.")
     updates: int
+    handed_in_by: ParticipantBrief | None = Field(
+        default=None, description="Who handed the author's edits in, when another editor's "
+        "replica did (it had them when the server lost them); None when the author did.")
 
 
 class HistoryOut(BaseModel):
@@ -58,4 +61,5 @@ def session_out(session: EditingSession) -> SessionOut:
         started_at=session.started_at, ended_at=session.ended_at,
         first_update_id=session.first_update_id, last_update_id=session.last_update_id,
         updates=session.updates,
+        handed_in_by=participant_brief(session.handed_in_by) if session.handed_in_by else None,
     )

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, SessionTransaction, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from drafting.editing import docs, positions
+from drafting.editing import attribution, docs, positions
 from drafting.editing.diff import hunks
 from drafting.errors import (
     Conflict,
@@ -93,14 +93,16 @@ def clause_states(recommendation: Recommendation, participant: Participant) -> l
 
 
 def join_recommendation(recommendation_id: Any, participant: Participant) -> tuple[dict[str, Any], bool]:
-    """What an editor needs to start: the participant's role and every clause's document;
-    and whether their role lets them draft there (their ``Grant``, kept by the connection)."""
+    """What an editor needs to start: the participant's role, every clause's document and,
+    if they may draft there, a Yjs client id of their own (``attribution``); and whether
+    their role lets them draft there (their ``Grant``, kept by the connection)."""
     recommendation = load(Recommendation, recommendation_id)
     if not recommendation.can_view(participant):
         raise NotFound(_("Not found."))
     role = editor_role(recommendation, participant)
     if role is None:
         raise PermissionDenied(_("Only the working group's members can open its editor."))
+    drafts = recommendation.group.can_draft(participant)
     return {
         "ok": True,
         "role": role,
@@ -110,7 +112,8 @@ def join_recommendation(recommendation_id: Any, participant: Participant) -> tup
                            "status": recommendation.status.value},
         "version": recommendation.structure_version,
         "clauses": clause_states(recommendation, participant),
-    }, recommendation.group.can_draft(participant)
+        "client": attribution.register(participant, recommendation) if drafts else None,
+    }, drafts
 
 
 def clause_for_doc(doc_name: Any, joined: set[int], *, deleted_ok: bool = False) -> Clause:
@@ -208,11 +211,13 @@ class _Logged:
     rows: list[ClauseUpdate] = field(default_factory=list)
 
 
-def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: int | None) -> None:
+def _persist(clause: Clause, live: docs.LiveDoc, update: bytes, *, author_id: int | None,
+             handed_in_by_id: int | None = None) -> None:
     """Add the update to the clause's log. The rows are inserted together when the transaction
     commits (``write_logged_updates``): a batch of keystrokes is one INSERT, not one each."""
     docs.touched(live)
-    row = ClauseUpdate(clause_id=clause.id, author_id=author_id, data=update)
+    row = ClauseUpdate(clause_id=clause.id, author_id=author_id, handed_in_by_id=handed_in_by_id,
+                       data=update)
     db.session.add(row)
     logged: dict[int, _Logged] = db.session().info.setdefault(LOGGED_KEY, {})
     entry = logged.get(clause.id)
@@ -408,7 +413,8 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
             raise _behind(live)
         known = live.known()
         deletions = yupdate.new_deletions(decoded, known)
-        if not yupdate.new_structs(decoded, known) and not deletions:
+        clients = yupdate.new_clients(decoded, known)
+        if not clients and not deletions:
             return False
         if not _may_edit(clause, author):
             if clause.is_locked:
@@ -417,7 +423,10 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
         _check_length(live, update, decoded)
         stored = _only_what_is_new(update, decoded, live, deletions)
         live.apply(update, decoded)
-        _persist(clause, live, stored, author_id=author.id)
+        authors = attribution.owners(clause.recommendation_id, clients)
+        for part in attribution.parts(stored, clients, authors, author.id):
+            _persist(clause, live, part.data, author_id=part.author_id,
+                     handed_in_by_id=part.handed_in_by_id)
     queue_update(clause.doc_name, stored, room=doc_room(clause.doc_name), origin=origin)
     return True
 
@@ -450,6 +459,8 @@ class Accepted:
     seq: int
     #: The clause's text with it, which the clause's row takes when it is written.
     text: str = ""
+    #: The Yjs clients of its new items: whose they are (``attribution``).
+    clients: frozenset[int] = frozenset()
 
 
 def clause_id_of(doc_name: Any) -> int:
@@ -516,7 +527,8 @@ def _accept(live: docs.LiveDoc, gate: docs.Gate, grant: Grant, doc_name: str, up
         return _accept(live, gate, grant, doc_name, update, decoded)
     known = live.known()
     deletions = yupdate.new_deletions(decoded, known)
-    if not yupdate.new_structs(decoded, known) and not deletions:
+    clients = yupdate.new_clients(decoded, known)
+    if not clients and not deletions:
         return Accepted(live, doc_name, gate.recommendation_id, None, live.accepted)
     if not gate.writable:
         raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
@@ -526,7 +538,8 @@ def _accept(live: docs.LiveDoc, gate: docs.Gate, grant: Grant, doc_name: str, up
     stored = _only_what_is_new(update, decoded, live, deletions)
     live.apply(update, decoded)
     live.accepted += 1
-    return Accepted(live, doc_name, gate.recommendation_id, stored, live.accepted, str(live.text))
+    return Accepted(live, doc_name, gate.recommendation_id, stored, live.accepted, str(live.text),
+                    clients)
 
 
 @dataclass
@@ -566,13 +579,20 @@ def write_accepted(batch: Sequence[Written]) -> None:
 
 def _write_clause(clause: Clause, entries: list[Written], *, read_again: bool) -> None:
     rows: list[tuple[Written, ClauseUpdate]] = []
-    for each in entries:
-        if each.accepted.live.stale:
-            continue
-        row = ClauseUpdate(clause_id=clause.id, author_id=each.author.id if each.author else None,
-                           data=each.accepted.stored)
-        db.session.add(row)
-        rows.append((each, row))
+    live_entries = [each for each in entries if not each.accepted.live.stale]
+    authors = attribution.owners(clause.recommendation_id,
+                                 {c for each in live_entries for c in each.accepted.clients})
+    for each in live_entries:
+        if each.author is None:  # refused below: stored under nobody meanwhile
+            parts = [attribution.Part(None, None, each.accepted.stored or b"")]
+        else:
+            parts = attribution.parts(each.accepted.stored or b"", each.accepted.clients, authors,
+                                      each.author.id)
+        for part in parts:
+            row = ClauseUpdate(clause_id=clause.id, author_id=part.author_id,
+                               handed_in_by_id=part.handed_in_by_id, data=part.data)
+            db.session.add(row)
+            rows.append((each, row))
     if rows:
         db.session.flush()
         if read_again:  # SQLite: only now, with the write lock, is what it reads the latest

@@ -26,7 +26,7 @@ Clocks count UTF-16 code units for strings, as Yjs does; everything here counts 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from drafting.realtime.protocol import ProtocolError, read_var_bytes, read_var_uint, write_var_uint
@@ -79,6 +79,8 @@ class Update:
     deletions: dict[int, list[tuple[int, int]]]
     #: Where the delete set starts in the encoded update.
     delete_set_offset: int
+    #: Each group of structs: (client, where it starts, where it ends) in the encoded update.
+    groups: list[tuple[int, int, int]] = field(default_factory=list)
 
     @property
     def inserted_text(self) -> str:
@@ -173,8 +175,10 @@ def read_update(data: bytes) -> Update:
     """Decode a version-1 update; ProtocolError if it is not exactly one (a version-2 update
     is not: it leaves bytes after what would be its delete set)."""
     structs: list[Struct] = []
-    groups, position = read_var_uint(data, 0)
-    for _ in range(groups):
+    groups: list[tuple[int, int, int]] = []
+    group_count, position = read_var_uint(data, 0)
+    for _ in range(group_count):
+        group_start = position
         count, position = read_var_uint(data, position)
         client, position = read_var_uint(data, position)
         clock, position = read_var_uint(data, position)
@@ -227,6 +231,7 @@ def read_update(data: bytes) -> Update:
             structs.append(Struct(client, clock, length, kind, origin, right, parent_root,
                                   parent_item, parent_sub, text, span))
             clock += length
+        groups.append((client, group_start, position))
     delete_set_offset = position
     deletions: dict[int, list[tuple[int, int]]] = {}
     clients, position = read_var_uint(data, position)
@@ -240,7 +245,26 @@ def read_update(data: bytes) -> Update:
                 deletions.setdefault(client, []).append((clock, length))
     if position != len(data):
         raise ProtocolError("trailing bytes")
-    return Update(structs, deletions, delete_set_offset)
+    return Update(structs, deletions, delete_set_offset, groups)
+
+
+def select(data: bytes, update: Update, clients: Collection[int], *, deletions: bool) -> bytes:
+    """The update ``data`` (read as ``update``) cut down to the struct groups of ``clients``,
+    with its delete set or none: a valid update of its own. Applying the parts of an update
+    cut along its clients (the delete set in one of them) does what applying it does."""
+    chosen = [(start, end) for client, start, end in update.groups if client in clients]
+    out = bytearray(write_var_uint(len(chosen)))
+    for start, end in chosen:
+        out += data[start:end]
+    out += data[update.delete_set_offset:] if deletions else write_var_uint(0)
+    return bytes(out)
+
+
+def references(update: Update, clients: Collection[int]) -> set[int]:
+    """The clients whose items the structs of ``clients`` are inserted beside or inside: what
+    a document must have before it can integrate them."""
+    return {ref[0] for struct in update.structs if struct.client in clients
+            for ref in (struct.origin, struct.right_origin, struct.parent_item) if ref is not None}
 
 
 def with_placeholder_text(data: bytes, update: Update) -> bytes:
@@ -348,8 +372,11 @@ class Pending(ValueError):
 def check_update(update: Update, known: Known, *, formats: frozenset[str] = frozenset()) -> None:
     """Whether a clause document may take this update. ``Refused`` for what the editor never
     produces (another root or type, a map key, a format it does not use, a split surrogate
-    pair); ``Pending`` when it depends on something the document lacks."""
-    # The end of each client's clocks once this update is applied, for its own references.
+    pair); ``Pending`` when it depends on something the document lacks. An item may build on
+    another item of the same update wherever that one is in it (Yjs writes clients in the
+    order of their ids, not of their dependencies)."""
+    # The end of each client's clocks once this update is applied, and the high surrogates it
+    # brings: what its own items may refer to.
     reach = dict(known.state)
     new_high: set[ID] = set()
     for struct in update.structs:
@@ -358,7 +385,11 @@ def check_update(update: Update, known: Known, *, formats: frozenset[str] = froz
         if struct.clock > reach.get(struct.client, 0):
             raise Pending(f"client {struct.client} from clock {struct.clock}")
         reach[struct.client] = max(reach.get(struct.client, 0), struct.clock + struct.length)
-        if struct.kind == GC:
+        if struct.kind == STRING:
+            new_high.update(_high_surrogates(struct))
+    high = known.high_surrogates | new_high
+    for struct in update.structs:
+        if struct.kind in (SKIP, GC):
             continue
         if struct.kind not in (STRING, DELETED, FORMAT):
             raise Refused(f"{KIND_NAMES[struct.kind]} content")
@@ -371,22 +402,16 @@ def check_update(update: Update, known: Known, *, formats: frozenset[str] = froz
         for reference in (struct.origin, struct.right_origin):
             if reference is not None and reference[1] >= reach.get(reference[0], 0):
                 raise Pending(f"unknown item {reference}")
-        high = known.high_surrogates
-        if struct.origin is not None and (struct.origin in high or struct.origin in new_high):
+        if struct.origin is not None and struct.origin in high:
             raise Refused("insertion inside a surrogate pair")
-        if struct.right_origin is not None:
-            before = (struct.right_origin[0], struct.right_origin[1] - 1)
-            if before in high or before in new_high:
-                raise Refused("insertion inside a surrogate pair")
-        if struct.kind == STRING:
-            new_high.update(_high_surrogates(struct))
+        if struct.right_origin is not None and (struct.right_origin[0], struct.right_origin[1] - 1) in high:
+            raise Refused("insertion inside a surrogate pair")
     for client, ranges in update.deletions.items():
         for clock, length in ranges:
             if clock + length > reach.get(client, 0):
                 raise Pending(f"deletion of unknown items of client {client}")
             for edge in (clock, clock + length):
-                pair = (client, edge - 1)
-                if pair in known.high_surrogates or pair in new_high:
+                if (client, edge - 1) in high:
                     raise Refused("deletion of half a surrogate pair")
 
 
@@ -400,7 +425,7 @@ def new_deletions(update: Update, known: Known) -> dict[int, list[tuple[int, int
     return fresh
 
 
-def new_structs(update: Update, known: Known) -> bool:
-    """Whether the update holds any item the document does not have yet."""
-    return any(s.kind != SKIP and s.clock + s.length > known.state.get(s.client, 0)
-               for s in update.structs)
+def new_clients(update: Update, known: Known) -> frozenset[int]:
+    """The clients of the update's items that the document does not have yet."""
+    return frozenset(s.client for s in update.structs
+                     if s.kind != SKIP and s.clock + s.length > known.state.get(s.client, 0))

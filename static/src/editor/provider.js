@@ -4,7 +4,8 @@
 // messages as `y(doc, payload)` events and knows the lifecycle the contract asks for:
 //
 //   connect -> emit `join`            (again after every reconnect: rooms do not survive it)
-//   join ack -> per doc: sync step 1 + our awareness state
+//   join ack -> per doc: take the Yjs client id it gives (ack.client), then sync step 1 +
+//               our awareness state
 //   server step 2   -> applied (origin: this provider, so it is not echoed back)
 //   server step 1   -> answered with our step 2: what the server lacks (offline edits)
 //   local update    -> `0,2,update`, acknowledged once durable (from the step 2 answer on;
@@ -75,6 +76,10 @@ export class SocketIOProvider extends Observable {
     this.joinError = null;
     /** Bumped at every join and disconnect: acks of an earlier session are ignored. */
     this.session = 0;
+    /** The Yjs client id the server gave this editor at its last join (null: none, as for
+     *  someone who may not draft here). Our docs type under it, so that our words are ours
+     *  in the server's log even when another replica hands them in after a crash. */
+    this.clientID = null;
     this._failures = 0;
     this._everJoined = false;
 
@@ -208,6 +213,7 @@ export class SocketIOProvider extends Observable {
       }
       this.joinError = null;
       this._everJoined = true;
+      this.clientID = Number.isSafeInteger(ack.client) ? ack.client : null;
       this.connection = Connection.JOINED;
       // Listeners reconcile the clause list first (adding docs starts them right away)...
       this.emit("joined", [ack]);
@@ -257,6 +263,8 @@ export class SocketIOProvider extends Observable {
   }
 
   _start(entry) {
+    // Items typed so far keep the id they were typed under (given at an earlier join).
+    if (this.clientID !== null) entry.doc.clientID = this.clientID;
     entry.startedIn = this.session;
     entry.flushed = false;
     entry.answered = false;
