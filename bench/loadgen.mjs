@@ -72,6 +72,9 @@ class SocketIOLink {
     if (!joined.ok) throw new Error(`join refused: ${JSON.stringify(joined)}`);
     this.joinedAt = performance.now();
     this.doc = joined.clauses[this.clause].doc;
+    // The Yjs client id the server gives this editor (docs/protocol.md, `join`): typed under
+    // it, as the browser's editor does, so the server attributes by it as it does for people.
+    this.clientID = Number.isSafeInteger(joined.client) ? joined.client : null;
     this.socket.on("y", (name, payload) => {
       if (name !== this.doc) return;
       this.bytesReceived += payload.byteLength;
@@ -260,6 +263,11 @@ class Editor {
   async open() {
     this.openedAt = performance.now();
     await this.link.open((message) => this.receive(message));
+    if (this.link.clientID != null) {
+      inserted.delete(this.doc.clientID);
+      this.doc.clientID = this.link.clientID;
+      inserted.set(this.doc.clientID, this.inserted);
+    }
     this.syncRequestedAt = performance.now();
     this.send(MESSAGE_SYNC, (encoder) => syncProtocol.writeSyncStep1(encoder, this.doc));
   }
