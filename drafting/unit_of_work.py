@@ -43,7 +43,7 @@ when the transaction ends, committed or not
   3. ``forget_permission_answers``: the answers cached for the transaction are dropped.
 
 The sends that do not wait for a commit are named for it: presence and sync answers
-(``drafting.realtime.send_now_rollback_unsafe``, ``reply``) carry no stored state, and an
+(``drafting.realtime.send_now_rollback_unsafe``, ``answer_sender``) carry no stored state, and an
 editor's accepted keystroke is relayed before it is written (``drafting.realtime.relay``,
 ARCHITECTURE.md's "relay at once, acknowledge when durable"): its sender is acknowledged
 only after the writer's commit, and what the writer refuses after all is reset on every

@@ -27,7 +27,7 @@ from drafting.errors import (
     ValidationFailed,
 )
 from drafting.extensions import socketio
-from drafting.realtime import connections, recommendation_room, reply
+from drafting.realtime import answer_sender, connections, recommendation_room
 from drafting.realtime.connections import refuse
 from drafting.realtime.patches import Later
 from drafting.realtime.protocol import (
@@ -150,11 +150,11 @@ def on_y(*args: Any) -> dict[str, Any]:
         if message.kind is Kind.STEP1:
             missing, state = services.answer_sync_step1(clause, message.body)
             db.session.commit()
-            reply("y", doc, sync_step2(missing))
-            reply("y", doc, sync_step1(state))
+            answer_sender("y", doc, sync_step2(missing))
+            answer_sender("y", doc, sync_step1(state))
             others = presence.present(doc)
             if others is not None:
-                reply("y", doc, awareness_message(others))
+                answer_sender("y", doc, awareness_message(others))
         elif message.kind is Kind.AWARENESS:
             connection.identity = presence.identity(participant)
             db.session.commit()
@@ -175,7 +175,7 @@ def _accept(connection: connections.Connection, doc: Any, update: bytes) -> Any:
             grant, doc, update, hand_over=lambda accepted: to_log.submit(connection, accepted))
     except services.UpdateBehind as behind:
         # What it builds on is missing: the sender's answer to this brings it.
-        reply("y", doc, sync_step1(behind.state))
+        answer_sender("y", doc, sync_step1(behind.state))
         raise
     db.session.commit()  # whatever it read
     _join_doc(connection, accepted.recommendation_id, doc)

@@ -150,7 +150,7 @@ def send_now_rollback_unsafe(name: str, *args: Any, room: str, skip_sid: str | N
     socketio.emit(name, _data(args), to=room, skip_sid=skip_sid)
 
 
-def reply(name: str, *args: Any) -> None:
+def answer_sender(name: str, *args: Any) -> None:
     """Answer the connection whose message is being handled, and no one else."""
     from flask_socketio import emit
 

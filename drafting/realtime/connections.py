@@ -34,7 +34,7 @@ from drafting.auth.services import (
 from drafting.auth.sessions import SESSION_KEY
 from drafting.errors import DomainError, NotAuthenticated, RateLimited
 from drafting.extensions import socketio
-from drafting.realtime import participant_room, reply
+from drafting.realtime import answer_sender, participant_room
 from models import Participant, db, hash_secret, utcnow
 
 
@@ -204,7 +204,7 @@ def refuse(error: DomainError, doc: Any = None) -> dict[str, Any]:
     ``error`` event ``{"code", "message", "doc"}`` and as the acknowledgement. Nothing it
     did is kept; a refusal because the session ended also ends the socket."""
     db.session.rollback()
-    reply("error", {"code": error.code, "message": error.message,
+    answer_sender("error", {"code": error.code, "message": error.message,
                     "doc": doc if isinstance(doc, str) else None})
     if isinstance(error, NotAuthenticated):
         connection = find_current()
