@@ -31,6 +31,9 @@ CHROMIUM = "/usr/bin/chromium"
 #: The hardening suites' long forms (docs/security.md): more fuzzing, fault rounds, soak.
 HARDENING_LONG = os.environ.get("PLENARY_HARDENING", "").lower() == "long"
 DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).resolve().parent.parent
+#: What the tests that run the stock Yjs client under Node need from npm (``node``).
+NODE_PACKAGES = ("yjs", "y-protocols", "lib0", "socket.io-client")
 
 
 def service_missing(what: str, hint: str) -> None:
@@ -56,14 +59,22 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"plenary database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite'}"
 
 
+#: Tests the PostgreSQL run leaves out (deselected, not skipped): those about SQLite itself
+#: (its one write lock, its files), and those whose subject does not depend on the database
+#: (a browser's behaviour, rendering, parsing, validation), which the SQLite run has checked.
+SQLITE_RUN_ONLY = ("sqlite_only", "database_independent", "browser")
+
+
+def _sqlite_run_only(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(name) for name in SQLITE_RUN_ONLY)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if TEST_DATABASE_URL:
-        # About SQLite itself (its one write lock, its files): not run against PostgreSQL,
-        # rather than skipped there.
-        about_sqlite = [item for item in items if item.get_closest_marker("sqlite_only")]
-        if about_sqlite:
-            config.hook.pytest_deselected(items=about_sqlite)
-            items[:] = [item for item in items if not item.get_closest_marker("sqlite_only")]
+        left_out = [item for item in items if _sqlite_run_only(item)]
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = [item for item in items if not _sqlite_run_only(item)]
     if TEST_DATABASE_URL and not postgres_reachable(TEST_DATABASE_URL):
         message = (f"PostgreSQL at {TEST_DATABASE_URL} does not answer; start it "
                    "(pg_ctlcluster <version> main start) or unset TEST_DATABASE_URL")
@@ -207,6 +218,34 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     from drafting.editing import presence
 
     presence.forget_all()
+
+
+@pytest.fixture
+def drafting_room(factories: Factories) -> tuple[Any, Any, dict[str, str]]:
+    """A group with a draft of two clauses (a preambular and an operative one), and an API
+    token for each kind of person: (cast, recommendation, {role: token})."""
+    from models import ClauseKind
+
+    cast = factories.cast()
+    recommendation = factories.recommendation(cast.group, clauses=[
+        (ClauseKind.PREAMBULAR, "*Recognising* the crisis,"),
+        (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;"),
+    ])
+    tokens = {role: factories.api_token(getattr(cast, role))
+              for role in ("chair", "member", "observer", "secretariat", "other_chair", "outsider")}
+    return cast, recommendation, tokens
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """The ``node`` command, once the npm packages the stock client needs are installed."""
+    path = shutil.which("node")
+    if path is None:
+        service_missing("Node.js", "install Node 20 (the `node` command) to run the stock Yjs client")
+    missing = [name for name in NODE_PACKAGES if not (ROOT / "node_modules" / name / "package.json").exists()]
+    if missing:
+        service_missing(f"The npm packages {', '.join(missing)}", "run `npm ci` in the repository root")
+    return path
 
 
 @pytest.fixture
@@ -382,7 +421,7 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 @pytest.fixture
 def person(new_context: Any) -> Any:
     """``person(participant)``: a browser of their own, signed in through the form."""
-    from tests.test_browser import sign_in
+    from tests.helpers.browser import sign_in
 
     def open_browser(participant: Any, **context_args: Any) -> tuple[Any, Any]:
         context = new_context(**context_args)

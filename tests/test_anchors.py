@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from drafting.editing import positions
 from drafting.editing import services as editing
 from models import ClauseKind, db
-from tests.test_node_client import ROOT, node  # noqa: F401 - the fixture
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.node, pytest.mark.usefixtures("node")]
 SCRIPT = ROOT / "tests" / "node" / "relative_positions.mjs"
 
 
-def in_browser(node: str, clause, edits: list[list], *, keystrokes: bool = False,  # noqa: F811
+def in_browser(node: str, clause, edits: list[list], *, keystrokes: bool = False,
                **config: object) -> dict:
     """Edit the clause as a browser would (tests/node/relative_positions.mjs, with ``config``:
     a ``phrase`` or ``indices`` to encode), and apply the edits on the server as accepted
@@ -38,7 +38,7 @@ def in_browser(node: str, clause, edits: list[list], *, keystrokes: bool = False
     return made
 
 
-def browser_anchor(node: str, clause, edits: list[list], phrase: str) -> dict:  # noqa: F811
+def browser_anchor(node: str, clause, edits: list[list], phrase: str) -> dict:
     """Edit the clause as a browser would, and anchor ``phrase`` there."""
     return in_browser(node, clause, edits, phrase=phrase)
 
@@ -50,7 +50,7 @@ def browser_anchor(node: str, clause, edits: list[list], phrase: str) -> dict:  
      [["insert", 0, "ab🌍"], ["delete", 5, 2], ["insert", 20, "ЖЖ🌍"]], "тов» 🌍 из"),
     ("aé🌍b c", [["insert", 2, "日本"]], "日本🌍b"),
 ])
-def test_browser_anchors_resolve_to_the_same_words(ctx, factories, node, text, edits, phrase):  # noqa: F811
+def test_browser_anchors_resolve_to_the_same_words(ctx, factories, node, text, edits, phrase):
     cast = factories.cast()
     clause = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, text)]).clauses[0]
     made = browser_anchor(node, clause, edits, phrase)
@@ -59,7 +59,7 @@ def test_browser_anchors_resolve_to_the_same_words(ctx, factories, node, text, e
     assert made["text"][span.start:span.end] == phrase
 
 
-def test_positions_the_server_makes_are_the_browsers(ctx, factories, node):  # noqa: F811
+def test_positions_the_server_makes_are_the_browsers(ctx, factories, node):
     cast = factories.cast()
     clause = factories.recommendation(cast.group, clauses=[
         (ClauseKind.OPERATIVE, "Приветствует «мигрантов» 🌍 из региона;")]).clauses[0]
@@ -70,7 +70,7 @@ def test_positions_the_server_makes_are_the_browsers(ctx, factories, node):  # n
         assert positions.encode(live, start + len("🌍 из"), -1) == base64.b64decode(made["end"])
 
 
-def typed(node: str, clause, edits: list[list], indices: list[list[int]]) -> dict:  # noqa: F811
+def typed(node: str, clause, edits: list[list], indices: list[list[int]]) -> dict:
     """Type ``edits`` keystroke by keystroke, and encode the positions ``indices`` ([UTF-16
     offset, assoc]) as that browser would."""
     return in_browser(node, clause, edits, keystrokes=True, indices=indices)
@@ -85,7 +85,7 @@ def keystrokes(index: int, words: str) -> list[list]:
     return edits
 
 
-def test_anchors_in_text_typed_in_several_scripts_quote_the_anchored_words(ctx, factories, node):  # noqa: F811
+def test_anchors_in_text_typed_in_several_scripts_quote_the_anchored_words(ctx, factories, node):
     """Cyrillic typed at the end, Latin at the start, then Cyrillic at the end again: pycrdt
     squashes one person's keystrokes into blocks whose ids it counts in bytes, and anchors
     landed on other words ("zz" quoted "в ")."""
@@ -140,7 +140,7 @@ def editing_scripts(draw: st.DrawFn) -> tuple[str, list[list], list[list[int]]]:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=editing_scripts(), start=st.text(alphabet=st.sampled_from(list("Ab Жё🌍")), min_size=1, max_size=5))
-def test_every_position_a_browser_makes_is_where_the_server_finds_it(ctx, factories, node, script, start):  # noqa: F811
+def test_every_position_a_browser_makes_is_where_the_server_finds_it(ctx, factories, node, script, start):
     """Random Unicode, random keystrokes and deletions: each browser position resolves on the
     server to the same character, and the server encodes each index as the browser does."""
     final, edits, indices = script

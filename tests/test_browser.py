@@ -7,43 +7,17 @@ until the page shows what it should.
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from models import ClauseKind, GroupRole, Participant, RecommendationStatus, StakeholderCategory
+from models import ClauseKind, GroupRole, RecommendationStatus, StakeholderCategory
 from tests.factories import PASSWORD
+from tests.helpers.browser import CLEAN, LEFTOVERS, packed, screenshot, sign_in
 
 pytestmark = pytest.mark.browser
-
-# Outside the repository, so that a person can look at the pages after a run.
-SCREENS = Path(tempfile.gettempdir()) / "plenary-screens"
-DATABASE = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
-
-
-def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    """A full-page PNG in the test's tmp_path, and a copy in /tmp/plenary-screens/."""
-    path = tmp_path / f"{name}.png"
-    page.screenshot(path=path, full_page=True)
-    SCREENS.mkdir(exist_ok=True)
-    shutil.copy(path, SCREENS / f"{DATABASE}-{name}.png")
-    return path
-
-
-def sign_in(page: Page, person: Participant, password: str = PASSWORD) -> None:
-    """Through the sign-in form, as a person does; ends on the dashboard."""
-    page.goto("/login")
-    page.get_by_label("Email").fill(person.email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Welcome, {person.name}")
-
 
 # --- a chair reads their group and a recommendation -----------------------------------------
 
@@ -102,46 +76,6 @@ def test_chair_reads_group_members_and_numbered_clauses(page, factories, tmp_pat
 # --- user text stays text --------------------------------------------------------------------
 
 # Run in the page after it has loaded: what a payload would leave behind had it got through.
-# The app's own markup has no inline handlers, styles or embedded content (the CSP forbids
-# them), so anything of the kind anywhere in <body> came from user text.
-LEFTOVERS = """() => {
-    const attributes = (element) => [...element.attributes].map((a) => a.name.toLowerCase());
-    const describe = (element) => element.outerHTML.slice(0, 200);
-    const all = [...document.body.querySelectorAll("*")];
-    return {
-        xss: typeof window.__xss,
-        handlersInProse: [...document.querySelectorAll(".prose *")]
-            .filter((e) => attributes(e).some((name) => name.startsWith("on"))).map(describe),
-        handlers: all.filter((e) => attributes(e).some((name) => name.startsWith("on"))).map(describe),
-        javascriptLinks: [...document.querySelectorAll('a[href^="javascript:" i]')].map(describe),
-        otherSchemes: [...document.querySelectorAll("a[href]")]
-            .filter((a) => !["http:", "https:", "mailto:"].includes(a.protocol)).map(describe),
-        embedded: [...document.body.querySelectorAll(
-            "script, iframe, frame, object, embed, img, svg, math, style, link, meta, base, video, "
-            + "audio, source, details, marquee, noscript, x, [style], [srcdoc], [formaction]"
-        )].filter((e) => !(e.closest(".cm-editor") && e.matches("[style]")))  // CodeMirror's own layout
-          // The app's own disclosures (forms folded away) carry a class, which the sanitiser
-          // never lets user text have.
-          .filter((e) => !e.matches("details[class]"))
-          .map(describe),
-    };
-}"""
-CLEAN = {"xss": "undefined", "handlersInProse": [], "handlers": [], "javascriptLinks": [],
-         "otherSchemes": [], "embedded": []}
-
-
-def packed(payloads: list[str], limit: int) -> list[str]:
-    """The payloads joined by spaces into as few strings of at most ``limit`` characters as
-    fit: one-line fields (titles, names) are short, and escaping is per character anyway."""
-    chunks: list[str] = []
-    for payload in payloads:
-        if chunks and len(chunks[-1]) + 1 + len(payload) <= limit:
-            chunks[-1] += " " + payload
-        else:
-            chunks.append(payload)
-    return chunks
-
-
 def test_user_text_never_runs_in_the_browser(new_context, factories, xss_payloads):
     """Every payload of tests/data/xss-payloads.txt, in every field a person sees, on every
     page that shows it, leaves no script, handler, dangerous link or dialog behind.

@@ -16,7 +16,7 @@ import string
 import pytest
 
 from drafting.editing import docs
-from tests.test_editing import reloaded_text, room, stored_text  # noqa: F401 - room is a fixture
+from tests.helpers.live import reloaded_text, stored_text
 from tests.yclient import EditorClient, eventually
 
 MARKER = re.compile(r"<\d+:[^<>]*>")
@@ -31,9 +31,9 @@ def random_word(rng: random.Random) -> str:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_random_editing_with_disconnects_and_a_restart_converges(app, connect, room, factories,  # noqa: F811 - room
+def test_random_editing_with_disconnects_and_a_restart_converges(app, connect, drafting_room, factories,
                                                                   seed):
-    cast, recommendation, tokens = room
+    cast, recommendation, tokens = drafting_room
     rng = random.Random(seed)
     extra = factories.member_of(cast.group)
     editors: list[EditorClient] = [connect(tokens["chair"]), connect(tokens["member"]),

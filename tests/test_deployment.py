@@ -20,8 +20,8 @@ import pytest
 import requests
 
 from models import ClauseKind, GroupRole
-from tests.test_editing import reloaded_text, stored_text
-from tests.test_scale_out import GEVENT_GUNICORN, Server
+from tests.helpers.live import reloaded_text, stored_text
+from tests.helpers.servers import GEVENT_GUNICORN, Server
 from tests.yclient import EditorClient, eventually
 
 

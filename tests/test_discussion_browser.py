@@ -18,8 +18,8 @@ from playwright.sync_api import Page, expect
 
 from models import AmendmentKind, Clause, ClauseKind, GroupRole, Recommendation, db
 from tests.factories import Cast
-from tests.test_browser import CLEAN, LEFTOVERS, packed, sign_in
-from tests.test_editor_browser import editor, expect_saved, expect_text, open_editor, screenshot
+from tests.helpers.browser import CLEAN, LEFTOVERS, editor, expect_saved, expect_text, open_editor, packed, sign_in
+from tests.helpers.browser import editor_screenshot as screenshot
 
 pytestmark = pytest.mark.browser
 

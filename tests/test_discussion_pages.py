@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 from flask import Flask
 from pycrdt import Assoc
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from drafting.comments.services import MAX_COMMENT_LENGTH
 from drafting.editing import services as editing
@@ -35,11 +32,19 @@ from models import (
     WorkingGroup,
     db,
 )
-from tests.test_pages import (
+from tests.helpers.pages import (
     Page,
+    acting,
     assert_friendly_error_page,
     assert_well_formed,
+    client_as,
+    count,
+    elements,
+    fetch,
+    get,
     hostile_text_problems,
+    marks,
+    plain,
     read,
     read_all,
     structure_problems,
@@ -67,90 +72,6 @@ def clause(factories, cast) -> Clause:
             Clause.recommendation_id == recommendation.id)).one()
         db.session.expunge(found)
     return found
-
-
-def client_as(app: Flask, cast: Any, role: str) -> Any:
-    client = app.test_client()
-    client.sign_in(getattr(cast, role))
-    return client
-
-
-@contextmanager
-def acting(app: Flask) -> Iterator[None]:
-    """Call services as an edge would: in a request context, committed at the end. The rows
-    touched stay readable afterwards (their columns loaded, detached), as factories' are."""
-    with app.test_request_context():
-        yield
-        db.session.commit()
-        for row in list(db.session.identity_map.values()):
-            db.session.refresh(row)
-        db.session.expunge_all()
-
-
-def plain(text: str) -> str:
-    """``text`` with its white space folded, as a page's text reads."""
-    return " ".join(text.split())
-
-
-def get(model: type, object_id: int) -> Any:
-    found = db.session.get(model, object_id)
-    assert found is not None
-    return found
-
-
-def fetch(app: Flask, model: type, object_id: int) -> Any:
-    """A fresh copy of a row, read after the requests under test."""
-    with app.app_context():
-        found = db.session.get(model, object_id)
-        if found is not None:
-            db.session.expunge(found)
-        return found
-
-
-def count(app: Flask, model: type) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def elements(page: Page, tag: str | None = None, **wanted: str) -> list[dict[str, str]]:
-    """The attributes of every element with this tag and these attribute values
-    (``data_x="1"`` means ``data-x="1"``; the value ``...`` only asks that it be present)."""
-    found = []
-    for name, attrs in page.tags:
-        values = dict(attrs)
-        if tag is not None and name != tag:
-            continue
-        if all((key.replace("_", "-") in values) if value is ... else
-               values.get(key.replace("_", "-")) == value for key, value in wanted.items()):
-            found.append(values)
-    return found
-
-
-class _Marks(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.marks: list[tuple[str, str]] = []
-        self._in: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in {"ins", "del"}:
-            self._in = tag
-            self.marks.append((tag, ""))
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == self._in:
-            self._in = None
-
-    def handle_data(self, data: str) -> None:
-        if self._in:
-            self.marks[-1] = (self._in, self.marks[-1][1] + data)
-
-
-def marks(response: Any) -> list[tuple[str, str]]:
-    """The redlines' insertions and deletions, in page order: [("del", "migrant"), ...]."""
-    parser = _Marks()
-    parser.feed(response.get_data(as_text=True))
-    return parser.marks
 
 
 def panel_of(response: Any) -> Page:

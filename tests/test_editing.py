@@ -17,22 +17,9 @@ from tests.helpers.live import reloaded_text, stored_text
 from tests.yclient import EditorClient, eventually
 
 
-@pytest.fixture
-def room(factories):
-    """A group with a draft of two clauses, and a token for each kind of person."""
-    cast = factories.cast()
-    recommendation = factories.recommendation(cast.group, clauses=[
-        (ClauseKind.PREAMBULAR, "*Recognising* the crisis,"),
-        (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;"),
-    ])
-    tokens = {role: factories.api_token(getattr(cast, role))
-              for role in ("chair", "member", "observer", "secretariat", "other_chair", "outsider")}
-    return cast, recommendation, tokens
-
-
-def in_one_clause(connect, room, first: str, second: str):
-    """Two people of the room, both in the recommendation's second clause."""
-    _cast, recommendation, tokens = room
+def in_one_clause(connect, drafting_room, first: str, second: str):
+    """Two people of the drafting drafting_room, both in the recommendation's second clause."""
+    _cast, recommendation, tokens = drafting_room
     one, other = connect(tokens[first]), connect(tokens[second])
     doc = one.join(recommendation.id)["clauses"][1]["doc"]
     other.join(recommendation.id)
@@ -41,8 +28,8 @@ def in_one_clause(connect, room, first: str, second: str):
     return one, other, doc
 
 
-def test_join_answers_with_the_clause_documents(connect, room):
-    _cast, recommendation, tokens = room
+def test_join_answers_with_the_clause_documents(connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     answer = connect(tokens["member"]).join(recommendation.id)
     assert answer["ok"] is True
     assert answer["role"] == "member" and answer["can_edit"] is True
@@ -56,8 +43,8 @@ def test_join_answers_with_the_clause_documents(connect, room):
     ("outsider", False, "not_found"),
     ("other_chair", True, "forbidden"),  # an adopted text is readable, but not in the editor
 ])
-def test_people_outside_the_group_cannot_join(app, connect, room, role, adopted, code):
-    _cast, recommendation, tokens = room
+def test_people_outside_the_group_cannot_join(app, connect, drafting_room, role, adopted, code):
+    _cast, recommendation, tokens = drafting_room
     if adopted:
         from models import Recommendation, RecommendationStatus
 
@@ -72,8 +59,8 @@ def test_people_outside_the_group_cannot_join(app, connect, room, role, adopted,
 
 
 @pytest.mark.parametrize("bad", [None, "1", [1], {"id": 1}, 10**30, -1])
-def test_join_with_nonsense_is_refused(connect, room, bad):
-    _cast, _recommendation, tokens = room
+def test_join_with_nonsense_is_refused(connect, drafting_room, bad):
+    _cast, _recommendation, tokens = drafting_room
     answer = connect(tokens["member"]).join(bad)
     assert answer["ok"] is False
     assert answer["error"]["code"] == "not_found"
@@ -86,8 +73,8 @@ def test_a_bad_token_cannot_connect(live_server):
         EditorClient(live_server, token="plen_not-a-token").connect()
 
 
-def test_the_first_sync_gives_the_clause_text_and_makes_it_durable(app, connect, room):
-    _cast, recommendation, tokens = room
+def test_the_first_sync_gives_the_clause_text_and_makes_it_durable(app, connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     client = connect(tokens["observer"])
     clauses = client.join(recommendation.id)["clauses"]
     doc = clauses[1]["doc"]
@@ -97,8 +84,8 @@ def test_the_first_sync_gives_the_clause_text_and_makes_it_durable(app, connect,
     assert reloaded_text(app, clauses[1]["id"]) == "Calls on States to protect migrant workers;"
 
 
-def test_two_members_typing_at_once_converge(app, connect, room):
-    chair, member, doc = in_one_clause(connect, room, "chair", "member")
+def test_two_members_typing_at_once_converge(app, connect, drafting_room):
+    chair, member, doc = in_one_clause(connect, drafting_room, "chair", "member")
     for n in range(20):
         chair.insert(doc, 0, f"c{n} ")
         member.insert(doc, len(member.text(doc)), f" m{n}")
@@ -110,8 +97,8 @@ def test_two_members_typing_at_once_converge(app, connect, room):
     assert reloaded_text(app, clause_id) == chair.text(doc)
 
 
-def test_updates_are_logged_with_their_author(app, connect, room):
-    cast, recommendation, tokens = room
+def test_updates_are_logged_with_their_author(app, connect, drafting_room):
+    cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     doc = member.join(recommendation.id)["clauses"][0]["doc"]
     member.open(doc)
@@ -123,8 +110,8 @@ def test_updates_are_logged_with_their_author(app, connect, room):
     assert authors[-1] == cast.member.id
 
 
-def test_observer_watches_live_but_cannot_change_the_text(app, connect, room):
-    _cast, recommendation, tokens = room
+def test_observer_watches_live_but_cannot_change_the_text(app, connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     observer, member = connect(tokens["observer"]), connect(tokens["member"])
     answer = observer.join(recommendation.id)
     assert answer["role"] == "observer" and answer["can_edit"] is False
@@ -144,8 +131,8 @@ def test_observer_watches_live_but_cannot_change_the_text(app, connect, room):
     eventually(lambda: observer.text(doc).count("Strongly") == 1, message="observer sees edits")
 
 
-def test_locked_clause_refuses_everyone(app, connect, room):
-    _cast, recommendation, tokens = room
+def test_locked_clause_refuses_everyone(app, connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     chair = connect(tokens["chair"])
     clauses = chair.join(recommendation.id)["clauses"]
     doc, clause_id = clauses[1]["doc"], clauses[1]["id"]
@@ -167,8 +154,8 @@ def test_locked_clause_refuses_everyone(app, connect, room):
     b"\x00\x09\x00", b"\x00\x02\x03abc", b"\x00\x00\x00trailing", b"\xff" * 12,
     b"\x01\x05{bad}", 12345, None, ["list"],
 ])
-def test_malformed_messages_are_refused_and_harm_nothing(app, connect, room, payload):
-    _cast, recommendation, tokens = room
+def test_malformed_messages_are_refused_and_harm_nothing(app, connect, drafting_room, payload):
+    _cast, recommendation, tokens = drafting_room
     attacker, member = connect(tokens["member"]), connect(tokens["chair"])
     doc = attacker.join(recommendation.id)["clauses"][1]["doc"]
     member.join(recommendation.id)
@@ -183,16 +170,16 @@ def test_malformed_messages_are_refused_and_harm_nothing(app, connect, room, pay
 
 @pytest.mark.parametrize("doc", ["clause:999999", "clause:abc", "other:1", "", None, 7,
                                  "clause:" + "9" * 40])
-def test_unknown_documents_are_refused(connect, room, doc):
-    _cast, recommendation, tokens = room
+def test_unknown_documents_are_refused(connect, drafting_room, doc):
+    _cast, recommendation, tokens = drafting_room
     client = connect(tokens["member"])
     client.join(recommendation.id)
     answer = client.send(doc, protocol.sync_step1(b"\x00"))
     assert answer["ok"] is False and answer["error"]["code"] == "not_found"
 
 
-def test_documents_of_a_recommendation_not_joined_are_refused(connect, factories, room):
-    cast, recommendation, tokens = room
+def test_documents_of_a_recommendation_not_joined_are_refused(connect, factories, drafting_room):
+    cast, recommendation, tokens = drafting_room
     other = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Other;")])
     client = connect(tokens["member"])
     client.join(recommendation.id)
@@ -202,8 +189,8 @@ def test_documents_of_a_recommendation_not_joined_are_refused(connect, factories
     assert answer["error"]["code"] == "not_found"
 
 
-def test_a_garbage_update_leaves_the_document_unharmed(app, connect, room):
-    _cast, recommendation, tokens = room
+def test_a_garbage_update_leaves_the_document_unharmed(app, connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     doc = member.join(recommendation.id)["clauses"][1]["doc"]
     member.open(doc)
@@ -215,19 +202,19 @@ def test_a_garbage_update_leaves_the_document_unharmed(app, connect, room):
     assert reloaded_text(app, int(doc.split(":")[1])) == before
 
 
-def test_oversized_messages_are_refused(app, connect, room, monkeypatch):
+def test_oversized_messages_are_refused(app, connect, drafting_room, monkeypatch):
     monkeypatch.setitem(app.config, "YJS_MAX_MESSAGE_BYTES", 1000)
-    _cast, recommendation, tokens = room
+    _cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     doc = member.join(recommendation.id)["clauses"][1]["doc"]
     answer = member.send(doc, protocol.sync_update(b"\x00" * 2000))
     assert answer["error"]["code"] == "too_large"
 
 
-def test_a_flood_from_one_connection_is_rate_limited(app, connect, room, monkeypatch):
+def test_a_flood_from_one_connection_is_rate_limited(app, connect, drafting_room, monkeypatch):
     monkeypatch.setitem(app.config, "YJS_RATE", 1.0)
     monkeypatch.setitem(app.config, "YJS_BURST", 5.0)
-    _cast, recommendation, tokens = room
+    _cast, recommendation, tokens = drafting_room
     flooder = connect(tokens["member"])
     calm = connect(tokens["chair"])
     doc = flooder.join(recommendation.id)["clauses"][1]["doc"]
@@ -238,8 +225,8 @@ def test_a_flood_from_one_connection_is_rate_limited(app, connect, room, monkeyp
     assert calm.send(doc, protocol.sync_step1(b"\x00")) == {"ok": True}
 
 
-def test_presence_carries_the_real_identity(connect, room):
-    cast, recommendation, tokens = room
+def test_presence_carries_the_real_identity(connect, drafting_room):
+    cast, recommendation, tokens = drafting_room
     member, chair = connect(tokens["member"]), connect(tokens["chair"])
     doc = member.join(recommendation.id)["clauses"][1]["doc"]
     chair.join(recommendation.id)
@@ -267,8 +254,8 @@ def test_presence_carries_the_real_identity(connect, room):
                            for _d, es in chair.awareness for e in es), message="farewell")
 
 
-def test_a_newcomer_sees_at_once_who_is_already_there(connect, room):
-    cast, recommendation, tokens = room
+def test_a_newcomer_sees_at_once_who_is_already_there(connect, drafting_room):
+    cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     doc = member.join(recommendation.id)["clauses"][1]["doc"]
     member.open(doc)
@@ -281,9 +268,9 @@ def test_a_newcomer_sees_at_once_who_is_already_there(connect, room):
     assert [(e.client_id, e.state["user"]["id"]) for e in entries] == [(777, cast.member.id)]
 
 
-def test_late_joiner_gets_the_whole_text_from_snapshot_and_log(app, connect, room, monkeypatch):
+def test_late_joiner_gets_the_whole_text_from_snapshot_and_log(app, connect, drafting_room, monkeypatch):
     monkeypatch.setitem(app.config, "YJS_SNAPSHOT_EVERY", 25)
-    _cast, recommendation, tokens = room
+    _cast, recommendation, tokens = drafting_room
     writer = connect(tokens["member"])
     doc = writer.join(recommendation.id)["clauses"][1]["doc"]
     writer.open(doc)
@@ -303,8 +290,8 @@ def test_late_joiner_gets_the_whole_text_from_snapshot_and_log(app, connect, roo
     assert late.text(doc) == writer.text(doc) == reloaded_text(app, clause_id)
 
 
-def test_structure_changes_reach_every_editor(connect, room):
-    _cast, recommendation, tokens = room
+def test_structure_changes_reach_every_editor(connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     chair, observer = connect(tokens["chair"]), connect(tokens["observer"])
     clauses = chair.join(recommendation.id)["clauses"]
     observer.join(recommendation.id)
@@ -331,8 +318,8 @@ def test_structure_changes_reach_every_editor(connect, room):
         clauses[0]["id"], added["id"], clauses[1]["id"]]
 
 
-def test_server_side_text_change_merges_with_live_typing(app, connect, room):
-    _cast, recommendation, tokens = room
+def test_server_side_text_change_merges_with_live_typing(app, connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     clause = member.join(recommendation.id)["clauses"][1]
     doc = clause["doc"]
@@ -348,8 +335,8 @@ def test_server_side_text_change_merges_with_live_typing(app, connect, room):
     assert reloaded_text(app, clause["id"]) == member.text(doc)
 
 
-def test_unicode_text_survives_server_edits(app, connect, room):
-    _cast, recommendation, tokens = room
+def test_unicode_text_survives_server_edits(app, connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     clause = member.join(recommendation.id)["clauses"][1]
     doc = clause["doc"]
@@ -363,8 +350,8 @@ def test_unicode_text_survives_server_edits(app, connect, room):
     assert reloaded_text(app, clause["id"]) == "🌍"
 
 
-def test_deactivated_participant_is_cut_off(app, connect, room, factories):
-    cast, recommendation, tokens = room
+def test_deactivated_participant_is_cut_off(app, connect, drafting_room, factories):
+    cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     doc = member.join(recommendation.id)["clauses"][1]["doc"]
     member.open(doc)
@@ -376,11 +363,11 @@ def test_deactivated_participant_is_cut_off(app, connect, room, factories):
     eventually(lambda: not member.sio.connected, message="disconnect")
 
 
-def test_presence_of_someone_signed_out_goes_nowhere(app, connect, room):
+def test_presence_of_someone_signed_out_goes_nowhere(app, connect, drafting_room):
     """Cursors are relayed on a tick, without a query per message; the tick still checks
     every sender, so a socket whose account was deactivated cannot keep broadcasting."""
-    cast, _recommendation, tokens = room
-    member, chair, doc = in_one_clause(connect, room, "member", "chair")
+    cast, _recommendation, tokens = drafting_room
+    member, chair, doc = in_one_clause(connect, drafting_room, "member", "chair")
     assert member.set_presence(doc, 99, {"cursor": {"anchor": 1}}) == {"ok": True}
     eventually(lambda: chair.awareness, message="presence relayed")
     requests.patch(f"{member.base_url}/api/v1/participants/{cast.member.id}",
@@ -396,8 +383,8 @@ def test_presence_of_someone_signed_out_goes_nowhere(app, connect, room):
                    for _d, es in chair.awareness for e in es)
 
 
-def test_membership_role_is_checked_on_every_update(app, connect, room):
-    cast, recommendation, tokens = room
+def test_membership_role_is_checked_on_every_update(app, connect, drafting_room):
+    cast, recommendation, tokens = drafting_room
     member = connect(tokens["member"])
     clause = member.join(recommendation.id)["clauses"][1]
     member.open(clause["doc"])
@@ -414,8 +401,8 @@ def test_membership_role_is_checked_on_every_update(app, connect, room):
     assert "Now an observer" not in stored_text(app, clause["id"])
 
 
-def test_locking_is_the_chairs(connect, room):
-    _cast, recommendation, tokens = room
+def test_locking_is_the_chairs(connect, drafting_room):
+    _cast, recommendation, tokens = drafting_room
     client = connect(tokens["member"])
     clause = client.join(recommendation.id)["clauses"][0]
     response = requests.post(f"{client.base_url}/api/v1/clauses/{clause['id']}/lock",
@@ -424,12 +411,12 @@ def test_locking_is_the_chairs(connect, room):
     assert ClauseStatus.OPEN.value == clause["status"]
 
 
-def test_two_people_reordering_at_once_end_with_one_order(app, connect, room, factories):
+def test_two_people_reordering_at_once_end_with_one_order(app, connect, drafting_room, factories):
     """Structure changes are serialised: whatever the interleaving, every editor ends with
     the same order, and it is the order the database has."""
     import threading
 
-    _cast, recommendation, tokens = room
+    _cast, recommendation, tokens = drafting_room
     for n in range(4):
         factories.clause(recommendation, text=f"Operative {n};", position=10 + n)
     watcher = connect(tokens["observer"])

@@ -12,123 +12,38 @@ still on their way.
 """
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from models import ClauseKind, Recommendation, db
-from tests.factories import Cast
+from tests.helpers.browser import (
+    EDITOR_TEXT,
+    OP1,
+    OP2,
+    PART_ORDER,
+    PP1,
+    STATUS_LIVE,
+    STATUS_OFFLINE,
+    STATUS_SAVED,
+    Room,
+    editor,
+    editor_room,
+    eventually,
+    expect_saved,
+    expect_text,
+    open_editor,
+    server_clauses,
+    server_text,
+)
+from tests.helpers.browser import editor_screenshot as screenshot
 from tests.helpers.live import misattributed
 
 pytestmark = pytest.mark.browser
 
-SCREENS = Path(tempfile.gettempdir()) / "plenary-screens"
-DATABASE = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
-# How long a change may take to reach another browser before the test calls it lost.
-WAIT_MS = 5_000
-
-PP1 = "Recognising the contribution of labour migrants,"
-OP1 = "Calls upon the participating States to simplify registration;"
-OP2 = "Recommends bilateral agreements on social security."
-
-STATUS_SAVED = "Saved"
-STATUS_LIVE = "Live"  # what an observer sees instead of "Saved"
-STATUS_OFFLINE = "Offline — your edits are kept on this device"
-
-# Read in the page: the editor's own state, not what the DOM happens to draw.
-EDITOR_TEXT = "(id) => window.plenaryEditor.views.get(id).view.state.doc.toString()"
-PROVIDER_STATUS = "() => window.plenaryEditor.provider.status"
-PART_ORDER = """(kind) => [...document.querySelectorAll(`[data-editor-live] #${kind}-heading ~ ol > li`)]
-    .map((li) => Number(li.dataset.clauseId))"""
-
-
-def screenshot(page: Page, tmp_path: Path, name: str) -> Path:
-    """A full-page PNG in the test's tmp_path, and a copy as /tmp/plenary-screens/editor-*.png."""
-    path = tmp_path / f"editor-{name}.png"
-    page.screenshot(path=path, full_page=True)
-    SCREENS.mkdir(exist_ok=True)
-    shutil.copy(path, SCREENS / f"editor-{DATABASE}-{name}.png")
-    return path
-
-
-def eventually(page: Page, js: str, arg: Any, expected: Any, timeout: float = WAIT_MS) -> None:
-    """Poll ``js(arg)`` (sync or async) in the page until it equals ``expected``, for at most
-    ``timeout`` ms; fail with what it was instead. (``wait_for_function`` would take the
-    promise of an async function for a truthy answer.)"""
-    value = page.evaluate(f"""async ([arg, expected, timeout]) => {{
-        const read = {js};
-        const deadline = performance.now() + timeout;
-        for (;;) {{
-            const value = await read(arg);
-            if (JSON.stringify(value) === JSON.stringify(expected) || performance.now() > deadline) return value;
-            await new Promise((resolve) => setTimeout(resolve, 20));
-        }}
-    }}""", [arg, expected, timeout])
-    assert value == expected, f"still not so after {timeout} ms"
-
-
-def expect_text(page: Page, clause_id: int, text: str) -> None:
-    eventually(page, EDITOR_TEXT, clause_id, text)
-
-
-def expect_saved(page: Page) -> None:
-    """Everything this page has typed is acknowledged by the server, hence durable
-    (docs/protocol.md: an update is committed before it is acknowledged)."""
-    eventually(page, PROVIDER_STATUS, None, "saved")
-
-
-def server_clauses(page: Page, recommendation_id: int) -> list[dict[str, Any]]:
-    """The clauses as the JSON API has them, asked with this page's session."""
-    response = page.request.get(f"/api/v1/recommendations/{recommendation_id}")
-    assert response.ok, response.text()
-    return response.json()["clauses"]
-
-
-def server_text(page: Page, recommendation_id: int, clause_id: int) -> str:
-    return next(c["text"] for c in server_clauses(page, recommendation_id) if c["id"] == clause_id)
-
-
-def editor(page: Page, clause_id: int):
-    """The CodeMirror content element of a clause: what a person clicks and types into."""
-    return page.locator(f"[data-editor-live] #clause-{clause_id} .cm-content")
-
-
-@dataclass
-class Room:
-    cast: Cast
-    recommendation: Recommendation
-    pp1: int
-    op1: int
-    op2: int
-
-
 @pytest.fixture
 def room(factories) -> Room:
-    cast = factories.cast()
-    recommendation = factories.recommendation(cast.group, title="Protect the rights of labour migrants",
-                                              clauses=[(ClauseKind.PREAMBULAR, PP1),
-                                                       (ClauseKind.OPERATIVE, OP1),
-                                                       (ClauseKind.OPERATIVE, OP2)])
-    with factories.app.app_context():
-        ids = [c.id for c in db.session.get(Recommendation, recommendation.id).live_clauses]
-    return Room(cast, recommendation, *ids)
-
-
-def open_editor(page: Page, recommendation_id: int, status: str = STATUS_SAVED) -> None:
-    """The recommendation's page, once the live editor has replaced the rendered text and
-    every clause is in sync with the server."""
-    page.goto(f"/recommendations/{recommendation_id}")
-    expect(page.locator("[data-editor-live]")).to_be_visible()
-    expect(page.locator("[data-editor-status]")).to_have_text(status)
-    if status == STATUS_SAVED:
-        expect_saved(page)
+    return editor_room(factories)
 
 
 def caret_at(page: Page, clause_id: int, where: str) -> None:

@@ -8,178 +8,39 @@ DOCX renderers run once, in the one test that finalises every format.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from drafting.export import jobs, services
-from drafting.recommendations.services import withdraw_recommendation
-from drafting.votes.services import add_statement, cancel_vote, cast_ballot, close_vote, open_vote
 from models import (
-    ClauseKind,
-    Conference,
     OutcomeDocument,
     Participant,
-    Recommendation,
-    RecommendationStatus,
-    Vote,
-    WorkingGroup,
     db,
     utcnow,
 )
-
-AVAILABLE = [name for name, fmt in services.FORMATS.items()
-             if importlib.util.find_spec(fmt.module) is not None]
-#: What the tests finalise in: the quick formats (PDF and DOCX once, in their own test).
-QUICK = [name for name in AVAILABLE if name in ("html", "md", "json")]
-#: Markdown reads back simply; HTML if the Markdown renderer is not there.
-TEXTUAL = "md" if "md" in AVAILABLE else "html"
-
-PREAMBULAR = "*Recognising* the contribution of migrant workers,"
-FIRST = "Calls on States to protect migrant workers;"
-SECOND = "Invites the ILO to assist;"
-OTHER = "Encourages dialogue between communities;"
-
-
-@dataclass
-class World:
-    cast: Any
-    conference: int
-    group: int
-    other_group: int
-    adopted: int
-    other_adopted: int
-    pending_recommendation: int
-    open_vote: int
-    hidden: Participant
-
-
-def _adopt(chair: Participant, recommendation: Recommendation, voters: list[Participant], *,
-           secret_first: bool = False) -> None:
-    """A vote on each clause (the first secret if asked, the others roll-call), then the
-    whole recommendation."""
-    for index, clause in enumerate(list(recommendation.live_clauses)):
-        vote = open_vote(chair, recommendation, {
-            "subject": "clause", "clause_id": clause.id, "rule": "simple_majority",
-            "secret": secret_first and index == 0})
-        for voter in voters:
-            cast_ballot(voter, vote, {"option_id": vote.options[0].id})
-        close_vote(chair, vote)
-        db.session.commit()
-    whole = open_vote(chair, recommendation, {"subject": "recommendation", "rule": "two_thirds"})
-    for voter in voters:
-        cast_ballot(voter, whole, {"option_id": whole.options[0].id})
-    close_vote(chair, whole)
-    db.session.commit()
-    assert recommendation.status is RecommendationStatus.ADOPTED
-
-
-@pytest.fixture
-def world(app, factories, xss_payloads) -> World:
-    """Two groups with an adopted recommendation each (votes secret and roll-call,
-    statements), a third recommendation still drafting with an open vote (so the document is
-    a draft), a participant who opted out of publication, and hostile text everywhere."""
-    script, trap = xss_payloads[0], "[x](file:///etc/passwd) [y](http://169.254.169.254/)"
-    cast = factories.cast()
-    hidden = factories.member_of(cast.group, name=f"Hidden Person {script}", publish_name=False)
-    with app.test_request_context():
-        conference = db.session.get(Conference, cast.conference.id)
-        conference.preamble = f"The participants {trap} {script}"
-        for group in (db.session.get(WorkingGroup, cast.group.id),
-                      db.session.get(WorkingGroup, cast.other_group.id)):
-            group.mandate = f"Recommend measures. {trap} {script}"
-        db.session.commit()
-    adopted = factories.recommendation(cast.group, title=f"On labour migration {script}", clauses=[
-        (ClauseKind.PREAMBULAR, PREAMBULAR), (ClauseKind.OPERATIVE, FIRST),
-        (ClauseKind.OPERATIVE, f"{SECOND} {trap}")])
-    other = factories.recommendation(cast.other_group, title="On ethnic migration",
-                                     clauses=[(ClauseKind.OPERATIVE, OTHER)])
-    pending = factories.recommendation(cast.group, title="Still being drafted",
-                                       clauses=[(ClauseKind.OPERATIVE, "Notes progress;")])
-    with app.test_request_context():
-        get = db.session.get
-        chair, member = get(Participant, cast.chair.id), get(Participant, cast.member.id)
-        _adopt(chair, get(Recommendation, adopted.id), [chair, member], secret_first=True)
-        other_chair = get(Participant, cast.other_chair.id)
-        _adopt(other_chair, get(Recommendation, other.id), [other_chair])
-        add_statement(get(Participant, cast.observer.id), get(Recommendation, adopted.id),
-                      {"kind": "interpretative", "text": f"We read *region* broadly. {trap} {script}"})
-        draft = get(Recommendation, pending.id)
-        vote = open_vote(chair, draft, {"subject": "clause", "clause_id": draft.live_clauses[0].id})
-        db.session.commit()
-        open_id = vote.id
-    return World(cast, cast.conference.id, cast.group.id, cast.other_group.id, adopted.id,
-                 other.id, pending.id, open_id, hidden)
-
-
-def settle(app, world: World) -> None:
-    """Nothing pending any more: the open vote cancelled, the unfinished draft withdrawn."""
-    with app.test_request_context():
-        chair = db.session.get(Participant, world.cast.chair.id)
-        cancel_vote(chair, db.session.get(Vote, world.open_vote))
-        withdraw_recommendation(chair, db.session.get(Recommendation, world.pending_recommendation))
-        db.session.commit()
-
-
-@pytest.fixture
-def quick_final(app, monkeypatch):
-    monkeypatch.setitem(app.config, "EXPORT_FINAL_FORMATS", QUICK)
-
-
-def signed_in(app, participant) -> Any:
-    client = app.test_client()
-    client.sign_in(participant)
-    return client
-
-
-def download(client, world: World, fmt: str = TEXTUAL, *, group: int | None = None,
-             changes: bool = False) -> Any:
-    base = f"/groups/{group}" if group else f"/conferences/{world.conference}"
-    return client.get(f"{base}/export/download?format={fmt}" + ("&changes=1" if changes else ""))
-
-
-def disposition_name(response) -> str:
-    return re.search(r'filename="([^"]+)"', response.headers["Content-Disposition"]).group(1)
-
-
-def stored(app, conference_id: int) -> dict[str, OutcomeDocument]:
-    with app.app_context():
-        found = db.session.scalars(select(OutcomeDocument).where(
-            OutcomeDocument.conference_id == conference_id)).all()
-        for document in found:
-            db.session.expunge(document)
-        return {d.format.value: d for d in found}
-
-
-def wait_for(client, job_id: int, *, api_token: str | None = None) -> list[dict]:
-    """Poll the job until it ends; every answer seen, in order."""
-    seen = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if api_token:
-            response = client.api("GET", f"/api/v1/exports/{job_id}", token=api_token)
-        else:
-            response = client.get(f"/export/jobs/{job_id}")
-        assert response.status_code == 200, response.get_data(as_text=True)
-        seen.append(response.get_json())
-        if seen[-1]["status"] in ("finished", "failed"):
-            return seen
-        time.sleep(0.05)
-    raise AssertionError(f"export job {job_id} did not finish: {seen[-1]}")
-
-
-def finalise_on_the_page(client, world: World) -> dict:
-    """Tick the box and press Finalise (no script): the job's page, followed to its end."""
-    response = client.submit(f"/conferences/{world.conference}/finalise", {"confirm": "1"})
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-    job_id = int(re.fullmatch(r"/export/jobs/(\d+)/progress", response.headers["Location"]).group(1))
-    return wait_for(client, job_id)[-1]
-
+from tests.helpers.exports import (  # noqa: F401 - export_world and final_quickly are fixtures
+    AVAILABLE,
+    FIRST,
+    OTHER,
+    PREAMBULAR,
+    QUICK,
+    SECOND,
+    TEXTUAL,
+    World,
+    disposition_name,
+    download,
+    export_world,
+    final_quickly,
+    finalise_on_the_page,
+    settle,
+    signed_in,
+    stored,
+    wait_for,
+)
 
 # --- who may export what ----------------------------------------------------------------
 
@@ -389,7 +250,7 @@ def test_the_format_buttons_follow_the_job_on_a_page_without_scripts(app, world)
         assert '<meta http-equiv="refresh" content="1">' in page and "<progress" in page
         time.sleep(0.05)
     assert 'http-equiv="refresh"' not in page and "This is a draft." in page
-    from tests.test_pages import base_head, executable_problems, read, structure_problems
+    from tests.helpers.pages import base_head, executable_problems, read, structure_problems
 
     finished = read(client.get(page_url))
     head = base_head(read(app.test_client().get("/login")))
@@ -509,7 +370,7 @@ def test_the_preview_is_the_html_document_under_a_strict_policy(app, world):
 
 
 def test_the_pages_are_well_formed_and_hostile_text_stays_inert(app, world, quick_final):
-    from tests.test_pages import base_head, executable_problems, read, structure_problems
+    from tests.helpers.pages import base_head, executable_problems, read, structure_problems
 
     head = base_head(read(app.test_client().get("/login")))
     pages = [(world.cast.secretariat, f"/conferences/{world.conference}/export"),

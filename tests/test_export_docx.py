@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import docx
+import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
 from docx.table import Table
@@ -40,6 +41,9 @@ from tests.export_fixture import (
     export_conference,  # noqa: F401 - the conference fixture
     hostile_outline,
 )
+
+# What is checked here does not depend on the database: run once (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
 
 DRAFT = "DRAFT — not adopted"
 

@@ -25,6 +25,9 @@ from drafting.votes import services
 from models import AmendmentStatus, ClauseKind, GroupRole, OptionKind, Recommendation, db
 from tests.html import assert_inert
 
+# What is checked here does not depend on the database: run once (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
+
 SCREENS = Path(tempfile.gettempdir()) / "plenary-screens"
 TITLE = "Efficient migration management — Эффективное управление миграцией"
 PREAMBULAR = "Recalling the OSCE commitments on migration;"

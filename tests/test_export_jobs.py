@@ -13,8 +13,6 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +23,18 @@ from sqlalchemy import func, select
 from drafting.errors import Unavailable
 from drafting.export import child, jobs, services
 from models import Conference, OutcomeDocument, db
-from tests import test_export
-from tests.test_export import FIRST, QUICK, TEXTUAL, settle, signed_in, stored, wait_for
-
-# The conference of tests/test_export.py, and its setting that finalises the quick formats.
-world = test_export.world
-quick_final = test_export.quick_final
+from tests.helpers.exports import (  # noqa: F401 - export_world and final_quickly are fixtures
+    FIRST,
+    QUICK,
+    TEXTUAL,
+    every_turn_taken,
+    export_world,
+    final_quickly,
+    settle,
+    signed_in,
+    stored,
+    wait_for,
+)
 
 #: Deterministic formats: the same outline gives the same bytes.
 DETERMINISTIC = [name for name in ("md", "json") if services.is_available(services.FORMATS[name])]
@@ -355,21 +359,6 @@ def test_under_gevent_waiting_for_the_child_holds_no_other_greenlet(app, world, 
     # The child takes a second or more to start and render; the beat never stopped for long.
     assert measured["took"] > 0.3 and measured["ticks"] >= measured["took"] / 0.05
     assert measured["max_gap"] < 0.25, measured
-
-
-@contextmanager
-def every_turn_taken(app) -> Iterator[None]:
-    """Every rendering turn of the app's jobs taken, as by running jobs, until the block ends."""
-    turns = jobs.store(app).turns(int(app.config["EXPORT_CONCURRENCY"]))
-    held = 0
-    while turns.acquire(blocking=False):
-        held += 1
-    assert held == app.config["EXPORT_CONCURRENCY"]
-    try:
-        yield
-    finally:
-        for _turn in range(held):
-            turns.release()
 
 
 def test_jobs_beyond_the_concurrency_wait_their_turn(app, world):

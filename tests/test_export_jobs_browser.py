@@ -13,14 +13,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_export
-from tests.test_export import FIRST, QUICK, TEXTUAL, settle
-from tests.test_export_jobs import every_turn_taken
+from drafting.export import services
+from tests.helpers.exports import (  # noqa: F401 - export_world and final_quickly are fixtures
+    FIRST,
+    QUICK,
+    TEXTUAL,
+    every_turn_taken,
+    export_world,
+    final_quickly,
+    settle,
+)
 
 pytestmark = pytest.mark.browser
-
-world = test_export.world
-quick_final = test_export.quick_final
 
 #: Where a person looks at the page once the export is ready.
 SCREENSHOT = Path("/tmp/notes/export-progress.png")  # noqa: S108 - a fixed place to look
@@ -31,7 +35,7 @@ STILL_MARKED = "() => window.plenaryNotReloaded === true"
 
 @pytest.mark.parametrize("socket", ["connected", "blocked"])
 def test_an_export_shows_its_progress_and_then_downloads(app, world, person, tmp_path, socket):
-    label = test_export.services.FORMATS[TEXTUAL].label
+    label = services.FORMATS[TEXTUAL].label
     context, page = person(world.cast.secretariat)
     if socket == "blocked":
         # No socket at all: the page polls the job instead.
@@ -76,7 +80,7 @@ def test_finalising_shows_its_progress_and_then_the_stored_documents(app, world,
 def test_a_job_waiting_for_a_turn_says_so_then_runs(app, world, person):
     """Every turn taken (as by other exports running): the new job's bar waits at 0 with a
     word saying why; when a turn is free it runs and its file comes."""
-    label = test_export.services.FORMATS[TEXTUAL].label
+    label = services.FORMATS[TEXTUAL].label
     with every_turn_taken(app):
         _context, page = person(world.cast.secretariat)
         page.goto(f"/conferences/{world.conference}/export")

@@ -30,6 +30,9 @@ from tests.export_fixture import (
     hostile_outline,
 )
 
+# What is checked here does not depend on the database: run once (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
+
 
 def _markdown(conference: Conference, **options: Any) -> str:
     return render_md.render(compile_outline(conference), **options).decode("utf-8")

@@ -31,25 +31,10 @@ from tests.helpers.live import (
     reloaded_text,
     stored_text,
 )
-from tests.test_scale_out import GEVENT_GUNICORN, Server
+from tests.helpers.servers import GEVENT, GEVENT_GUNICORN, Server, free_port, gunicorn, log_of, sign_in
 from tests.yclient import EditorClient, eventually
 
 LONG = HARDENING_LONG
-GEVENT = {"SOCKETIO_ASYNC_MODE": "gevent"}
-
-
-def gunicorn(app, tmp_path, name: str = "server", port: int | None = None,
-             redis_url: str | None = None, **env: str) -> Server:
-    server = Server(app, redis_url, tmp_path, name, port=port, command=GEVENT_GUNICORN,
-                    extra_env={**GEVENT, **env})
-    server.wait_ready()
-    return server
-
-
-def log_of(server: Server) -> str:
-    server.log.flush()
-    with open(server.log.name, encoding="utf-8") as log:
-        return log.read()
 
 
 def editing_room(factories, editors: int):
@@ -207,7 +192,6 @@ def test_the_writer_drains_before_a_stop(app, factories, connect, monkeypatch):
     """What gunicorn.conf.py relies on when stopping: ``drain`` returns only once every edit
     handed to the writer is written and answered, and says so when it could not be."""
     from drafting.editing.writer import drain
-    from tests.test_writer import database_write_locked
 
     monkeypatch.setitem(app.config, "YJS_WRITE_TIMEOUT_MS", 5000)
     recommendation, tokens, _people = editing_room(factories, 1)
@@ -396,7 +380,6 @@ class PrivateRedis:
         import shutil
 
         from tests.conftest import service_missing
-        from tests.test_scale_out import free_port
 
         self.binary = shutil.which("redis-server")
         if self.binary is None:
@@ -438,7 +421,6 @@ def test_redis_restarting_under_two_processes(app, factories, tmp_path):
     import requests
     import socketio
 
-    from tests.test_scale_out import sign_in
 
     queue = PrivateRedis(tmp_path)
     queue.start()

@@ -7,10 +7,14 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from models import Participant, db
+
+# What is checked here does not depend on the database: run once (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
 
 ROOT = Path(__file__).resolve().parent.parent
 RUSSIAN = ROOT / "drafting" / "translations" / "ru" / "LC_MESSAGES" / "messages.po"

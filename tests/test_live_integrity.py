@@ -24,7 +24,7 @@ from drafting.errors import NotFound, ValidationFailed
 from drafting.realtime import protocol, yupdate
 from drafting.votes import services as votes
 from models import Amendment, Clause, ClauseKind, ClauseUpdate, Vote, db
-from tests.test_node_client import ROOT, node  # noqa: F401 - the fixture
+from tests.conftest import ROOT
 from tests.yclient import eventually
 
 ORIGINAL = "Calls on States to protect migrant workers;"
@@ -208,7 +208,7 @@ def test_updates_the_editor_never_makes_are_refused_and_harm_nothing(app, connec
     assert stored(app, joined["id"]) == (ORIGINAL + "!",) * 2
 
 
-def browser_update(node: str, state: bytes, edits: list[list]) -> bytes:  # noqa: F811
+def browser_update(node: str, state: bytes, edits: list[list]) -> bytes:
     """What the real Yjs sends for ``edits`` (UTF-16 indices, as a browser's) on ``state``."""
     config = {"state": base64.b64encode(state).decode(), "edits": edits}
     made = json.loads(subprocess.run([node, str(ROOT / "tests" / "node" / "relative_positions.mjs"),  # noqa: S603
@@ -219,7 +219,7 @@ def browser_update(node: str, state: bytes, edits: list[list]) -> bytes:  # noqa
 
 @pytest.mark.node
 @pytest.mark.parametrize("edit", [["insert", 9, " not"], ["delete", 9, 3], ["delete", 7, 2]])
-def test_a_change_that_splits_a_surrogate_pair_is_refused(app, connect, room, node, edit):  # noqa: F811
+def test_a_change_that_splits_a_surrogate_pair_is_refused(app, connect, room, node, edit):
     """" not" inserted between the two halves of 👍: open editors showed "support � not�",
     a new editor "support � not of workers.�", the API and the votes "support 👍 not"."""
     recommendation, tokens = room.recommendation, room.tokens

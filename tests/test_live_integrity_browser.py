@@ -7,24 +7,30 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
-from tests.test_editor_browser import (
+from tests.helpers.browser import (
     EDITOR_TEXT,
     OP1,
     OP2,
     PART_ORDER,
+    Room,
     editor,
+    editor_room,
     expect_saved,
     expect_text,
     open_editor,
-    room,  # noqa: F401 - the fixture
-    screenshot,
     server_text,
 )
+from tests.helpers.browser import editor_screenshot as screenshot
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_paste_longer_than_a_clause_may_be_is_refused_before_it_is_sent(app, person, room, tmp_path, monkeypatch):  # noqa: F811
+@pytest.fixture
+def room(factories) -> Room:
+    return editor_room(factories)
+
+
+def test_a_paste_longer_than_a_clause_may_be_is_refused_before_it_is_sent(app, person, room, tmp_path, monkeypatch):
     monkeypatch.setitem(app.config, "CLAUSE_MAX_LENGTH", 120)
     _, member = person(room.cast.member)
     open_editor(member, room.recommendation.id)
@@ -42,7 +48,7 @@ def test_a_paste_longer_than_a_clause_may_be_is_refused_before_it_is_sent(app, p
     screenshot(member, tmp_path, "paste-too-long")
 
 
-def test_a_change_the_server_refuses_is_dropped_and_the_page_does_not_loop(app, person, room, tmp_path, monkeypatch):  # noqa: F811
+def test_a_change_the_server_refuses_is_dropped_and_the_page_does_not_loop(app, person, room, tmp_path, monkeypatch):
     """A 1 MB paste was never saved and the page stayed on "Saving…/Reconnecting…" for ever,
     even after a reload: the browser kept sending the refused change."""
     _, member = person(room.cast.member)
@@ -75,7 +81,7 @@ RELEASE_Y = "() => window.releaseY()"
 
 
 def test_a_clause_deleted_while_someone_types_leaves_their_words_in_front_of_them(
-        person, room, factories, live_server, tmp_path):  # noqa: F811 - room
+        person, room, factories, live_server, tmp_path):
     _, member = person(room.cast.member)
     open_editor(member, room.recommendation.id)
     editor(member, room.op1).click()
@@ -103,7 +109,7 @@ def test_a_clause_deleted_while_someone_types_leaves_their_words_in_front_of_the
 
 
 def test_words_refused_after_they_were_relayed_are_reset_on_every_editor(
-        app, person, room, tmp_path):  # noqa: F811 - room
+        app, person, room, tmp_path):
     """The clause is locked by a commit on another server process that this one has not heard
     of yet: the member's words are relayed, then refused by the writer. Every editor goes
     back to the stored text; the member keeps the words in front of them, to copy; nobody's

@@ -6,6 +6,9 @@ import pytest
 from drafting.markup import render_markdown
 from tests.html import assert_inert
 
+# What is checked here does not depend on the database: run once (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
+
 
 def test_corpus_renders_inert(xss_payloads):
     assert len(xss_payloads) >= 45

@@ -10,38 +10,23 @@ absence fails the run, elsewhere these tests skip with a message.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import threading
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from models import ClauseKind, ClauseUpdate, GroupRole, db
-from tests.conftest import service_missing
-from tests.test_editing import reloaded_text, stored_text
+from tests.conftest import ROOT
+from tests.helpers.live import reloaded_text, stored_text
 from tests.yclient import EditorClient, eventually
 
 pytestmark = [pytest.mark.node, pytest.mark.usefixtures("node")]
 
-ROOT = Path(__file__).resolve().parent.parent
 STOCK_CLIENT = ROOT / "tests" / "node" / "stock_client.mjs"
-PACKAGES = ("yjs", "y-protocols", "lib0", "socket.io-client")
 #: Bound on one run of the Node client (its own watchdog fires at 25 s).
 TIMEOUT = 30.0
 ORIGINAL = "Calls on States to protect migrant workers;"
-
-
-@pytest.fixture(scope="session")
-def node() -> str:
-    path = shutil.which("node")
-    if path is None:
-        service_missing("Node.js", "install Node 20 (the `node` command) to run the stock Yjs client")
-    missing = [name for name in PACKAGES if not (ROOT / "node_modules" / name / "package.json").exists()]
-    if missing:
-        service_missing(f"The npm packages {', '.join(missing)}", "run `npm ci` in the repository root")
-    return path
 
 
 class StockClient:

@@ -5,10 +5,8 @@ Pages are read as a browser parses them (html.parser: tags and attributes, not s
 """
 from __future__ import annotations
 
-import html
 import logging
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -17,222 +15,20 @@ from sqlalchemy import func, select
 
 from drafting.extensions import socketio
 from models import ClauseKind, Conference, GroupRole, Membership, Participant, db
-from tests.html import URL_ATTRIBUTES, inert_problems
-
-# --- reading a page ---------------------------------------------------------------------------
-
-VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-             "source", "track", "wbr"}
-#: Classes of the elements that hold rendered Markdown.
-MARKDOWN_CLASSES = {"prose", "clause__text"}
-
-
-class Page(HTMLParser):
-    """The parts of a page the checks below look at."""
-
-    def __init__(self, source: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lang: str | None = None
-        #: Every start tag, in document order, with its attributes as written.
-        self.tags: list[tuple[str, list[tuple[str, str]]]] = []
-        self.ids: list[str] = []
-        self.h1: list[str] = []
-        #: Forms with method=post: (action, carries a csrf_token input).
-        self.post_forms: list[list[Any]] = []
-        #: Inner HTML of every element that shows rendered Markdown.
-        self.markdown_areas: list[str] = []
-        #: Where the links inside <main> lead (the header's links are on every page).
-        self.main_links: list[str] = []
-        self._texts: dict[str, list[str]] = {}
-        self._open: list[tuple[str, list[str] | None]] = []
-        self._form: list[Any] | None = None
-        self._area: list[str] | None = None
-        self._area_depth = 0
-        self.feed(source)
-        self.close()
-
-    def text_of(self, element_id: str) -> str:
-        return " ".join("".join(self._texts.get(element_id, [])).split())
-
-    def attributes_of(self, element_id: str) -> dict[str, str]:
-        return next(dict(attrs) for _tag, attrs in self.tags if dict(attrs).get("id") == element_id)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        written = [(name, value or "") for name, value in attrs]
-        values = dict(written)
-        self.tags.append((tag, written))
-        if self._area is not None:
-            self._area.append(self.get_starttag_text() or "")
-            self._area_depth += tag not in VOID_TAGS
-        elif MARKDOWN_CLASSES & set(values.get("class", "").split()):
-            self._area, self._area_depth = [], 1
-        if tag == "html":
-            self.lang = values.get("lang")
-        if "id" in values:
-            self.ids.append(values["id"])
-        if tag == "form":
-            self._form = [values.get("action"), False]
-            if values.get("method", "get").lower() == "post":
-                self.post_forms.append(self._form)
-        if tag == "input" and values.get("name") == "csrf_token" and self._form is not None:
-            self._form[1] = True
-        if tag == "h1":
-            self.h1.append("")
-        if tag == "a" and any(open_tag == "main" for open_tag, _buffer in self._open):
-            self.main_links.append(values.get("href", ""))
-        if tag not in VOID_TAGS:
-            self._open.append((tag, self._texts.setdefault(values["id"], []) if "id" in values else None))
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        # "<br/>" and "<div/>" alike: HTML ignores the slash.
-        self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._area is not None:
-            self._area_depth -= 1
-            if self._area_depth == 0:
-                self.markdown_areas.append("".join(self._area))
-                self._area = None
-            else:
-                self._area.append(f"</{tag}>")
-        if tag == "form":
-            self._form = None
-        for index in range(len(self._open) - 1, -1, -1):
-            if self._open[index][0] == tag:
-                del self._open[index:]
-                break
-
-    def handle_data(self, data: str) -> None:
-        if self._area is not None:
-            self._area.append(html.escape(data))
-        for _tag, buffer in self._open:
-            if buffer is not None:
-                buffer.append(data)
-        if any(tag == "h1" for tag, _buffer in self._open):
-            self.h1[-1] += data
-
-
-def read(response: Any) -> Page:
-    assert response.mimetype == "text/html", response.mimetype
-    return Page(response.get_data(as_text=True))
-
-
-def read_all(pages: list[tuple[str, Any]]) -> list[tuple[str, Page]]:
-    """(what, page) of each (what, response), every one of them having answered 200."""
-    assert [(what, response.status_code) for what, response in pages if response.status_code != 200] == []
-    return [(what, read(response)) for what, response in pages]
-
-
-def structure_problems(page: Page) -> list[str]:
-    problems = []
-    if not page.lang:
-        problems.append("<html> has no lang")
-    if len(page.h1) != 1:
-        problems.append(f"{len(page.h1)} <h1> elements: {page.h1}")
-    mains = [dict(attrs) for tag, attrs in page.tags if tag == "main"]
-    if [main.get("id") for main in mains] != ["main"]:
-        problems.append(f"<main> elements: {mains}")
-    duplicated = sorted({i for i in page.ids if page.ids.count(i) > 1})
-    if duplicated:
-        problems.append(f"duplicated ids: {duplicated}")
-    problems += [f"POST form to {action!r} without csrf_token" for action, has_token
-                 in page.post_forms if not has_token]
-    return problems
-
-
-def assert_well_formed(response: Any) -> Page:
-    page = read(response)
-    assert not structure_problems(page), structure_problems(page)
-    return page
-
-
-#: What a browser's URL parser drops: tabs and newlines anywhere, C0 controls and spaces around.
-URL_TABS_AND_NEWLINES = {ord("\t"): None, ord("\n"): None, ord("\r"): None}
-URL_PADDING = "".join(map(chr, range(0x21)))
-
-
-def runs_code(url: str) -> bool:
-    """Whether a browser would run or render this URL (or srcset candidate) as code."""
-    for candidate in url.split(","):
-        cleaned = candidate.translate(URL_TABS_AND_NEWLINES).strip(URL_PADDING).lower()
-        if cleaned.startswith(("javascript:", "data:", "vbscript:")):
-            return True
-    return False
-
-
-#: Elements that run, load or embed something; none of Plenary's templates uses them.
-EMBEDDING_TAGS = {"applet", "audio", "base", "embed", "frame", "frameset", "iframe", "img", "math",
-                  "noscript", "object", "portal", "source", "style", "svg", "template", "video"}
-
-
-def head_signature(tag: str, attrs: list[tuple[str, str]]) -> tuple[str, frozenset[tuple[str, str]]]:
-    # A meta's content differs from page to page (the CSRF token); what it is does not.
-    return tag, frozenset((name, value) for name, value in attrs
-                          if not (tag == "meta" and name == "content"))
-
-
-def base_head(page: Page) -> set[tuple[str, frozenset[tuple[str, str]]]]:
-    """The <meta> and <link> elements base.html itself puts on a page without user text."""
-    head = {head_signature(tag, attrs) for tag, attrs in page.tags if tag in {"meta", "link"}}
-    metas = {dict(attrs).get("name", "charset") for tag, attrs in head if tag == "meta"}
-    assert metas == {"charset", "viewport", "csrf-token"}, head
-    return head
-
-
-#: The bundles a page may load: everywhere main.js, on a recommendation the live editor.
-OWN_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js", "/static/dist/votes.js",
-               "/static/dist/export.js"}
-
-
-def is_own_stylesheet(tag: str, attrs: dict[str, str | None]) -> bool:
-    return tag == "link" and attrs.get("rel") == "stylesheet" \
-        and (attrs.get("href") or "").split("?", 1)[0] == "/static/dist/editor.css"
-
-
-def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, str]]]]) -> list[str]:
-    """Anything on the page that could run code, other than what base.html (``head``) has.
-    A fragment (no <html>: a panel fetched with partial=1) goes into a page that has loaded
-    the bundles already, so it must load none."""
-    problems = []
-    scripts = [dict(attrs) for tag, attrs in page.tags if tag == "script"]
-    sources = [script.get("src", "").split("?", 1)[0] for script in scripts]
-    if not any(tag == "html" for tag, _attrs in page.tags):
-        if scripts:
-            problems.append(f"scripts in a fragment: {scripts}")
-    elif not scripts or sources[0] != "/static/dist/main.js" \
-            or any(script.get("type") != "module" for script in scripts) \
-            or not set(sources) <= OWN_SCRIPTS or len(set(sources)) != len(sources):
-        problems.append(f"scripts: {scripts}")
-    for tag, attrs in page.tags:
-        if tag in EMBEDDING_TAGS:
-            problems.append(f"<{tag}>")
-        if tag in {"meta", "link"} and head_signature(tag, attrs) not in head \
-                and not is_own_stylesheet(tag, dict(attrs)):
-            problems.append(f"<{tag} {attrs}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                problems.append(f"handler {name} on <{tag}>")
-            if name in {"style", "srcdoc"}:
-                problems.append(f"{name} on <{tag}>")
-            if name in URL_ATTRIBUTES and runs_code(value):
-                problems.append(f"{name}={value!r} on <{tag}>")
-    return problems
-
-
-def hostile_text_problems(app: Flask, pages: list[tuple[str, Page]]) -> tuple[list[str], int]:
-    """What could run code on each page (``executable_problems``, against the head of a page
-    without user text) and what in its Markdown areas is not inert, each named by its page;
-    and how many Markdown areas were read, so that a test can tell the hostile text was on the
-    pages at all."""
-    head = base_head(read(app.test_client().get("/login")))
-    problems, areas = [], 0
-    for what, page in pages:
-        problems += [f"{what}: {problem}" for problem in executable_problems(page, head)]
-        for area in page.markdown_areas:
-            areas += 1
-            problems += [f"{what}: {problem} in Markdown {area!r}" for problem in inert_problems(area)]
-    return problems, areas
-
+from tests.helpers.pages import (
+    Page,
+    assert_friendly_error_page,
+    assert_well_formed,
+    client_as,
+    content_security_policy,
+    executable_problems,
+    head_signature,
+    hostile_text_problems,
+    issue_invitation,
+    read,
+    structure_problems,
+)
+from tests.html import inert_problems
 
 # --- the pages --------------------------------------------------------------------------------
 
@@ -274,15 +70,6 @@ PAGES = [
 ]
 
 
-def issue_invitation(app: Flask, participant_id: int) -> str:
-    from drafting.auth.services import issue_invitation as issue
-
-    with app.test_request_context():
-        token = issue(db.session.get(Participant, participant_id), created_by=None)
-        db.session.commit()
-    return token
-
-
 @pytest.fixture
 def cast(factories):
     return factories.cast()
@@ -314,13 +101,6 @@ def votes_on(app: Flask, cast: Any, recommendation_id: int) -> dict[str, int]:
                                                  "deadline_minutes": 10})
         db.session.commit()
         return {"vote": vote.id, "closed_vote": closed.id}
-
-
-def client_as(app: Flask, cast: Any, role: str) -> Any:
-    client = app.test_client()
-    if role != "anonymous":
-        client.sign_in(getattr(cast, role))
-    return client
 
 
 @pytest.mark.parametrize("case", PAGES, ids=lambda case: case.name)
@@ -374,11 +154,6 @@ RESPONSES = [
     ("member", "GET", "/api/v1/nothing-here", 404),
     ("anonymous", "PUT", "/api/v1/conferences", 405),
 ]
-
-
-def content_security_policy(header: str) -> dict[str, list[str]]:
-    directives = [part.split() for part in header.split(";") if part.strip()]
-    return {directive[0].lower(): directive[1:] for directive in directives}
 
 
 def security_header_problems(headers: Any) -> list[str]:
@@ -529,16 +304,6 @@ def test_executable_check_finds_what_it_looks_for():
 
 
 # --- when something fails ----------------------------------------------------------------------
-
-
-def assert_friendly_error_page(response: Any, status: int, title: str) -> Page:
-    assert response.status_code == status
-    page = assert_well_formed(response)
-    assert page.h1 == [title]
-    assert "/" in page.main_links  # a way back to the dashboard
-    body = response.get_data(as_text=True)
-    assert "Traceback" not in body and 'File "' not in body
-    return page
 
 
 @pytest.mark.parametrize("role", ["anonymous", "member"])

@@ -5,101 +5,17 @@ participant connected to the other, and sign-in limits count across both.
 """
 from __future__ import annotations
 
-import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 import socketio
 
 from models import GroupRole
-from tests.factories import PASSWORD
+from tests.helpers.servers import GEVENT_GUNICORN, Server, sign_in
 
 pytestmark = pytest.mark.redis
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-#: How docs/deployment.md runs a Plenary process (``{port}`` filled in).
-GEVENT_GUNICORN = [sys.executable, "-m", "gunicorn", "--worker-class",
-                   "geventwebsocket.gunicorn.workers.GeventWebSocketWorker", "--workers", "1",
-                   "--bind", "127.0.0.1:{port}", "wsgi:app"]
-
-
-class Server:
-    """A real Plenary process (``flask run``, or ``command`` with ``{port}`` in it) on the
-    test database."""
-
-    def __init__(self, app, redis_url: str | None, tmp_path: Path, name: str,
-                 port: int | None = None, command: list[str] | None = None,
-                 extra_env: dict[str, str] | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "PLENARY_INSTANCE_PATH": str(tmp_path / name),
-            "LOGIN_RATE_LIMIT": "4 per minute",
-            "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute",
-        }
-        env.update(extra_env or {})
-        if redis_url:
-            env["REDIS_URL"] = redis_url
-        self.log = (tmp_path / f"{name}.log").open("a")
-        command = command or [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", "{port}"]
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and app
-            [part.replace("{port}", str(self.port)) for part in command],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-            # Its own process group: a crash takes gunicorn's workers with it (``crash``).
-            start_new_session=True,
-        )
-
-    def crash(self) -> None:
-        """SIGKILL to every process of the server (gunicorn's master and its workers) at
-        once: a crash of the machine's or the container's kind, with whatever was in memory
-        gone. (Killing only gunicorn's master leaves its worker running for a moment, which
-        still writes what it holds before it notices.)"""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def kill(self) -> None:
-        """SIGKILL: no chance to flush or say goodbye."""
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/login", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:  # not listening yet, or still starting
-                time.sleep(0.1)
-        raise AssertionError(f"server on {self.url} did not start: {Path(self.log.name).read_text()}")
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
-
-
 @pytest.fixture
 def two_servers(app, redis_url, tmp_path) -> Iterator[tuple[Server, Server]]:
     import redis
@@ -115,16 +31,6 @@ def two_servers(app, redis_url, tmp_path) -> Iterator[tuple[Server, Server]]:
     finally:
         for server in servers:
             server.stop()
-
-
-def sign_in(server: Server, email: str, password: str = PASSWORD) -> tuple[requests.Session, int]:
-    browser = requests.Session()
-    page = browser.get(server.url + "/login", timeout=5).text
-    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
-    response = browser.post(server.url + "/login", data={
-        "email": email, "password": password, "csrf_token": token,
-    }, allow_redirects=False, timeout=10)
-    return browser, response.status_code
 
 
 def test_event_caused_on_one_process_reaches_a_participant_on_the_other(two_servers, factories):
@@ -198,7 +104,7 @@ def editing_room(factories):
 
 
 def test_editors_on_two_processes_converge(two_servers, factories, app):
-    from tests.test_editing import reloaded_text, stored_text
+    from tests.helpers.live import reloaded_text, stored_text
     from tests.yclient import EditorClient, eventually
 
     first, second = two_servers
@@ -235,7 +141,7 @@ def test_sigkill_while_typing_loses_nothing(app, factories, tmp_path):
     """Kill the server with SIGKILL while people type, start it again: the editors come back
     by themselves, re-send what the server had not made durable, and every replica (the
     server's and theirs) ends equal, with nothing anyone typed missing."""
-    from tests.test_editing import reloaded_text, stored_text
+    from tests.helpers.live import reloaded_text, stored_text
     from tests.yclient import EditorClient, eventually
 
     recommendation, tokens = editing_room(factories)

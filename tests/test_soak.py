@@ -38,9 +38,8 @@ from sqlalchemy import func, select
 
 from models import Ballot, ClauseKind, ClauseUpdate, Comment, CommentThread, GroupRole, db
 from tests.conftest import HARDENING_LONG, service_missing
-from tests.test_editing import reloaded_text, stored_text
-from tests.test_faults import log_of
-from tests.test_scale_out import GEVENT_GUNICORN, Server
+from tests.helpers.live import reloaded_text, stored_text
+from tests.helpers.servers import GEVENT_GUNICORN, Server, log_of
 
 pytestmark = pytest.mark.node
 

@@ -31,7 +31,7 @@ from pycrdt import Doc, Text
 from drafting.realtime import protocol
 from models import ClauseKind, GroupRole, Membership, db
 from tests.factories import PASSWORD
-from tests.test_editing import reloaded_text
+from tests.helpers.live import reloaded_text
 from tests.yclient import EditorClient, eventually
 
 ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider", "foreign_chair")
@@ -473,7 +473,7 @@ def test_a_removed_member_on_another_process_stops_hearing(app, stage, redis_url
     crosses Redis in order with the events, like every event does."""
     import redis
 
-    from tests.test_scale_out import GEVENT_GUNICORN, Server
+    from tests.helpers.servers import GEVENT_GUNICORN, Server
 
     redis.Redis.from_url(redis_url).flushdb()
     servers = [Server(app, redis_url, tmp_path, name, command=GEVENT_GUNICORN,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from drafting.errors import Conflict
 from drafting.votes import services
 from models import ClauseKind, GroupRole, Vote, VoteOutcome, VoteStatus, db, utcnow
-from tests.test_scale_out import GEVENT_GUNICORN, Server, sign_in
+from tests.helpers.servers import GEVENT_GUNICORN, Server, sign_in
 
 #: How often each process's closer looks for votes past their deadline.
 POLL = 0.2

@@ -19,7 +19,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from models import ClauseKind, GroupRole, Participant, Recommendation, Vote, db
 from tests.factories import Cast
-from tests.test_editor_browser import editor, open_editor, screenshot
+from tests.helpers.browser import editor, open_editor
+from tests.helpers.browser import editor_screenshot as screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -32,12 +32,19 @@ from models import (
     WorkingGroup,
     db,
 )
-from tests.test_discussion_pages import acting, client_as, count, elements, fetch, get, marks, plain
-from tests.test_pages import (
+from tests.helpers.pages import (
     Page,
+    acting,
     assert_friendly_error_page,
     assert_well_formed,
+    client_as,
+    count,
+    elements,
+    fetch,
+    get,
     hostile_text_problems,
+    marks,
+    plain,
     read,
     read_all,
     structure_problems,

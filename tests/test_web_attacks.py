@@ -38,8 +38,8 @@ from sqlalchemy import select
 from models import ApiToken, OutcomeDocument, db
 from models.exports import ExportFormat
 from tests.conftest import HARDENING_LONG
-from tests.test_pages import content_security_policy, issue_invitation
-from tests.test_permissions import CASES, build_cast, flask_rule
+from tests.helpers.pages import client_as, content_security_policy, issue_invitation
+from tests.helpers.permissions import CASES, build_cast, flask_rule
 
 LONG = HARDENING_LONG
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -119,13 +119,6 @@ def world(app, factories) -> tuple[Any, dict[str, Any]]:
     ids.update(final_conference=final.id, invitation=issue_invitation(app, invitee.id),
                static_file="dist/main.css", own_token=own_token)
     return cast, ids
-
-
-def client_as(app: Flask, cast: Any, role: str | None) -> Any:
-    client = app.test_client()
-    if role is not None:
-        client.sign_in(getattr(cast, role))
-    return client
 
 
 # --- 1. security headers on every response -------------------------------------------------------
@@ -545,7 +538,7 @@ def hostile_world(app: Flask, factories: Any, payloads: list[str]) -> dict[str, 
     from drafting.recommendations.services import update_clause
     from drafting.votes.services import add_statement, cast_ballot, close_vote, open_vote
     from models import Clause, ClauseKind, GroupRole, Participant, Recommendation, Vote
-    from tests.test_browser import packed
+    from tests.helpers.browser import packed
 
     every = "\n\n".join(payloads)
     short = packed(payloads, 200)
@@ -641,7 +634,7 @@ def test_user_text_never_runs_on_any_other_surface(app, factories, new_context, 
     vote page stays clean when a ballot's event makes it fetch and swap in its new state."""
     from drafting.votes.services import cast_ballot
     from models import Participant, Vote
-    from tests.test_browser import CLEAN, LEFTOVERS
+    from tests.helpers.browser import CLEAN, LEFTOVERS
 
     world = hostile_world(app, factories, xss_payloads)
     ids, opened = world["ids"], 0

@@ -13,6 +13,9 @@ from drafting.editing import services as editing
 from drafting.realtime import protocol, yupdate
 from models import ClauseKind, db
 
+# What is checked here does not depend on the database: run once (tests/conftest.py).
+pytestmark = pytest.mark.database_independent
+
 CHARACTERS = st.sampled_from(list("ab zЖжё€日本🌍👍𝄞é\n«»"))
 WORDS = st.text(alphabet=CHARACTERS, max_size=12)
 
