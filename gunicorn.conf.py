@@ -65,6 +65,7 @@ def _close_idle_connections() -> None:
 def _stop(worker: Any) -> None:
     from drafting.editing.writer import drain
     from drafting.extensions import socketio
+    from drafting.realtime.patches import close_every_session
 
     app = worker.wsgi
     try:
@@ -74,7 +75,8 @@ def _stop(worker: Any) -> None:
         server = getattr(socketio, "server", None)
         if server is not None:
             # Engine.IO's close, not Socket.IO's disconnect: a browser reconnects after it.
-            server.eio.disconnect()
+            # Without waiting for each client to collect it: one that went away never does.
+            close_every_session(server)
         drain(app, FLUSH_SECONDS)
         _close_idle_connections()
     except Exception:

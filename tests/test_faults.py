@@ -188,6 +188,25 @@ def test_words_lost_in_a_crash_are_handed_back_under_their_authors(app, factorie
         server.stop()
 
 
+def test_a_stop_does_not_wait_for_a_client_that_stopped_polling(app, factories, tmp_path):
+    """A browser that opened an Engine.IO session over long-polling and went away (a closed
+    laptop, a proxy that dropped it) must not hold a restart: SIGTERM closes every session
+    without waiting for its client to collect the goodbye, and the worker exits by itself,
+    not when gunicorn's graceful timeout runs out and kills it."""
+    server = gunicorn(app, tmp_path, GUNICORN_CMD_ARGS="--graceful-timeout 4")
+    try:
+        browser, _status = sign_in(server, factories.participant().email)
+        handshake = browser.get(server.url + "/socket.io/?EIO=4&transport=polling",
+                                headers={"Origin": server.url}, timeout=5)
+        assert handshake.status_code == 200  # and it never polls again
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=30)
+        log = log_of(server)
+        assert "Worker exiting" in log and "SIGKILL" not in log, log
+    finally:
+        server.stop()
+
+
 def test_the_writer_drains_before_a_stop(app, factories, connect, monkeypatch):
     """What gunicorn.conf.py relies on when stopping: ``drain`` returns only once every edit
     handed to the writer is written and answered, and says so when it could not be."""

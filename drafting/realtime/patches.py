@@ -15,6 +15,9 @@ code it was written and tested against.
   unreadable packets raise inside the server (tests/test_fuzz_socket.py).
 - ``deferred_acks``: a live edit is acknowledged when durable, after its handler has
   returned (tests/test_writer.py).
+- ``close_every_session``: python-engineio's ``disconnect()`` waits, for each session, until
+  its client has collected the goodbye; a long-polling client that went away never does, and
+  a stopping server waited for it until it was killed (tests/test_faults.py).
 - ``client_manager``: ending sockets on every process, in order with the events around it,
   needs the point where a message from the queue is delivered on each process
   (``PubSubManager._handle_emit``; tests/test_scale_out.py, tests/test_socket_permissions.py).
@@ -246,6 +249,19 @@ def deferred_acks(server: Any) -> None:
 
 
 # --- ending sockets on every process ----------------------------------------------------------
+
+def close_every_session(server: Any) -> None:
+    """Close every Engine.IO session of the Socket.IO ``server`` (a stopping process): each
+    is sent its goodbye, and none is waited for. ``Server.disconnect()`` (every session) closes
+    each with ``wait=True``, which waits until the client has taken the goodbye from the
+    session's queue; a WebSocket client takes it at once, but a long-polling client that has
+    gone away (a closed laptop, a dropped proxy connection) never polls again, and the stop
+    waited for it until gunicorn's graceful timeout killed the worker."""
+    eio = server.eio
+    for session in list(eio.sockets.values()):
+        session.close(wait=False, reason=eio.reason.SERVER_DISCONNECT)
+    eio.sockets = {}
+
 
 def client_manager(redis_url: str | None, internal: dict[str, Callable[[Any], None]]) -> Any:
     """The Socket.IO client manager: Redis's when several processes share rooms, else the
