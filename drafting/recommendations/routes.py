@@ -34,11 +34,12 @@ from models import Participant, Recommendation, db
 bp = Blueprint("recommendations", __name__)
 
 
-def _render_show(recommendation: Recommendation, clause_form: ClauseForm | None = None,
-                 status: int = 200, vote_forms: dict[str, FlaskForm] | None = None,
-                 vote_error: DomainError | None = None) -> ResponseReturnValue:
-    """The recommendation page. ``vote_forms``/``vote_error``: a refused form of the vote
-    console (drafting/votes/pages.py), shown again with what was typed."""
+def render_page(recommendation: Recommendation, clause_form: ClauseForm | None = None,
+                status: int = 200, vote_forms: dict[str, FlaskForm] | None = None,
+                vote_error: DomainError | None = None) -> ResponseReturnValue:
+    """The recommendation page (its votes' routes render it too, with their refused form).
+    ``vote_forms``/``vote_error``: a refused form of the vote console (drafting/votes/pages.py),
+    shown again with what was typed."""
     open_amendments = recommendation_amendments(recommendation, open_only=True)
     return render_template(
         "recommendations/show.html",
@@ -63,7 +64,7 @@ def _render_show(recommendation: Recommendation, clause_form: ClauseForm | None 
 @bp.get("/recommendations/<int:recommendation_id>")
 @login_required
 def show(recommendation_id: int) -> ResponseReturnValue:
-    return _render_show(services.get_recommendation(recommendation_id, current_user))
+    return render_page(services.get_recommendation(recommendation_id, current_user))
 
 
 @bp.route("/groups/<int:group_id>/recommendations/new", methods=["GET", "POST"])
@@ -114,7 +115,7 @@ def add_clause(recommendation_id: int) -> ResponseReturnValue:
         data["after_id"] = as_id(form.after_id.data) or -1  # unknown: "not found", not "at the end"
     done = run_form(form, lambda: services.add_clause(current_user, recommendation, data))
     if done is None:
-        return _render_show(recommendation, form, 400)
+        return render_page(recommendation, form, 400)
     flash(_("The clause is added."), "success")
     return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
                             _anchor=f"clause-{done.value.id}"))

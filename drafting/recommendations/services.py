@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, queue_event
+from drafting.recommendations import structure
 from drafting.services import clean_text, load
 from models import (
     Clause,
@@ -141,64 +142,20 @@ def clean_clause_text(value: Any, *, required: bool = True) -> str:
                       required=required)
 
 
-def _lock_structure(recommendation: Recommendation) -> None:
-    """Serialise structure changes of one recommendation (PostgreSQL row lock until commit),
-    so that two people reordering at once end in one order, the same for everyone."""
-    db.session.execute(
-        select(Recommendation.id).where(Recommendation.id == recommendation.id).with_for_update()
-    )
-    db.session.refresh(recommendation)
-
-
-def _part(recommendation: Recommendation, kind: ClauseKind) -> list[Clause]:
-    return [c for c in recommendation.live_clauses if c.kind is kind]
-
-
-def _renumber(ordered: list[Clause]) -> None:
-    # Positions are only an order: rewriting them never touches a clause's id.
-    for position, clause in enumerate(ordered, start=1):
-        clause.position = position
-
-
-def _place_after(recommendation: Recommendation, clause: Clause, after_id: Any) -> None:
-    """Put ``clause`` right after the clause ``after_id`` of its part, or first when None."""
-    part = [c for c in _part(recommendation, clause.kind) if c.id != clause.id]
-    index = 0
-    if after_id is not None:
-        after = load(Clause, after_id)
-        if after.recommendation_id != recommendation.id or after.deleted_at is not None:
-            raise ValidationFailed(_("The clause to place it after is not in this recommendation."),
-                                   fields={"after_id": _("Not a clause of this recommendation.")})
-        if after.kind is not clause.kind or after.id == clause.id:
-            raise ValidationFailed(_("A clause can only follow another clause of the same kind."),
-                                   fields={"after_id": _("Different kind.")})
-        index = part.index(after) + 1
-    part.insert(index, clause)
-    _renumber(part)
-
-
-def _announce(recommendation: Recommendation) -> None:
-    from drafting.editing.services import announce_structure
-
-    db.session.flush()
-    db.session.refresh(recommendation)
-    announce_structure(recommendation)
-
-
 def add_clause(actor: Participant, recommendation: Recommendation, data: dict[str, Any]) -> Clause:
     """A new clause at the end of its part, or right after ``after_id`` (same kind)."""
     check_can_edit(recommendation, actor)
     kind = clean_kind(data.get("kind"))
     text = clean_clause_text(data.get("text"), required=False)
-    _lock_structure(recommendation)
+    structure.lock(recommendation)
     clause = Clause(recommendation=recommendation, kind=kind, text=text,
-                    position=len(_part(recommendation, kind)) + 1, created_by_id=actor.id)
+                    position=len(structure.part_of(recommendation, kind)) + 1, created_by_id=actor.id)
     db.session.add(clause)
     db.session.flush()
     db.session.refresh(recommendation)
     if data.get("after_id") is not None:
-        _place_after(recommendation, clause, data["after_id"])
-    _announce(recommendation)
+        structure.place_after(recommendation, clause, data["after_id"])
+    structure.announce(recommendation)
     return clause
 
 
@@ -211,12 +168,12 @@ def update_clause(actor: Participant, clause: Clause, data: dict[str, Any]) -> N
         kind = clean_kind(data["kind"])
         if kind is not clause.kind:
             recommendation = clause.recommendation
-            _lock_structure(recommendation)
-            old_part = [c for c in _part(recommendation, clause.kind) if c.id != clause.id]
+            structure.lock(recommendation)
+            old_part = [c for c in structure.part_of(recommendation, clause.kind) if c.id != clause.id]
             clause.kind = kind
-            clause.position = len(_part(recommendation, kind)) + 1
-            _renumber(old_part)
-            _announce(recommendation)
+            clause.position = len(structure.part_of(recommendation, kind)) + 1
+            structure.renumber(old_part)
+            structure.announce(recommendation)
     if "text" in data and data["text"] is not None:
         from drafting.editing.services import replace_text
 
@@ -226,9 +183,9 @@ def update_clause(actor: Participant, clause: Clause, data: dict[str, Any]) -> N
 def move_clause(actor: Participant, clause: Clause, after_id: Any) -> None:
     """Reorder within the clause's part: right after ``after_id``, or first when None."""
     check_can_edit(clause.recommendation, actor)
-    _lock_structure(clause.recommendation)
-    _place_after(clause.recommendation, clause, after_id)
-    _announce(clause.recommendation)
+    structure.lock(clause.recommendation)
+    structure.place_after(clause.recommendation, clause, after_id)
+    structure.announce(clause.recommendation)
 
 
 def delete_clause(actor: Participant, clause: Clause) -> None:
@@ -239,7 +196,7 @@ def delete_clause(actor: Participant, clause: Clause) -> None:
         raise NotFound(_("Not found."))
     if clause.is_locked:
         raise PermissionDenied(_("This clause is locked: it cannot be deleted now."))
-    _lock_structure(clause.recommendation)
+    structure.lock(clause.recommendation)
     # Whatever its editors typed up to now is committed first and stays with it; what they
     # type after this commit is refused (the deleted clause's document is closed).
     from drafting.editing.services import hold_text
@@ -247,8 +204,8 @@ def delete_clause(actor: Participant, clause: Clause) -> None:
     hold_text(clause)
     clause.deleted_at = utcnow()
     # The clause keeps its position: where ``restore_clause`` puts it back.
-    _renumber(_part(clause.recommendation, clause.kind))
-    _announce(clause.recommendation)
+    structure.renumber(structure.part_of(clause.recommendation, clause.kind))
+    structure.announce(clause.recommendation)
 
 
 def restore_clause(actor: Participant, clause: Clause) -> None:
@@ -257,12 +214,12 @@ def restore_clause(actor: Participant, clause: Clause) -> None:
     check_can_edit(clause.recommendation, actor)
     if clause.deleted_at is None:
         raise ValidationFailed(_("This clause has not been deleted."))
-    _lock_structure(clause.recommendation)
-    part = _part(clause.recommendation, clause.kind)
+    structure.lock(clause.recommendation)
+    part = structure.part_of(clause.recommendation, clause.kind)
     clause.deleted_at = None
     part.insert(min(max(clause.position - 1, 0), len(part)), clause)
-    _renumber(part)
-    _announce(clause.recommendation)
+    structure.renumber(part)
+    structure.announce(clause.recommendation)
 
 
 def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
@@ -271,7 +228,7 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
         raise PermissionDenied(_("Only the group's chair can lock or unlock a clause."))
     if clause.status is ClauseStatus.ADOPTED:
         raise PermissionDenied(_("This clause is adopted: its wording is final."))
-    _lock_structure(clause.recommendation)
+    structure.lock(clause.recommendation)
     # Ordered with the edits: everything acknowledged before this commit is in the frozen
     # wording, everything after it is refused.
     from drafting.editing.services import hold_text
@@ -282,4 +239,4 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
         # The vote froze this exact wording: it ends by closing or cancelling the vote.
         raise Conflict(_("A vote on this clause is open: close or cancel the vote instead."))
     clause.status = ClauseStatus.LOCKED if locked else ClauseStatus.OPEN
-    _announce(clause.recommendation)
+    structure.announce(clause.recommendation)

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from drafting.api import endpoint
 from drafting.comments.panel import place_errors
 from drafting.errors import INPUT_ERRORS, DomainError
-from drafting.recommendations.routes import _render_show
+from drafting.recommendations.routes import render_page
 from drafting.recommendations.services import get_recommendation
 from drafting.votes import pages, services
 from drafting.votes.forms import BallotForm, OpenVoteForm, StatementForm
@@ -160,7 +160,7 @@ def open_vote(recommendation_id: int) -> ResponseReturnValue:
     if error is not None or done is None:
         assert error is not None
         place_errors(form, error)
-        return _render_show(get_recommendation(recommendation_id, current_user),
+        return render_page(get_recommendation(recommendation_id, current_user),
                            status=error.status, vote_forms={_open_key(form): form},
                            vote_error=error)
     flash(_("The vote is open."), "success")
@@ -177,7 +177,7 @@ def add_statement(recommendation_id: int) -> ResponseReturnValue:
     if error is not None or done is None:
         assert error is not None
         place_errors(form, error)
-        return _render_show(get_recommendation(recommendation_id, current_user),
+        return render_page(get_recommendation(recommendation_id, current_user),
                            status=error.status, vote_forms={"statement": form},
                            vote_error=error)
     flash(_("Your statement is attached."), "success")

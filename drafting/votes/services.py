@@ -36,6 +36,7 @@ from drafting.editing import docs
 from drafting.editing.services import hold_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
+from drafting.recommendations import structure
 from drafting.services import clean_text, is_id, load
 from drafting.votes.rules import Decision, decide
 from models import (
@@ -401,10 +402,8 @@ def _claim_clause(clause: Clause, *, held: bool = False) -> None:
 
 
 def _set_clause_status(clause: Clause, status: ClauseStatus) -> None:
-    from drafting.recommendations.services import _announce
-
     clause.status = status
-    _announce(clause.recommendation)
+    structure.announce(clause.recommendation)
 
 
 # --- ballots -----------------------------------------------------------------------------
@@ -720,7 +719,6 @@ def _apply(vote: Vote, decision: Decision) -> None:
 
 def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
     from drafting.editing.services import replace_text
-    from drafting.recommendations.services import _announce, _lock_structure, _place_after
 
     author = amendment.proposer or vote.opened_by
     wording = next(o.wording for o in vote.options if o.kind is OptionKind.YES)
@@ -728,22 +726,20 @@ def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
         replace_text(clause, author, wording)
     elif amendment.kind is AmendmentKind.INSERT:
         recommendation = clause.recommendation
-        _lock_structure(recommendation)
+        structure.lock(recommendation)
         created = Clause(recommendation=recommendation, kind=clause.kind, text=wording,
                          position=clause.position + 1, created_by_id=author.id if author else None)
         db.session.add(created)
         db.session.flush()
         db.session.refresh(recommendation)
-        _place_after(recommendation, created, clause.id)
+        structure.place_after(recommendation, created, clause.id)
         amendment.created_clause_id = created.id
-        _announce(recommendation)
+        structure.announce(recommendation)
     elif amendment.kind is AmendmentKind.DELETE:
-        from drafting.recommendations.services import _part, _renumber
-
-        _lock_structure(clause.recommendation)
+        structure.lock(clause.recommendation)
         clause.deleted_at = utcnow()
-        _renumber(_part(clause.recommendation, clause.kind))
-        _announce(clause.recommendation)
+        structure.renumber(structure.part_of(clause.recommendation, clause.kind))
+        structure.announce(clause.recommendation)
 
 
 def close_due_votes(now: datetime | None = None) -> int:
