@@ -109,14 +109,12 @@ def test_server_stopped_while_several_people_type_loses_nothing(app, factories, 
                 words.append(word)
                 ledger.type(editor, doc, len(editor.text(doc)) if n % 3 else 0, word)
                 if n == rounds // 2:
-                    stopped_at = time.monotonic()
                     if fault == "SIGKILL":
                         server.crash()
                     else:
                         server.process.send_signal(signal.SIGTERM)
                 time.sleep(0.01)
             server.process.wait(timeout=20)
-            stopping = time.monotonic() - stopped_at
             eventually(lambda: not any(editor.sio.connected for editor in editors),
                        message="editors notice the server is gone")
             acknowledged = ledger.acknowledged()
@@ -127,8 +125,9 @@ def test_server_stopped_while_several_people_type_loses_nothing(app, factories, 
             if fault == "SIGTERM":
                 log = log_of(server)
                 assert server.process.returncode == 0, log
+                # Promptly: the worker ended by itself, not killed when a timeout ran out.
                 assert "Traceback" not in log and "graceful timeout" not in log, log
-                assert stopping < 10, f"SIGTERM took {stopping:.1f} s"
+                assert "Worker exiting" in log and "SIGKILL" not in log, log
                 # Nothing the server received was left unanswered or refused.
                 assert ledger.refused() == [], ledger.refused()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -181,16 +182,35 @@ def finalise_on_the_page(client, world: World) -> dict:
     return wait_for(client, job_id)[-1]
 
 
+class _Turn:
+    """A job's wait for a rendering turn, told to the test as it begins."""
+
+    def __init__(self, turns: threading.BoundedSemaphore, asked: threading.Event) -> None:
+        self.turns, self.asked = turns, asked
+
+    def __enter__(self) -> bool:
+        self.asked.set()
+        return self.turns.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self.turns.__exit__(*exc)
+
+
 @contextmanager
-def every_turn_taken(app) -> Iterator[None]:
-    """Every rendering turn of the app's jobs taken, as by running jobs, until the block ends."""
-    turns = jobs.store(app).turns(int(app.config["EXPORT_CONCURRENCY"]))
+def every_turn_taken(app) -> Iterator[threading.Event]:
+    """Every rendering turn of the app's jobs taken, as by running jobs, until the block ends.
+    What it gives is set once a job has asked for a turn (and so waits for one)."""
+    store = jobs.store(app)
+    turns = store.turns(int(app.config["EXPORT_CONCURRENCY"]))
     held = 0
     while turns.acquire(blocking=False):
         held += 1
     assert held == app.config["EXPORT_CONCURRENCY"]
+    asked = threading.Event()
+    store.turns = lambda _concurrency: _Turn(turns, asked)  # type: ignore[method-assign, assignment, return-value]
     try:
-        yield
+        yield asked
     finally:
+        del store.turns  # the class's own again
         for _turn in range(held):
             turns.release()
