@@ -127,6 +127,7 @@ def _init_extensions(app: Flask) -> None:
     # Session protection "basic": a phone moving between venue Wi-Fi and mobile data changes
     # IP; "strong" would sign delegates out mid-session. Session ids rotate at login instead.
     login_manager.session_protection = "basic"
+    from drafting.editing import relayed
     from drafting.editing.docs import forget_gates
     from drafting.realtime import GATES_CHANGED, SOCKETS_ENDED, patches
     from drafting.realtime.connections import end_sockets
@@ -136,7 +137,8 @@ def _init_extensions(app: Flask) -> None:
         app,
         # Redis as the message queue when several processes serve (REDIS_URL).
         client_manager=patches.client_manager(app.config.get("REDIS_URL"), {
-            SOCKETS_ENDED: end_sockets, GATES_CHANGED: forget_gates}),
+            SOCKETS_ENDED: end_sockets, GATES_CHANGED: forget_gates},
+            channel=app.config.get("REDIS_CHANNEL", "flask-socketio"), heard=relayed.note),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         # None = same origin only: a page on another site cannot open a socket with our cookie.
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),

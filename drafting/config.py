@@ -54,6 +54,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url(os.environ.get("DATABASE_URL"), instance_path),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
+        # The Redis channel the processes of one installation talk on: Redis's publish and
+        # subscribe ignore its numbered databases, so installations sharing a Redis server
+        # (staging beside production) must each have their own.
+        "REDIS_CHANNEL": os.environ.get("REDIS_CHANNEL", "flask-socketio"),
         # Cookies: never readable by scripts, not sent on cross-site subrequests.
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

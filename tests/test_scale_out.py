@@ -6,14 +6,17 @@ participant connected to the other, and sign-in limits count across both.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 import socketio
 
-from models import GroupRole
+from models import GroupRole, db
 from tests.helpers.servers import GEVENT_GUNICORN, Server, sign_in
+from tests.yclient import eventually
 
 pytestmark = pytest.mark.redis
 @pytest.fixture
@@ -105,7 +108,7 @@ def editing_room(factories):
 
 def test_editors_on_two_processes_converge(two_servers, factories, app):
     from tests.helpers.live import reloaded_text, stored_text
-    from tests.yclient import EditorClient, eventually
+    from tests.yclient import EditorClient
 
     first, second = two_servers
     recommendation, tokens = editing_room(factories)
@@ -137,12 +140,73 @@ def test_editors_on_two_processes_converge(two_servers, factories, app):
         right.disconnect()
 
 
+@pytest.fixture
+def late_joiner(two_servers, factories) -> Iterator[tuple[Any, Any, Any, str]]:
+    """(left, right, late, doc): left on the first process and right on the second, both in
+    the clause; late joined on the second, not in the clause yet."""
+    from tests.yclient import EditorClient
+
+    first, second = two_servers
+    recommendation, tokens = editing_room(factories)
+    left = EditorClient(first.url, token=tokens[0]).connect()
+    right = EditorClient(second.url, token=tokens[1]).connect()
+    late = EditorClient(second.url, token=tokens[2]).connect()
+    try:
+        doc = left.join(recommendation.id)["clauses"][0]["doc"]
+        right.join(recommendation.id)
+        late.join(recommendation.id)
+        left.open(doc)
+        right.open(doc)
+        yield left, right, late, doc
+    finally:
+        for editor in (left, right, late):
+            editor.disconnect()
+
+
+def test_a_late_joiner_gets_what_another_process_relayed_and_has_not_written(late_joiner, app):
+    """Words accepted on one process are relayed at once and written a moment later; the other
+    process's copy of the document learns of them from the log. An editor that joins on that
+    other process in between must get them in its sync all the same: having joined the room
+    after they were relayed, it would otherwise never receive them."""
+    from tests.helpers.live import database_write_locked, reloaded_text
+
+    left, right, late, doc = late_joiner
+    with database_write_locked(app):  # nothing typed now reaches the log
+        left.insert(doc, 0, "Firmly ")
+        eventually(lambda: right.text(doc) == left.text(doc), message="relayed to the other process")
+        late.open(doc)
+        assert late.text(doc) == left.text(doc)
+    clause_id = int(doc.split(":")[1])
+    eventually(lambda: reloaded_text(app, clause_id) == left.text(doc), message="written")
+
+
+def test_a_late_joiner_does_not_get_words_refused_after_they_were_relayed(late_joiner, app):
+    """What a process relayed and its writer then refused (a lock committed a moment before
+    that process heard of it) is reset on every editor: another process forgets it too, so
+    that an editor joining there afterwards is not handed the refused words."""
+    from sqlalchemy import text
+
+    from tests.helpers.live import stored_text
+
+    left, right, late, doc = late_joiner
+    original = left.text(doc)
+    clause_id = int(doc.split(":")[1])
+    with app.app_context():
+        engine = db.engine
+    with engine.begin() as connection:  # as another process would, without the push
+        connection.execute(text("UPDATE clause SET status = 'locked' WHERE id = :id"), {"id": clause_id})
+    left.insert(doc, 0, "Sneaky ")
+    eventually(lambda: right.resets, message="the reset reaching the other process's editor")
+    late.open(doc)
+    assert late.text(doc) == original == stored_text(app, clause_id)
+
+
 def test_sigkill_while_typing_loses_nothing(app, factories, tmp_path):
     """Kill the server with SIGKILL while people type, start it again: the editors come back
     by themselves, re-send what the server had not made durable, and every replica (the
     server's and theirs) ends equal, with nothing anyone typed missing."""
     from tests.helpers.live import reloaded_text, stored_text
-    from tests.yclient import EditorClient, eventually
+    from tests.yclient import EditorClient
 
     recommendation, tokens = editing_room(factories)
     server = Server(app, None, tmp_path, "single")
@@ -177,4 +241,28 @@ def test_sigkill_while_typing_loses_nothing(app, factories, tmp_path):
     finally:
         for editor in editors:
             editor.disconnect()
+        server.stop()
+
+
+def test_processes_talk_on_their_installation_s_channel(app, redis_url, tmp_path):
+    """Redis's publish and subscribe ignore its numbered databases: an installation listens on
+    the channel REDIS_CHANNEL names, so that two of them can share one Redis server."""
+    import redis
+
+    channel = f"plenary-test-channel-{uuid.uuid4().hex[:8]}"
+    queue = redis.Redis.from_url(redis_url)
+    server = Server(app, redis_url, tmp_path, "own-channel", command=GEVENT_GUNICORN,
+                    extra_env={"SOCKETIO_ASYNC_MODE": "gevent", "REDIS_CHANNEL": channel})
+    try:
+        server.wait_ready()
+        # The process subscribes when its first Engine.IO session opens.
+        handshake = requests.get(server.url + "/socket.io/?EIO=4&transport=polling",
+                                 headers={"Origin": server.url}, timeout=5)
+        assert handshake.status_code == 200
+
+        def listening() -> bool:
+            return dict(queue.pubsub_numsub(channel)).get(channel.encode()) == 1
+
+        eventually(listening, message=f"a process listening on {channel}")
+    finally:
         server.stop()

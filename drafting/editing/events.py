@@ -16,8 +16,9 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
+from pycrdt import merge_updates
 
-from drafting.editing import docs, presence, services
+from drafting.editing import docs, presence, relayed, services
 from drafting.editing.ticker import ticker
 from drafting.editing.writer import Submission, writer
 from drafting.errors import (
@@ -150,7 +151,9 @@ def on_y(*args: Any) -> dict[str, Any]:
         if message.kind is Kind.STEP1:
             missing, state = services.answer_sync_step1(clause, message.body)
             db.session.commit()
-            answer_sender("y", doc, sync_step2(missing))
+            # With what other processes relayed lately, perhaps not in the log yet.
+            lately = relayed.updates_for(doc)
+            answer_sender("y", doc, sync_step2(merge_updates(missing, *lately) if lately else missing))
             answer_sender("y", doc, sync_step1(state))
             others = presence.present(doc)
             if others is not None:

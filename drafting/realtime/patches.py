@@ -24,6 +24,7 @@ code it was written and tested against.
 """
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import socketio  # type: ignore[import-untyped]
+from socketio.packet import Packet  # type: ignore[import-untyped]
 
 #: The exact versions the patches here were written and tested against (setup.cfg pins them).
 PINNED = {"python-socketio": "5.18.1", "python-engineio": "4.15.1", "Flask-SocketIO": "5.7.0"}
@@ -263,12 +265,29 @@ def close_every_session(server: Any) -> None:
     eio.sockets = {}
 
 
-def client_manager(redis_url: str | None, internal: dict[str, Callable[[Any], None]]) -> Any:
+def _emitted_data(message: dict[str, Any]) -> Any:
+    """The data of an emit as it travels through the queue, decoded as
+    ``PubSubManager._handle_emit`` decodes it: binary attachments travel base64-encoded
+    beside a placeholder structure."""
+    data = message.get("data")
+    if message.get("binary") and isinstance(data, list) and data:
+        data = Packet.reconstruct_binary(data[0], [base64.b64decode(a) for a in data[1:]])
+    if isinstance(data, list):
+        return data[0] if len(data) == 1 else tuple(data)
+    return data
+
+
+def client_manager(redis_url: str | None, internal: dict[str, Callable[[Any], None]], *,
+                   channel: str = "flask-socketio",
+                   heard: Callable[[Any, Any, Any], None] | None = None) -> Any:
     """The Socket.IO client manager: Redis's when several processes share rooms, else the
     local one; either way an event named in ``internal`` is not sent to clients but handed to
     its function on every process (the one that emits it, and each that hears it from
     Redis), in order with the events before and after it. So, for example, the sockets whose
-    session ended are out of their rooms before any later event is sent, wherever they are."""
+    session ended are out of their rooms before any later event is sent, wherever they are.
+    With Redis, ``heard(room, event, data)`` is given every other message each process hears
+    from the queue, before it is delivered to the process's sockets (``data`` as emitted: a
+    tuple for several arguments, binary parts as bytes)."""
     if redis_url:
         class InternalRedisManager(socketio.RedisManager):
             def _handle_emit(self, message: dict[str, Any]) -> None:
@@ -278,10 +297,12 @@ def client_manager(redis_url: str | None, internal: dict[str, Callable[[Any], No
                 if handler is not None:
                     data = message.get("data")
                     handler(data[0] if isinstance(data, list) and data else data)
-                else:
-                    super()._handle_emit(message)
+                    return
+                if heard is not None:
+                    heard(message.get("room"), message.get("event"), _emitted_data(message))
+                super()._handle_emit(message)
 
-        return InternalRedisManager(redis_url, channel="flask-socketio")
+        return InternalRedisManager(redis_url, channel=channel)
 
     class InternalManager(socketio.Manager):
         def emit(self, event: str, data: Any, *args: Any, **kwargs: Any) -> Any:
