@@ -8,6 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# Test worker processes (pytest-xdist): both cores of the machine CI runs on. 0 runs the suite
+# in this process (for a debugger, or -x that stops at once).
+PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi
 
 FRONTEND_SOURCES := $(shell find static/src -type f 2>/dev/null)
@@ -60,12 +63,12 @@ system-packages-test:
 	$(call install_system_packages,$(TEST_SYSTEM_PACKAGES))
 
 test-sqlite:
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The same suite on PostgreSQL. Outside CI it skips with a message when no server answers;
 # under CI=true a missing server fails the run.
 test-postgresql:
-	TEST_DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -26,7 +26,14 @@ from tests.factories import Factories
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: pytest-xdist's name for this worker process ("gw0", "gw1", …; "" without xdist): what the
+#: workers share on this machine (Redis) is kept apart by it.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_WORKER_NUMBER = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+#: Each worker its own Redis database (15, 14, …) and Socket.IO channel (publish and
+#: subscribe cross databases): the tests' servers flush and talk on them.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER_NUMBER % 16}")
+REDIS_CHANNEL = f"plenary-test-{WORKER or 'main'}"
 CHROMIUM = "/usr/bin/chromium"
 #: The hardening suites' long forms (docs/security.md): more fuzzing, fault rounds, soak.
 HARDENING_LONG = os.environ.get("PLENARY_HARDENING", "").lower() == "long"
@@ -328,6 +335,21 @@ class PlenaryClient(FlaskClient):
 
 
 # --- browser tests ----------------------------------------------------------------------
+
+#: How long ``expect`` waits for a page to show what it should before the test fails (a bound
+#: on waiting, not a measurement): Playwright's 5 s default is short for a page of a server
+#: that shares two cores with the other test worker, its browser and the servers of the tests.
+EXPECT_TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _patient_expect() -> None:
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # the browser tests skip (or fail under CI) on their own
+        return
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:

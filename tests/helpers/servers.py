@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 
+from tests.conftest import REDIS_CHANNEL
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,6 +47,8 @@ class Server:
             "PLENARY_INSTANCE_PATH": str(tmp_path / name),
             "LOGIN_RATE_LIMIT": "4 per minute",
             "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute",
+            # This test process's own channel (other test processes share the Redis server).
+            "REDIS_CHANNEL": REDIS_CHANNEL,
         }
         env.update(extra_env or {})
         if redis_url:
