@@ -31,6 +31,9 @@ DOC_ROOM_PREFIX = "doc:"
 
 _lock = threading.Lock()
 _kept: dict[str, deque[tuple[float, bytes]]] = {}
+#: When every document's old updates were last dropped (a document that falls quiet is
+#: otherwise only pruned when it is next written to or joined).
+_swept = 0.0
 
 
 def note(room: Any, event: Any, data: Any) -> None:
@@ -56,6 +59,7 @@ def note(room: Any, event: Any, data: Any) -> None:
         kept = _kept.setdefault(doc, deque(maxlen=KEEP_COUNT))
         kept.append((now, parsed.body))
         _prune(doc, kept, now)
+        _sweep(now)
 
 
 def updates_for(doc: str) -> list[bytes]:
@@ -67,6 +71,15 @@ def updates_for(doc: str) -> list[bytes]:
             return []
         _prune(doc, kept, now)
         return [update for _at, update in kept]
+
+
+def _sweep(now: float) -> None:
+    global _swept
+    if now - _swept < KEEP_SECONDS:
+        return
+    _swept = now
+    for doc, kept in list(_kept.items()):
+        _prune(doc, kept, now)
 
 
 def _prune(doc: str, kept: deque[tuple[float, bytes]], now: float) -> None:
