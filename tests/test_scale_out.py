@@ -168,7 +168,7 @@ def test_a_late_joiner_gets_what_another_process_relayed_and_has_not_written(lat
     process's copy of the document learns of them from the log. An editor that joins on that
     other process in between must get them in its sync all the same: having joined the room
     after they were relayed, it would otherwise never receive them."""
-    from tests.helpers.live import database_write_locked, reloaded_text
+    from tests.helpers.live import database_write_locked, log_size, reloaded_text
 
     left, right, late, doc = late_joiner
     with database_write_locked(app):  # nothing typed now reaches the log
@@ -178,6 +178,13 @@ def test_a_late_joiner_gets_what_another_process_relayed_and_has_not_written(lat
         assert late.text(doc) == left.text(doc)
     clause_id = int(doc.split(":")[1])
     eventually(lambda: reloaded_text(app, clause_id) == left.text(doc), message="written")
+    eventually(lambda: left.acks == [{"ok": True}], message="left's words acknowledged")
+    # Written once, by the process that took them: the late joiner was not asked for them
+    # back (the other process's sync step 1 counted them as known), so it did not hand them
+    # in again to be stored a second time.
+    late.insert(doc, len(late.text(doc)), " now")
+    eventually(lambda: reloaded_text(app, clause_id) == left.text(doc) == late.text(doc), message="typed")
+    assert log_size(app, clause_id) == 3  # the clause's first text, "Firmly ", " now"
 
 
 def test_a_late_joiner_does_not_get_words_refused_after_they_were_relayed(late_joiner, app):

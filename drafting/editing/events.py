@@ -16,7 +16,6 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
-from pycrdt import merge_updates
 
 from drafting.editing import docs, presence, relayed, services
 from drafting.editing.ticker import ticker
@@ -149,11 +148,10 @@ def on_y(*args: Any) -> dict[str, Any]:
         clause = services.clause_for_doc(doc, set(connection.joined))
         _join_doc(connection, clause.recommendation_id, doc)
         if message.kind is Kind.STEP1:
-            missing, state = services.answer_sync_step1(clause, message.body)
-            db.session.commit()
             # With what other processes relayed lately, perhaps not in the log yet.
-            lately = relayed.updates_for(doc)
-            answer_sender("y", doc, sync_step2(merge_updates(missing, *lately) if lately else missing))
+            missing, state = services.answer_sync_step1(clause, message.body, relayed.updates_for(doc))
+            db.session.commit()
+            answer_sender("y", doc, sync_step2(missing))
             answer_sender("y", doc, sync_step1(state))
             others = presence.present(doc)
             if others is not None:

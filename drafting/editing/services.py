@@ -306,14 +306,24 @@ def resolve_anchors(clause: Clause, ranges: Sequence[tuple[bytes, bytes]]) -> li
     return spans
 
 
-def answer_sync_step1(clause: Clause, state_vector: bytes) -> tuple[bytes, bytes]:
-    """(sync step 2 for the client, the server's own state vector)."""
+def answer_sync_step1(clause: Clause, state_vector: bytes,
+                      relayed_lately: Sequence[bytes] = ()) -> tuple[bytes, bytes]:
+    """(sync step 2 for the client, the server's own state vector). ``relayed_lately``: what
+    other processes relayed and this one may not have read from the log yet
+    (``drafting.editing.relayed``); the answer counts it as the document's, so that the client
+    gets it, and is not asked to hand it back (it would be stored a second time)."""
     with _document(clause, writing=False) as live:
+        document = live.doc
+        if relayed_lately:
+            document, _text = docs.new_doc()
+            document.apply_update(live.doc.get_update())
+            for update in relayed_lately:
+                document.apply_update(update)
         try:
-            missing = live.doc.get_update(state_vector)
+            missing = document.get_update(state_vector)
         except ValueError:
             raise ValidationFailed(_("The state vector could not be read.")) from None
-        return missing, live.doc.get_state()
+        return missing, document.get_state()
 
 
 def _may_edit(clause: Clause, author: Participant) -> bool:
