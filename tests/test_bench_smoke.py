@@ -12,14 +12,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import TEST_DATABASE_URL, private_postgres_database, service_missing
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT, TEST_DATABASE_URL, private_postgres_database, service_missing
 
 pytestmark = pytest.mark.node
 

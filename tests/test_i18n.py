@@ -5,18 +5,17 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from models import Participant, db
+from tests.conftest import ROOT
 
 # What is checked here does not depend on the database: run once (tests/conftest.py).
 pytestmark = pytest.mark.database_independent
 
-ROOT = Path(__file__).resolve().parent.parent
 RUSSIAN = ROOT / "drafting" / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
 #: What a translation must carry over: %(name)s-style and bare %s/%d arguments, and the
 #: {name} placeholders of the editor's strings, which its script fills in.
@@ -133,9 +132,7 @@ def test_no_translated_string_hides_inside_an_f_string():
     """Babel's extractor (on Python 3.11) does not look inside f-strings: a ``_()`` there
     never reaches the catalogue, and stays English for everyone."""
     import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent / "drafting"
+    root = ROOT / "drafting"
     hidden = [f"{path.relative_to(root)}:{number}"
               for path in root.rglob("*.py")
               for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)

@@ -37,13 +37,12 @@ import requests
 from sqlalchemy import func, select
 
 from models import Ballot, ClauseKind, ClauseUpdate, Comment, CommentThread, GroupRole, db
-from tests.conftest import HARDENING_LONG, service_missing
+from tests.conftest import HARDENING_LONG, ROOT, service_missing
 from tests.helpers.live import reloaded_text, stored_text
 from tests.helpers.servers import GEVENT_GUNICORN, Server, log_of
 
 pytestmark = pytest.mark.node
 
-ROOT = Path(__file__).resolve().parent.parent
 LOADGEN = ROOT / "bench" / "loadgen.mjs"
 LONG = HARDENING_LONG
 PARTICIPANTS = 100

@@ -8,10 +8,11 @@ would never receive it: its copy would lack those words until it reconnected.
 
 Every process hears every relayed update (Redis's message queue gives each process each
 message, whether or not one of its sockets is in the room), so each keeps the ones of the last
-``KEEP_SECONDS`` per document, and a sync step 1 is answered with them after the document's
-own state (``updates_for``). Updates are kept no longer than an update takes to be written or
-refused (the acknowledgement's wait); a ``reset`` of the document (an update refused after it
-was relayed) drops them, or the refused words would come back with the next join.
+``KEEP_SECONDS`` per document (``updates_for``), and a sync step 1 is answered from the
+document's own state with them applied (``services.answer_sync_step1``): the client gets them,
+and is not asked to hand them back. Updates are kept no longer than an update takes to be
+written or refused (the acknowledgement's wait); a ``reset`` of the document (an update refused
+after it was relayed) drops them, or the refused words would come back with the next join.
 """
 from __future__ import annotations
 

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import REDIS_CHANNEL
+from tests.conftest import REDIS_CHANNEL, ROOT
 from tests.factories import PASSWORD
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
