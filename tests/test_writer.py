@@ -94,3 +94,50 @@ def test_a_database_that_does_not_answer_delays_the_edit_and_loses_nothing(app, 
     assert chair.send(doc, protocol.sync_update(chair.docs[doc].get_update())) == {"ok": True}
     assert log_size(app, clause_id) == logged + 1
     assert member.text(doc) == chair.text(doc) == "Strongly " + before
+
+
+def test_the_clause_row_takes_in_rows_another_process_wrote_between_two_batches(app, factories):
+    """Two updates are accepted here; before the writer writes them, another process writes
+    its own. The first batch reads that row, and with the second still on its way leaves the
+    clause's text to it; the second's text was taken when it was accepted, before that row
+    was read. The clause's row (what pages, the API and exports read) must still end with
+    every written word, not the text as this process had it when it accepted the update."""
+    from pycrdt import Doc, Text
+    from sqlalchemy import insert
+
+    from drafting.editing import services
+    from drafting.editing.docs import TEXT_NAME
+    from models import ClauseUpdate, db
+
+    cast = factories.cast()
+    recommendation = factories.recommendation(cast.group, clauses=[
+        (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;"),
+    ])
+    with app.app_context():
+        clause = db.session.get(type(recommendation), recommendation.id).clauses[0]
+        clause_id, doc_name = clause.id, clause.doc_name
+        state, _vector = services.answer_sync_step1(clause, b"\x00")  # as an editor syncs
+        db.session.commit()
+        here, there = Doc(), Doc()
+        for editor in (here, there):
+            editor.apply_update(state)
+        member = db.session.get(type(cast.member), cast.member.id)
+        grant = services.Grant(member.id, {recommendation.id: True})
+
+        def typed(editor: Doc, at: int | None, words: str) -> bytes:
+            before = editor.get_state()
+            text = editor.get(TEXT_NAME, type=Text)
+            text.insert(len(str(text)) if at is None else at, words)
+            return editor.get_update(before)
+
+        first, _ = services.accept_update(grant, doc_name, typed(here, 0, "First, "), lambda a: a)
+        second, _ = services.accept_update(grant, doc_name, typed(here, 0, "second, "), lambda a: a)
+        with db.engine.begin() as connection:  # another process's writer
+            connection.execute(insert(ClauseUpdate).values(
+                clause_id=clause_id, author_id=cast.chair.id, data=typed(there, None, " There.")))
+        for accepted in (first, second):
+            services.write_accepted([services.Written(accepted, member)])
+            db.session.commit()
+    assert reloaded_text(app, clause_id) == \
+        "second, First, Calls on States to protect migrant workers; There."
+    assert stored_text(app, clause_id) == reloaded_text(app, clause_id)

@@ -80,6 +80,9 @@ class LiveDoc:
     #: settled (written, or refused), in order: equal when nothing waits for the log.
     accepted: int = 0
     settled: int = 0
+    #: ``accepted`` when rows were last read from the log into the document: the text an
+    #: update accepted up to then carries (``Accepted.text``) lacks them.
+    rows_read_at: int = 0
     #: Transactions holding the document (``hold``): no update is accepted meanwhile.
     holds: int = 0
     #: What ``yupdate.check_update`` needs to know of the document (None: read it again
@@ -318,6 +321,8 @@ def apply_rows(live: LiveDoc, after: int, before: int | None) -> int:
         live.apply(data, _read_if_known(live, data))
         live.last_update_id = max(live.last_update_id, row_id)
         live.since_snapshot += 1
+    if rows:
+        live.rows_read_at = live.accepted
     return len(rows)
 
 

@@ -680,14 +680,15 @@ def _bring_up_to_date(clause: Clause, kept: list[tuple[Written, ClauseUpdate]]) 
         # Rows other processes wrote since this one last read the log: theirs came first
         # (PostgreSQL: they held the row lock this transaction now has; SQLite: the write
         # lock), and the document must have them before its bookkeeping passes them by.
-        others = docs.apply_rows(live, live.last_update_id, kept[0][1].id)
+        docs.apply_rows(live, live.last_update_id, kept[0][1].id)
         quiet = live.accepted == last.accepted.seq
-        if not others:
+        if last.accepted.seq > live.rows_read_at:  # its text has every row read so far
             clause.text = last.accepted.text
         elif quiet:
             clause.text = str(live.text)
-        # else the text with those rows and without what is still on its way is not at hand:
-        # this process's next batch, a moment away, writes it.
+        # else the text with those rows and without what is still on its way is not at hand
+        # (read now, or by an earlier batch after this update was accepted): this process's
+        # next batch, a moment away, writes it.
         every = current_app.config["YJS_SNAPSHOT_EVERY"]
         snapshot = live.since_snapshot + len(kept) >= every
         if snapshot:
