@@ -31,9 +31,11 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _WORKER_NUMBER = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
 #: Each worker its own Redis database (15, 14, …) and Socket.IO channel (publish and
-#: subscribe cross databases): the tests' servers flush and talk on them.
-REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER_NUMBER % 16}")
-REDIS_CHANNEL = f"plenary-test-{WORKER or 'main'}"
+#: subscribe cross databases): the tests' servers flush and talk on them. Two runs at once
+#: on one machine (two checkouts) keep apart with TEST_REDIS_OFFSET (the second: 2).
+_REDIS_SLOT = int(os.environ.get("TEST_REDIS_OFFSET", "0") or 0) + _WORKER_NUMBER
+REDIS_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _REDIS_SLOT % 16}")
+REDIS_CHANNEL = f"plenary-test-{_REDIS_SLOT}"
 CHROMIUM = "/usr/bin/chromium"
 #: The hardening suites' long forms (docs/security.md): more fuzzing, fault rounds, soak.
 HARDENING_LONG = os.environ.get("PLENARY_HARDENING", "").lower() == "long"
