@@ -130,7 +130,7 @@ def _init_extensions(app: Flask) -> None:
     from drafting.editing import relayed
     from drafting.editing.docs import forget_gates
     from drafting.realtime import GATES_CHANGED, SOCKETS_ENDED, patches
-    from drafting.realtime.connections import end_sockets
+    from drafting.sockets.connections import end_sockets
 
     patches.check_versions()
     socketio.init_app(
@@ -159,8 +159,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_session_participant)
 
     from drafting.realtime import init_realtime
+    from drafting.sockets import init_sockets
 
     init_realtime(app)
+    init_sockets()
     from drafting import unit_of_work
     from drafting.editing import events
 
@@ -176,6 +178,16 @@ def _tune_sqlite(app: Flask) -> None:
         sqlite.install(db.engine)
 
 
+def _extend_pages() -> None:
+    """The parts the capabilities above recommendations add to its page."""
+    from drafting.amendments.page import recommendation_part as amendments_part
+    from drafting.recommendations.page import extend
+    from drafting.votes.pages import recommendation_part as votes_part
+
+    extend(amendments_part)
+    extend(votes_part)
+
+
 def _register_blueprints(app: Flask) -> None:
     from drafting.amendments.routes import bp as amendments_bp
     from drafting.api import api_blueprint
@@ -183,16 +195,17 @@ def _register_blueprints(app: Flask) -> None:
     from drafting.comments.routes import bp as comments_bp
     from drafting.conferences.routes import bp as conferences_bp
     from drafting.dashboard.routes import bp as dashboard_bp
-    from drafting.editing.routes import bp as editing_bp
     from drafting.export.routes import bp as export_bp
     from drafting.groups.routes import bp as groups_bp
+    from drafting.history.routes import bp as history_bp
     from drafting.notifications.routes import bp as notifications_bp
     from drafting.participants.routes import bp as participants_bp
     from drafting.recommendations.routes import bp as recommendations_bp
     from drafting.votes.routes import bp as votes_bp
 
+    _extend_pages()
     for blueprint in (auth_bp, dashboard_bp, conferences_bp, groups_bp, participants_bp,
-                      recommendations_bp, editing_bp, comments_bp, amendments_bp,
+                      recommendations_bp, history_bp, comments_bp, amendments_bp,
                       notifications_bp, votes_bp, export_bp):
         app.register_blueprint(blueprint)
     # After the capability modules above have added their endpoints to it.

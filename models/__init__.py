@@ -5,9 +5,20 @@ from models.amendments import (
     AmendmentKind,
     AmendmentSponsor,
     AmendmentStatus,
+    open_amendment_counts,
+    open_amendments_by_clause,
 )
 from models.base import Base, db, utcnow
-from models.comments import Comment, CommentThread, may_comment_in, may_comment_on
+from models.comments import (
+    Activity,
+    Comment,
+    CommentThread,
+    activity_by_clause,
+    activity_by_recommendation,
+    clause_activity,
+    may_comment_in,
+    may_comment_on,
+)
 from models.conferences import (
     DRAFTING_ROLES,
     Conference,
@@ -35,6 +46,7 @@ from models.recommendations import (
     EditorClient,
     Recommendation,
     RecommendationStatus,
+    visible_recommendations,
 )
 from models.votes import (
     Ballot,
@@ -53,6 +65,7 @@ from models.votes import (
 __all__ = [
     "DRAFTING_ROLES",
     "OPEN_STATUSES",
+    "Activity",
     "Amendment",
     "AmendmentKind",
     "AmendmentSponsor",
@@ -93,9 +106,15 @@ __all__ = [
     "VoteSubject",
     "VoteVoter",
     "WorkingGroup",
+    "activity_by_clause",
+    "activity_by_recommendation",
+    "clause_activity",
     "db",
     "hash_secret",
     "may_comment_in",
     "may_comment_on",
+    "open_amendment_counts",
+    "open_amendments_by_clause",
     "utcnow",
+    "visible_recommendations",
 ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
 from models.conferences import GroupRole
 from models.participants import Participant, enum_column
-from models.recommendations import Clause, RecommendationStatus
+from models.recommendations import Clause, Recommendation, RecommendationStatus
 
 
 class AmendmentKind(enum.StrEnum):
@@ -119,3 +119,31 @@ class AmendmentSponsor(db.Model):  # type: ignore[name-defined]
 
     amendment: Mapped[Amendment] = relationship(back_populates="sponsors")
     participant: Mapped[Participant] = relationship()
+
+
+# --- at a glance ---------------------------------------------------------------------------
+
+def open_amendment_counts(recommendation_ids: list[int]) -> dict[int, int]:
+    """Recommendation id -> how many of its amendments wait to be dealt with."""
+    if not recommendation_ids:
+        return {}
+    rows = db.session.execute(
+        select(Clause.recommendation_id, func.count(Amendment.id))
+        .join(Amendment, Amendment.clause_id == Clause.id)
+        .where(Clause.recommendation_id.in_(recommendation_ids), Clause.deleted_at.is_(None),
+               Amendment.status.in_(OPEN_STATUSES))
+        .group_by(Clause.recommendation_id)
+    ).tuples()
+    return dict(rows.all())
+
+
+def open_amendments_by_clause(recommendation: Recommendation) -> dict[int, int]:
+    """Clause id -> how many of its amendments wait to be dealt with."""
+    rows = db.session.execute(
+        select(Amendment.clause_id, func.count(Amendment.id))
+        .join(Clause, Amendment.clause_id == Clause.id)
+        .where(Clause.recommendation_id == recommendation.id,
+               Amendment.status.in_(OPEN_STATUSES))
+        .group_by(Amendment.clause_id)
+    ).tuples()
+    return dict(rows.all())

@@ -1,9 +1,11 @@
 """Discussion of clauses: threads of comments, optionally anchored to a range of the text."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -112,3 +114,57 @@ class Comment(db.Model):  # type: ignore[name-defined]
         """Edit or delete: its author, while they may still comment on the clause."""
         return (not self.is_deleted and self.author_id == participant.id
                 and may_comment_on(self.thread.clause, participant))
+
+
+# --- at a glance ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Activity:
+    """At a glance: how much discussion there is and when it last moved."""
+
+    open_threads: int = 0
+    comments: int = 0
+    last_activity_at: Any = None
+
+
+def activity_by_recommendation(recommendation_ids: list[int]) -> dict[int, Activity]:
+    """Recommendation id -> its discussion activity, in one query."""
+    if not recommendation_ids:
+        return {}
+    rows = db.session.execute(
+        select(Clause.recommendation_id,
+               func.count(func.distinct(CommentThread.id)).filter(CommentThread.resolved_at.is_(None)),
+               func.count(Comment.id).filter(Comment.deleted_at.is_(None)),
+               func.max(CommentThread.last_activity_at))
+        .join(CommentThread, CommentThread.clause_id == Clause.id)
+        .join(Comment, Comment.thread_id == CommentThread.id)
+        .where(Clause.recommendation_id.in_(recommendation_ids), Clause.deleted_at.is_(None))
+        .group_by(Clause.recommendation_id)
+    ).tuples()
+    return {rid: Activity(open_threads, comments, last) for rid, open_threads, comments, last in rows}
+
+
+def _clause_activity_query() -> Any:
+    return (
+        select(CommentThread.clause_id,
+               func.count(func.distinct(CommentThread.id)).filter(CommentThread.resolved_at.is_(None)),
+               func.count(Comment.id).filter(Comment.deleted_at.is_(None)),
+               func.max(CommentThread.last_activity_at))
+        .join(Comment, Comment.thread_id == CommentThread.id)
+        .group_by(CommentThread.clause_id)
+    )
+
+
+def activity_by_clause(recommendation: Recommendation) -> dict[int, Activity]:
+    """Clause id -> its discussion activity, in one query."""
+    rows = db.session.execute(
+        _clause_activity_query().join(Clause, CommentThread.clause_id == Clause.id)
+        .where(Clause.recommendation_id == recommendation.id)
+    ).tuples()
+    return {cid: Activity(open_threads, comments, last) for cid, open_threads, comments, last in rows}
+
+
+def clause_activity(clause: Clause) -> Activity:
+    row = db.session.execute(
+        _clause_activity_query().where(CommentThread.clause_id == clause.id)).first()
+    return Activity(*row[1:]) if row else Activity()

@@ -4,11 +4,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
-from models.conferences import GroupRole, WorkingGroup
+from models.conferences import GroupRole, Membership, WorkingGroup
 from models.participants import Participant, enum_column
 
 
@@ -205,3 +205,28 @@ class ClauseSnapshot(db.Model):  # type: ignore[name-defined]
     #: The document encoded as one Yjs version-1 update.
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def visible_recommendations(viewer: Participant, group: WorkingGroup | None = None) -> list[Recommendation]:
+    """Everything the viewer may read: their groups' drafts, and adopted texts of their
+    conferences (or everything, for the secretariat)."""
+    query = select(Recommendation).join(WorkingGroup).order_by(
+        WorkingGroup.conference_id, WorkingGroup.position, Recommendation.id
+    )
+    if group is not None:
+        query = query.where(Recommendation.group_id == group.id)
+    if not viewer.is_secretariat:
+        my_groups = select(Membership.group_id).where(Membership.participant_id == viewer.id)
+        my_conferences = (
+            select(WorkingGroup.conference_id)
+            .join(Membership)
+            .where(Membership.participant_id == viewer.id)
+        )
+        query = query.where(
+            Recommendation.group_id.in_(my_groups)
+            | (
+                (Recommendation.status == RecommendationStatus.ADOPTED)
+                & WorkingGroup.conference_id.in_(my_conferences)
+            )
+        )
+    return list(db.session.scalars(query))

@@ -27,6 +27,9 @@ from models import (
     Notification,
     NotificationKind,
     RecommendationStatus,
+    activity_by_clause,
+    activity_by_recommendation,
+    clause_activity,
     db,
     utcnow,
 )
@@ -248,10 +251,10 @@ def test_activity_counts_for_badges(draft, factories):
     services.reply(cast.chair, done, {"body": "Agreed."})
     services.set_resolved(cast.chair, done, True)
     db.session.commit()
-    activity = services.activity_by_recommendation([clause.recommendation_id])[clause.recommendation_id]
+    activity = activity_by_recommendation([clause.recommendation_id])[clause.recommendation_id]
     assert (activity.open_threads, activity.comments) == (1, 3)
-    assert services.activity_by_clause(clause.recommendation)[clause.id].open_threads == 1
-    assert services.clause_activity(clause).comments == 3
+    assert activity_by_clause(clause.recommendation)[clause.id].open_threads == 1
+    assert clause_activity(clause).comments == 3
 
 
 # --- anchors -----------------------------------------------------------------------------

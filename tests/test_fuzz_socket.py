@@ -635,7 +635,7 @@ def test_a_handler_that_fails_still_answers_in_the_one_shape(room: Room, server_
     assert answer == {"ok": False, "error": {"code": code, "message": answer["error"]["message"]}}
     assert answer["error"]["message"]
     assert [message for message in server_errors if "unhandled error" in message] == \
-        ([] if code == "unavailable" else ["drafting.realtime.guard: unhandled error on socket event join"])
+        ([] if code == "unavailable" else ["drafting.sockets.guard: unhandled error on socket event join"])
     room.type_something()
     assert room.attackers["member"].join(room.recommendation)["ok"] is True
     room.converged()

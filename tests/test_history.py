@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from drafting.editing import history
 from drafting.editing.diff import word_diff
+from drafting.history import services as history
 from drafting.recommendations.services import update_clause
 from models import ClauseKind, ClauseUpdate, GroupRole, db
 

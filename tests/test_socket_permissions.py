@@ -197,7 +197,7 @@ def rule_leave(attempt: Attempt) -> None:
 
 def rule_disconnect(attempt: Attempt) -> None:
     """Nothing to authorise: the server forgets the socket and its presence."""
-    from drafting.realtime import connections
+    from drafting.sockets import connections
 
     assert attempt.client is not None
     sid = attempt.client.sio.get_sid()

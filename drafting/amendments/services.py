@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import CursorResult, func, select, update
 
 from drafting.editing.diff import Piece, rebase, word_diff
-from drafting.editing.services import hold_text, replace_text
+from drafting.editing.services import hold_text, max_clause_length, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
@@ -23,7 +23,6 @@ from drafting.recommendations.services import (
     add_clause,
     clean_clause_text,
     delete_clause,
-    max_clause_length,
 )
 from drafting.services import clean_text, load, validate_all
 from models import (
@@ -75,32 +74,6 @@ def recommendation_amendments(recommendation: Recommendation, *,
     for amendment in db.session.scalars(query):
         found.setdefault(amendment.clause_id, []).append(amendment)
     return found
-
-
-def open_counts(recommendation_ids: list[int]) -> dict[int, int]:
-    """Recommendation id -> how many of its amendments wait to be dealt with."""
-    if not recommendation_ids:
-        return {}
-    rows = db.session.execute(
-        select(Clause.recommendation_id, func.count(Amendment.id))
-        .join(Amendment, Amendment.clause_id == Clause.id)
-        .where(Clause.recommendation_id.in_(recommendation_ids), Clause.deleted_at.is_(None),
-               Amendment.status.in_(OPEN_STATUSES))
-        .group_by(Clause.recommendation_id)
-    ).tuples()
-    return dict(rows.all())
-
-
-def open_counts_by_clause(recommendation: Recommendation) -> dict[int, int]:
-    """Clause id -> how many of its amendments wait to be dealt with."""
-    rows = db.session.execute(
-        select(Amendment.clause_id, func.count(Amendment.id))
-        .join(Clause, Amendment.clause_id == Clause.id)
-        .where(Clause.recommendation_id == recommendation.id,
-               Amendment.status.in_(OPEN_STATUSES))
-        .group_by(Amendment.clause_id)
-    ).tuples()
-    return dict(rows.all())
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from drafting.auth import services
+from drafting.auth import account, services
 from drafting.auth.forms import (
     ChangePasswordForm,
     LoginForm,
@@ -29,7 +29,6 @@ from drafting.config import LANGUAGES
 from drafting.errors import DomainError
 from drafting.extensions import limiter
 from drafting.forms import form_data, form_page, run_form, safe_next
-from drafting.participants import services as participant_services
 from drafting.services import load
 from models import ApiToken, Participant, db
 
@@ -129,7 +128,7 @@ def profile() -> ResponseReturnValue:
 def update_profile_view() -> ResponseReturnValue:
     form = ProfileForm()
     fields = form_data(form, "name", "affiliation", "country", "locale", "publish_name")
-    if not run_form(form, lambda: participant_services.update_profile(current_user, fields)):
+    if not run_form(form, lambda: account.update_profile(current_user, fields)):
         return _render_profile(profile_form=form), 400
     flash(_("Your profile is saved."), "success")
     return redirect(url_for("auth.profile"))
@@ -176,6 +175,6 @@ def set_locale() -> ResponseReturnValue:
     if chosen in LANGUAGES:
         session["locale"] = chosen
         if current_user.is_authenticated:
-            participant_services.set_locale(current_user, chosen)
+            account.set_locale(current_user, chosen)
             db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("dashboard.index")))

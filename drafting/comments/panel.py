@@ -22,7 +22,7 @@ from drafting.amendments.forms import AmendmentForm, RejectForm
 from drafting.comments import services as comments
 from drafting.comments.forms import ReplyForm, ThreadForm
 from drafting.errors import INPUT_ERRORS, DomainError
-from models import Amendment, Clause, CommentThread, Participant, db
+from models import Amendment, Clause, CommentThread, Participant, clause_activity, db
 
 T = TypeVar("T")
 
@@ -88,7 +88,7 @@ def panel_context(clause: Clause, viewer: Participant, state: str,
         "anchors": comments.thread_anchors(threads),
         "bodies": {comment.id: comments.render_comment(comment.body, group)
                    for thread in threads for comment in thread.comments if not comment.is_deleted},
-        "open_threads": comments.clause_activity(clause).open_threads,
+        "open_threads": clause_activity(clause).open_threads,
         "open_amendments": [a for a in all_amendments if a.is_open],
         "closed_amendments": [a for a in all_amendments if not a.is_open],
         "redlines": {a.id: amendments.redline(a) for a in all_amendments},

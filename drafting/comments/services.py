@@ -12,13 +12,12 @@ import binascii
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.markup import render_markdown
@@ -35,6 +34,7 @@ from models import (
     Recommendation,
     RecommendationStatus,
     WorkingGroup,
+    clause_activity,
     db,
     may_comment_on,
     utcnow,
@@ -104,58 +104,6 @@ def recommendation_threads(recommendation: Recommendation,
     for thread in db.session.scalars(query):
         threads.setdefault(thread.clause_id, []).append(thread)
     return threads
-
-
-@dataclass(frozen=True)
-class Activity:
-    """At a glance: how much discussion there is and when it last moved."""
-
-    open_threads: int = 0
-    comments: int = 0
-    last_activity_at: Any = None
-
-
-def activity_by_recommendation(recommendation_ids: list[int]) -> dict[int, Activity]:
-    """Recommendation id -> its discussion activity, in one query."""
-    if not recommendation_ids:
-        return {}
-    rows = db.session.execute(
-        select(Clause.recommendation_id,
-               func.count(func.distinct(CommentThread.id)).filter(CommentThread.resolved_at.is_(None)),
-               func.count(Comment.id).filter(Comment.deleted_at.is_(None)),
-               func.max(CommentThread.last_activity_at))
-        .join(CommentThread, CommentThread.clause_id == Clause.id)
-        .join(Comment, Comment.thread_id == CommentThread.id)
-        .where(Clause.recommendation_id.in_(recommendation_ids), Clause.deleted_at.is_(None))
-        .group_by(Clause.recommendation_id)
-    ).tuples()
-    return {rid: Activity(open_threads, comments, last) for rid, open_threads, comments, last in rows}
-
-
-def _clause_activity_query() -> Any:
-    return (
-        select(CommentThread.clause_id,
-               func.count(func.distinct(CommentThread.id)).filter(CommentThread.resolved_at.is_(None)),
-               func.count(Comment.id).filter(Comment.deleted_at.is_(None)),
-               func.max(CommentThread.last_activity_at))
-        .join(Comment, Comment.thread_id == CommentThread.id)
-        .group_by(CommentThread.clause_id)
-    )
-
-
-def activity_by_clause(recommendation: Recommendation) -> dict[int, Activity]:
-    """Clause id -> its discussion activity, in one query."""
-    rows = db.session.execute(
-        _clause_activity_query().join(Clause, CommentThread.clause_id == Clause.id)
-        .where(Clause.recommendation_id == recommendation.id)
-    ).tuples()
-    return {cid: Activity(open_threads, comments, last) for cid, open_threads, comments, last in rows}
-
-
-def clause_activity(clause: Clause) -> Activity:
-    row = db.session.execute(
-        _clause_activity_query().where(CommentThread.clause_id == clause.id)).first()
-    return Activity(*row[1:]) if row else Activity()
 
 
 # --- mentions ----------------------------------------------------------------------------

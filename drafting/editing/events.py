@@ -5,7 +5,7 @@ then answers. Refusals go to the sender alone, both as the acknowledgement and a
 ``error`` event ``{"code", "message", "doc"}``.
 
 An event with more arguments than it takes is refused the same way; unknown events, packets
-that are not Socket.IO and handlers' failures are answered by ``drafting.realtime.guard``.
+that are not Socket.IO and handlers' failures are answered by ``drafting.sockets.guard``.
 Every event counts against the connection's message budget.
 """
 from __future__ import annotations
@@ -27,8 +27,7 @@ from drafting.errors import (
     ValidationFailed,
 )
 from drafting.extensions import socketio
-from drafting.realtime import answer_sender, connections, recommendation_room
-from drafting.realtime.connections import refuse
+from drafting.realtime import answer_sender, recommendation_room
 from drafting.realtime.patches import Later
 from drafting.realtime.protocol import (
     Kind,
@@ -39,6 +38,8 @@ from drafting.realtime.protocol import (
     sync_step2,
 )
 from drafting.realtime.relay import relay
+from drafting.sockets import connections
+from drafting.sockets.connections import refuse
 from models import db
 
 #: How long an acknowledgement waits for its update's commit before answering "unavailable"

@@ -30,7 +30,6 @@ from drafting.errors import (
 )
 from drafting.realtime import queue_event, queue_update, recommendation_room, yupdate
 from drafting.realtime.protocol import ProtocolError
-from drafting.recommendations.services import max_clause_length
 from drafting.services import load
 from models import (
     Clause,
@@ -38,8 +37,10 @@ from models import (
     ClauseUpdate,
     Participant,
     Recommendation,
+    activity_by_clause,
     db,
     may_comment_in,
+    open_amendments_by_clause,
 )
 from models.conferences import ROLES_KEY
 
@@ -50,6 +51,12 @@ LOGGED_KEY = "plenary_logged_updates"
 WRITTEN_KEY = "plenary_written_updates"
 RESET_KEY = "plenary_reset_docs"
 MAY_EDIT_KEY = "plenary_may_edit"
+
+
+def max_clause_length() -> int:
+    """The longest a clause may be, in characters (``CLAUSE_MAX_LENGTH``): typed, pasted,
+    sent through the API or proposed in an amendment alike."""
+    return int(current_app.config["CLAUSE_MAX_LENGTH"])
 
 
 def doc_room(doc_name: str) -> str:
@@ -75,12 +82,9 @@ def clause_state(clause: Clause, number: str, participant: Participant) -> dict[
 
 def clause_states(recommendation: Recommendation, participant: Participant) -> list[dict[str, Any]]:
     """Every clause's state, with how much discussion waits on it (for its badges)."""
-    from drafting.amendments.services import open_counts_by_clause
-    from drafting.comments.services import activity_by_clause
-
     numbers = recommendation.display_numbers()
     activity = activity_by_clause(recommendation)
-    amendments = open_counts_by_clause(recommendation)
+    amendments = open_amendments_by_clause(recommendation)
     states = []
     for clause in recommendation.live_clauses:
         state = clause_state(clause, numbers[clause.id], participant)

@@ -15,9 +15,10 @@ import time
 from flask import Flask, current_app
 
 from drafting.editing import presence, services
-from drafting.realtime import connections, send_now_rollback_unsafe
+from drafting.realtime import send_now_rollback_unsafe
 from drafting.realtime.protocol import awareness_message, encode_awareness
 from drafting.realtime.workers import Worker, worker
+from drafting.sockets import connections
 from models import db
 
 log = logging.getLogger(__name__)

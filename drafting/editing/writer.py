@@ -34,9 +34,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from drafting import sqlite
 from drafting.editing import docs, services
 from drafting.errors import DomainError, Unavailable
-from drafting.realtime import connections
-from drafting.realtime.connections import Connection
 from drafting.realtime.workers import Worker, worker
+from drafting.sockets import connections
+from drafting.sockets.connections import Connection
 from models import db
 
 log = logging.getLogger(__name__)

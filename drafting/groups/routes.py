@@ -7,9 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields import SelectChoice
 
-from drafting.amendments.services import open_counts
 from drafting.api import endpoint
-from drafting.comments.services import activity_by_recommendation
 from drafting.conferences.services import get_conference
 from drafting.forms import as_id, form_data, form_page, run_form
 from drafting.groups import services
@@ -24,8 +22,14 @@ from drafting.groups.schemas import (
     group_out,
     member_out,
 )
-from drafting.recommendations.services import visible_recommendations
-from models import GroupRole, Participant, db
+from models import (
+    GroupRole,
+    Participant,
+    activity_by_recommendation,
+    db,
+    open_amendment_counts,
+    visible_recommendations,
+)
 
 bp = Blueprint("groups", __name__)
 
@@ -46,7 +50,7 @@ def show(group_id: int) -> ResponseReturnValue:
         my_role=group.role_of(current_user),
         recommendations=recommendations,
         activity=activity_by_recommendation(ids),
-        open_amendments=open_counts(ids),
+        open_amendments=open_amendment_counts(ids),
     )
 
 

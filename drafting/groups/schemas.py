@@ -1,18 +1,38 @@
 """Working groups and memberships on the wire."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
-from drafting.recommendations.schemas import RecommendationBrief, recommendation_brief
-from models import GroupRole, Membership, Participant, VoteRule, WorkingGroup
+from models import (
+    GroupRole,
+    Membership,
+    Participant,
+    Recommendation,
+    RecommendationStatus,
+    VoteRule,
+    WorkingGroup,
+    visible_recommendations,
+)
 
 
 class MemberOut(BaseModel):
     membership_id: int
     role: GroupRole
     participant: ParticipantBrief
+
+
+class RecommendationBrief(BaseModel):
+    """A recommendation as its group lists it (and the API's list of recommendations)."""
+
+    id: int
+    group_id: int
+    title: str
+    status: RecommendationStatus
+    updated_at: datetime
 
 
 class GroupOut(BaseModel):
@@ -71,8 +91,6 @@ def member_out(membership: Membership) -> MemberOut:
 
 
 def group_out(group: WorkingGroup, viewer: Participant) -> GroupOut:
-    from drafting.recommendations.services import visible_recommendations
-
     members = sorted(group.memberships, key=lambda m: (list(GroupRole).index(m.role),
                                                        m.participant.name.lower()))
     return GroupOut(
@@ -83,4 +101,11 @@ def group_out(group: WorkingGroup, viewer: Participant) -> GroupOut:
         my_role=group.role_of(viewer),
         members=[member_out(m) for m in members],
         recommendations=[recommendation_brief(r) for r in visible_recommendations(viewer, group)],
+    )
+
+
+def recommendation_brief(recommendation: Recommendation) -> RecommendationBrief:
+    return RecommendationBrief(
+        id=recommendation.id, group_id=recommendation.group_id, title=recommendation.title,
+        status=recommendation.status, updated_at=recommendation.updated_at,
     )

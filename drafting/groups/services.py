@@ -123,7 +123,7 @@ def _membership_changed(group: WorkingGroup, participant_id: int, *, rights_chan
     queue_event("membership_changed", payload, room=participant_room(participant_id))
     if rights_changed:
         # Its open editors must stop hearing the group's rooms now: they reconnect and join
-        # again with the rights the participant has left (drafting/realtime/connections.py).
+        # again with the rights the participant has left (drafting/sockets/connections.py).
         queue_sockets_ended(participant_id, scope="rights")
 
 

@@ -13,7 +13,6 @@ from drafting.auth.services import (
     normalise_email,
     revoke_login_sessions,
 )
-from drafting.config import LANGUAGES
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_sockets_ended
 from drafting.services import clean_text, load, validate_all
@@ -45,14 +44,6 @@ def clean_category(value: Any) -> StakeholderCategory:
         raise ValidationFailed(
             _("Choose a stakeholder category."), fields={"category": _("Choose one of the categories.")}
         ) from None
-
-
-def clean_locale(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    if value not in LANGUAGES:
-        raise ValidationFailed(_("Unknown language."), fields={"locale": _("Unknown language.")})
-    return str(value)
 
 
 def _clean_details(data: dict[str, Any]) -> dict[str, Any]:
@@ -130,25 +121,6 @@ def set_participant_active(actor: Participant, participant: Participant, active:
             .where(ApiToken.revoked_at.is_(None))
             .values(revoked_at=utcnow())
         )
-
-
-def update_profile(participant: Participant, data: dict[str, Any]) -> None:
-    """What a participant may change about themselves (not their email, category or roles)."""
-    values = validate_all(
-        name=lambda: clean_text(data.get("name"), "name", _("Name"), max_length=200),
-        affiliation=lambda: clean_text(data.get("affiliation"), "affiliation", _("Affiliation"),
-                                       max_length=200, required=False),
-        country=lambda: clean_text(data.get("country"), "country", _("Country or organisation"),
-                                   max_length=100, required=False),
-        locale=lambda: clean_locale(data.get("locale")),
-    )
-    for name, value in values.items():
-        setattr(participant, name, value)
-    participant.publish_name = bool(data.get("publish_name"))
-
-
-def set_locale(participant: Participant, locale: Any) -> None:
-    participant.locale = clean_locale(locale)
 
 
 def get_participant(participant_id: Any, actor: Participant) -> Participant:

@@ -1,4 +1,5 @@
-"""Real-time wiring: Socket.IO connection checks and the one emit-after-commit path.
+"""Real-time wiring: the one emit-after-commit path (the connections themselves are
+``drafting.sockets``).
 
 Services never emit. They call ``queue_event`` (or ``queue_update`` for a Yjs update); the
 event waits in the database session and goes out only when that session commits, so a client
@@ -63,7 +64,7 @@ def queue_event(name: str, payload: dict[str, Any] | tuple[Any, ...], *, room: s
 
 
 #: The internal event that ends sockets on whichever server process holds them; it never
-#: reaches a client (drafting/realtime/connections.py takes it off the Socket.IO manager).
+#: reaches a client (drafting/sockets/connections.py takes it off the Socket.IO manager).
 SOCKETS_ENDED = "plenary:sockets_ended"
 
 
@@ -179,8 +180,3 @@ def drop_rolled_back(session: Session, previous_transaction: SessionTransaction)
 def init_realtime(app: Flask) -> None:
     patches.send_packets_whole(socketio.server)
     patches.deferred_acks(socketio.server)
-
-    from drafting.realtime import connections, guard
-
-    connections.register_handlers()
-    guard.install()

@@ -1,64 +1,32 @@
 """Recommendation pages and API: read a recommendation, draft its clauses."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
-from drafting.amendments.services import recommendation_amendments, redline
 from drafting.api import endpoint
-from drafting.comments.services import activity_by_clause
-from drafting.errors import DomainError
 from drafting.forms import as_id, form_data, form_page, run_form
+from drafting.groups.schemas import RecommendationBrief, recommendation_brief
 from drafting.groups.services import get_group
 from drafting.recommendations import services
 from drafting.recommendations.forms import ClauseForm, ClauseTextForm, RecommendationForm
+from drafting.recommendations.page import render_page
 from drafting.recommendations.schemas import (
     ClauseCreate,
     ClauseMove,
     ClauseOut,
     ClausePatch,
-    RecommendationBrief,
     RecommendationOut,
     RecommendationQuery,
     RecommendationWrite,
     clause_out,
-    recommendation_brief,
     recommendation_out,
 )
-from drafting.votes.pages import build_console
-from models import Participant, Recommendation, db
+from models import Participant, db, visible_recommendations
 
 bp = Blueprint("recommendations", __name__)
-
-
-def render_page(recommendation: Recommendation, clause_form: ClauseForm | None = None,
-                status: int = 200, vote_forms: dict[str, FlaskForm] | None = None,
-                vote_error: DomainError | None = None) -> ResponseReturnValue:
-    """The recommendation page (its votes' routes render it too, with their refused form).
-    ``vote_forms``/``vote_error``: a refused form of the vote console (drafting/votes/pages.py),
-    shown again with what was typed."""
-    open_amendments = recommendation_amendments(recommendation, open_only=True)
-    return render_template(
-        "recommendations/show.html",
-        recommendation=recommendation,
-        clauses=recommendation.live_clauses,
-        numbers=recommendation.display_numbers(),
-        can_edit=recommendation.can_edit(current_user),
-        can_manage=recommendation.can_manage(current_user),
-        clause_form=clause_form or ClauseForm(),
-        # The discussion at a glance, beside each clause (without scripts; the editor's
-        # panel has the rest).
-        activity=activity_by_clause(recommendation),
-        open_amendments=open_amendments,
-        redlines={amendment.id: redline(amendment)
-                  for amendments in open_amendments.values() for amendment in amendments},
-        # Clause states, votes and statements: outside the editor's fallback, so it stays
-        # when the live editor runs (and is refreshed alone on vote events).
-        console=build_console(recommendation, current_user, vote_forms, vote_error),
-    ), status
 
 
 @bp.get("/recommendations/<int:recommendation_id>")
@@ -169,7 +137,7 @@ def delete_clause(clause_id: int) -> ResponseReturnValue:
 def api_list_recommendations(actor: Participant,
                              query: RecommendationQuery) -> list[RecommendationBrief]:
     group = get_group(query.group, actor) if query.group is not None else None
-    return [recommendation_brief(r) for r in services.visible_recommendations(actor, group)]
+    return [recommendation_brief(r) for r in visible_recommendations(actor, group)]
 
 
 @endpoint("/groups/<int:group_id>/recommendations", "POST", summary="Start a draft "

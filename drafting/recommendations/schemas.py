@@ -5,16 +5,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drafting.groups.schemas import RecommendationBrief, recommendation_brief
 from drafting.markup import render_markdown
-from models import Clause, ClauseKind, ClauseStatus, Recommendation, RecommendationStatus
-
-
-class RecommendationBrief(BaseModel):
-    id: int
-    group_id: int
-    title: str
-    status: RecommendationStatus
-    updated_at: datetime
+from models import Clause, ClauseKind, ClauseStatus, Recommendation
 
 
 class ClauseOut(BaseModel):
@@ -63,13 +56,6 @@ class ClauseMove(BaseModel):
 
     after_id: int | None = Field(description="The clause of the same part it should follow; "
                                  "null to make it the first of its part.")
-
-
-def recommendation_brief(recommendation: Recommendation) -> RecommendationBrief:
-    return RecommendationBrief(
-        id=recommendation.id, group_id=recommendation.group_id, title=recommendation.title,
-        status=recommendation.status, updated_at=recommendation.updated_at,
-    )
 
 
 def clause_out(clause: Clause, numbers: dict[int, str]) -> ClauseOut:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from drafting.editing.services import hold_text, max_clause_length, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, queue_event
 from drafting.recommendations import structure
@@ -19,7 +19,6 @@ from models import (
     Clause,
     ClauseKind,
     ClauseStatus,
-    Membership,
     Participant,
     Recommendation,
     RecommendationStatus,
@@ -29,37 +28,6 @@ from models import (
     db,
     utcnow,
 )
-
-
-def max_clause_length() -> int:
-    """The longest a clause may be, in characters (``CLAUSE_MAX_LENGTH``): typed, pasted,
-    sent through the API or proposed in an amendment alike."""
-    return int(current_app.config["CLAUSE_MAX_LENGTH"])
-
-
-def visible_recommendations(viewer: Participant, group: WorkingGroup | None = None) -> list[Recommendation]:
-    """Everything the viewer may read: their groups' drafts, and adopted texts of their
-    conferences (or everything, for the secretariat)."""
-    query = select(Recommendation).join(WorkingGroup).order_by(
-        WorkingGroup.conference_id, WorkingGroup.position, Recommendation.id
-    )
-    if group is not None:
-        query = query.where(Recommendation.group_id == group.id)
-    if not viewer.is_secretariat:
-        my_groups = select(Membership.group_id).where(Membership.participant_id == viewer.id)
-        my_conferences = (
-            select(WorkingGroup.conference_id)
-            .join(Membership)
-            .where(Membership.participant_id == viewer.id)
-        )
-        query = query.where(
-            Recommendation.group_id.in_(my_groups)
-            | (
-                (Recommendation.status == RecommendationStatus.ADOPTED)
-                & WorkingGroup.conference_id.in_(my_conferences)
-            )
-        )
-    return list(db.session.scalars(query))
 
 
 def get_recommendation(recommendation_id: Any, viewer: Participant) -> Recommendation:
@@ -175,8 +143,6 @@ def update_clause(actor: Participant, clause: Clause, data: dict[str, Any]) -> N
             structure.renumber(old_part)
             structure.announce(recommendation)
     if "text" in data and data["text"] is not None:
-        from drafting.editing.services import replace_text
-
         replace_text(clause, actor, clean_clause_text(data["text"], required=False))
 
 
@@ -199,8 +165,6 @@ def delete_clause(actor: Participant, clause: Clause) -> None:
     structure.lock(clause.recommendation)
     # Whatever its editors typed up to now is committed first and stays with it; what they
     # type after this commit is refused (the deleted clause's document is closed).
-    from drafting.editing.services import hold_text
-
     hold_text(clause)
     clause.deleted_at = utcnow()
     # The clause keeps its position: where ``restore_clause`` puts it back.
@@ -231,8 +195,6 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
     structure.lock(clause.recommendation)
     # Ordered with the edits: everything acknowledged before this commit is in the frozen
     # wording, everything after it is refused.
-    from drafting.editing.services import hold_text
-
     hold_text(clause)
     if db.session.scalar(select(Vote.id).where(Vote.clause_id == clause.id,
                                                Vote.status == VoteStatus.OPEN)) is not None:

@@ -9,6 +9,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from drafting.editing.services import announce_structure
 from drafting.errors import ValidationFailed
 from drafting.services import load
 from models import Clause, ClauseKind, Recommendation, db
@@ -54,8 +55,6 @@ def place_after(recommendation: Recommendation, clause: Clause, after_id: Any) -
 
 def announce(recommendation: Recommendation) -> None:
     """Tell every open editor of the recommendation its new clause list (after commit)."""
-    from drafting.editing.services import announce_structure
-
     db.session.flush()
     db.session.refresh(recommendation)
     announce_structure(recommendation)

@@ -9,7 +9,7 @@ events. Every form is offered only to whom the service would accept it from.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -215,6 +215,16 @@ def open_form(recommendation: Recommendation, data: dict[str, Any]) -> OpenVoteF
     """A blank open-vote form: the group's decision rule, a roll-call ballot."""
     return OpenVoteForm(formdata=None, data={
         "rule": recommendation.group.default_vote_rule.value, "ballot": "roll_call", **data})
+
+
+def recommendation_part(recommendation: Recommendation, viewer: Participant,
+                        state: Mapping[str, Any]) -> dict[str, Any]:
+    """What votes add to the recommendation page (``drafting.recommendations.page``): the
+    console, outside the editor's fallback, so it stays when the live editor runs (and is
+    refreshed alone on vote events). A vote route that refused a form passes it as
+    ``state["vote_forms"]``, with ``state["vote_error"]``."""
+    return {"console": build_console(recommendation, viewer, state.get("vote_forms"),
+                                     state.get("vote_error"))}
 
 
 def build_console(recommendation: Recommendation, viewer: Participant,

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from drafting.api import endpoint
 from drafting.comments.panel import place_errors
 from drafting.errors import INPUT_ERRORS, DomainError
-from drafting.recommendations.routes import render_page
+from drafting.recommendations.page import render_page
 from drafting.recommendations.services import get_recommendation
 from drafting.votes import pages, services
 from drafting.votes.forms import BallotForm, OpenVoteForm, StatementForm

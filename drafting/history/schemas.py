@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from drafting.editing.history import EditingSession
+from drafting.history.services import EditingSession
 from drafting.participants.schemas import ParticipantBrief, participant_brief
 
 

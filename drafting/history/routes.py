@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from drafting.api import endpoint
-from drafting.editing import history
 from drafting.editing.diff import word_diff
-from drafting.editing.schemas import (
+from drafting.forms import as_id
+from drafting.history import services as history
+from drafting.history.schemas import (
     DiffQuery,
     HistoryOut,
     HistoryQuery,
@@ -18,12 +19,11 @@ from drafting.editing.schemas import (
     TextAtOut,
     session_out,
 )
-from drafting.forms import as_id
 from drafting.recommendations.schemas import ClauseOut, clause_out
 from drafting.recommendations.services import get_clause
 from models import Participant, db
 
-bp = Blueprint("editing", __name__)
+bp = Blueprint("history", __name__)
 
 
 @bp.get("/clauses/<int:clause_id>/history")
@@ -37,7 +37,7 @@ def show_history(clause_id: int) -> ResponseReturnValue:
         diff = word_diff(history.text_at(clause, chosen), clause.text)
     recommendation = clause.recommendation
     return render_template(
-        "editing/history.html", clause=clause, recommendation=recommendation,
+        "history/clause.html", clause=clause, recommendation=recommendation,
         number=recommendation.display_numbers().get(clause.id, ""), sessions=sessions,
         chosen=chosen, diff=diff, can_edit=clause.can_edit(current_user),
     )
@@ -50,7 +50,7 @@ def restore_wording(clause_id: int) -> ResponseReturnValue:
     history.restore_wording(current_user, clause, as_id(request.args.get("at")))
     db.session.commit()
     flash(_("The earlier wording is the current text again. The history keeps both."), "success")
-    return redirect(url_for("editing.show_history", clause_id=clause.id))
+    return redirect(url_for("history.show_history", clause_id=clause.id))
 
 
 # --- API ---------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ from drafting.errors import (
     roll_back_quietly,
 )
 from drafting.extensions import socketio
-from drafting.realtime import connections, patches
+from drafting.realtime import patches
+from drafting.sockets import connections
 
 log = logging.getLogger(__name__)
 
