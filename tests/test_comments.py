@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from drafting.comments import services
+from drafting.comments.anchors import thread_anchor
 from drafting.comments.schemas import thread_out, threads_out
 from drafting.editing import positions
 from drafting.editing import services as editing
@@ -272,7 +273,7 @@ def test_an_anchor_quotes_the_words_and_follows_them_through_edits(draft):
                  "Urgently calls on States to protect the migrant workers, and their families;"):
         update_clause(cast.chair, clause, {"text": text})
         db.session.commit()
-    anchor = services.thread_anchor(thread)
+    anchor = thread_anchor(thread)
     assert anchor["text"] == "migrant workers" and not anchor["detached"]
 
 
@@ -283,7 +284,7 @@ def test_an_anchor_whose_words_are_deleted_is_detached_and_keeps_its_quote(draft
     db.session.commit()
     update_clause(cast.chair, clause, {"text": "Calls on States to protect migrant workers;"})
     db.session.commit()
-    anchor = services.thread_anchor(thread)
+    anchor = thread_anchor(thread)
     assert anchor["detached"] and anchor["quote"] == "and their families" and anchor["text"] == ""
 
 

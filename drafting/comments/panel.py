@@ -20,7 +20,9 @@ from flask_wtf import FlaskForm
 from drafting.amendments import services as amendments
 from drafting.amendments.forms import AmendmentForm, RejectForm
 from drafting.comments import services as comments
+from drafting.comments.anchors import thread_anchors
 from drafting.comments.forms import ReplyForm, ThreadForm
+from drafting.comments.mentions import render_comment
 from drafting.errors import INPUT_ERRORS, DomainError
 from models import Amendment, Clause, CommentThread, Participant, clause_activity, db
 
@@ -85,8 +87,8 @@ def panel_context(clause: Clause, viewer: Participant, state: str,
         "group": group,
         "state": state,
         "threads": threads,
-        "anchors": comments.thread_anchors(threads),
-        "bodies": {comment.id: comments.render_comment(comment.body, group)
+        "anchors": thread_anchors(threads),
+        "bodies": {comment.id: render_comment(comment.body, group)
                    for thread in threads for comment in thread.comments if not comment.is_deleted},
         "open_threads": clause_activity(clause).open_threads,
         "open_amendments": [a for a in all_amendments if a.is_open],

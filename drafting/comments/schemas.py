@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drafting.comments.anchors import thread_anchors
+from drafting.comments.mentions import render_comment
 from drafting.participants.schemas import ParticipantBrief, participant_brief
 from models import Comment, CommentThread
 
@@ -76,8 +78,6 @@ class ThreadQuery(BaseModel):
 
 
 def comment_out(comment: Comment) -> CommentOut:
-    from drafting.comments.services import render_comment
-
     group = comment.thread.clause.recommendation.group
     return CommentOut(
         id=comment.id, thread_id=comment.thread_id, parent_id=comment.parent_id,
@@ -94,8 +94,6 @@ def thread_out(thread: CommentThread) -> ThreadOut:
 def threads_out(threads: Iterable[CommentThread]) -> list[ThreadOut]:
     """``thread_out`` of each thread, their anchors resolved together (one catch-up of each
     clause's document, however many threads it has)."""
-    from drafting.comments.services import thread_anchors
-
     threads = list(threads)
     anchors = thread_anchors(threads)
     return [_thread_out(thread, anchors[thread.id]) for thread in threads]

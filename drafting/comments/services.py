@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
-import re
-from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import select
 
+from drafting.comments.mentions import mentioned
+from drafting.comments.schemas import thread_out
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
-from drafting.markup import render_markdown
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
 from drafting.services import clean_text, is_id, load
@@ -28,12 +24,10 @@ from models import (
     Clause,
     Comment,
     CommentThread,
-    Membership,
     NotificationKind,
     Participant,
     Recommendation,
     RecommendationStatus,
-    WorkingGroup,
     clause_activity,
     db,
     may_comment_on,
@@ -43,8 +37,6 @@ from models import (
 MAX_COMMENT_LENGTH = 5000
 #: Longest quoted text kept for an anchor (longer selections keep their start).
 MAX_QUOTE_LENGTH = 1000
-#: ``@**Name**`` or ``@**Name|id**`` (Zulip's syntax: the id settles two people of one name).
-MENTION = re.compile(r"@\*\*([^*|\n]{1,200}?)(?:\|(\d{1,18}))?\*\*")
 
 
 class ThreadFilter:
@@ -106,67 +98,6 @@ def recommendation_threads(recommendation: Recommendation,
     return threads
 
 
-# --- mentions ----------------------------------------------------------------------------
-
-
-def _group_people(group: WorkingGroup) -> list[Participant]:
-    return list(db.session.scalars(
-        select(Participant).join(Membership).where(Membership.group_id == group.id)
-    ))
-
-
-def mentioned(body: str, group: WorkingGroup) -> list[Participant]:
-    """The group's people a comment mentions, each once; a mention of anyone else (or of a
-    name two members share, without the id) mentions nobody."""
-    people = _group_people(group)
-    by_id = {person.id: person for person in people}
-    by_name: dict[str, list[Participant]] = {}
-    for person in people:
-        by_name.setdefault(person.name.casefold(), []).append(person)
-    found: dict[int, Participant] = {}
-    for name, person_id in MENTION.findall(body):
-        if person_id:
-            named = by_id.get(int(person_id))
-            if named is not None and named.name.casefold() == name.strip().casefold():
-                found[named.id] = named
-        elif len(candidates := by_name.get(name.strip().casefold(), [])) == 1:
-            found[candidates[0].id] = candidates[0]
-    return list(found.values())
-
-
-def _escape_markdown(text: str) -> str:
-    """Text that Markdown shows as it is: HTML's characters as entities, Markdown's escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~])", r"\\\1", html.escape(text))
-
-
-def _path_for(endpoint: str, **values: Any) -> str:
-    """``url_for``'s path, also outside a request: events render comments wherever a change
-    is made, the command line included."""
-    if has_request_context():
-        return url_for(endpoint, **values)
-    adapter = current_app.url_map.bind("", script_name=current_app.config["APPLICATION_ROOT"])
-    return adapter.build(endpoint, values)
-
-
-def render_comment(body: str, group: WorkingGroup) -> Markup:
-    """A comment's Markdown as safe HTML, its mentions linked to the people they name.
-
-    Mentions become ordinary Markdown links before the one Markdown function renders and
-    sanitises the whole, so a name can never carry markup of its own."""
-    people = {person.id: person for person in mentioned(body, group)}
-    by_name = {person.name.casefold(): person for person in people.values()}
-
-    def link(match: re.Match[str]) -> str:
-        name, person_id = match.group(1).strip(), match.group(2)
-        person = people.get(int(person_id)) if person_id else by_name.get(name.casefold())
-        if person is None or person.name.casefold() != name.casefold():
-            return match.group(0)
-        target = _path_for("groups.show", group_id=group.id) + f"#member-{person.id}"
-        return f"[@{_escape_markdown(person.name)}]({target})"
-
-    return render_markdown(MENTION.sub(link, body))
-
-
 # --- changing ----------------------------------------------------------------------------
 
 
@@ -218,8 +149,6 @@ def _touch(thread: CommentThread) -> None:
 
 
 def _emit(thread: CommentThread, name: str, **extra: Any) -> None:
-    from drafting.comments.schemas import thread_out
-
     db.session.flush()
     recommendation_id = thread.clause.recommendation_id
     activity = clause_activity(thread.clause)
@@ -337,34 +266,3 @@ def set_resolved(actor: Participant, thread: CommentThread, resolved: bool) -> N
         thread.resolved_at = thread.resolved_by_id = None
     _touch(thread)
     _emit(thread, "thread_resolved" if resolved else "thread_reopened")
-
-
-def thread_anchor(thread: CommentThread) -> dict[str, Any] | None:
-    """Where the thread's words are now: ``{start, end, quote, text, detached}``, or None for
-    a comment on the whole clause. Detached: its words were deleted."""
-    return thread_anchors([thread])[thread.id]
-
-
-def thread_anchors(threads: Iterable[CommentThread]) -> dict[int, dict[str, Any] | None]:
-    """Thread id -> ``thread_anchor(thread)``, each clause's document caught up once for all of
-    its threads rather than once a thread."""
-    from drafting.editing.services import resolve_anchors
-
-    found: dict[int, dict[str, Any] | None] = {}
-    by_clause: dict[int, list[tuple[CommentThread, bytes, bytes]]] = {}
-    for thread in threads:
-        found[thread.id] = None
-        if thread.anchor_start is not None and thread.anchor_end is not None:
-            by_clause.setdefault(thread.clause_id, []).append(
-                (thread, thread.anchor_start, thread.anchor_end))
-    for anchored in by_clause.values():
-        spans = resolve_anchors(anchored[0][0].clause, [(start, end) for _t, start, end in anchored])
-        for (thread, start, end), span in zip(anchored, spans, strict=True):
-            found[thread.id] = {
-                "start": base64.b64encode(start).decode(),
-                "end": base64.b64encode(end).decode(),
-                "quote": thread.quote,
-                "text": span.text if span else "",
-                "detached": span is None or not span.text.strip(),
-            }
-    return found
