@@ -55,13 +55,9 @@ function closeNavOnEscape(event) {
   }
 }
 
-// The listeners are global: register them once, even if this module is evaluated
-// twice (another bundle importing it under a different URL).
-if (!document.documentElement.classList.contains("js")) {
-  // Lets CSS collapse the mobile navigation only when the toggle can open it again.
-  document.documentElement.classList.add("js");
-  document.addEventListener("submit", confirmSubmit);
-  document.addEventListener("change", autosubmit);
-  document.addEventListener("click", toggleNav);
-  document.addEventListener("keydown", closeNavOnEscape);
-}
+// Lets CSS collapse the mobile navigation only when the toggle can open it again.
+document.documentElement.classList.add("js");
+document.addEventListener("submit", confirmSubmit);
+document.addEventListener("change", autosubmit);
+document.addEventListener("click", toggleNav);
+document.addEventListener("keydown", closeNavOnEscape);
