@@ -50,7 +50,7 @@ function closeNavOnEscape(event) {
     const nav = navFor(toggle);
     if (toggle.contains(document.activeElement) || nav?.contains(document.activeElement)) {
       setNavOpen(toggle, false);
-      toggle.focus();
+      /** @type {HTMLElement} */ (toggle).focus();
     }
   }
 }
