@@ -114,8 +114,11 @@ migrate: install
 demo: install
 	$(BIN)/flask demo load
 
-lint: install-dev
+# Python first, then the front end's sources: eslint, and TypeScript over their JSDoc types.
+lint: install-dev node_modules/.package-lock.json
 	$(BIN)/ruff check drafting models tests bench wsgi.py gunicorn.conf.py
+	npm run lint
+	npm run typecheck
 
 typecheck: install-dev
 	$(BIN)/mypy

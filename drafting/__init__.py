@@ -11,7 +11,7 @@ from flask import Flask, Response, g, has_request_context, request, session
 from flask_babel import gettext
 from flask_login import current_user
 
-from drafting import sqlite
+from drafting import assets, sqlite
 from drafting.config import LANGUAGES, PROJECT_ROOT, load_config
 from drafting.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 from drafting.markup import render_markdown
@@ -264,22 +264,16 @@ def _install_request_hooks(app: Flask) -> None:
 
 def _install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
-    dist = Path(app.static_folder or "") / "dist"
+    assets.install(app)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:
         from flask_babel import get_locale
 
-        stamp = 0
-        for name in ("main.css", "main.js"):
-            path = dist / name
-            if path.exists():
-                stamp = max(stamp, int(path.stat().st_mtime))
         return {
             "csp_nonce": csp_nonce,
             "current_locale": str(get_locale() or "en"),
             "languages": LANGUAGES,
-            "asset_version": stamp,
         }
 
 

@@ -414,8 +414,8 @@ def live_server(app: Flask) -> Iterator[str]:
 
     from werkzeug.serving import make_server
 
-    if not (Path(app.static_folder or "") / "dist" / "main.js").exists():
-        pytest.fail("static/dist/main.js is missing: build the front end first (npm run build)",
+    if not (Path(app.static_folder or "") / "dist" / "manifest.json").exists():
+        pytest.fail("static/dist/manifest.json is missing: build the front end first (npm run build)",
                     pytrace=False)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -268,7 +268,7 @@ def test_the_finalise_form_follows_its_job_on_a_page_without_scripts(app, world,
 def test_the_export_page_offers_the_live_progress_to_its_script(app, world):
     client = signed_in(app, world.cast.secretariat)
     page = client.get(f"/conferences/{world.conference}/export").get_data(as_text=True)
-    assert 'src="/static/dist/export.js' in page
+    assert re.search(r'<script type="module" src="/static/dist/export-[A-Z2-7]{8}\.js">', page)
     assert f'data-api-url="/api/v1/conferences/{world.conference}/exports"' in page
     assert f'data-api-url="/api/v1/conferences/{world.conference}/finalise"' in page
     assert page.count("data-export-jobs") == 2

@@ -146,7 +146,7 @@ RESPONSES = [
     ("member", "GET", "/admin/participants/", 403),
     ("member", "GET", "/logout", 405),
     ("member", "POST", "/profile", 400),  # no CSRF token
-    ("member", "GET", "/static/dist/main.css", 200),
+    ("member", "GET", "/static/favicon.svg", 200),
     ("member", "GET", "/api/v1/me", 200),
     ("member", "GET", "/api/v1/groups/{group}", 200),
     ("anonymous", "GET", "/api/v1/me", 401),

@@ -117,7 +117,7 @@ def world(app, factories) -> tuple[Any, dict[str, Any]]:
         own_token = db.session.scalar(select(ApiToken.id).where(
             ApiToken.participant_id == cast.secretariat.id))
     ids.update(final_conference=final.id, invitation=issue_invitation(app, invitee.id),
-               static_file="dist/main.css", own_token=own_token)
+               static_file="favicon.svg", own_token=own_token)
     return cast, ids
 
 

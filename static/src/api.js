@@ -42,6 +42,7 @@ function isPlainBody(body) {
  */
 export async function apiFetch(url, options = {}) {
   const { body, headers, ...rest } = options;
+  /** @type {RequestInit & {headers: Headers}} */
   const request = { credentials: "same-origin", ...rest, headers: new Headers(headers) };
   request.headers.set("Accept", "application/json");
 

@@ -50,18 +50,14 @@ function closeNavOnEscape(event) {
     const nav = navFor(toggle);
     if (toggle.contains(document.activeElement) || nav?.contains(document.activeElement)) {
       setNavOpen(toggle, false);
-      toggle.focus();
+      /** @type {HTMLElement} */ (toggle).focus();
     }
   }
 }
 
-// The listeners are global: register them once, even if this module is evaluated
-// twice (another bundle importing it under a different URL).
-if (!document.documentElement.classList.contains("js")) {
-  // Lets CSS collapse the mobile navigation only when the toggle can open it again.
-  document.documentElement.classList.add("js");
-  document.addEventListener("submit", confirmSubmit);
-  document.addEventListener("change", autosubmit);
-  document.addEventListener("click", toggleNav);
-  document.addEventListener("keydown", closeNavOnEscape);
-}
+// Lets CSS collapse the mobile navigation only when the toggle can open it again.
+document.documentElement.classList.add("js");
+document.addEventListener("submit", confirmSubmit);
+document.addEventListener("change", autosubmit);
+document.addEventListener("click", toggleNav);
+document.addEventListener("keydown", closeNavOnEscape);

@@ -4,8 +4,10 @@ something fails."""
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Any
 
@@ -13,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from models import Participant, db
+from tests.conftest import ROOT
 from tests.html import URL_ATTRIBUTES, inert_problems
 
 # --- reading a page ---------------------------------------------------------------------------
@@ -175,14 +178,34 @@ def base_head(page: Page) -> set[tuple[str, frozenset[tuple[str, str]]]]:
     return head
 
 
-#: The bundles a page may load: everywhere main.js, on a recommendation the live editor.
-OWN_SCRIPTS = {"/static/dist/main.js", "/static/dist/editor.js", "/static/dist/votes.js",
-               "/static/dist/export.js"}
+@dataclass(frozen=True)
+class OwnAssets:
+    """The bundles a page may load, by URL, as static/dist/manifest.json names them today."""
+
+    #: main.js, the first script of every page.
+    main: str
+    #: The entries' scripts: main.js everywhere, the live editor on a recommendation...
+    scripts: frozenset[str]
+    #: The chunks they import (modulepreload links).
+    chunks: frozenset[str]
+    #: The stylesheets a page adds to base.html's.
+    stylesheets: frozenset[str]
 
 
-def is_own_stylesheet(tag: str, attrs: dict[str, str | None]) -> bool:
-    return tag == "link" and attrs.get("rel") == "stylesheet" \
-        and (attrs.get("href") or "").split("?", 1)[0] == "/static/dist/editor.css"
+def own_assets() -> OwnAssets:
+    manifest = json.loads((ROOT / "static" / "dist" / "manifest.json").read_text(encoding="utf-8"))
+    url = "/static/dist/{}".format
+    return OwnAssets(
+        main=url(manifest["main.js"]["file"]),
+        scripts=frozenset(url(manifest[name]["file"]) for name in ("main.js", "editor.js", "votes.js", "export.js")),
+        chunks=frozenset(url(path) for entry in manifest.values() for path in entry.get("imports", [])),
+        stylesheets=frozenset({url(manifest["editor.css"]["file"])}))
+
+
+def is_own_asset_link(tag: str, attrs: dict[str, str | None], assets: OwnAssets) -> bool:
+    href = attrs.get("href") or ""
+    return tag == "link" and ((attrs.get("rel") == "stylesheet" and href in assets.stylesheets)
+                              or (attrs.get("rel") == "modulepreload" and href in assets.chunks))
 
 
 def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, str]]]]) -> list[str]:
@@ -190,20 +213,21 @@ def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, st
     A fragment (no <html>: a panel fetched with partial=1) goes into a page that has loaded
     the bundles already, so it must load none."""
     problems = []
+    assets = own_assets()
     scripts = [dict(attrs) for tag, attrs in page.tags if tag == "script"]
-    sources = [script.get("src", "").split("?", 1)[0] for script in scripts]
+    sources = [script.get("src", "") for script in scripts]
     if not any(tag == "html" for tag, _attrs in page.tags):
         if scripts:
             problems.append(f"scripts in a fragment: {scripts}")
-    elif not scripts or sources[0] != "/static/dist/main.js" \
+    elif not scripts or sources[0] != assets.main \
             or any(script.get("type") != "module" for script in scripts) \
-            or not set(sources) <= OWN_SCRIPTS or len(set(sources)) != len(sources):
+            or not set(sources) <= assets.scripts or len(set(sources)) != len(sources):
         problems.append(f"scripts: {scripts}")
     for tag, attrs in page.tags:
         if tag in EMBEDDING_TAGS:
             problems.append(f"<{tag}>")
         if tag in {"meta", "link"} and head_signature(tag, attrs) not in head \
-                and not is_own_stylesheet(tag, dict(attrs)):
+                and not is_own_asset_link(tag, dict(attrs), assets):
             problems.append(f"<{tag} {attrs}>")
         for name, value in attrs:
             if name.startswith("on"):

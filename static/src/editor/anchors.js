@@ -111,7 +111,7 @@ export function discussionAnchors(ytext, open) {
       eventHandlers: {
         // A click (not a drag that selects words) on commented words opens their thread.
         click(event, view) {
-          const marked = event.target?.closest?.(".cm-discussion-anchor");
+          const marked = /** @type {HTMLElement | null} */ (/** @type {Element | null} */ (event.target)?.closest?.(".cm-discussion-anchor"));
           if (!marked || !view.contentDOM.contains(marked) || !view.state.selection.main.empty) return false;
           open(Number(marked.dataset.threadId));
           return false;

@@ -82,10 +82,16 @@ function lengthLimit(max, refused) {
   });
 }
 
+/**
+ * A clause as the server describes it (docs/protocol.md); `editable` is this person's.
+ * @typedef {{ id: number, number: string, kind: string, status: string, doc: string,
+ *             editable?: boolean }} Clause
+ */
+
 export class ClauseView {
   /**
-   * @param {object} clause the Clause of the contract: {id, number, kind, status, doc, editable}
-   * @param {object} ctx what the page provides:
+   * @param {Clause} clause the Clause of the contract: {id, number, kind, status, doc, editable}
+   * @param {any} ctx what the page provides:
    *   storagePrefix, user (our awareness user), canStructure() (may change the structure),
  *   styleNonce (the CSP nonce for CodeMirror's <style> element, if the page has one),
    *   actions: {preview, moveUp, moveDown, addAfter, toggleKind, remove} (each gets this view),
@@ -98,6 +104,14 @@ export class ClauseView {
     this.clause = clause;
     this.ctx = ctx;
     this.destroyed = false;
+    /** Resolves once the server's copy is in (set by list.js). @type {Promise<unknown>} */
+    this.loaded = undefined;
+    /** @type {(value?: unknown) => void} */
+    this.markLoaded = undefined;
+    /** The pending refresh of the preview (preview.js). @type {ReturnType<typeof setTimeout>} */
+    this.previewTimer = undefined;
+    /** Whether discussion.js has given it its counts and anchors. */
+    this.discussionReady = false;
 
     this.doc = new Y.Doc();
     this.text = this.doc.getText("text");
@@ -211,7 +225,7 @@ export class ClauseView {
     selectionButton.addEventListener("mousedown", (event) => event.preventDefault());
     selectionButton.addEventListener("click", () => this.commentOrShow());
     editorHost.addEventListener("focusout", (event) => {
-      if (!editorHost.contains(event.relatedTarget)) this.hideSelectionButton();
+      if (!editorHost.contains(/** @type {Node | null} */ (event.relatedTarget))) this.hideSelectionButton();
     });
     // A click elsewhere ends it too (a read-only editor has no focus to lose).
     this.onPointerDown = (event) => {
@@ -269,7 +283,15 @@ export class ClauseView {
     const { preview: previewButton, ...structureButtons } = this.buttons;
     actions.append(discussion, previewButton, this.historyLink, ...Object.values(structureButtons));
 
-    Object.assign(this, { li, number, handle, badges, editorHost, preview, messages, actions, selectionButton });
+    this.li = li;
+    this.number = number;
+    this.handle = handle;
+    this.badges = badges;
+    this.editorHost = editorHost;
+    this.preview = preview;
+    this.messages = messages;
+    this.actions = actions;
+    this.selectionButton = selectionButton;
     this.discussionButton = discussion;
     this.discussionParts = { label: discussionLabel, context: discussionContext, threadCount, amendmentCount };
     this.counts = { open_threads: 0, open_amendments: 0 };

@@ -33,7 +33,7 @@ const WIDE = "(min-width: 64rem)";
 /** Put the number of unread notifications in the header's badge; hide it at 0. */
 function showUnread(unread) {
   if (!Number.isInteger(unread) || unread < 0) return;
-  const badge = document.querySelector("[data-notifications-badge]");
+  const badge = /** @type {HTMLElement | null} */ (document.querySelector("[data-notifications-badge]"));
   const number = document.querySelector("[data-notifications-unread]");
   if (!badge || !number) return;
   number.textContent = String(unread);
@@ -42,7 +42,7 @@ function showUnread(unread) {
 
 export class Discussion {
   /**
-   * @param {object} editor the RecommendationEditor: id, socket, provider, views, announce()
+   * @param {import("./editor.js").RecommendationEditor} editor id, socket, provider, views, announce()
    * @param {HTMLElement} host the element the panel goes into (.editor-layout)
    */
   constructor(editor, host) {
@@ -223,7 +223,11 @@ class DiscussionPanel {
     pageLink.textContent = t("discussionPage");
     element.append(header, status, body, pageLink);
     host.append(element);
-    Object.assign(this, { element, heading, status, body, pageLink });
+    this.element = element;
+    this.heading = heading;
+    this.status = status;
+    this.body = body;
+    this.pageLink = pageLink;
 
     element.addEventListener("click", (event) => this.onClick(event));
     element.addEventListener("keydown", (event) => this.onKeydown(event));
@@ -246,7 +250,7 @@ class DiscussionPanel {
   // --- opening and closing -------------------------------------------------------------------
 
   /**
-   * @param {object} view the ClauseView
+   * @param {import("./clause.js").ClauseView} view
    * @param {{anchor?: {start, end, quote}, thread?: number, focus?: string|null}} options
    *   focus: "heading", "new-thread", "thread" or null (leave the focus where it is)
    */
@@ -430,7 +434,7 @@ class DiscussionPanel {
     form.setAttribute("aria-busy", "true");
     const buttons = [...form.querySelectorAll("button, input[type=submit]")].filter((b) => !b.disabled);
     for (const button of buttons) button.disabled = true;
-    let response = null;
+    let response;
     let html = "";
     try {
       response = await fetch(action, {
@@ -508,7 +512,7 @@ class DiscussionPanel {
     if (form) {
       const start = fieldOf(form, "anchor_start");
       const end = fieldOf(form, "anchor_end");
-      const quote = form.querySelector("[data-discussion-quote]");
+      const quote = /** @type {HTMLElement | null} */ (form.querySelector("[data-discussion-quote]"));
       if (start && end) {
         start.value = this.anchor?.start ?? "";
         end.value = this.anchor?.end ?? "";
@@ -519,7 +523,8 @@ class DiscussionPanel {
       }
     }
     for (const old of this.body.querySelectorAll(".thread--current")) old.classList.remove("thread--current");
-    const thread = this.thread === null ? null : this.body.querySelector(`#thread-${CSS.escape(String(this.thread))}`);
+    const thread = this.thread === null ? null
+      : /** @type {HTMLElement | null} */ (this.body.querySelector(`#thread-${CSS.escape(String(this.thread))}`));
     thread?.classList.add("thread--current");
 
     if (focus === "heading") {

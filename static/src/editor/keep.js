@@ -100,7 +100,8 @@ export function capture(root, { skip = null, hidden = null, marks = ["href"], sc
   }
   // Null when the focus was elsewhere; {} when it was here but cannot be found again.
   let focus = null;
-  const active = document.activeElement;
+  // Whichever it is, a field or a button: each property read is undefined on the others.
+  const active = /** @type {any} */ (document.activeElement);
   if (active && active !== root && root.contains(active)) {
     const form = active.form ?? active.closest("form");
     if (form && keys.has(form)) {

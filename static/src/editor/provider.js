@@ -58,7 +58,7 @@ function toBytes(payload) {
 export class SocketIOProvider extends Observable {
   /**
    * @param {import("socket.io-client").Socket} socket not yet connected, or connected
-   * @param {{recommendation: number, rate?: number, burst?: number}} options
+   * @param {{recommendation: number, rate?: number, burst?: number, maxMessageBytes?: number}} options
    *   rate/burst: our own send budget, kept under the server's YJS_RATE/YJS_BURST (60/300)
    *   so that joining a long recommendation is never rate-limited.
    */
@@ -72,6 +72,7 @@ export class SocketIOProvider extends Observable {
     this.recommendation = recommendation;
     /** @type {Map<string, DocEntry>} */
     this.docs = new Map();
+    /** One of Connection's states. @type {string} */
     this.connection = Connection.CONNECTING;
     this.joinError = null;
     /** Bumped at every join and disconnect: acks of an earlier session are ignored. */

@@ -8,7 +8,7 @@
 // replaces it, keeping what the chair was typing in its forms (keep.js).
 //
 // A clause locked by a vote, and an adopted one, turn read-only by themselves: the services
-// announce `clauses_changed` with the clause's new status (editor.js, clause.js).
+// announce `clauses_changed` with the clause's new status (list.js, clause.js).
 import { extract, replaceKeeping } from "./keep.js";
 import { t } from "./i18n.js";
 
@@ -17,7 +17,7 @@ const EVENTS = ["vote_opened", "ballot_counted", "vote_closed", "vote_cancelled"
 const REFRESH_MS = 150;
 
 export class VoteConsole {
-  /** @param {object} editor the RecommendationEditor: id, socket, provider, announce() */
+  /** @param {import("./editor.js").RecommendationEditor} editor id, socket, provider, announce() */
   constructor(editor) {
     this.editor = editor;
     this.seq = 0;
@@ -46,7 +46,7 @@ export class VoteConsole {
   renderBanner() {
     const links = [...(this.element?.querySelectorAll("a[data-vote-now]") ?? [])];
     const rows = links.map((link) => {
-      const item = link.closest("[data-vote-id]");
+      const item = /** @type {HTMLElement | null} */ (link.closest("[data-vote-id]"));
       const id = item?.dataset.voteId ?? "";
       const question = item?.querySelector(`a[href$="/votes/${CSS.escape(id)}"]`)?.textContent.trim() ?? "";
       const row = document.createElement("p");

@@ -227,7 +227,7 @@ function init() {
   const forms = document.querySelectorAll("form[data-export-form][data-api-url], form[data-export-finalise][data-api-url]");
   if (forms.length === 0) return;
   for (const form of forms) {
-    for (const button of form.querySelectorAll("button[disabled]")) button.dataset.unavailable = "";
+    for (const button of form.querySelectorAll("button[disabled]")) /** @type {HTMLElement} */ (button).dataset.unavailable = "";
   }
   const page = new ExportPage();
   // On the document and registered after main.js: its data-confirm question comes first,

@@ -270,7 +270,7 @@ class LiveVote {
 }
 
 function boot() {
-  const root = document.querySelector("[data-vote]");
+  const root = /** @type {HTMLElement | null} */ (document.querySelector("[data-vote]"));
   if (!root || root.dataset.liveStarted) return;
   root.dataset.liveStarted = "true";
   loadStrings();
