@@ -96,6 +96,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {**options.get("connect_args", {}), **sqlite.connect_args()}
     logging.basicConfig(level=logging.INFO)
+    for name in app.config.get("DEBUG_LOGGERS", []):
+        logging.getLogger(name).setLevel(logging.DEBUG)
 
     _init_extensions(app)
     _register_blueprints(app)

@@ -101,6 +101,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PRESENCE_TICK_MS": int(os.environ.get("PRESENCE_TICK_MS", "30")),
         # How often each process looks for votes past their deadline (0: never).
         "VOTE_DEADLINE_POLL_SECONDS": float(os.environ.get("VOTE_DEADLINE_POLL_SECONDS", "1")),
+        # Loggers that also write their DEBUG lines (comma-separated names, e.g.
+        # "drafting.votes.deadlines" for each look of the deadline closer); the rest log INFO.
+        "DEBUG_LOGGERS": [name.strip() for name in os.environ.get("DEBUG_LOGGERS", "").split(",")
+                          if name.strip()],
         # The outcome document is rendered in a child process (drafting/export/child.py), so
         # that a PDF neither stalls the server's greenlets nor keeps its memory; off renders
         # in the server process itself. A child past the timeout is killed, its job failed.

@@ -20,7 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Connection, create_engine, make_url, text
 
 from tests.factories import Factories
 
@@ -206,6 +206,27 @@ def extensions_restored() -> Iterator[None]:
             vars(extension).update(state)
 
 
+def empty_tables(connection: Connection) -> None:
+    """Delete every row of every table, children before parents (no foreign key is broken
+    on the way), in the caller's transaction.
+
+    On PostgreSQL the DELETEs go as one statement string, in one round trip rather than one
+    a table, and the commit does not wait for the WAL to reach the disk (a test database
+    needs no durability): a test's teardown went from 8-9 ms to about 2 (--durations over
+    tests/test_permissions.py, 2026-12-07). TRUNCATE, the textbook answer, is slower here:
+    it replaces each table's files, 40-70 ms for the 24 tables even when nearly empty.
+    SQLite's DELETEs cost little, one by one."""
+    from models import db
+
+    tables = list(reversed(db.metadata.sorted_tables))
+    if connection.dialect.name == "postgresql":
+        deletes = [str(table.delete().compile(dialect=connection.dialect)) for table in tables]
+        connection.exec_driver_sql("; ".join(["SET LOCAL synchronous_commit = off", *deletes]))
+        return
+    for table in tables:
+        connection.execute(table.delete())
+
+
 @pytest.fixture(autouse=True)
 def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test starts from empty tables (cheaper than rebuilding the schema)."""
@@ -219,8 +240,7 @@ def _clean_database(request: pytest.FixtureRequest) -> Iterator[None]:
     with application.app_context():
         db.session.rollback()
         with db.engine.begin() as connection:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+            empty_tables(connection)
     # After the tables are empty: the next test's clause 1 is another clause, and a cached
     # document must not outlive the rows it was built from.
     forget_all()

@@ -209,7 +209,7 @@ def test_a_stop_does_not_wait_for_a_client_that_stopped_polling(app, factories, 
 def test_the_writer_drains_before_a_stop(app, factories, connect, monkeypatch):
     """What gunicorn.conf.py relies on when stopping: ``drain`` returns only once every edit
     handed to the writer is written and answered, and says so when it could not be."""
-    from drafting.editing.writer import drain
+    from drafting.editing.writer import drain, unsettled
 
     monkeypatch.setitem(app.config, "YJS_WRITE_TIMEOUT_MS", 5000)
     recommendation, tokens, _people = editing_room(factories, 1)
@@ -219,7 +219,7 @@ def test_the_writer_drains_before_a_stop(app, factories, connect, monkeypatch):
     assert drain(app, 1.0)
     with database_write_locked(app):
         editor.insert(doc, 0, "Strongly ")
-        time.sleep(0.2)
+        eventually(lambda: unsettled(app) == 1, message="the edit reaching the writer")
         assert not drain(app, 0.3)  # held by the lock: not written, not answered
         assert editor.acks == []
     assert drain(app, 10.0)

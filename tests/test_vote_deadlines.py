@@ -3,9 +3,9 @@ processes each running its closer; and nothing is accepted after the deadline, e
 a closer has run."""
 from __future__ import annotations
 
+import re
 import signal
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,7 +15,8 @@ from sqlalchemy import func, select, update
 from drafting.errors import Conflict
 from drafting.votes import services
 from models import ClauseKind, GroupRole, Vote, VoteOutcome, VoteStatus, db, utcnow
-from tests.helpers.servers import GEVENT_GUNICORN, Server, sign_in
+from tests.helpers.servers import GEVENT_GUNICORN, Server, log_of, sign_in
+from tests.yclient import eventually
 
 #: How often each process's closer looks for votes past their deadline.
 POLL = 0.2
@@ -101,6 +102,14 @@ def test_a_vote_that_cannot_be_closed_does_not_hold_up_the_others(vote, factorie
 
 # --- two real server processes -----------------------------------------------------------
 
+_PASS = re.compile(r"deadline pass (\d+) done")
+
+
+def passes(server: Server) -> int:
+    """How many looks the server's closer has finished (its DEBUG lines in the log)."""
+    return max((int(n) for n in _PASS.findall(log_of(server))), default=0)
+
+
 @pytest.fixture
 def two_closing_servers(app, redis_url, tmp_path):
     """Two Plenary processes as docs/deployment.md runs them (gunicorn, gevent), joined by
@@ -110,7 +119,8 @@ def two_closing_servers(app, redis_url, tmp_path):
     redis.Redis.from_url(redis_url).flushdb()
     servers = [Server(app, redis_url, tmp_path, name, command=GEVENT_GUNICORN,
                       extra_env={"SOCKETIO_ASYNC_MODE": "gevent",
-                                 "VOTE_DEADLINE_POLL_SECONDS": str(POLL)})
+                                 "VOTE_DEADLINE_POLL_SECONDS": str(POLL),
+                                 "DEBUG_LOGGERS": "drafting.votes.deadlines"})
                for name in ("a", "b")]
     try:
         for server in servers:
@@ -163,8 +173,12 @@ def test_two_processes_close_a_vote_at_its_deadline_exactly_once(app, factories,
             db.session.commit()
         for name in ("a", "b"):
             assert arrived[name].wait(15), f"process {name}'s client never heard the close"
-        # Both closers look several more times: neither may close it again.
-        time.sleep(6 * POLL)
+        # Both closers look twice more (the first look may have begun before the close was
+        # committed): neither may close it again.
+        looked = [passes(server) for server in two_closing_servers]
+        for server, before in zip(two_closing_servers, looked, strict=True):
+            eventually(lambda server=server, before=before: passes(server) >= before + 2, timeout=15,
+                       message=f"process {server.url}'s closer looking twice more")
         for name in ("a", "b"):
             assert len(received[name]) == 1, received[name]
             announced = received[name][0]["vote"]

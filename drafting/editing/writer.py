@@ -164,6 +164,13 @@ def drain(app: Flask, timeout: float) -> bool:
     return found is None or found.drain(timeout)
 
 
+def unsettled(app: Flask) -> int:
+    """Updates handed to the application's writer in this process and not yet written or
+    refused (0 if it has no writer): what ``drain`` waits for."""
+    found = app.extensions.get(f"plenary_{Writer.name}")
+    return 0 if found is None else found.unsettled
+
+
 def writer() -> Writer:
     """The current application's writer (one per application in this process)."""
     config = current_app.config

@@ -8,9 +8,10 @@ operative clauses. Each recommendation's operative clauses are a Word list of th
 restarts at 1 (a new ``w:num`` with a ``startOverride``), so Word renumbers them correctly
 when someone inserts a clause, which typed-in numbers would not.
 
-User text arrives as the sanitiser's HTML and is parsed here into runs; it becomes text and
-run formatting, never hyperlinks, fields or embedded objects: a link is printed as its text
-followed by its address, so nothing in the file can make Word fetch a URL or open a file.
+User text arrives as the sanitiser's HTML, read as the typed tree of ``html_tree`` and turned
+here into runs; it becomes text and run formatting, never hyperlinks, fields or embedded
+objects: a link is printed as its text followed by its address, so nothing in the file can
+make Word fetch a URL or open a file.
 """
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 from typing import Literal
 
 from docx import Document as new_document
@@ -35,6 +35,7 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from drafting.editing.diff import Piece
+from drafting.export.html_tree import Element, Kind, Style, parse, walk
 from drafting.export.labels import outcome_labels, rule_labels, statement_labels
 from drafting.export.outline import (
     ClauseBlock,
@@ -111,28 +112,28 @@ class Block:
         return self.kind in ("hr", "table") or any(r.line_break or r.text for r in self.runs)
 
 
-_INLINE_MARKS: dict[str, str] = {
-    "b": "b", "strong": "b", "em": "i", "i": "i", "u": "u", "ins": "u", "s": "s", "del": "s",
-    "code": "code", "sub": "sub", "sup": "sup",
-}
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-
-
 def _shown_link(href: str) -> str | None:
     """The address printed after a link's text: only absolute web and mail addresses, which a
     reader may want to type; a relative link means nothing outside the site."""
-    lowered = href.strip().lower()
-    return href.strip() if lowered.startswith(("http://", "https://", "mailto:")) else None
+    lowered = href.lower()
+    return href if lowered.startswith(("http://", "https://", "mailto:")) else None
 
 
-class _HtmlToBlocks(HTMLParser):
-    """The sanitiser's small tag set (see ``drafting.markup``) as blocks of formatted runs.
+def _list_start(element: Element) -> int:
+    # Word's numbering takes no negative start, and a start of millions is no list a person
+    # wrote; either way the list counts from 1.
+    start = element.start
+    return start if 0 <= start < 10**6 else 1
 
-    Unknown tags are ignored and their text kept: the input has been sanitised already, and
-    whatever slipped through could at worst appear as plain text."""
+
+class _BlockBuilder:
+    """The tree of the sanitiser's HTML (see ``html_tree``) as blocks of formatted runs; a
+    ``html_tree.Visitor``.
+
+    Elements of no known kind are ignored and their text kept: the input has been sanitised
+    already, and whatever slipped through could at worst appear as plain text."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.blocks: list[Block] = []
         self._block: Block | None = None
         self._marks: list[str] = []
@@ -193,57 +194,56 @@ class _HtmlToBlocks(HTMLParser):
                 self._link_text.append(run.text)
         runs.append(run)
 
-    # the parser's callbacks
+    def finish(self) -> list[Block]:
+        """The blocks, once the walk is over."""
+        self._close()
+        return self.blocks
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = dict(attrs)
-        if tag in _INLINE_MARKS:
-            self._marks.append(_INLINE_MARKS[tag])
-        elif tag == "a":
-            self._links.append((_shown_link(attributes.get("href") or ""), len(self._link_text)))
-        elif tag == "br":
+    # the visitor
+
+    def enter(self, element: Element) -> None:
+        kind = element.kind
+        if element.style is not None:
+            self._marks.append(element.style.value)
+        elif kind is Kind.LINK:
+            self._links.append((_shown_link(element.href), len(self._link_text)))
+        elif kind is Kind.BREAK:
             self._add(Run("", line_break=True))
         elif self._table is not None:
-            self._table_start(tag)
-        elif tag == "p":
+            self._table_enter(element)
+        elif kind is Kind.PARAGRAPH:
             in_item = self._lists and self._block is not None and self._block.kind == "li"
             if in_item and not self._block.has_content():  # type: ignore[union-attr]
                 return  # "<li><p>": the item's own first paragraph
             self._open("p", continued=bool(self._lists))
-        elif tag in _HEADINGS:
+        elif kind is Kind.HEADING:
             self._open("heading")
-        elif tag in ("ul", "ol"):
+        elif kind is Kind.LIST:
             self._close()
             self._list_ids += 1
-            start = attributes.get("start") or "1"
-            self._lists.append((tag == "ol", self._list_ids,
-                                int(start) if start.isdigit() and int(start) < 10**6 else 1))
-        elif tag == "li":
+            self._lists.append((element.ordered, self._list_ids, _list_start(element)))
+        elif kind is Kind.ITEM:
             self._open("li")
-        elif tag == "blockquote":
+        elif kind is Kind.QUOTE:
             self._close()
             self._quote += 1
-        elif tag == "pre":
+        elif kind is Kind.CODE_BLOCK:
             self._open("pre")
             self._pre += 1
-        elif tag == "hr":
+        elif kind is Kind.RULE:
             self._close()
             self.blocks.append(Block("hr"))
-        elif tag == "table":
+        elif kind is Kind.TABLE:
             self._close()
             self._table = Block("table", quote=self._quote > 0)
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.handle_starttag(tag, attrs)
-        if tag not in ("br", "hr"):
-            self.handle_endtag(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _INLINE_MARKS:
-            mark = _INLINE_MARKS[tag]
+    def leave(self, element: Element) -> None:
+        kind = element.kind
+        if element.style is not None:
+            mark = element.style.value
             if mark in self._marks:
                 del self._marks[len(self._marks) - 1 - self._marks[::-1].index(mark)]
-        elif tag == "a":
+        elif kind is Kind.LINK:
             if self._links:
                 address, start = self._links.pop()
                 text = "".join(self._link_text[start:])
@@ -251,70 +251,63 @@ class _HtmlToBlocks(HTMLParser):
                 if address and address != text.strip():
                     self._add(Run(f" ({address})", frozenset(self._marks)))
         elif self._table is not None:
-            self._table_end(tag)
-        elif tag in ("p", "li", "pre", *_HEADINGS):
-            if tag == "pre":
+            self._table_leave(element)
+        elif kind in (Kind.PARAGRAPH, Kind.ITEM, Kind.CODE_BLOCK, Kind.HEADING):
+            if kind is Kind.CODE_BLOCK:
                 self._pre = max(0, self._pre - 1)
             self._close()
-        elif tag in ("ul", "ol"):
+        elif kind is Kind.LIST:
             self._close()
             if self._lists:
                 self._lists.pop()
-        elif tag == "blockquote":
+        elif kind is Kind.QUOTE:
             self._close()
             self._quote = max(0, self._quote - 1)
 
-    def _table_start(self, tag: str) -> None:
+    def _table_enter(self, element: Element) -> None:
         assert self._table is not None
-        if tag == "tr":
+        if element.kind is Kind.ROW:
             self._table.rows.append([])
             self._table.header_rows.append(False)
-        elif tag in ("td", "th"):
+        elif element.kind is Kind.CELL:
             if not self._table.rows:
                 self._table.rows.append([])
                 self._table.header_rows.append(False)
             self._cell = []
             self._table.rows[-1].append(self._cell)
-            if tag == "th":
+            if element.header:
                 self._table.header_rows[-1] = True
 
-    def _table_end(self, tag: str) -> None:
-        if tag in ("td", "th"):
+    def _table_leave(self, element: Element) -> None:
+        if element.kind is Kind.CELL:
             self._cell = None
-        elif tag == "table":
+        elif element.kind is Kind.TABLE:
             assert self._table is not None
             if self._table.rows:
                 self.blocks.append(self._table)
             self._table = None
             self._cell = None
 
-    def handle_data(self, data: str) -> None:
+    def text(self, data: str) -> None:
         if self._pre:
             lines = data.split("\n")
             for index, line in enumerate(lines):
                 if index:
                     self._add(Run("", line_break=True))
                 if line:
-                    self._add(Run(line, frozenset(self._marks) | {"code"}))
+                    self._add(Run(line, frozenset(self._marks) | {Style.CODE.value}))
             return
         text = _SPACES.sub(" ", data)
         if not text.strip() and (self._cell is None and self._block is None):
             return  # whitespace between blocks
         self._add(Run(text, frozenset(self._marks)))
 
-    def close(self) -> None:
-        super().close()
-        if self._table is not None:
-            self._table_end("table")
-        self._close()
-
 
 def html_blocks(html: str) -> list[Block]:
     """The blocks of one piece of sanitised user HTML."""
-    parser = _HtmlToBlocks()
-    parser.feed(html)
-    parser.close()
-    return parser.blocks
+    builder = _BlockBuilder()
+    walk(parse(html), builder)
+    return builder.finish()
 
 
 def redline_runs(pieces: Iterable[Piece]) -> list[Run]:

@@ -1,25 +1,25 @@
 """The outcome document as Markdown: a clean text others can paste, diff and publish.
 
-User text reaches this renderer only as the sanitiser's HTML (``Text.html``); a small
-converter turns that tag set back into Markdown. Everything that came from a person is then
-escaped, so that whatever Markdown engine reads the file later (ours, plain Python-Markdown,
-CommonMark, GitHub's) cannot find a link, an image or raw HTML in it: user links are kept
-as "text (URL)" in plain words, ``<`` becomes ``&lt;`` (Python-Markdown does not honour
-``\\<``), and bare ``http://`` / ``www.`` are defused so autolinking engines leave them as
-text. The only markup in the output is the document's own.
+User text reaches this renderer only as the sanitiser's HTML (``Text.html``), read as the
+typed tree of ``html_tree``; a small converter turns that tree back into Markdown.
+Everything that came from a person is then escaped, so that whatever Markdown engine reads
+the file later (ours, plain Python-Markdown, CommonMark, GitHub's) cannot find a link, an
+image or raw HTML in it: user links are kept as "text (URL)" in plain words, ``<`` becomes
+``&lt;`` (Python-Markdown does not honour ``\\<``), and bare ``http://`` / ``www.`` are
+defused so autolinking engines leave them as text. The only markup in the output is the
+document's own.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from html.parser import HTMLParser
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 
 from drafting.editing.diff import Piece
+from drafting.export.html_tree import Element, Kind, Style, parse, text_of
 from drafting.export.labels import outcome_labels, rule_labels, statement_labels
 from drafting.export.outline import ClauseBlock, Outline, Text
 
@@ -69,58 +69,14 @@ def _wrap(marker: str, inner: str) -> str:
     return f"{lead}{marker}{core}{marker}{trail}"
 
 
-# --- the sanitiser's HTML as a tree --------------------------------------------------------
-
-@dataclass
-class _Node:
-    tag: str
-    attrs: dict[str, str] = field(default_factory=dict)
-    children: list[_Node | str] = field(default_factory=list)
-
-
-_VOID = {"br", "hr"}
-_BLOCK = {"p", "ul", "ol", "li", "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr",
-          "h1", "h2", "h3", "h4", "h5", "h6", "hr"}
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = _Node("root")
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = _Node(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(node)
-        if tag not in _VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):
-            if self.stack[depth].tag == tag:
-                del self.stack[depth:]
-                return
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].children.append(data)
-
-
-def _parse(html: str) -> _Node:
-    builder = _TreeBuilder()
-    builder.feed(html)
-    builder.close()
-    return builder.root
-
-
-def _text_of(node: _Node | str) -> str:
-    if isinstance(node, str):
-        return node
-    return "".join(_text_of(child) for child in node.children)
-
-
 # --- HTML to Markdown ----------------------------------------------------------------------
 
-def _inline(nodes: list[_Node | str], *, cell: bool = False, breaks: bool = True) -> str:
+#: The styles Markdown has marks for; the others (underline, sub- and superscript) are
+#: written as their text.
+_EMPHASIS = {Style.ITALIC: "*", Style.BOLD: "**", Style.STRIKE: "~~"}
+
+
+def _inline(nodes: list[Element | str], *, cell: bool = False, breaks: bool = True) -> str:
     """Inline content as one Markdown string; ``<br>`` as a hard break ("  \\n") where the
     context allows one, else a space."""
     out: list[str] = []
@@ -130,25 +86,22 @@ def _inline(nodes: list[_Node | str], *, cell: bool = False, breaks: bool = True
             text = re.sub(r"\s+", " ", node)
             out.append(_SPECIAL.sub(_replace, text))
             continue
-        tag = node.tag
-        if tag == "br":
+        style = node.style
+        if node.kind is Kind.BREAK:
             out.append("  \n" if breaks and not cell else " ")
-        elif tag in {"em", "i"}:
-            out.append(_wrap("*", _inline(node.children, cell=cell, breaks=breaks)))
-        elif tag in {"strong", "b"}:
-            out.append(_wrap("**", _inline(node.children, cell=cell, breaks=breaks)))
-        elif tag in {"del", "s"}:
-            out.append(_wrap("~~", _inline(node.children, cell=cell, breaks=breaks)))
-        elif tag == "code":
-            out.append(_code_span(_text_of(node), cell=cell))
-        elif tag == "a":
+        elif style is not None and style in _EMPHASIS:
+            out.append(_wrap(_EMPHASIS[style], _inline(node.children, cell=cell, breaks=breaks)))
+        elif style is Style.CODE:
+            out.append(_code_span(text_of(node), cell=cell))
+        elif node.kind is Kind.LINK:
             label = _inline(node.children, cell=cell, breaks=False)
-            href = node.attrs.get("href", "").strip()
+            href = node.href
             # Kept as words: a link in the export would be a link nobody re-checked.
-            out.append(f"{label} ({escape(href)})" if href and href != _text_of(node).strip()
+            out.append(f"{label} ({escape(href)})" if href and href != text_of(node).strip()
                        else label if not href else escape(href))
         else:
-            # ins, u, abbr, sub, sup (and block tags met inline): their text.
+            # Underline, sub- and superscript, abbreviations (and blocks met inline): Markdown
+            # has no mark for them, so their text.
             out.append(_inline(node.children, cell=cell, breaks=breaks))
     return "".join(out)
 
@@ -177,7 +130,7 @@ def _preformatted(code: str) -> list[str]:
     return [f"{span}  " for span in spans[:-1]] + spans[-1:]
 
 
-def _paragraph(nodes: list[_Node | str]) -> list[str]:
+def _paragraph(nodes: list[Element | str]) -> list[str]:
     text = _inline(nodes).strip()
     if not text:
         return []
@@ -200,13 +153,13 @@ def _join(blocks: list[list[str]]) -> list[str]:
     return lines
 
 
-def _blocks(node: _Node) -> list[list[str]]:
+def _blocks(node: Element) -> list[list[str]]:
     """A container's children as Markdown blocks (lists of lines); runs of inline content
     between block elements become paragraphs."""
     blocks: list[list[str]] = []
-    run: list[_Node | str] = []
+    run: list[Element | str] = []
     for child in node.children:
-        if isinstance(child, str) or child.tag not in _BLOCK:
+        if isinstance(child, str) or not child.is_block:
             run.append(child)
             continue
         blocks.append(_paragraph(run))
@@ -216,32 +169,29 @@ def _blocks(node: _Node) -> list[list[str]]:
     return [b for b in blocks if b]
 
 
-def _block(node: _Node) -> list[str]:
-    tag = node.tag
-    if tag == "p":
+def _block(node: Element) -> list[str]:
+    kind = node.kind
+    if kind is Kind.PARAGRAPH:
         return _paragraph(node.children)
-    if tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+    if kind is Kind.HEADING:
         text = _inline(node.children, breaks=False).strip()
         return [_wrap("**", text)] if text else []
-    if tag == "hr":
+    if kind is Kind.RULE:
         return ["---"]
-    if tag == "blockquote":
+    if kind is Kind.QUOTE:
         return [f"> {line}" if line else ">" for line in _join(_blocks(node))]
-    if tag == "pre":
-        return _preformatted(_text_of(node))
-    if tag in {"ul", "ol"}:
+    if kind is Kind.CODE_BLOCK:
+        return _preformatted(text_of(node))
+    if kind is Kind.LIST:
         return _list(node)
-    if tag == "table":
+    if kind is Kind.TABLE:
         return _table(node)
     return _join(_blocks(node))
 
 
-def _list(node: _Node) -> list[str]:
-    items = [child for child in node.children if isinstance(child, _Node) and child.tag == "li"]
-    try:
-        number = int(node.attrs.get("start", "1"))
-    except ValueError:
-        number = 1
+def _list(node: Element) -> list[str]:
+    items = [child for child in node.elements() if child.kind is Kind.ITEM]
+    number = node.start
     rendered = [_blocks(item) for item in items]
     # Loose (blank lines between items) only when an item holds several paragraphs; a nested
     # list right under an item's words keeps the list tight. User paragraphs never start
@@ -250,7 +200,7 @@ def _list(node: _Node) -> list[str]:
                 for blocks in rendered)
     lines: list[str] = []
     for blocks in rendered:
-        marker = f"{number}. " if node.tag == "ol" else "- "
+        marker = f"{number}. " if node.ordered else "- "
         number += 1
         if loose and lines:
             lines.append("")
@@ -272,15 +222,14 @@ def _item_body(blocks: list[list[str]]) -> list[str]:
     return lines
 
 
-def _rows(node: _Node) -> list[_Node]:
-    rows: list[_Node] = []
-    for child in node.children:
-        if isinstance(child, _Node):
-            rows.extend([child] if child.tag == "tr" else _rows(child))
+def _rows(node: Element) -> list[Element]:
+    rows: list[Element] = []
+    for child in node.elements():
+        rows.extend([child] if child.kind is Kind.ROW else _rows(child))
     return rows
 
 
-def _cell(node: _Node) -> str:
+def _cell(node: Element) -> str:
     return _inline(node.children, cell=True).strip().replace("|", "\\|") or " "
 
 
@@ -296,8 +245,8 @@ def table(header: list[str], rows: list[list[str]], aligns: list[str] | None = N
     return lines
 
 
-def _table(node: _Node) -> list[str]:
-    rows = [[c for c in row.children if isinstance(c, _Node) and c.tag in {"th", "td"}]
+def _table(node: Element) -> list[str]:
+    rows = [[c for c in row.elements() if c.kind is Kind.CELL]
             for row in _rows(node)]
     rows = [r for r in rows if r]
     if not rows:
@@ -308,7 +257,7 @@ def _table(node: _Node) -> list[str]:
 
 def markdown_of(text: Text) -> list[str]:
     """User text (its sanitised HTML) as Markdown lines."""
-    return _join(_blocks(_parse(text.html)))
+    return _join(_blocks(parse(text.html)))
 
 
 def cell_of(text: str) -> str:

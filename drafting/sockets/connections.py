@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,11 +45,16 @@ class TokenBucket:
 
     rate: float
     burst: float
+    #: Below 0 until the first message, which finds the bucket full.
     tokens: float = -1.0
-    stamp: float = field(default_factory=time.monotonic)
+    #: When it was last refilled, by ``clock``.
+    stamp: float = 0.0
+    #: Monotonic seconds. Replaceable so that a test can hold time still and count exactly
+    #: what a burst lets through, however slow the machine.
+    clock: Callable[[], float] = field(default=time.monotonic)
 
     def take(self) -> bool:
-        now = time.monotonic()
+        now = self.clock()
         if self.tokens < 0:
             self.tokens = self.burst
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)

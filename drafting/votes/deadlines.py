@@ -23,20 +23,30 @@ log = logging.getLogger(__name__)
 class DeadlineCloser(Worker):
     name = "plenary-vote-deadlines"
 
+    def __init__(self, app: Flask) -> None:
+        super().__init__(app)
+        #: Looks finished, failed ones included. Logged at DEBUG with each look, so that
+        #: whoever watches the process (an operator, a test of two processes) can tell the
+        #: closer has looked again since a given moment rather than guess from the clock.
+        self.passes = 0
+
     def run(self) -> None:
         from drafting.votes.services import close_due_votes
 
         interval = float(self.app.config["VOTE_DEADLINE_POLL_SECONDS"])
         while True:
             time.sleep(interval)
+            closed = 0
             with self.app.app_context():
                 try:
-                    close_due_votes()
+                    closed = close_due_votes()
                 except Exception:  # the database away for a moment: try again next time
                     log.exception("closing votes at their deadline failed")
                     db.session.rollback()
                 finally:
                     db.session.remove()
+            self.passes += 1
+            log.debug("deadline pass %d done: %d vote(s) closed", self.passes, closed)
 
 
 def start_deadline_closer() -> None:
