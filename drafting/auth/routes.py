@@ -28,7 +28,7 @@ from drafting.auth.sessions import current_session_secret, sign_in, sign_out
 from drafting.config import LANGUAGES
 from drafting.errors import DomainError
 from drafting.extensions import limiter
-from drafting.forms import form_data, form_page, run_form, safe_next
+from drafting.forms import Refusal, flashed, form_data, form_page, run_form, safe_next
 from drafting.participants import services as participant_services
 from drafting.services import load
 from models import ApiToken, Participant, db
@@ -92,11 +92,12 @@ def accept_invitation(token: str) -> ResponseReturnValue:
         sign_in(participant)
         return participant
 
-    if done := run_form(form, accept_and_sign_in):
-        flash(_("Welcome to Plenary, %(name)s. Your password is set.", name=done.value.name),
-              "success")
-        return redirect(url_for("dashboard.index"))
-    return form_page("auth/invitation.html", form, participant=invitation.participant)
+    return run_form(form, accept_and_sign_in,
+                    done=lambda participant: flashed(
+                        _("Welcome to Plenary, %(name)s. Your password is set.",
+                          name=participant.name), url_for("dashboard.index")),
+                    refused=Refusal(lambda _error: form_page(
+                        "auth/invitation.html", form, participant=invitation.participant)))
 
 
 def _render_profile(*, profile_form: ProfileForm | None = None,
@@ -129,23 +130,22 @@ def profile() -> ResponseReturnValue:
 def update_profile_view() -> ResponseReturnValue:
     form = ProfileForm()
     fields = form_data(form, "name", "affiliation", "country", "locale", "publish_name")
-    if not run_form(form, lambda: participant_services.update_profile(current_user, fields)):
-        return _render_profile(profile_form=form), 400
-    flash(_("Your profile is saved."), "success")
-    return redirect(url_for("auth.profile"))
+    return run_form(form, lambda: participant_services.update_profile(current_user, fields),
+                    done=lambda _none: flashed(_("Your profile is saved."), url_for("auth.profile")),
+                    refused=Refusal(lambda _error: (_render_profile(profile_form=form), 400)))
 
 
 @bp.post("/profile/password")
 @login_required
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
-    if not run_form(form, lambda: services.change_password(
+    return run_form(form, lambda: services.change_password(
         current_user, current=form.current.data or "", new=form.password.data or "",
-        confirmation=form.confirmation.data or "", keep_session=current_session_secret(),
-    )):
-        return _render_profile(password_form=form), 400
-    flash(_("Your password is changed. Other devices have been signed out."), "success")
-    return redirect(url_for("auth.profile"))
+        confirmation=form.confirmation.data or "", keep_session=current_session_secret()),
+        done=lambda _none: flashed(
+            _("Your password is changed. Other devices have been signed out."),
+            url_for("auth.profile")),
+        refused=Refusal(lambda _error: (_render_profile(password_form=form), 400)))
 
 
 @bp.post("/profile/tokens")
@@ -153,12 +153,15 @@ def change_password() -> ResponseReturnValue:
 def create_token() -> ResponseReturnValue:
     form = TokenForm()
     g.no_store = True
-    done = run_form(form, lambda: services.create_api_token(current_user, form.name.data or ""))
-    if done is None:
-        return _render_profile(token_form=form), 400
-    token, secret = done.value
-    # Shown in this response only: the secret is never stored, nor put in a cookie.
-    return _render_profile(new_token=secret, new_token_name=token.name), 201
+
+    def created(done: tuple[ApiToken, str]) -> ResponseReturnValue:
+        token, secret = done
+        # Shown in this response only: the secret is never stored, nor put in a cookie.
+        return _render_profile(new_token=secret, new_token_name=token.name), 201
+
+    return run_form(form, lambda: services.create_api_token(current_user, form.name.data or ""),
+                    done=created,
+                    refused=Refusal(lambda _error: (_render_profile(token_form=form), 400)))
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

@@ -11,7 +11,7 @@ from drafting.amendments.services import open_counts
 from drafting.api import endpoint
 from drafting.comments.services import activity_by_recommendation
 from drafting.conferences.services import get_conference
-from drafting.forms import as_id, form_data, form_page, run_form
+from drafting.forms import Refusal, as_id, flashed, form_data, form_page, run_form
 from drafting.groups import services
 from drafting.groups.forms import AddMemberForm, GroupForm, RoleForm
 from drafting.groups.schemas import (
@@ -56,11 +56,13 @@ def new(conference_id: int) -> ResponseReturnValue:
     conference = get_conference(conference_id, current_user)
     services.check_can_manage(None, conference, current_user)
     form = GroupForm()
-    if done := run_form(form, lambda: services.create_group(
-            current_user, conference, form_data(form, *SETTINGS))):
-        flash(_("The working group is created. Now appoint its chair and members."), "success")
-        return redirect(url_for("groups.members", group_id=done.value.id))
-    return form_page("groups/form.html", form, conference=conference, group=None)
+    return run_form(form, lambda: services.create_group(
+        current_user, conference, form_data(form, *SETTINGS)),
+        done=lambda group: flashed(
+            _("The working group is created. Now appoint its chair and members."),
+            url_for("groups.members", group_id=group.id)),
+        refused=Refusal(lambda _error: form_page("groups/form.html", form,
+                                                 conference=conference, group=None)))
 
 
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
@@ -69,11 +71,12 @@ def edit(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
     services.check_can_manage(group, group.conference, current_user)
     form = GroupForm(obj=group)
-    if run_form(form, lambda: services.update_group(
-            current_user, group, form_data(form, *SETTINGS))):
-        flash(_("The working group is saved."), "success")
-        return redirect(url_for("groups.show", group_id=group.id))
-    return form_page("groups/form.html", form, conference=group.conference, group=group)
+    return run_form(form, lambda: services.update_group(
+        current_user, group, form_data(form, *SETTINGS)),
+        done=lambda _none: flashed(_("The working group is saved."),
+                                   url_for("groups.show", group_id=group.id)),
+        refused=Refusal(lambda _error: form_page("groups/form.html", form,
+                                                 conference=group.conference, group=group)))
 
 
 def _render_members(group_id: int, add_form: AddMemberForm | None = None,
@@ -106,13 +109,13 @@ def add_member(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
     services.check_can_assign(group, current_user)
     form = AddMemberForm()
-    done = run_form(form, lambda: services.add_member(
+    return run_form(form, lambda: services.add_member(
         current_user, group, services.find_participant(as_id(form.participant_id.data)),
-        form.role.data))
-    if done is None:
-        return _render_members(group_id, form, 400)
-    flash(_("%(name)s has been added to the group.", name=done.value.participant.name), "success")
-    return redirect(url_for("groups.members", group_id=group.id))
+        form.role.data),
+        done=lambda membership: flashed(
+            _("%(name)s has been added to the group.", name=membership.participant.name),
+            url_for("groups.members", group_id=group.id)),
+        refused=Refusal(lambda _error: _render_members(group_id, form, 400)))
 
 
 @bp.post("/memberships/<int:membership_id>/role")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from drafting.api import endpoint
-from drafting.forms import form_data, form_page, run_form
+from drafting.forms import Refusal, flashed, form_data, form_page, run_form
 from drafting.participants import services
 from drafting.participants.forms import ParticipantForm
 from drafting.participants.schemas import (
@@ -39,10 +39,11 @@ def index() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     services.check_can_manage_participants(current_user)
     form = ParticipantForm()
-    if done := run_form(form, lambda: services.invite_participant(current_user,
-                                                                  form_data(form, *form.FIELDS))):
-        return _show_invitation(*done.value)
-    return form_page("participants/form.html", form, participant=None)
+    return run_form(form, lambda: services.invite_participant(current_user,
+                                                              form_data(form, *form.FIELDS)),
+                    done=lambda invited: _show_invitation(*invited),
+                    refused=Refusal(lambda _error: form_page("participants/form.html", form,
+                                                             participant=None)))
 
 
 def _show_invitation(participant: Participant, token: str) -> ResponseReturnValue:
@@ -57,11 +58,12 @@ def _show_invitation(participant: Participant, token: str) -> ResponseReturnValu
 def edit(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
     form = ParticipantForm(obj=participant)
-    if run_form(form, lambda: services.update_participant(current_user, participant,
-                                                          form_data(form, *form.FIELDS))):
-        flash(_("%(name)s is saved.", name=participant.name), "success")
-        return redirect(url_for("participants.index"))
-    return form_page("participants/form.html", form, participant=participant)
+    return run_form(form, lambda: services.update_participant(current_user, participant,
+                                                              form_data(form, *form.FIELDS)),
+                    done=lambda _none: flashed(_("%(name)s is saved.", name=participant.name),
+                                               url_for("participants.index")),
+                    refused=Refusal(lambda _error: form_page("participants/form.html", form,
+                                                             participant=participant)))
 
 
 @bp.post("/<int:participant_id>/invitation")

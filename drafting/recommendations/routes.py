@@ -1,7 +1,7 @@
 """Recommendation pages and API: read a recommendation, draft its clauses."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -11,7 +11,7 @@ from drafting.amendments.services import recommendation_amendments, redline
 from drafting.api import endpoint
 from drafting.comments.services import activity_by_clause
 from drafting.errors import DomainError
-from drafting.forms import as_id, form_data, form_page, run_form
+from drafting.forms import Refusal, as_id, flashed, form_data, form_page, run_form
 from drafting.groups.services import get_group
 from drafting.recommendations import services
 from drafting.recommendations.forms import ClauseForm, ClauseTextForm, RecommendationForm
@@ -29,7 +29,7 @@ from drafting.recommendations.schemas import (
     recommendation_out,
 )
 from drafting.votes.pages import build_console
-from models import Participant, Recommendation, db
+from models import Participant, Recommendation
 
 bp = Blueprint("recommendations", __name__)
 
@@ -73,11 +73,13 @@ def new(group_id: int) -> ResponseReturnValue:
     group = get_group(group_id, current_user)
     services.check_can_draft(group, current_user)
     form = RecommendationForm()
-    if done := run_form(form, lambda: services.create_recommendation(current_user, group,
-                                                                     form_data(form, "title"))):
-        flash(_("The draft is created. Add its clauses."), "success")
-        return redirect(url_for("recommendations.show", recommendation_id=done.value.id))
-    return form_page("recommendations/form.html", form, group=group, recommendation=None)
+    return run_form(form, lambda: services.create_recommendation(current_user, group,
+                                                                 form_data(form, "title")),
+                    done=lambda created: flashed(_("The draft is created. Add its clauses."),
+                                                 url_for("recommendations.show",
+                                                         recommendation_id=created.id)),
+                    refused=Refusal(lambda _error: form_page(
+                        "recommendations/form.html", form, group=group, recommendation=None)))
 
 
 @bp.route("/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
@@ -86,22 +88,22 @@ def edit(recommendation_id: int) -> ResponseReturnValue:
     recommendation = services.get_recommendation(recommendation_id, current_user)
     services.check_can_manage(recommendation, current_user)
     form = RecommendationForm(obj=recommendation)
-    if run_form(form, lambda: services.rename_recommendation(current_user, recommendation,
-                                                             form_data(form, "title"))):
-        flash(_("The title is saved."), "success")
-        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    return form_page("recommendations/form.html", form, group=recommendation.group,
-                     recommendation=recommendation)
+    return run_form(form, lambda: services.rename_recommendation(current_user, recommendation,
+                                                                 form_data(form, "title")),
+                    done=lambda _none: flashed(_("The title is saved."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id)),
+                    refused=Refusal(lambda _error: form_page(
+                        "recommendations/form.html", form, group=recommendation.group,
+                        recommendation=recommendation)))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/withdraw")
 @login_required
 def withdraw(recommendation_id: int) -> ResponseReturnValue:
     recommendation = services.get_recommendation(recommendation_id, current_user)
-    services.withdraw_recommendation(current_user, recommendation)
-    db.session.commit()
-    flash(_("The recommendation is withdrawn."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    return run_form(None, lambda: services.withdraw_recommendation(current_user, recommendation),
+                    done=lambda _none: flashed(_("The recommendation is withdrawn."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id)))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/clauses")
@@ -113,12 +115,11 @@ def add_clause(recommendation_id: int) -> ResponseReturnValue:
     data = form_data(form, "kind", "text")
     if form.after_id.data:
         data["after_id"] = as_id(form.after_id.data) or -1  # unknown: "not found", not "at the end"
-    done = run_form(form, lambda: services.add_clause(current_user, recommendation, data))
-    if done is None:
-        return render_page(recommendation, form, 400)
-    flash(_("The clause is added."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                            _anchor=f"clause-{done.value.id}"))
+    return run_form(form, lambda: services.add_clause(current_user, recommendation, data),
+                    done=lambda clause: flashed(_("The clause is added."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id,
+                        _anchor=f"clause-{clause.id}")),
+                    refused=Refusal(lambda _error: render_page(recommendation, form, 400)))
 
 
 @bp.route("/clauses/<int:clause_id>/edit", methods=["GET", "POST"])
@@ -128,14 +129,15 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
     recommendation = clause.recommendation
     services.check_can_edit(recommendation, current_user)
     form = ClauseTextForm(obj=clause)
-    if run_form(form, lambda: services.update_clause(current_user, clause,
-                                                     form_data(form, "text"))):
-        flash(_("The clause is saved."), "success")
-        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                                _anchor=f"clause-{clause.id}"))
-    return form_page("recommendations/clause_form.html", form, clause=clause,
-                     recommendation=recommendation,
-                     number=recommendation.display_numbers()[clause.id])
+    return run_form(form, lambda: services.update_clause(current_user, clause,
+                                                         form_data(form, "text")),
+                    done=lambda _none: flashed(_("The clause is saved."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id,
+                        _anchor=f"clause-{clause.id}")),
+                    refused=Refusal(lambda _error: form_page(
+                        "recommendations/clause_form.html", form, clause=clause,
+                        recommendation=recommendation,
+                        number=recommendation.display_numbers()[clause.id])))
 
 
 @bp.post("/clauses/<int:clause_id>/unlock")
@@ -143,21 +145,21 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
 def unlock_clause(clause_id: int) -> ResponseReturnValue:
     """The chair opens a clause frozen without a vote (or held for a run-off not held)."""
     clause = services.get_clause(clause_id, current_user)
-    services.set_clause_lock(current_user, clause, False)
-    db.session.commit()
-    flash(_("The clause is open for drafting again."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=clause.recommendation_id,
-                            _anchor="votes"))
+    return run_form(None, lambda: services.set_clause_lock(current_user, clause, False),
+                    done=lambda _none: flashed(_("The clause is open for drafting again."), url_for(
+                        "recommendations.show", recommendation_id=clause.recommendation_id,
+                        _anchor="votes")))
 
 
 @bp.post("/clauses/<int:clause_id>/delete")
 @login_required
 def delete_clause(clause_id: int) -> ResponseReturnValue:
     clause = services.get_clause(clause_id, current_user)
-    services.delete_clause(current_user, clause)
-    db.session.commit()
-    flash(_("The clause is deleted. It stays in the recommendation's history."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=clause.recommendation_id))
+    return run_form(None, lambda: services.delete_clause(current_user, clause),
+                    done=lambda _none: flashed(
+                        _("The clause is deleted. It stays in the recommendation's history."),
+                        url_for("recommendations.show",
+                                recommendation_id=clause.recommendation_id)))
 
 
 # --- API ---------------------------------------------------------------------------------
