@@ -1,19 +1,23 @@
 """What every HTML form edge shares: run the service, show its errors on the form."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
 
-from drafting.errors import INPUT_ERRORS, DomainError
+from drafting.errors import INPUT_ERRORS, DomainError, ValidationFailed
 from models import db
 
 T = TypeVar("T")
+C = TypeVar("C", bound=BaseModel)
 
 
 def place_errors(form: FlaskForm, error: DomainError, *, message_above: bool = False) -> None:
@@ -31,6 +35,30 @@ def place_errors(form: FlaskForm, error: DomainError, *, message_above: bool = F
             placed = True
     if not message_above and (not placed or not single):
         form.form_errors.append(error.message)
+
+
+def command_from(model: type[C], values: dict[str, Any],
+                 refusals: Mapping[str, tuple[str, str]] | None = None) -> C:
+    """A form's command: what was posted, validated by the same model (and so the same rules)
+    as the API's JSON body. A field that does not fit is refused in the form's words,
+    ``refusals``: field -> (message, the short note beside it), since a person typed it
+    (the API answers pydantic's own); several at once: a summary above them."""
+    try:
+        return model.model_validate(values)
+    except PydanticValidationError as error:
+        fields: dict[str, str] = {}
+        messages: list[str] = []
+        for problem in error.errors():
+            name = str(problem["loc"][0]) if problem["loc"] else "__all__"
+            if name in fields:
+                continue
+            message, note = (refusals or {}).get(name) or (
+                _("Some fields are missing or have the wrong type."), problem["msg"])
+            fields[name] = str(note)
+            messages.append(str(message))
+        raise ValidationFailed(messages[0] if len(fields) == 1
+                               else _("Please correct the highlighted fields."),
+                               fields=fields) from None
 
 
 def form_data(form: FlaskForm, *names: str) -> dict[str, Any]:
@@ -69,24 +97,31 @@ class Refusal:
 
 
 def run_form(form: FlaskForm | None, action: Callable[[], T], *,
-             done: Callable[[T], ResponseReturnValue],
-             refused: Refusal | None = None) -> ResponseReturnValue:
+             done: Callable[[T], ResponseReturnValue], refused: Refusal | None = None,
+             check: Callable[[], None] | None = None) -> ResponseReturnValue:
     """The one way an HTML form edge acts, as ``api.endpoint`` is the API's: when the form
     was submitted and its fields parse, run ``action`` (it turns the form into its command,
     ``form.command()``, and calls one service), commit, and answer ``done(result)``.
+    ``check``, the service's ``check_can_...``, runs first: someone who may not act is told
+    so, not what was wrong with what they typed.
 
     Not submitted (a GET), or refused (the command or the service raised one of
     ``refused.errors``): nothing is written, the errors are placed on the form and the page
     is rendered again by ``refused``. Without a form (a button: the CSRF token is checked
     for every POST) or a ``refused``, every refusal is the friendly error page."""
+    def act() -> T:
+        if check is not None:
+            check()
+        return action()
+
     if refused is None:
-        result = action()
+        result = act()
         db.session.commit()
         return done(result)
     if form is not None and not form.validate_on_submit():
         return refused.render(None)
     try:
-        result = action()
+        result = act()
     except refused.errors as error:
         db.session.rollback()
         if form is not None:

@@ -12,6 +12,7 @@ from drafting.editing.diff import rebase
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notifications_of
 from drafting.realtime import PENDING_KEY, QueuedEvent
+from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
 from models import (
     Amendment,
@@ -74,7 +75,7 @@ def test_the_redline_is_against_the_current_text(draft):
     shown = services.redline(amendment)
     assert not shown.conflict and shown.result == BETTER
     assert changes(shown) == [("insert", "all"), ("insert", "and their families")]
-    update_clause(cast.chair, clause, {"text": TEXT.replace("Calls on", "Urges")})
+    update_clause(cast.chair, clause, ClausePatch(text=TEXT.replace("Calls on", "Urges")))
     db.session.commit()
     shown = services.redline(amendment)
     # Someone else's change is the current text, not part of the amendment.
@@ -85,7 +86,7 @@ def test_the_redline_is_against_the_current_text(draft):
 def test_a_changed_replaced_word_flags_a_conflict(draft):
     cast, clause = draft
     amendment = propose(cast.member, clause, text=TEXT.replace("migrant workers", "migrants"))
-    update_clause(cast.chair, clause, {"text": TEXT.replace("migrant workers", "labour migrants")})
+    update_clause(cast.chair, clause, ClausePatch(text=TEXT.replace("migrant workers", "labour migrants")))
     db.session.commit()
     out = amendment_out(amendment)
     assert out.conflict and services.redline(amendment).result is None

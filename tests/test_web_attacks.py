@@ -35,6 +35,7 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from drafting.recommendations.schemas import ClausePatch
 from models import ApiToken, OutcomeDocument, db
 from models.exports import ExportFormat
 from tests.conftest import HARDENING_LONG
@@ -561,7 +562,7 @@ def hostile_world(app: Flask, factories: Any, payloads: list[str]) -> dict[str, 
         chair, member = (db.session.get(Participant, people[r].id) for r in ("chair", "member"))
         recommendation = db.session.get(Recommendation, draft.id)
         clause = recommendation.live_clauses[1]
-        update_clause(member, clause, {"text": every + "\n\nAs amended: " + short[0]})
+        update_clause(member, clause, ClausePatch(text=every + "\n\nAs amended: " + short[0]))
         thread = start_thread(member, clause, {"body": every})
         reply(chair, thread, {"body": every})
         amendment = propose_amendment(member, clause, {"kind": "replace", "text": every,

@@ -19,6 +19,7 @@ from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
+from drafting.recommendations.schemas import ClauseCreate
 from drafting.recommendations.services import (
     add_clause,
     clean_clause_text,
@@ -315,8 +316,8 @@ def accept_amendment(actor: Participant, amendment: Amendment) -> None:
         replace_text(clause, author, result or "")
         clause.updated_at = utcnow()
     elif amendment.kind is AmendmentKind.INSERT:
-        created = add_clause(actor, clause.recommendation, {
-            "kind": clause.kind.value, "text": amendment.text, "after_id": clause.id})
+        created = add_clause(actor, clause.recommendation, ClauseCreate(
+            kind=clause.kind, text=amendment.text, after_id=clause.id))
         created.created_by_id = author.id
         amendment.created_clause_id = created.id
     else:

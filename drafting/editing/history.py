@@ -97,6 +97,7 @@ def compare(clause: Clause, from_id: Any, to_id: Any) -> list[Piece]:
 def restore_wording(actor: Participant, clause: Clause, update_id: Any) -> None:
     """Make the wording of an earlier point the current one, as a new edit by ``actor``."""
     check_can_edit(clause.recommendation, actor)
+    from drafting.recommendations.schemas import ClausePatch
     from drafting.recommendations.services import update_clause
 
-    update_clause(actor, clause, {"text": text_at(clause, update_id)})
+    update_clause(actor, clause, ClausePatch(text=text_at(clause, update_id)))

@@ -11,7 +11,7 @@ from drafting.amendments.services import recommendation_amendments, redline
 from drafting.api import endpoint
 from drafting.comments.services import activity_by_clause
 from drafting.errors import DomainError
-from drafting.forms import Refusal, as_id, flashed, form_data, form_page, run_form
+from drafting.forms import Refusal, flashed, form_page, run_form
 from drafting.groups.services import get_group
 from drafting.recommendations import services
 from drafting.recommendations.forms import ClauseForm, ClauseTextForm, RecommendationForm
@@ -74,7 +74,7 @@ def new(group_id: int) -> ResponseReturnValue:
     services.check_can_draft(group, current_user)
     form = RecommendationForm()
     return run_form(form, lambda: services.create_recommendation(current_user, group,
-                                                                 form_data(form, "title")),
+                                                                 form.command()),
                     done=lambda created: flashed(_("The draft is created. Add its clauses."),
                                                  url_for("recommendations.show",
                                                          recommendation_id=created.id)),
@@ -89,7 +89,7 @@ def edit(recommendation_id: int) -> ResponseReturnValue:
     services.check_can_manage(recommendation, current_user)
     form = RecommendationForm(obj=recommendation)
     return run_form(form, lambda: services.rename_recommendation(current_user, recommendation,
-                                                                 form_data(form, "title")),
+                                                                 form.command()),
                     done=lambda _none: flashed(_("The title is saved."), url_for(
                         "recommendations.show", recommendation_id=recommendation.id)),
                     refused=Refusal(lambda _error: form_page(
@@ -112,10 +112,8 @@ def add_clause(recommendation_id: int) -> ResponseReturnValue:
     recommendation = services.get_recommendation(recommendation_id, current_user)
     services.check_can_edit(recommendation, current_user)
     form = ClauseForm()
-    data = form_data(form, "kind", "text")
-    if form.after_id.data:
-        data["after_id"] = as_id(form.after_id.data) or -1  # unknown: "not found", not "at the end"
-    return run_form(form, lambda: services.add_clause(current_user, recommendation, data),
+    return run_form(form, lambda: services.add_clause(current_user, recommendation,
+                                                      form.command()),
                     done=lambda clause: flashed(_("The clause is added."), url_for(
                         "recommendations.show", recommendation_id=recommendation.id,
                         _anchor=f"clause-{clause.id}")),
@@ -129,8 +127,7 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
     recommendation = clause.recommendation
     services.check_can_edit(recommendation, current_user)
     form = ClauseTextForm(obj=clause)
-    return run_form(form, lambda: services.update_clause(current_user, clause,
-                                                         form_data(form, "text")),
+    return run_form(form, lambda: services.update_clause(current_user, clause, form.command()),
                     done=lambda _none: flashed(_("The clause is saved."), url_for(
                         "recommendations.show", recommendation_id=recommendation.id,
                         _anchor=f"clause-{clause.id}")),
@@ -180,7 +177,7 @@ def api_list_recommendations(actor: Participant,
 def api_create_recommendation(actor: Participant, group_id: int,
                               body: RecommendationWrite) -> RecommendationOut:
     group = get_group(group_id, actor)
-    return recommendation_out(services.create_recommendation(actor, group, body.model_dump()))
+    return recommendation_out(services.create_recommendation(actor, group, body))
 
 
 @endpoint("/recommendations/<int:recommendation_id>", summary="A recommendation with its "
@@ -196,7 +193,7 @@ def api_get_recommendation(actor: Participant, recommendation_id: int) -> Recomm
 def api_rename_recommendation(actor: Participant, recommendation_id: int,
                               body: RecommendationWrite) -> RecommendationOut:
     recommendation = services.get_recommendation(recommendation_id, actor)
-    services.rename_recommendation(actor, recommendation, body.model_dump())
+    services.rename_recommendation(actor, recommendation, body)
     return recommendation_out(recommendation)
 
 
@@ -214,7 +211,7 @@ def api_withdraw_recommendation(actor: Participant, recommendation_id: int) -> R
           errors=(403, 404))
 def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreate) -> ClauseOut:
     recommendation = services.get_recommendation(recommendation_id, actor)
-    clause = services.add_clause(actor, recommendation, body.model_dump())
+    clause = services.add_clause(actor, recommendation, body)
     return clause_out(clause, recommendation.display_numbers())
 
 
@@ -223,7 +220,7 @@ def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreat
           response=ClauseOut, body=ClausePatch, errors=(403, 404))
 def api_update_clause(actor: Participant, clause_id: int, body: ClausePatch) -> ClauseOut:
     clause = services.get_clause(clause_id, actor)
-    services.update_clause(actor, clause, body.model_dump(exclude_unset=True))
+    services.update_clause(actor, clause, body)
     return clause_out(clause, clause.recommendation.display_numbers())
 
 
@@ -231,7 +228,7 @@ def api_update_clause(actor: Participant, clause_id: int, body: ClausePatch) -> 
           tag="recommendations", response=RecommendationOut, body=ClauseMove, errors=(403, 404))
 def api_move_clause(actor: Participant, clause_id: int, body: ClauseMove) -> RecommendationOut:
     clause = services.get_clause(clause_id, actor)
-    services.move_clause(actor, clause, body.after_id)
+    services.move_clause(actor, clause, body)
     return recommendation_out(clause.recommendation)
 
 

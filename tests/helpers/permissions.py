@@ -10,6 +10,7 @@ from typing import Any
 
 from drafting.amendments.services import propose_amendment
 from drafting.comments.services import reply, start_thread
+from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
 from drafting.votes.services import cast_ballot, close_vote, open_vote
 from models import (
@@ -347,7 +348,7 @@ def _make_cast(factories) -> tuple[Any, dict[str, int]]:
     with factories.app.test_request_context():
         # A clause with a history: its first text, then one edit by the chair.
         update_clause(db.session.get(Participant, cast.chair.id), db.session.get(Clause, clause_id),
-                      {"text": "Calls on States to protect all migrant workers;"})
+                      ClausePatch(text="Calls on States to protect all migrant workers;"))
         db.session.commit()
         first_update = db.session.scalar(db.select(db.func.min(ClauseUpdate.id)))
     ids = {
