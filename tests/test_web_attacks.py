@@ -35,6 +35,7 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from drafting.amendments.schemas import AmendmentCreate, AmendmentRejection
 from drafting.recommendations.schemas import ClausePatch
 from models import ApiToken, OutcomeDocument, db
 from models.exports import ExportFormat
@@ -565,15 +566,15 @@ def hostile_world(app: Flask, factories: Any, payloads: list[str]) -> dict[str, 
         update_clause(member, clause, ClausePatch(text=every + "\n\nAs amended: " + short[0]))
         thread = start_thread(member, clause, {"body": every})
         reply(chair, thread, {"body": every})
-        amendment = propose_amendment(member, clause, {"kind": "replace", "text": every,
-                                                       "rationale": every})
-        rejected = propose_amendment(member, clause, {"kind": "insert", "text": every,
-                                                      "rationale": every})
-        reject_amendment(chair, rejected, {"reason": every[:2000]})
+        amendment = propose_amendment(member, clause, AmendmentCreate(kind="replace", text=every,
+                                                       rationale=every))
+        rejected = propose_amendment(member, clause, AmendmentCreate(kind="insert", text=every,
+                                                      rationale=every))
+        reject_amendment(chair, rejected, AmendmentRejection(reason=every[:2000]))
         # The wordings vote is on the preamble: a clause under a vote freezes its amendments.
         preamble = recommendation.live_clauses[0]
-        voted = propose_amendment(member, preamble, {"kind": "replace", "text": short[1] + every,
-                                                     "rationale": every})
+        voted = propose_amendment(member, preamble, AmendmentCreate(kind="replace", text=short[1] + every,
+                                                     rationale=every))
         put_to_vote(chair, voted)
         adopted = open_vote(chair, recommendation, {"subject": "clause", "rule": "simple_majority",
                                                     "clause_id": adopted_clause.id,

@@ -36,19 +36,11 @@ bp = Blueprint("amendments", __name__)
 def amendment_new(clause_id: int) -> ResponseReturnValue:
     clause = get_clause(clause_id, current_user)
     form = AmendmentForm()
-    data = {"kind": form.kind.data, "text": form.text.data, "base_text": form.base_text.data,
-            "rationale": form.rationale.data}
-    return run_form(form, lambda: services.propose_amendment(current_user, clause, data),
+    return run_form(form, lambda: services.propose_amendment(current_user, clause, form.command()),
+                    check=lambda: services.check_can_propose(clause, current_user),
                     done=panel.answered(clause, _("Your amendment is proposed."),
                                         panel.amendment_key),
                     refused=panel.refusal(clause, form, "new-amendment"))
-
-
-def _edit_data(amendment: Amendment, form: AmendmentEditForm) -> dict[str, Any]:
-    if amendment.kind is AmendmentKind.DELETE:
-        return {"rationale": form.rationale.data}  # a deletion has no wording to change
-    return {"text": form.text.data, "base_text": form.base_text.data,
-            "rationale": form.rationale.data}
 
 
 def _edit_prefill(amendment: Amendment) -> dict[str, Any]:
@@ -74,12 +66,15 @@ def amendment_edit(amendment_id: int) -> ResponseReturnValue:
     if request.method == "POST" and panel.wants_partial():
         # The script edits in the panel: refusals come back there.
         return run_form(form, lambda: services.edit_amendment(
-            current_user, amendment, _edit_data(amendment, form)),
+            current_user, amendment, form.command(
+            wording=amendment.kind is not AmendmentKind.DELETE)),
+            check=lambda: services.check_can_edit(amendment, current_user),
             done=done, refused=panel.refusal(clause))
     services.check_can_edit(amendment, current_user)
     recommendation = clause.recommendation
     return run_form(form, lambda: services.edit_amendment(
-        current_user, amendment, _edit_data(amendment, form)),
+        current_user, amendment, form.command(
+            wording=amendment.kind is not AmendmentKind.DELETE)),
         done=done, refused=Refusal(lambda _error: form_page(
             "amendments/edit.html", form, amendment=amendment, clause=clause,
             recommendation=recommendation,
@@ -142,8 +137,9 @@ def amendment_accept(amendment_id: int) -> ResponseReturnValue:
 def amendment_reject(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
     form = RejectForm()
-    return run_form(form, lambda: services.reject_amendment(
-        current_user, amendment, {"reason": form.reason.data}),
+    return run_form(form, lambda: services.reject_amendment(current_user, amendment,
+                                                            form.command()),
+        check=lambda: services.check_can_decide(amendment, current_user),
         done=panel.answered(amendment.clause, _("The amendment is rejected."),
                             panel.amendment_key(amendment)),
         refused=panel.refusal(amendment.clause, form, f"reject-{amendment.id}"))
@@ -191,7 +187,7 @@ def api_recommendation_amendments(actor: Participant, recommendation_id: int,
 def api_propose_amendment(actor: Participant, clause_id: int,
                           body: AmendmentCreate) -> AmendmentOut:
     clause = get_clause(clause_id, actor)
-    return amendment_out(services.propose_amendment(actor, clause, body.model_dump()))
+    return amendment_out(services.propose_amendment(actor, clause, body))
 
 
 @endpoint("/amendments/<int:amendment_id>", summary="An amendment with its sponsors and its "
@@ -206,7 +202,7 @@ def api_get_amendment(actor: Participant, amendment_id: int) -> AmendmentOut:
 def api_edit_amendment(actor: Participant, amendment_id: int,
                        body: AmendmentPatch) -> AmendmentOut:
     amendment = services.get_amendment(amendment_id, actor)
-    services.edit_amendment(actor, amendment, body.model_dump(exclude_unset=True))
+    services.edit_amendment(actor, amendment, body)
     return amendment_out(amendment)
 
 
@@ -251,7 +247,7 @@ def api_accept_amendment(actor: Participant, amendment_id: int) -> AmendmentOut:
 def api_reject_amendment(actor: Participant, amendment_id: int,
                          body: AmendmentRejection) -> AmendmentOut:
     amendment = services.get_amendment(amendment_id, actor)
-    services.reject_amendment(actor, amendment, body.model_dump())
+    services.reject_amendment(actor, amendment, body)
     return amendment_out(amendment)
 
 

@@ -18,6 +18,7 @@ from drafting.demo.data import (
     VOTES,
 )
 from models import (
+    AmendmentKind,
     Clause,
     ClauseKind,
     Conference,
@@ -116,6 +117,7 @@ def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, st
 
 def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
                 people: dict[str, Participant], report: DemoReport) -> None:
+    from drafting.amendments.schemas import AmendmentCreate
     from drafting.amendments.services import propose_amendment, set_sponsorship
     from drafting.comments.services import reply, start_thread
 
@@ -126,8 +128,8 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
             reply(people[replier], thread, {"body": text})
         report.count("comment threads")
     for index, proposer, kind, text, rationale, sponsors in discussion["amendments"]:
-        amendment = propose_amendment(people[proposer], clauses[index], {
-            "kind": kind, "text": text, "rationale": rationale})
+        amendment = propose_amendment(people[proposer], clauses[index], AmendmentCreate(
+            kind=AmendmentKind(kind), text=text, rationale=rationale))
         for sponsor in sponsors:
             set_sponsorship(people[sponsor], amendment, True)
         report.count("amendments")

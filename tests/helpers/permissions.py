@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from drafting.amendments.schemas import AmendmentCreate
 from drafting.amendments.services import propose_amendment
 from drafting.comments.services import reply, start_thread
 from drafting.recommendations.schemas import ClausePatch
@@ -371,9 +372,9 @@ def _discussion(factories, cast, clause_id: int) -> dict[str, int]:
         member = db.session.get(Participant, cast.member.id)
         thread = start_thread(member, clause, {"body": "A point."})
         reply(db.session.get(Participant, colleague.id), thread, {"body": "Noted."})
-        amendment = propose_amendment(member, clause, {"kind": "replace", "text": clause.text + " Now."})
+        amendment = propose_amendment(member, clause, AmendmentCreate(kind="replace", text=clause.text + " Now."))
         colleagues = propose_amendment(db.session.get(Participant, colleague.id), clause,
-                                       {"kind": "insert", "text": "Invites the ILO to assist;"})
+                                       AmendmentCreate(kind="insert", text="Invites the ILO to assist;"))
         db.session.commit()
         return {"thread": thread.id, "comment": thread.comments[0].id, "amendment": amendment.id,
                 "colleagues_amendment": colleagues.id,
