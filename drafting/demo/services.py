@@ -27,6 +27,8 @@ from models import (
     Participant,
     Recommendation,
     StakeholderCategory,
+    VoteRule,
+    VoteSubject,
     WorkingGroup,
     db,
 )
@@ -137,16 +139,17 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
 
 def _votes(recommendation: Recommendation, chair: Participant, votes: list[Any],
            people: dict[str, Participant], report: DemoReport) -> None:
+    from drafting.votes.schemas import BallotIn, VoteOpen
     from drafting.votes.services import cast_ballot, close_vote, open_vote
 
     clauses = recommendation.live_clauses
     for index, rule, ballots, closed in votes:
-        vote = open_vote(chair, recommendation, {"subject": "clause", "clause_id": clauses[index].id,
-                                                  "rule": rule})
+        vote = open_vote(chair, recommendation, VoteOpen(
+            subject=VoteSubject.CLAUSE, clause_id=clauses[index].id, rule=VoteRule(rule)))
         db.session.flush()
         options = {option.kind.value: option.id for option in vote.options}
         for voter, choice in ballots:
-            cast_ballot(people[voter], vote, {"option_id": options[choice]})
+            cast_ballot(people[voter], vote, BallotIn(option_id=options[choice]))
         if closed:
             close_vote(chair, vote)
         report.count("votes")

@@ -73,7 +73,7 @@ def cast(vote_id: int) -> ResponseReturnValue:
             message = _("Your ballot is changed.") if done.changed else _("Your ballot is counted.")
         return flashed(message, url_for("votes.show", vote_id=vote.id))
 
-    return run_form(form, lambda: services.cast_ballot(current_user, vote, form.data_for_service()),
+    return run_form(form, lambda: services.cast_ballot(current_user, vote, form.command()),
                     done=counted, refused=Refusal(lambda error: _render_vote(
                         services.get_vote(vote_id, current_user), form, error,
                         error.status if error else 400), message_above=True))
@@ -150,7 +150,7 @@ def open_vote(recommendation_id: int) -> ResponseReturnValue:
     services.check_can_run(recommendation, current_user)
     form = OpenVoteForm()
     return run_form(form, lambda: services.open_vote(current_user, recommendation,
-                                                     form.data_for_service()),
+                                                     form.command()),
                     done=lambda vote: flashed(_("The vote is open."),
                                               url_for("votes.show", vote_id=vote.id)),
                     refused=_console_refusal(recommendation_id, form, _open_key(form)))
@@ -162,7 +162,8 @@ def add_statement(recommendation_id: int) -> ResponseReturnValue:
     recommendation = get_recommendation(recommendation_id, current_user)
     form = StatementForm()
     return run_form(form, lambda: services.add_statement(current_user, recommendation,
-                                                         form.data_for_service()),
+                                                         form.command()),
+                    check=lambda: services.check_can_state(recommendation, current_user),
                     done=lambda statement: flashed(_("Your statement is attached."), url_for(
                         "recommendations.show", recommendation_id=recommendation.id,
                         _anchor=f"statement-{statement.id}")),
@@ -185,7 +186,7 @@ def api_recommendation_votes(actor: Participant, recommendation_id: int) -> list
           tag="votes", response=VoteOut, status=201, body=VoteOpen, errors=(403, 404, 409))
 def api_open_vote(actor: Participant, recommendation_id: int, body: VoteOpen) -> VoteOut:
     recommendation = get_recommendation(recommendation_id, actor)
-    return vote_out(services.open_vote(actor, recommendation, body.model_dump()))
+    return vote_out(services.open_vote(actor, recommendation, body))
 
 
 @endpoint("/votes/<int:vote_id>", summary="A vote: its options, turnout, and after the close "
@@ -200,7 +201,7 @@ def api_get_vote(actor: Participant, vote_id: int) -> VoteOut:
           tag="votes", response=BallotOut, body=BallotIn, errors=(403, 404, 409))
 def api_cast_ballot(actor: Participant, vote_id: int, body: BallotIn) -> BallotOut:
     vote = services.get_vote(vote_id, actor)
-    cast = services.cast_ballot(actor, vote, body.model_dump())
+    cast = services.cast_ballot(actor, vote, body)
     return BallotOut(vote=vote_out(cast.vote), changed=cast.changed, receipt=cast.receipt)
 
 
@@ -256,4 +257,4 @@ def api_statements(actor: Participant, recommendation_id: int) -> list[Statement
 def api_add_statement(actor: Participant, recommendation_id: int,
                       body: StatementIn) -> StatementOut:
     recommendation = get_recommendation(recommendation_id, actor)
-    return statement_out(services.add_statement(actor, recommendation, body.model_dump()))
+    return statement_out(services.add_statement(actor, recommendation, body))

@@ -13,6 +13,7 @@ from drafting.amendments.services import propose_amendment
 from drafting.comments.services import reply, start_thread
 from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
+from drafting.votes.schemas import BallotIn, VoteOpen
 from drafting.votes.services import cast_ballot, close_vote, open_vote
 from models import (
     Clause,
@@ -389,10 +390,10 @@ def _votes(factories, cast, recommendation) -> dict[str, int]:
     with factories.app.test_request_context():
         chair = db.session.get(Participant, cast.chair.id)
         draft = db.session.get(Recommendation, recommendation.id)
-        closed = open_vote(chair, draft, {"subject": "clause", "clause_id": adopted.id})
-        cast_ballot(chair, closed, {"option_id": closed.options[0].id})
+        closed = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=adopted.id))
+        cast_ballot(chair, closed, BallotIn(option_id=closed.options[0].id))
         close_vote(chair, closed)
-        vote = open_vote(chair, draft, {"subject": "clause", "clause_id": voted.id})
+        vote = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=voted.id))
         db.session.commit()
         free = db.session.scalar(db.select(db.func.min(Clause.id))
                                  .where(Clause.recommendation_id == recommendation.id))
