@@ -57,17 +57,17 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     g.no_store = True
-    if form.validate_on_submit():
-        try:
-            participant = services.authenticate(form.email.data or "", form.password.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            sign_in(participant)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
-    return render_template("auth/login.html", form=form)
+
+    def authenticate_and_sign_in() -> None:
+        sign_in(services.authenticate(form.email.data or "", form.password.data or ""))
+
+    # Every refusal (wrong password, inactive account) comes back on the form, in one message
+    # that does not say which it was.
+    return run_form(form, authenticate_and_sign_in,
+                    done=lambda _none: redirect(safe_next(request.args.get("next"),
+                                                          url_for("dashboard.index"))),
+                    refused=Refusal(lambda _error: render_template("auth/login.html", form=form),
+                                    errors=(DomainError,)))
 
 
 @bp.post("/logout")
@@ -167,10 +167,8 @@ def create_token() -> ResponseReturnValue:
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
-    services.revoke_api_token(load(ApiToken, token_id), current_user)
-    db.session.commit()
-    flash(_("The token is revoked."), "success")
-    return redirect(url_for("auth.profile"))
+    return run_form(None, lambda: services.revoke_api_token(load(ApiToken, token_id), current_user),
+                    done=lambda _none: flashed(_("The token is revoked."), url_for("auth.profile")))
 
 
 @bp.post("/locale")

@@ -1,7 +1,7 @@
 """Working-group pages and API: the group page, its setup, and its membership."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -25,7 +25,7 @@ from drafting.groups.schemas import (
     member_out,
 )
 from drafting.recommendations.services import visible_recommendations
-from models import GroupRole, Participant, db
+from models import GroupRole, Participant
 
 bp = Blueprint("groups", __name__)
 
@@ -123,10 +123,10 @@ def add_member(group_id: int) -> ResponseReturnValue:
 def change_role(membership_id: int) -> ResponseReturnValue:
     membership = services.get_membership(membership_id, current_user)
     form = RoleForm()
-    services.change_role(current_user, membership, form.role.data)
-    db.session.commit()
-    flash(_("The role of %(name)s is changed.", name=membership.participant.name), "success")
-    return redirect(url_for("groups.members", group_id=membership.group_id))
+    return run_form(None, lambda: services.change_role(current_user, membership, form.role.data),
+                    done=lambda _none: flashed(
+                        _("The role of %(name)s is changed.", name=membership.participant.name),
+                        url_for("groups.members", group_id=membership.group_id)))
 
 
 @bp.post("/memberships/<int:membership_id>/remove")
@@ -134,10 +134,10 @@ def change_role(membership_id: int) -> ResponseReturnValue:
 def remove_member(membership_id: int) -> ResponseReturnValue:
     membership = services.get_membership(membership_id, current_user)
     group_id, name = membership.group_id, membership.participant.name
-    services.remove_member(current_user, membership)
-    db.session.commit()
-    flash(_("%(name)s has been removed from the group.", name=name), "success")
-    return redirect(url_for("groups.members", group_id=group_id))
+    return run_form(None, lambda: services.remove_member(current_user, membership),
+                    done=lambda _none: flashed(
+                        _("%(name)s has been removed from the group.", name=name),
+                        url_for("groups.members", group_id=group_id)))
 
 
 # --- API ---------------------------------------------------------------------------------

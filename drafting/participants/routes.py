@@ -1,7 +1,7 @@
 """The secretariat's participant register: list, invite, edit, (de)activate. Pages and API."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, g, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -18,7 +18,7 @@ from drafting.participants.schemas import (
     participant_fields,
     participant_out,
 )
-from models import Participant, db
+from models import Participant
 
 bp = Blueprint("participants", __name__, url_prefix="/admin/participants")
 
@@ -70,29 +70,28 @@ def edit(participant_id: int) -> ResponseReturnValue:
 @login_required
 def reinvite(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
-    token = services.reinvite_participant(current_user, participant)
-    db.session.commit()
-    return _show_invitation(participant, token)
+    return run_form(None, lambda: services.reinvite_participant(current_user, participant),
+                    done=lambda token: _show_invitation(participant, token))
 
 
 @bp.post("/<int:participant_id>/deactivate")
 @login_required
 def deactivate(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
-    services.set_participant_active(current_user, participant, False)
-    db.session.commit()
-    flash(_("%(name)s can no longer sign in.", name=participant.name), "success")
-    return redirect(url_for("participants.index"))
+    return run_form(None, lambda: services.set_participant_active(current_user, participant, False),
+                    done=lambda _none: flashed(
+                        _("%(name)s can no longer sign in.", name=participant.name),
+                        url_for("participants.index")))
 
 
 @bp.post("/<int:participant_id>/activate")
 @login_required
 def activate(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
-    services.set_participant_active(current_user, participant, True)
-    db.session.commit()
-    flash(_("%(name)s can sign in again.", name=participant.name), "success")
-    return redirect(url_for("participants.index"))
+    return run_form(None, lambda: services.set_participant_active(current_user, participant, True),
+                    done=lambda _none: flashed(
+                        _("%(name)s can sign in again.", name=participant.name),
+                        url_for("participants.index")))
 
 
 # --- API ---------------------------------------------------------------------------------
