@@ -26,6 +26,7 @@ from drafting.export.outline import (
     VoteEntry,
 )
 from drafting.votes import services
+from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import (
     ClauseKind,
     Conference,
@@ -55,11 +56,11 @@ MEMBER = f"Member {XSS}"
 def decide(chair: Participant, recommendation: Recommendation, voters: list[Participant],
            answer: str = "yes", **data: object) -> Vote:
     """A vote opened by ``chair`` with ``data``, every voter answering ``answer``, closed."""
-    vote = services.open_vote(chair, recommendation, data)
+    vote = services.open_vote(chair, recommendation, VoteOpen.model_validate(data))
     db.session.commit()
     wanted = next(o for o in vote.options if o.kind is OptionKind(answer))
     for voter in voters:
-        services.cast_ballot(voter, vote, {"option_id": wanted.id})
+        services.cast_ballot(voter, vote, BallotIn(option_id=wanted.id))
         db.session.commit()
     services.close_vote(chair, vote)
     db.session.commit()
@@ -121,11 +122,11 @@ def build_conference(factories: Factories) -> Conference:
         (ClauseKind.OPERATIVE, f"Asks for dialogue {XSS};")])
     adopt(other_chair, third, [other_chair, other_member, member], rule="consensus")
 
-    services.add_statement(member, first, {"kind": "reservation",
-                                           "text": f"We do not accept {XSS} [x]({LOCAL_FILE})."})
-    services.add_statement(chair, first, {"kind": "interpretative",
-                                          "clause_id": first.live_clauses[2].id,
-                                          "text": "Families means *immediate* families."})
+    services.add_statement(member, first, StatementIn(kind="reservation",
+                                           text=f"We do not accept {XSS} [x]({LOCAL_FILE})."))
+    services.add_statement(chair, first, StatementIn(kind="interpretative",
+                                          clause_id=first.live_clauses[2].id,
+                                          text="Families means *immediate* families."))
     db.session.commit()
     return conference
 

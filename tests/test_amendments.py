@@ -7,11 +7,12 @@ import threading
 import pytest
 
 from drafting.amendments import services
-from drafting.amendments.schemas import amendment_out
+from drafting.amendments.schemas import AmendmentCreate, AmendmentPatch, AmendmentRejection, amendment_out
 from drafting.editing.diff import rebase
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notifications_of
 from drafting.realtime import PENDING_KEY, QueuedEvent
+from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
 from models import (
     Amendment,
@@ -27,6 +28,7 @@ from models import (
     db,
     utcnow,
 )
+from tests.helpers.commands import INPUT_REFUSED, refused_fields
 
 TEXT = "Calls on States to protect migrant workers in the region;"
 BETTER = "Calls on States to protect all migrant workers and their families in the region;"
@@ -50,8 +52,8 @@ def changes(shown: services.Redline) -> list[tuple[str, str]]:
 
 
 def propose(person, clause, **data):
-    return services.propose_amendment(person, clause, {"kind": "replace", "text": BETTER,
-                                                       "rationale": "Families too.", **data})
+    return services.propose_amendment(person, clause, AmendmentCreate.model_validate({"kind": "replace", "text": BETTER,
+                                                       "rationale": "Families too.", **data}))
 
 
 # --- the redline -------------------------------------------------------------------------
@@ -74,7 +76,7 @@ def test_the_redline_is_against_the_current_text(draft):
     shown = services.redline(amendment)
     assert not shown.conflict and shown.result == BETTER
     assert changes(shown) == [("insert", "all"), ("insert", "and their families")]
-    update_clause(cast.chair, clause, {"text": TEXT.replace("Calls on", "Urges")})
+    update_clause(cast.chair, clause, ClausePatch(text=TEXT.replace("Calls on", "Urges")))
     db.session.commit()
     shown = services.redline(amendment)
     # Someone else's change is the current text, not part of the amendment.
@@ -85,7 +87,7 @@ def test_the_redline_is_against_the_current_text(draft):
 def test_a_changed_replaced_word_flags_a_conflict(draft):
     cast, clause = draft
     amendment = propose(cast.member, clause, text=TEXT.replace("migrant workers", "migrants"))
-    update_clause(cast.chair, clause, {"text": TEXT.replace("migrant workers", "labour migrants")})
+    update_clause(cast.chair, clause, ClausePatch(text=TEXT.replace("migrant workers", "labour migrants")))
     db.session.commit()
     out = amendment_out(amendment)
     assert out.conflict and services.redline(amendment).result is None
@@ -94,14 +96,14 @@ def test_a_changed_replaced_word_flags_a_conflict(draft):
     db.session.rollback()
     assert db.session.get(Amendment, amendment.id).status is AmendmentStatus.PROPOSED
     # The proposer brings it up to date; then it applies.
-    services.edit_amendment(cast.member, amendment, {"text": TEXT.replace("migrant workers", "migrants")})
+    services.edit_amendment(cast.member, amendment, AmendmentPatch(text=TEXT.replace("migrant workers", "migrants")))
     assert not services.redline(amendment).conflict
 
 
 def test_insertions_and_deletions_read_as_such(draft):
     cast, clause = draft
-    insert = services.propose_amendment(cast.member, clause, {"kind": "insert", "text": "Urges action;"})
-    delete = services.propose_amendment(cast.member, clause, {"kind": "delete", "text": "ignored"})
+    insert = services.propose_amendment(cast.member, clause, AmendmentCreate(kind="insert", text="Urges action;"))
+    delete = services.propose_amendment(cast.member, clause, AmendmentCreate(kind="delete", text="ignored"))
     assert services.redline(insert).pieces == [{"op": "insert", "text": "Urges action;"}]
     assert services.redline(delete).pieces == [{"op": "delete", "text": TEXT}]
     assert delete.text == "" and delete.base_text == TEXT and insert.base_text == ""
@@ -136,7 +138,7 @@ def test_locked_and_adopted_clauses_take_no_amendments(draft, status, message):
     with pytest.raises(PermissionDenied, match=message):
         services.accept_amendment(cast.chair, amendment)
     with pytest.raises(PermissionDenied, match=message):
-        services.edit_amendment(cast.member, amendment, {"text": "Other;"})
+        services.edit_amendment(cast.member, amendment, AmendmentPatch(text="Other;"))
 
 
 def test_settled_recommendations_and_deleted_clauses_take_none(draft):
@@ -159,13 +161,14 @@ def test_settled_recommendations_and_deleted_clauses_take_none(draft):
     ({"kind": "replace", "text": TEXT}, "text"),  # no change at all
     ({"kind": "replace", "text": BETTER, "rationale": "r" * 5001}, "rationale"),
     ({"kind": "replace", "text": BETTER, "rationale": ["list"]}, "rationale"),
-    ({"kind": "replace", "text": BETTER, "base_text": 7}, "text"),
+    ({"kind": "replace", "text": BETTER, "base_text": 7}, "base_text"),
 ])
 def test_bad_proposals_are_refused_with_the_field(draft, data, field):
+    """By the command (its shape) or by the service (no change to the current text)."""
     cast, clause = draft
-    with pytest.raises(ValidationFailed) as refused:
-        services.propose_amendment(cast.member, clause, data)
-    assert field in refused.value.fields
+    with pytest.raises(INPUT_REFUSED) as refused:
+        services.propose_amendment(cast.member, clause, AmendmentCreate.model_validate(data))
+    assert field in refused_fields(refused.value)
     db.session.rollback()
     assert db.session.scalar(db.select(db.func.count(Amendment.id))) == 0
 
@@ -174,12 +177,12 @@ def test_the_proposer_edits_until_it_is_dealt_with_then_not(draft):
     cast, clause = draft
     amendment = propose(cast.member, clause)
     with pytest.raises(PermissionDenied):
-        services.edit_amendment(cast.chair, amendment, {"text": "Hijacked;"})
-    services.edit_amendment(cast.member, amendment, {"rationale": "Families, explicitly."})
+        services.edit_amendment(cast.chair, amendment, AmendmentPatch(text="Hijacked;"))
+    services.edit_amendment(cast.member, amendment, AmendmentPatch(rationale="Families, explicitly."))
     assert amendment.rationale == "Families, explicitly." and amendment.text == BETTER
     services.put_to_vote(cast.chair, amendment)
     with pytest.raises(PermissionDenied, match="dealt with"):
-        services.edit_amendment(cast.member, amendment, {"text": "Late;"})
+        services.edit_amendment(cast.member, amendment, AmendmentPatch(text="Late;"))
     with pytest.raises(PermissionDenied, match="dealt with"):
         services.withdraw_amendment(cast.member, amendment)
 
@@ -239,8 +242,8 @@ def test_accepting_a_new_wording_is_an_edit_by_the_proposer(draft):
 
 def test_accepting_an_insertion_adds_the_clause_after_it(draft):
     cast, clause = draft
-    amendment = services.propose_amendment(cast.member, clause, {"kind": "insert",
-                                                                 "text": "Welcomes IOM's help;"})
+    amendment = services.propose_amendment(cast.member, clause, AmendmentCreate(kind="insert",
+                                                                 text="Welcomes IOM's help;"))
     services.accept_amendment(cast.chair, amendment)
     db.session.commit()
     recommendation = clause.recommendation
@@ -253,8 +256,8 @@ def test_accepting_an_insertion_adds_the_clause_after_it(draft):
 
 def test_accepting_a_deletion_deletes_the_clause(draft):
     cast, clause = draft
-    amendment = services.propose_amendment(cast.member, clause, {"kind": "delete",
-                                                                 "rationale": "Redundant."})
+    amendment = services.propose_amendment(cast.member, clause, AmendmentCreate(kind="delete",
+                                                                 rationale="Redundant."))
     services.accept_amendment(cast.chair, amendment)
     db.session.commit()
     assert clause.deleted_at is not None
@@ -265,9 +268,9 @@ def test_rejecting_needs_a_reason(draft):
     cast, clause = draft
     amendment = propose(cast.member, clause)
     with pytest.raises(ValidationFailed) as refused:
-        services.reject_amendment(cast.chair, amendment, {"reason": " "})
+        services.reject_amendment(cast.chair, amendment, AmendmentRejection(reason=" "))
     assert "reason" in refused.value.fields
-    services.reject_amendment(cast.chair, amendment, {"reason": "Out of the mandate."})
+    services.reject_amendment(cast.chair, amendment, AmendmentRejection(reason="Out of the mandate."))
     assert (amendment.status, amendment.decision_reason) == (AmendmentStatus.REJECTED,
                                                              "Out of the mandate.")
     assert clause.text == TEXT
@@ -341,7 +344,7 @@ def test_a_decision_made_elsewhere_meanwhile_wins(draft):
     """This session still sees "proposed"; another has accepted it: the claim finds nothing
     to change, and nothing of this acceptance is applied."""
     cast, clause = draft
-    amendment = services.propose_amendment(cast.member, clause, {"kind": "insert", "text": "New;"})
+    amendment = services.propose_amendment(cast.member, clause, AmendmentCreate(kind="insert", text="New;"))
     db.session.commit()
     assert amendment.status is AmendmentStatus.PROPOSED  # loaded, and kept in this session
     with db.engine.begin() as other:

@@ -19,6 +19,7 @@ from drafting.editing import services as editing
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notifications_of, unread_count
 from drafting.realtime import PENDING_KEY, QueuedEvent
+from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
 from models import (
     ClauseKind,
@@ -271,7 +272,7 @@ def test_an_anchor_quotes_the_words_and_follows_them_through_edits(draft):
     for text in ("Urgently calls on States to protect migrant workers and their families;",
                  "Urgently calls on States to protect migrant workers, and their families;",
                  "Urgently calls on States to protect the migrant workers, and their families;"):
-        update_clause(cast.chair, clause, {"text": text})
+        update_clause(cast.chair, clause, ClausePatch(text=text))
         db.session.commit()
     anchor = thread_anchor(thread)
     assert anchor["text"] == "migrant workers" and not anchor["detached"]
@@ -282,7 +283,7 @@ def test_an_anchor_whose_words_are_deleted_is_detached_and_keeps_its_quote(draft
     thread = services.start_thread(cast.member, clause, {
         "body": "Keep this.", "anchor": anchor_on(clause, "and their families")})
     db.session.commit()
-    update_clause(cast.chair, clause, {"text": "Calls on States to protect migrant workers;"})
+    update_clause(cast.chair, clause, ClausePatch(text="Calls on States to protect migrant workers;"))
     db.session.commit()
     anchor = thread_anchor(thread)
     assert anchor["detached"] and anchor["quote"] == "and their families" and anchor["text"] == ""
@@ -349,7 +350,8 @@ def test_a_clauses_anchors_are_resolved_under_one_catch_up_of_its_document(draft
     other = factories.clause(clause.recommendation, text="Invites employers to take part;", position=2)
     services.start_thread(cast.member, other, {"body": "Who?", "anchor": anchor_on(other, "employers")})
     db.session.commit()
-    update_clause(cast.chair, clause, {"text": "Calls on all States to protect migrant workers and their families;"})
+    update_clause(cast.chair, clause,
+                  ClausePatch(text="Calls on all States to protect migrant workers and their families;"))
     db.session.commit()
 
     threads = services.clause_threads(clause)

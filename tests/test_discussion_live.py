@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from drafting.amendments import services as amendments
-from drafting.amendments.schemas import amendment_out
+from drafting.amendments.schemas import AmendmentCreate, amendment_out
 from drafting.comments import services as comments
 from drafting.comments.schemas import thread_out
 from drafting.errors import PermissionDenied
@@ -113,9 +113,9 @@ def test_amendments_reach_every_open_editor_with_their_redline(app, room):
     def the_clause():
         return db.session.get(Clause, clause_id)
 
-    proposed = as_person(app, cast.member.id, lambda me: amendments.propose_amendment(me, the_clause(), {
-        "kind": "replace", "text": "Calls on States to protect all migrant workers;",
-        "rationale": "All of them."}).id)
+    proposed = as_person(app, cast.member.id, lambda me: amendments.propose_amendment(me, the_clause(), AmendmentCreate(
+        kind="replace", text="Calls on States to protect all migrant workers;",
+        rationale="All of them.")).id)
     as_person(app, cast.chair.id, lambda me: amendments.set_sponsorship(
         me, amendments.get_amendment(proposed, me), True))
     as_person(app, cast.chair.id, lambda me: amendments.accept_amendment(
@@ -154,7 +154,7 @@ def test_a_refused_or_rolled_back_change_is_never_announced(app, room):
         clause = db.session.get(Clause, clause_id)
         with pytest.raises(PermissionDenied):
             amendments.propose_amendment(db.session.get(Participant, cast.observer.id), clause,
-                                         {"kind": "delete"})
+                                         AmendmentCreate(kind="delete"))
         comments.start_thread(db.session.get(Participant, cast.member.id), clause, {"body": "Draft"})
         db.session.rollback()
     for socket in sockets.values():

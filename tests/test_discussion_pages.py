@@ -16,6 +16,7 @@ from flask import Flask
 from pycrdt import Assoc
 from sqlalchemy import select
 
+from drafting.amendments.schemas import AmendmentCreate, AmendmentRejection
 from drafting.comments.services import MAX_COMMENT_LENGTH
 from drafting.editing import services as editing
 from models import (
@@ -899,12 +900,12 @@ def hostile(app, factories, cast, xss_payloads) -> dict[str, Any]:
             thread = comments.start_thread(member, clause, {"body": "Opening."})
             comments.reply(person, thread, {"body": f"{payload}\n\n@**{person.name}|{person.id}**"})
             comments.start_thread(person, clause, {"body": payload})
-            proposed = amendments.propose_amendment(member, clause, {
-                "kind": "replace", "text": f"{clause.text} {payload}", "rationale": payload})
+            proposed = amendments.propose_amendment(member, clause, AmendmentCreate(
+                kind="replace", text=f"{clause.text} {payload}", rationale=payload))
             amendments.set_sponsorship(person, proposed, True)
-            rejected = amendments.propose_amendment(member, clause, {
-                "kind": "insert", "text": payload, "rationale": payload})
-            amendments.reject_amendment(person, rejected, {"reason": payload})
+            rejected = amendments.propose_amendment(member, clause, AmendmentCreate(
+                kind="insert", text=payload, rationale=payload))
+            amendments.reject_amendment(person, rejected, AmendmentRejection(reason=payload))
             db.session.commit()
             worlds.append({"payload": payload, "name": person.name, "clause": clause.id,
                            "proposed": proposed.id, "rejected": rejected.id})

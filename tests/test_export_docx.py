@@ -21,6 +21,7 @@ from docx.text.paragraph import Paragraph
 from drafting.export import render_docx
 from drafting.export.outline import ClauseBlock, GroupSection, Outline, RecommendationBlock, Text, compile_outline
 from drafting.votes import services
+from drafting.votes.schemas import VoteOpen
 from models import (
     ClauseKind,
     Conference,
@@ -290,8 +291,8 @@ def test_a_draft_says_so_on_every_page_and_lists_what_is_pending(conference, fac
     factories.recommendation(labour, title="Still drafting", clauses=[(ClauseKind.OPERATIVE, "Text;")])
     pending = factories.recommendation(labour, title="Being voted", clauses=[
         (ClauseKind.OPERATIVE, "Voted text;")])
-    services.open_vote(chair, pending, {"subject": "clause", "clause_id": pending.live_clauses[0].id,
-                                        "question": "Adopt the voted text?"})
+    services.open_vote(chair, pending, VoteOpen(subject="clause", clause_id=pending.live_clauses[0].id,
+                                        question="Adopt the voted text?"))
     db.session.commit()
     _data, document = _docx(conference)
     paragraphs = _paragraphs(document)

@@ -22,6 +22,7 @@ import pytest
 from drafting.export import pdf_worker, render_html, render_pdf
 from drafting.export.outline import Outline, compile_outline
 from drafting.votes import services
+from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import AmendmentStatus, ClauseKind, GroupRole, OptionKind, Recommendation, db
 from tests.html import assert_inert
 
@@ -54,10 +55,10 @@ def _option(vote: Any, kind: OptionKind) -> int:
 
 
 def _vote(chair: Any, recommendation: Recommendation, voters: list[Any], **data: Any) -> Any:
-    vote = services.open_vote(chair, recommendation, data)
+    vote = services.open_vote(chair, recommendation, VoteOpen.model_validate(data))
     db.session.commit()
     for voter in voters:
-        services.cast_ballot(voter, vote, {"option_id": _option(vote, OptionKind.YES)})
+        services.cast_ballot(voter, vote, BallotIn(option_id=_option(vote, OptionKind.YES)))
         db.session.commit()
     services.close_vote(chair, vote)
     db.session.commit()
@@ -97,12 +98,12 @@ def conference(ctx, factories, xss_payloads) -> Fixture:
     # The first operative clause is adopted in an amended wording: its first draft differs.
     clause = first.live_clauses[1]
     amendment = factories.amendment(clause, member, text=AMENDED, status=AmendmentStatus.TO_BE_VOTED)
-    vote = services.open_vote(chair, first, {"subject": "wordings", "clause_id": clause.id,
-                                             "rule": "simple_majority"})
+    vote = services.open_vote(chair, first, VoteOpen(subject="wordings", clause_id=clause.id,
+                                             rule="simple_majority"))
     db.session.commit()
     winner = next(o.id for o in vote.options if o.amendment_id == amendment.id)
     for voter in (chair, member):
-        services.cast_ballot(voter, vote, {"option_id": winner})
+        services.cast_ballot(voter, vote, BallotIn(option_id=winner))
         db.session.commit()
     services.close_vote(chair, vote)
     db.session.commit()
@@ -114,9 +115,9 @@ def conference(ctx, factories, xss_payloads) -> Fixture:
     third = factories.recommendation(ethnic, title="Return migration", clauses=[
         (ClauseKind.OPERATIVE, "Welcomes return programmes;")])
     _adopt(other_chair, third, [other_chair])
-    services.add_statement(member, first, {"kind": "reservation", "text": "We read *workers* narrowly.",
-                                           "clause_id": first.live_clauses[1].id})
-    services.add_statement(member, second, {"kind": "interpretative", "text": payloads})
+    services.add_statement(member, first, StatementIn(kind="reservation", text="We read *workers* narrowly.",
+                                           clause_id=first.live_clauses[1].id))
+    services.add_statement(member, second, StatementIn(kind="interpretative", text=payloads))
     db.session.commit()
     return Fixture(conference, labour, ethnic, [first, second, third], hidden.name)
 

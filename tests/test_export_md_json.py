@@ -18,6 +18,7 @@ from drafting.export import render_json, render_md
 from drafting.export.outline import Text, compile_outline
 from drafting.markup import render_markdown
 from drafting.votes import services
+from drafting.votes.schemas import VoteOpen
 from models import ClauseKind, Conference, GroupRole, Vote, WorkingGroup, db
 from tests.export_fixture import (
     ADOPTED,
@@ -194,8 +195,8 @@ def test_draft_carries_the_mark_and_the_pending_items(conference, factories):
     chair = next(m.participant for m in labour.memberships if m.role is GroupRole.CHAIR)
     pending = factories.recommendation(labour, title=f"Return {XSS}", clauses=[
         (ClauseKind.OPERATIVE, "Calls for safe return;")])
-    vote = services.open_vote(chair, pending, {"subject": "clause",
-                                               "clause_id": pending.live_clauses[0].id})
+    vote = services.open_vote(chair, pending, VoteOpen(subject="clause",
+                                               clause_id=pending.live_clauses[0].id))
     db.session.commit()
     text = _markdown(conference)
     lines = text.splitlines()

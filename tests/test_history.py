@@ -5,6 +5,7 @@ import pytest
 
 from drafting.editing.diff import word_diff
 from drafting.history import services as history
+from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
 from models import ClauseKind, ClauseUpdate, GroupRole, db
 
@@ -19,9 +20,9 @@ def drafted(ctx, factories):
     recommendation = factories.recommendation(group, clauses=[
         (ClauseKind.OPERATIVE, "Calls on States to protect workers;")])
     clause = recommendation.clauses[0]
-    update_clause(chair, clause, {"text": "Calls on States to protect migrant workers;"})
+    update_clause(chair, clause, ClausePatch(text="Calls on States to protect migrant workers;"))
     db.session.commit()
-    update_clause(member, clause, {"text": "Urges States to protect migrant workers and their families;"})
+    update_clause(member, clause, ClausePatch(text="Urges States to protect migrant workers and their families;"))
     db.session.commit()
     points = db.session.scalars(db.select(ClauseUpdate.id).order_by(ClauseUpdate.id)).all()
     return clause, chair, member, observer, points

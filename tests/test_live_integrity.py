@@ -23,6 +23,7 @@ from drafting.editing import services as editing
 from drafting.errors import NotFound, ValidationFailed
 from drafting.realtime import protocol, yupdate
 from drafting.votes import services as votes
+from drafting.votes.schemas import VoteOpen
 from models import Amendment, Clause, ClauseKind, ClauseUpdate, Vote, db
 from tests.conftest import ROOT
 from tests.yclient import eventually
@@ -106,7 +107,7 @@ def test_a_vote_freezes_exactly_the_stored_text(app, connect, room):
         assert clause.text == ORIGINAL
         type_and_wait(member, joined["doc"], " now")
         vote = votes.open_vote(db.session.merge(cast.chair), clause.recommendation,
-                               {"subject": "clause", "clause_id": clause.id})
+                               VoteOpen(subject="clause", clause_id=clause.id))
         db.session.commit()
         vote_id = vote.id
     with app.app_context():

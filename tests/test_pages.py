@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from drafting.extensions import socketio
+from drafting.votes.schemas import VoteOpen
 from models import ClauseKind, Conference, GroupRole, Membership, Participant, db
 from tests.helpers.pages import (
     Page,
@@ -95,10 +96,10 @@ def votes_on(app: Flask, cast: Any, recommendation_id: int) -> dict[str, int]:
         chair = db.session.get(Participant, cast.chair.id)
         recommendation = db.session.get(Recommendation, recommendation_id)
         first, second = recommendation.live_clauses
-        closed = open_vote(chair, recommendation, {"subject": "clause", "clause_id": first.id})
+        closed = open_vote(chair, recommendation, VoteOpen(subject="clause", clause_id=first.id))
         close_vote(chair, closed)
-        vote = open_vote(chair, recommendation, {"subject": "clause", "clause_id": second.id,
-                                                 "deadline_minutes": 10})
+        vote = open_vote(chair, recommendation, VoteOpen(subject="clause", clause_id=second.id,
+                                                 deadline_minutes=10))
         db.session.commit()
         return {"vote": vote.id, "closed_vote": closed.id}
 

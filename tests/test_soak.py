@@ -36,6 +36,7 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from drafting.votes.schemas import VoteOpen
 from models import Ballot, ClauseKind, ClauseUpdate, Comment, CommentThread, GroupRole, db
 from tests.conftest import HARDENING_LONG, ROOT, service_missing
 from tests.helpers.live import reloaded_text, stored_text
@@ -235,8 +236,8 @@ def crowd(app, factories, size: int):
             tokens.append(create_api_token(person, "soak")[1])
         chair = db.session.get(Participant, cast.chair.id)
         recommendation = db.session.merge(voted)
-        vote = votes.open_vote(chair, recommendation, {
-            "subject": "clause", "clause_id": recommendation.live_clauses[0].id, "rule": "simple_majority"})
+        vote = votes.open_vote(chair, recommendation, VoteOpen(
+            subject="clause", clause_id=recommendation.live_clauses[0].id, rule="simple_majority"))
         db.session.commit()
         # The cast's own member and observer vote too unless left out: only the hundred.
         assert vote.eligible_count >= size

@@ -14,7 +14,9 @@ from sqlalchemy import func, select, update
 
 from drafting.errors import Conflict
 from drafting.votes import services
+from drafting.votes.schemas import BallotIn, VoteOpen
 from models import ClauseKind, GroupRole, Vote, VoteOutcome, VoteStatus, db, utcnow
+from tests.helpers.commands import INPUT_REFUSED, refused_fields
 from tests.helpers.servers import GEVENT_GUNICORN, Server, log_of, sign_in
 from tests.yclient import eventually
 
@@ -29,9 +31,9 @@ def vote(ctx, factories):
     cast = factories.cast()
     recommendation = factories.recommendation(cast.group, clauses=[
         (ClauseKind.OPERATIVE, "Text;"), (ClauseKind.OPERATIVE, "Other;")])
-    vote = services.open_vote(cast.chair, recommendation, {
-        "subject": "clause", "clause_id": recommendation.live_clauses[0].id,
-        "rule": "simple_majority", "deadline_minutes": 5})
+    vote = services.open_vote(cast.chair, recommendation, VoteOpen(
+        subject="clause", clause_id=recommendation.live_clauses[0].id,
+        rule="simple_majority", deadline_minutes=5))
     db.session.commit()
     return cast, vote
 
@@ -45,16 +47,17 @@ def test_a_deadline_is_minutes_ahead_at_most_three_days(vote):
     assert timedelta(minutes=4) < opened.deadline - utcnow() <= timedelta(minutes=5)
     recommendation = opened.recommendation
     for bad in (-1, 3 * 24 * 60 + 1, "5", True, 1.5):
-        with pytest.raises(services.ValidationFailed):
-            services.open_vote(cast.chair, recommendation, {
-                "subject": "clause", "clause_id": recommendation.live_clauses[1].id,
-                "deadline_minutes": bad})
+        with pytest.raises(INPUT_REFUSED) as refused:
+            services.open_vote(cast.chair, recommendation, VoteOpen(
+                subject="clause", clause_id=recommendation.live_clauses[1].id,
+                deadline_minutes=bad))
+        assert refused_fields(refused.value) == {"deadline_minutes"}
         db.session.rollback()
 
 
 def test_a_ballot_after_the_deadline_is_refused_before_any_closer_ran(vote):
     cast, opened = vote
-    services.cast_ballot(cast.member, opened, yes(opened))
+    services.cast_ballot(cast.member, opened, BallotIn.model_validate(yes(opened)))
     db.session.commit()
     assert services.close_due_votes() == 0  # not due yet
     db.session.execute(update(Vote).where(Vote.id == opened.id)
@@ -62,7 +65,7 @@ def test_a_ballot_after_the_deadline_is_refused_before_any_closer_ran(vote):
     db.session.commit()
     assert opened.status is VoteStatus.OPEN  # nobody has closed it yet
     with pytest.raises(Conflict, match="no longer accepted"):
-        services.cast_ballot(cast.chair, opened, yes(opened))
+        services.cast_ballot(cast.chair, opened, BallotIn.model_validate(yes(opened)))
     db.session.rollback()
     assert services.close_due_votes() == 1
     db.session.expire_all()
@@ -75,8 +78,8 @@ def test_a_ballot_after_the_deadline_is_refused_before_any_closer_ran(vote):
 def test_a_vote_without_deadline_waits_for_its_chair(vote, factories):
     cast, _opened = vote
     other = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Other;")])
-    undated = services.open_vote(cast.chair, other, {"subject": "clause",
-                                                     "clause_id": other.live_clauses[0].id})
+    undated = services.open_vote(cast.chair, other, VoteOpen(subject="clause",
+                                                     clause_id=other.live_clauses[0].id))
     db.session.commit()
     assert undated.deadline is None
     assert services.close_due_votes(utcnow() + timedelta(days=30)) == 1  # the dated one only
@@ -87,8 +90,8 @@ def test_a_vote_without_deadline_waits_for_its_chair(vote, factories):
 def test_a_vote_that_cannot_be_closed_does_not_hold_up_the_others(vote, factories, caplog):
     cast, broken = vote
     other = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Other;")])
-    fine = services.open_vote(cast.chair, other, {"subject": "clause", "deadline_minutes": 5,
-                                                  "clause_id": other.live_clauses[0].id})
+    fine = services.open_vote(cast.chair, other, VoteOpen(subject="clause", deadline_minutes=5,
+                                                  clause_id=other.live_clauses[0].id))
     db.session.commit()
     # A damaged row (an impossible electorate): its result cannot be computed.
     db.session.execute(update(Vote).where(Vote.id == broken.id).values(eligible_count=-1))
@@ -141,12 +144,12 @@ def test_two_processes_close_a_vote_at_its_deadline_exactly_once(app, factories,
     voters = [cast.member, factories.member_of(cast.group, GroupRole.MEMBER)]
     recommendation = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Text;")])
     with app.test_request_context():
-        opened = services.open_vote(db.session.merge(cast.chair), db.session.merge(recommendation), {
-            "subject": "clause", "clause_id": db.session.merge(recommendation).live_clauses[0].id,
-            "rule": "simple_majority", "deadline_minutes": 60})
+        opened = services.open_vote(db.session.merge(cast.chair), db.session.merge(recommendation), VoteOpen(
+            subject="clause", clause_id=db.session.merge(recommendation).live_clauses[0].id,
+            rule="simple_majority", deadline_minutes=60))
         db.session.commit()
         vote_id = opened.id
-        services.cast_ballot(db.session.merge(voters[0]), opened, yes(opened))
+        services.cast_ballot(db.session.merge(voters[0]), opened, BallotIn.model_validate(yes(opened)))
         db.session.commit()
 
     received: dict[str, list[dict]] = {"a": [], "b": []}

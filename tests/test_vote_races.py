@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, update
 
 from drafting.errors import Conflict
 from drafting.votes import services
+from drafting.votes.schemas import BallotIn, VoteOpen
 from models import (
     Ballot,
     ClauseKind,
@@ -63,9 +64,9 @@ def open_vote(app, factories, voters: int, **data: Any) -> tuple[Any, list[int],
     with app.test_request_context():
         chair = db.session.get(Participant, cast.chair.id)
         recommendation = db.session.merge(recommendation)
-        vote = services.open_vote(chair, recommendation, {
+        vote = services.open_vote(chair, recommendation, VoteOpen.model_validate({
             "subject": "clause", "clause_id": recommendation.live_clauses[0].id,
-            "rule": "simple_majority", **data})
+            "rule": "simple_majority", **data}))
         db.session.commit()
         assert vote.eligible_count == voters
         return cast, ids, vote.id, {o.kind.value: o.id for o in vote.options}
@@ -107,7 +108,7 @@ def caster(vote_id: int, voter_id: int, option_id: int, **data: Any) -> Callable
         _ = vote.options, vote.recommendation.group
         db.session.commit()  # nothing held while waiting for the others
         barrier.wait()
-        return services.cast_ballot(voter, vote, {"option_id": option_id, **data})
+        return services.cast_ballot(voter, vote, BallotIn.model_validate({"option_id": option_id, **data}))
     return job
 
 
@@ -227,7 +228,7 @@ def opener(recommendation_id: int, chair_id: int, data: dict[str, Any]) -> Calla
         recommendation = db.session.get(Recommendation, recommendation_id)
         _ = [c.status for c in recommendation.live_clauses], recommendation.group
         barrier.wait()
-        return services.open_vote(chair, recommendation, dict(data))
+        return services.open_vote(chair, recommendation, VoteOpen.model_validate(dict(data)))
     return job
 
 
@@ -254,8 +255,8 @@ def test_the_whole_recommendation_put_twice_at_once_opens_once(app, factories):
     with app.test_request_context():
         chair = db.session.get(Participant, cast.chair.id)
         draft = db.session.merge(recommendation)
-        vote = services.open_vote(chair, draft, {"subject": "clause", "rule": "consensus",
-                                                 "clause_id": draft.live_clauses[0].id})
+        vote = services.open_vote(chair, draft, VoteOpen(subject="clause", rule="consensus",
+                                                 clause_id=draft.live_clauses[0].id))
         services.close_vote(chair, vote)  # nobody objected: adopted
         db.session.commit()
     results = at_once(app, [opener(recommendation.id, cast.chair.id, {"subject": "recommendation"})
@@ -270,7 +271,7 @@ def test_one_receipt_used_five_times_at_once_changes_the_ballot_once(app, factor
     _cast, voters, vote_id, options = open_vote(app, factories, 3, secret=True)
     with app.test_request_context():
         first = services.cast_ballot(db.session.get(Participant, voters[0]), db.session.get(Vote, vote_id),
-                                     {"option_id": options["no"]})
+                                     BallotIn(option_id=options["no"]))
         db.session.commit()
     targets = ["yes", "abstain", "yes", "abstain", "yes"]
     results = at_once(app, [caster(vote_id, voters[0], options[t], receipt=first.receipt) for t in targets])
@@ -291,7 +292,7 @@ def test_closes_at_once_in_one_conference_chain_in_one_line(app, factories):
     with app.test_request_context():
         chair = db.session.get(Participant, cast.chair.id)
         draft = db.session.merge(recommendation)
-        vote_ids = [services.open_vote(chair, draft, {"subject": "clause", "clause_id": clause.id}).id
+        vote_ids = [services.open_vote(chair, draft, VoteOpen(subject="clause", clause_id=clause.id)).id
                     for clause in draft.live_clauses]
         db.session.commit()
     results = at_once(app, [closer(vote_id, cast.chair.id) for vote_id in vote_ids])

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import PENDING_KEY, QueuedEvent
 from drafting.votes import services
-from drafting.votes.schemas import vote_out
+from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen, vote_out
 from models import (
     AmendmentKind,
     AmendmentStatus,
@@ -32,6 +32,7 @@ from models import (
     WorkingGroup,
     db,
 )
+from tests.helpers.commands import INPUT_REFUSED, refused_fields
 
 TEXT = "Calls on States to protect migrant workers in the region;"
 OTHER = "Invites the ILO to assist;"
@@ -48,7 +49,7 @@ def draft(ctx, factories):
 
 
 def open_(actor, recommendation, **data) -> Vote:
-    vote = services.open_vote(actor, recommendation, data)
+    vote = services.open_vote(actor, recommendation, VoteOpen.model_validate(data))
     db.session.commit()
     return vote
 
@@ -61,7 +62,7 @@ def option(vote: Vote, which: Any) -> VoteOption:
 
 
 def ballot(voter, vote: Vote, which: Any, **data) -> services.Cast:
-    cast = services.cast_ballot(voter, vote, {"option_id": option(vote, which).id, **data})
+    cast = services.cast_ballot(voter, vote, BallotIn.model_validate({"option_id": option(vote, which).id, **data}))
     db.session.commit()
     return cast
 
@@ -93,7 +94,7 @@ def test_only_the_chair_opens_closes_and_cancels(draft, role):
     clause = recommendation.live_clauses[0]
     person = getattr(cast, role)
     with pytest.raises(PermissionDenied) as refused:
-        services.open_vote(person, recommendation, {"subject": "clause", "clause_id": clause.id})
+        services.open_vote(person, recommendation, VoteOpen(subject="clause", clause_id=clause.id))
     assert refused.value.status == 403
     db.session.rollback()
     vote = open_(cast.chair, recommendation, subject="clause", clause_id=clause.id)
@@ -109,12 +110,12 @@ def test_the_voters_are_fixed_when_the_vote_opens(draft, factories):
     assert vote.eligible_count == 4  # chair, member and two more; not the observer
     latecomer = factories.member_of(cast.group, GroupRole.MEMBER)
     with pytest.raises(PermissionDenied, match="fixed when it opened"):
-        services.cast_ballot(latecomer, vote, {"option_id": option(vote, "yes").id})
+        services.cast_ballot(latecomer, vote, BallotIn(option_id=option(vote, "yes").id))
     with pytest.raises(PermissionDenied, match="observers never"):
-        services.cast_ballot(cast.observer, vote, {"option_id": option(vote, "yes").id})
+        services.cast_ballot(cast.observer, vote, BallotIn(option_id=option(vote, "yes").id))
     for stranger in (cast.other_chair, cast.outsider, cast.secretariat):
         with pytest.raises(PermissionDenied, match="Only the group's members"):
-            services.cast_ballot(stranger, vote, {"option_id": option(vote, "yes").id})
+            services.cast_ballot(stranger, vote, BallotIn(option_id=option(vote, "yes").id))
     db.session.rollback()
     for voter in (cast.chair, cast.member, *more):
         ballot(voter, vote, "yes")
@@ -129,25 +130,29 @@ def test_a_neutral_chair_does_not_vote(draft):
                  clause_id=recommendation.live_clauses[0].id)
     assert vote.eligible_count == 3
     with pytest.raises(PermissionDenied):
-        services.cast_ballot(cast.chair, vote, {"option_id": option(vote, "yes").id})
+        services.cast_ballot(cast.chair, vote, BallotIn(option_id=option(vote, "yes").id))
 
 
 def test_bad_ballots_are_refused_clearly(draft, factories):
     cast, more, vote, _clause = clause_vote(draft)
     other = clause_vote((cast, more, factories.recommendation(cast.group, clauses=[
         (ClauseKind.OPERATIVE, TEXT)])))[2]
-    for bad in (None, "1", -1, 10**12, option(other, "yes").id):
+    for bad in (-1, 10**12, option(other, "yes").id):
         with pytest.raises(ValidationFailed, match="Choose one of the vote's options"):
-            services.cast_ballot(cast.member, vote, {"option_id": bad})
+            services.cast_ballot(cast.member, vote, BallotIn(option_id=bad))
+    for shapeless in (None, "1", True):
+        with pytest.raises(INPUT_REFUSED) as refused:
+            BallotIn.model_validate({"option_id": shapeless})
+        assert refused_fields(refused.value) == {"option_id"}
     db.session.rollback()
     close(cast.chair, vote)
     with pytest.raises(Conflict, match="closed: ballots are no longer accepted"):
-        services.cast_ballot(cast.member, vote, {"option_id": option(vote, "yes").id})
+        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id))
     db.session.rollback()
     services.cancel_vote(cast.chair, other)
     db.session.commit()
     with pytest.raises(Conflict, match="cancelled"):
-        services.cast_ballot(cast.member, other, {"option_id": option(other, "yes").id})
+        services.cast_ballot(cast.member, other, BallotIn(option_id=option(other, "yes").id))
 
 
 def test_an_objection_under_consensus_gives_a_reason(draft):
@@ -155,7 +160,7 @@ def test_an_objection_under_consensus_gives_a_reason(draft):
     vote = open_(cast.chair, recommendation, subject="clause",
                  clause_id=recommendation.live_clauses[0].id, rule="consensus")
     with pytest.raises(ValidationFailed):
-        services.cast_ballot(cast.member, vote, {"option_id": option(vote, "no").id})
+        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "no").id))
     db.session.rollback()
     ballot(cast.member, vote, "no", reason="Too vague.")
     decision = close(cast.chair, vote)
@@ -177,18 +182,18 @@ def test_a_secret_ballot_changes_only_with_its_receipt(draft):
     first = ballot(cast.member, vote, "no")
     assert first.receipt and not first.changed
     with pytest.raises(Conflict, match="receipt"):
-        services.cast_ballot(cast.member, vote, {"option_id": option(vote, "yes").id})
+        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id))
     db.session.rollback()
     with pytest.raises(Conflict, match="receipt"):
-        services.cast_ballot(cast.member, vote, {"option_id": option(vote, "yes").id,
-                                                 "receipt": "forged.0123456789abcdef"})
+        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id,
+                                                 receipt="forged.0123456789abcdef"))
     db.session.rollback()
     second = ballot(cast.member, vote, "yes", receipt=first.receipt)
     assert second.changed and second.receipt != first.receipt
     assert services.counts(vote) == [1, 0, 0]
     with pytest.raises(Conflict, match="used already"):
-        services.cast_ballot(cast.member, vote, {"option_id": option(vote, "no").id,
-                                                 "receipt": first.receipt})
+        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "no").id,
+                                                 receipt=first.receipt))
     db.session.rollback()
     assert services.counts(vote) == [1, 0, 0]
     assert services.own_choice(vote, cast.member) is None
@@ -199,8 +204,8 @@ def test_a_receipt_changes_only_its_own_voters_ballot(draft):
     mine = ballot(cast.member, vote, "no")
     ballot(more[0], vote, "yes")
     with pytest.raises(Conflict, match="receipt"):
-        services.cast_ballot(more[0], vote, {"option_id": option(vote, "abstain").id,
-                                              "receipt": mine.receipt})
+        services.cast_ballot(more[0], vote, BallotIn(option_id=option(vote, "abstain").id,
+                                              receipt=mine.receipt))
     db.session.rollback()
     assert services.counts(vote) == [1, 1, 0]
 
@@ -210,12 +215,12 @@ def test_a_receipt_changes_only_its_own_voters_ballot(draft):
 def test_opening_locks_the_clause_and_cancelling_unlocks_it(draft):
     cast, _more, recommendation = draft
     clause = recommendation.live_clauses[0]
-    vote = services.open_vote(cast.chair, recommendation, {"subject": "clause", "clause_id": clause.id})
+    vote = services.open_vote(cast.chair, recommendation, VoteOpen(subject="clause", clause_id=clause.id))
     assert [e["vote"]["id"] for e in queued("vote_opened")] == [vote.id]
     assert clause.status is ClauseStatus.LOCKED
     db.session.commit()
     with pytest.raises(Conflict, match="locked"):
-        services.open_vote(cast.chair, clause.recommendation, {"subject": "clause", "clause_id": clause.id})
+        services.open_vote(cast.chair, clause.recommendation, VoteOpen(subject="clause", clause_id=clause.id))
     db.session.rollback()
     services.cancel_vote(cast.chair, vote)
     assert [e["vote"]["status"] for e in queued("vote_cancelled")] == ["cancelled"]
@@ -243,7 +248,7 @@ def test_an_adopted_wording_stays_adopted(draft):
     assert decision.outcome is VoteOutcome.ADOPTED
     assert clause.status is ClauseStatus.ADOPTED and clause.text == TEXT
     with pytest.raises(Conflict, match="adopted"):
-        services.open_vote(cast.chair, clause.recommendation, {"subject": "clause", "clause_id": clause.id})
+        services.open_vote(cast.chair, clause.recommendation, VoteOpen(subject="clause", clause_id=clause.id))
 
 
 def test_no_quorum_decides_nothing(draft):
@@ -325,7 +330,7 @@ def test_a_split_choice_goes_to_a_run_off_of_the_top_two(draft, factories):
     assert clause.text == first.text and clause.status is ClauseStatus.ADOPTED
     assert first.status is AmendmentStatus.ADOPTED_BY_VOTE
     with pytest.raises(Conflict, match="run-off"):
-        services.open_vote(cast.chair, recommendation, {"runoff_of": runoff.id})
+        services.open_vote(cast.chair, recommendation, VoteOpen(runoff_of=runoff.id))
 
 
 @pytest.mark.parametrize("kind", list(AmendmentKind))
@@ -369,7 +374,7 @@ def test_the_whole_recommendation_only_once_every_clause_is_adopted(draft):
                   clause_id=recommendation.live_clauses[0].id, rule="consensus")
     close(cast.chair, first)
     with pytest.raises(Conflict, match="every clause is adopted"):
-        services.open_vote(cast.chair, recommendation, {"subject": "recommendation"})
+        services.open_vote(cast.chair, recommendation, VoteOpen(subject="recommendation"))
     db.session.rollback()
     second = open_(cast.chair, recommendation, subject="clause",
                    clause_id=recommendation.live_clauses[1].id, rule="consensus")
@@ -390,21 +395,21 @@ def test_statements_attach_to_adopted_texts_by_group_participants(draft):
     clause = recommendation.live_clauses[0]
     data = {"kind": "reservation", "text": "We read *region* narrowly.", "clause_id": clause.id}
     with pytest.raises(Conflict, match="not adopted"):
-        services.add_statement(cast.member, recommendation, data)
+        services.add_statement(cast.member, recommendation, StatementIn.model_validate(data))
     db.session.rollback()
     close(cast.chair, open_(cast.chair, recommendation, subject="clause", clause_id=clause.id,
                             rule="consensus"))
     for stranger in (cast.outsider, cast.other_chair):
         with pytest.raises(PermissionDenied):
-            services.add_statement(stranger, recommendation, data)
+            services.add_statement(stranger, recommendation, StatementIn.model_validate(data))
         db.session.rollback()
-    with pytest.raises(ValidationFailed):
-        services.add_statement(cast.member, recommendation, {**data, "kind": "opinion"})
-    db.session.rollback()
+    with pytest.raises(INPUT_REFUSED) as refused:
+        StatementIn.model_validate({**data, "kind": "opinion"})
+    assert refused_fields(refused.value) == {"kind"}
     with pytest.raises(Conflict, match="recommendation is not adopted"):
-        services.add_statement(cast.member, recommendation, {**data, "clause_id": None})
+        services.add_statement(cast.member, recommendation, StatementIn.model_validate({**data, "clause_id": None}))
     db.session.rollback()
-    statement = services.add_statement(cast.observer, recommendation, data)
+    statement = services.add_statement(cast.observer, recommendation, StatementIn.model_validate(data))
     assert queued("statement_added") == [{"recommendation": recommendation.id,
                                           "statement": statement.id, "clause": clause.id}]
     db.session.commit()
@@ -588,8 +593,8 @@ def test_a_secret_vote_links_no_participant_to_a_choice(app, factories, socket_t
     with app.app_context():
         clause_id = db.session.scalar(select(Clause.id).where(Clause.recommendation_id == recommendation.id))
     vote_id = as_person(app, cast.chair.id, lambda chair: services.open_vote(
-        chair, db.session.merge(recommendation), {"subject": "clause", "clause_id": clause_id,
-                                                  "rule": "consensus", "secret": True}).id)
+        chair, db.session.merge(recommendation), VoteOpen(subject="clause", clause_id=clause_id,
+                                                  rule="consensus", secret=True)).id)
     with app.app_context():
         options = {o.kind.value: o.id for o in db.session.get(Vote, vote_id).options}
     choices = dict(zip([v.id for v in voters], ["yes", "no", "yes", "abstain", "no", "yes"], strict=True))
@@ -598,11 +603,11 @@ def test_a_secret_vote_links_no_participant_to_a_choice(app, factories, socket_t
     for voter_id, choice in choices.items():
         reason = {"reason": reasons[voter_id]} if choice == "no" else {}
         receipts[voter_id] = as_person(app, voter_id, lambda voter, c=choice, r=reason: services.cast_ballot(
-            voter, db.session.get(Vote, vote_id), {"option_id": options[c], **r}).receipt)
+            voter, db.session.get(Vote, vote_id), BallotIn.model_validate({"option_id": options[c], **r})).receipt)
     # One changes their mind with the receipt.
     as_person(app, voters[2].id, lambda voter: services.cast_ballot(
-        voter, db.session.get(Vote, vote_id), {"option_id": options["abstain"],
-                                               "receipt": receipts[voters[2].id]}))
+        voter, db.session.get(Vote, vote_id), BallotIn(option_id=options["abstain"],
+                                               receipt=receipts[voters[2].id])))
     as_person(app, cast.chair.id, lambda chair: services.close_vote(chair, db.session.get(Vote, vote_id)))
 
     with app.app_context():

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from drafting.votes import services as votes
+from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import (
     Amendment,
     AmendmentStatus,
@@ -79,7 +80,7 @@ def open_by_service(app: Flask, cast: Any, draft: dict[str, int], **data: Any) -
     with acting(app):
         vote = votes.open_vote(get(Participant, cast.chair.id),
                                get(Recommendation, draft["recommendation"]),
-                               {"subject": "clause", "clause_id": draft["first"], **data})
+                               VoteOpen.model_validate({"subject": "clause", "clause_id": draft["first"], **data}))
         return vote.id
 
 
@@ -141,8 +142,8 @@ def test_vote_pages_are_well_formed_for_everyone_in_the_group(app, cast, draft, 
     open_id = open_by_service(app, cast, draft)
     with acting(app):
         closed = votes.open_vote(get(Participant, cast.chair.id), get(Recommendation, draft["recommendation"]),
-                                 {"subject": "clause", "clause_id": draft["second"]})
-        votes.cast_ballot(get(Participant, cast.member.id), closed, {"option_id": closed.options[0].id})
+                                 VoteOpen(subject="clause", clause_id=draft["second"]))
+        votes.cast_ballot(get(Participant, cast.member.id), closed, BallotIn(option_id=closed.options[0].id))
         votes.close_vote(get(Participant, cast.chair.id), closed)
         closed_id = closed.id
     client = client_as(app, cast, role)
@@ -457,7 +458,7 @@ def test_statements_on_an_adopted_clause(app, cast, draft):
     vote_id = open_by_service(app, cast, draft)
     with acting(app):
         votes.cast_ballot(get(Participant, cast.member.id), get(Vote, vote_id),
-                          {"option_id": get(Vote, vote_id).options[0].id})
+                          BallotIn(option_id=get(Vote, vote_id).options[0].id))
         votes.close_vote(get(Participant, cast.chair.id), get(Vote, vote_id))
     member, observer = client_as(app, cast, "member"), client_as(app, cast, "observer")
     console = console_of(member, draft["recommendation"])
@@ -633,20 +634,20 @@ def hostile(app, factories, cast, xss_payloads) -> dict[str, Any]:
                                                   position=n + 1).id)
             amendment = factories.amendment(clause, person, text=f"{clause.text} {payload}",
                                             rationale=payload, status=AmendmentStatus.TO_BE_VOTED)
-            vote = votes.open_vote(chair, get(Recommendation, recommendation.id), {
-                "subject": "wordings", "clause_id": clause.id, "question": payload})
+            vote = votes.open_vote(chair, get(Recommendation, recommendation.id), VoteOpen(
+                subject="wordings", clause_id=clause.id, question=payload))
             winner = next(o for o in vote.options if o.amendment_id == amendment.id)
-            votes.cast_ballot(person, vote, {"option_id": winner.id})
+            votes.cast_ballot(person, vote, BallotIn(option_id=winner.id))
             votes.close_vote(chair, vote)
-            votes.add_statement(person, get(Recommendation, recommendation.id), {
-                "kind": "reservation", "clause_id": clause.id, "text": payload})
+            votes.add_statement(person, get(Recommendation, recommendation.id), StatementIn(
+                kind="reservation", clause_id=clause.id, text=payload))
             db.session.commit()
             vote_ids.append(vote.id)
             worlds.append({"vote": vote.id, "name": person.name, "payload": payload})
         # And one open vote, so that the open list shows hostile questions too.
         last = factories.clause(recommendation, text="Open clause.", position=999)
-        votes.open_vote(chair, get(Recommendation, recommendation.id), {
-            "subject": "clause", "clause_id": last.id, "question": xss_payloads[0]})
+        votes.open_vote(chair, get(Recommendation, recommendation.id), VoteOpen(
+            subject="clause", clause_id=last.id, question=xss_payloads[0]))
     return {"recommendation": recommendation.id, "votes": vote_ids, "worlds": worlds}
 
 

@@ -35,6 +35,9 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from drafting.amendments.schemas import AmendmentCreate, AmendmentRejection
+from drafting.recommendations.schemas import ClausePatch
+from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import ApiToken, OutcomeDocument, db
 from models.exports import ExportFormat
 from tests.conftest import HARDENING_LONG
@@ -561,39 +564,39 @@ def hostile_world(app: Flask, factories: Any, payloads: list[str]) -> dict[str, 
         chair, member = (db.session.get(Participant, people[r].id) for r in ("chair", "member"))
         recommendation = db.session.get(Recommendation, draft.id)
         clause = recommendation.live_clauses[1]
-        update_clause(member, clause, {"text": every + "\n\nAs amended: " + short[0]})
+        update_clause(member, clause, ClausePatch(text=every + "\n\nAs amended: " + short[0]))
         thread = start_thread(member, clause, {"body": every})
         reply(chair, thread, {"body": every})
-        amendment = propose_amendment(member, clause, {"kind": "replace", "text": every,
-                                                       "rationale": every})
-        rejected = propose_amendment(member, clause, {"kind": "insert", "text": every,
-                                                      "rationale": every})
-        reject_amendment(chair, rejected, {"reason": every[:2000]})
+        amendment = propose_amendment(member, clause, AmendmentCreate(kind="replace", text=every,
+                                                       rationale=every))
+        rejected = propose_amendment(member, clause, AmendmentCreate(kind="insert", text=every,
+                                                      rationale=every))
+        reject_amendment(chair, rejected, AmendmentRejection(reason=every[:2000]))
         # The wordings vote is on the preamble: a clause under a vote freezes its amendments.
         preamble = recommendation.live_clauses[0]
-        voted = propose_amendment(member, preamble, {"kind": "replace", "text": short[1] + every,
-                                                     "rationale": every})
+        voted = propose_amendment(member, preamble, AmendmentCreate(kind="replace", text=short[1] + every,
+                                                     rationale=every))
         put_to_vote(chair, voted)
-        adopted = open_vote(chair, recommendation, {"subject": "clause", "rule": "simple_majority",
-                                                    "clause_id": adopted_clause.id,
-                                                    "question": every[:1000]})
-        cast_ballot(member, adopted, {"option_id": adopted.options[0].id})
+        adopted = open_vote(chair, recommendation, VoteOpen(subject="clause", rule="simple_majority",
+                                                    clause_id=adopted_clause.id,
+                                                    question=every[:1000]))
+        cast_ballot(member, adopted, BallotIn(option_id=adopted.options[0].id))
         close_vote(chair, adopted)
-        objected = open_vote(chair, recommendation, {"subject": "clause", "rule": "consensus",
-                                                     "clause_id": objected_clause.id,
-                                                     "question": every[-1000:]})
+        objected = open_vote(chair, recommendation, VoteOpen(subject="clause", rule="consensus",
+                                                     clause_id=objected_clause.id,
+                                                     question=every[-1000:]))
         no = next(option for option in objected.options if option.kind.value == "no")
-        cast_ballot(member, objected, {"option_id": no.id, "reason": every[:500]})
+        cast_ballot(member, objected, BallotIn(option_id=no.id, reason=every[:500]))
         close_vote(chair, objected)
-        wordings = open_vote(chair, recommendation, {"subject": "wordings", "clause_id": preamble.id,
-                                                     "question": every[500:1500]})
-        roll_call = open_vote(chair, recommendation, {
-            "subject": "clause", "clause_id": open_clause.id, "rule": "simple_majority",
-            "ballot": "roll_call", "show_tally": True, "question": every[1000:2000]})
-        add_statement(member, recommendation, {"kind": "reservation", "text": every,
-                                               "clause_id": adopted_clause.id})
-        add_statement(chair, recommendation, {"kind": "interpretative", "text": every,
-                                              "clause_id": adopted_clause.id})
+        wordings = open_vote(chair, recommendation, VoteOpen(subject="wordings", clause_id=preamble.id,
+                                                     question=every[500:1500]))
+        roll_call = open_vote(chair, recommendation, VoteOpen(
+            subject="clause", clause_id=open_clause.id, rule="simple_majority",
+            ballot="roll_call", show_tally=True, question=every[1000:2000]))
+        add_statement(member, recommendation, StatementIn(kind="reservation", text=every,
+                                               clause_id=adopted_clause.id))
+        add_statement(chair, recommendation, StatementIn(kind="interpretative", text=every,
+                                              clause_id=adopted_clause.id))
         create_api_token(member, short[0][:100])
         db.session.commit()
         ids.update(clause=clause.id, thread=thread.id, comment=thread.comments[0].id,
@@ -661,7 +664,7 @@ def test_user_text_never_runs_on_any_other_surface(app, factories, new_context, 
             with app.test_request_context():
                 vote = db.session.get(Vote, ids["roll_call"])
                 cast_ballot(db.session.get(Participant, world["people"]["chair"].id), vote,
-                            {"option_id": ids["roll_call_yes"]})
+                            BallotIn(option_id=ids["roll_call_yes"]))
                 db.session.commit()
             expect(page.locator("[data-vote][data-stale]")).to_have_count(0, timeout=15_000)
             expect(page.locator("[data-vote]")).to_have_count(1)

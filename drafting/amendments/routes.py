@@ -1,9 +1,10 @@
 """Amendments pages and API."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,7 +21,7 @@ from drafting.amendments.schemas import (
 )
 from drafting.api import endpoint
 from drafting.comments import panel
-from drafting.forms import form_page, run_form
+from drafting.forms import Refusal, flashed, form_page, run_form
 from drafting.recommendations.services import get_clause, get_recommendation
 from models import Amendment, AmendmentKind, Participant
 
@@ -35,18 +36,11 @@ bp = Blueprint("amendments", __name__)
 def amendment_new(clause_id: int) -> ResponseReturnValue:
     clause = get_clause(clause_id, current_user)
     form = AmendmentForm()
-    data = {"kind": form.kind.data, "text": form.text.data, "base_text": form.base_text.data,
-            "rationale": form.rationale.data}
-    return panel.act(clause, lambda: services.propose_amendment(current_user, clause, data),
-                     done=_("Your amendment is proposed."), anchor=panel.amendment_key,
-                     form=form, key="new-amendment")
-
-
-def _edit_data(amendment: Amendment, form: AmendmentEditForm) -> dict[str, Any]:
-    if amendment.kind is AmendmentKind.DELETE:
-        return {"rationale": form.rationale.data}  # a deletion has no wording to change
-    return {"text": form.text.data, "base_text": form.base_text.data,
-            "rationale": form.rationale.data}
+    return run_form(form, lambda: services.propose_amendment(current_user, clause, form.command()),
+                    check=lambda: services.check_can_propose(clause, current_user),
+                    done=panel.answered(clause, _("Your amendment is proposed."),
+                                        panel.amendment_key),
+                    refused=panel.refusal(clause, form, "new-amendment"))
 
 
 def _edit_prefill(amendment: Amendment) -> dict[str, Any]:
@@ -67,50 +61,56 @@ def amendment_edit(amendment_id: int) -> ResponseReturnValue:
     clause = amendment.clause
     form = AmendmentEditForm(data={**_edit_prefill(amendment),
                                    "state": panel.known_state(request.args.get("state"))})
+    done: Callable[[None], ResponseReturnValue] = panel.answered(
+        clause, _("The amendment is saved."), panel.amendment_key(amendment))
     if request.method == "POST" and panel.wants_partial():
-        return panel.act(clause, lambda: services.edit_amendment(
-            current_user, amendment, _edit_data(amendment, form)),
-            done=_("The amendment is saved."), anchor=panel.amendment_key(amendment))
+        # The script edits in the panel: refusals come back there.
+        return run_form(form, lambda: services.edit_amendment(
+            current_user, amendment, form.command(
+            wording=amendment.kind is not AmendmentKind.DELETE)),
+            check=lambda: services.check_can_edit(amendment, current_user),
+            done=done, refused=panel.refusal(clause))
     services.check_can_edit(amendment, current_user)
-    if run_form(form, lambda: services.edit_amendment(current_user, amendment,
-                                                      _edit_data(amendment, form))):
-        flash(_("The amendment is saved."), "success")
-        return redirect(panel.discussion_url(clause, panel.posted_state(),
-                                             panel.amendment_key(amendment)))
     recommendation = clause.recommendation
-    return form_page("amendments/edit.html", form, amendment=amendment, clause=clause,
-                     recommendation=recommendation,
-                     number=recommendation.display_numbers().get(clause.id, ""),
-                     redline=services.redline(amendment),
-                     state=panel.known_state(form.state.data))
+    return run_form(form, lambda: services.edit_amendment(
+        current_user, amendment, form.command(
+            wording=amendment.kind is not AmendmentKind.DELETE)),
+        done=done, refused=Refusal(lambda _error: form_page(
+            "amendments/edit.html", form, amendment=amendment, clause=clause,
+            recommendation=recommendation,
+            number=recommendation.display_numbers().get(clause.id, ""),
+            redline=services.redline(amendment), state=panel.known_state(form.state.data))))
 
 
 @bp.post("/amendments/<int:amendment_id>/withdraw")
 @login_required
 def amendment_withdraw(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
-    return panel.act(amendment.clause, lambda: services.withdraw_amendment(current_user, amendment),
-                     done=_("The amendment is withdrawn."), anchor=panel.amendment_key(amendment))
+    return run_form(None, lambda: services.withdraw_amendment(current_user, amendment),
+                    done=panel.answered(amendment.clause, _("The amendment is withdrawn."),
+                                        panel.amendment_key(amendment)),
+                    refused=panel.refusal(amendment.clause))
 
 
 @bp.post("/amendments/<int:amendment_id>/sponsor")
 @login_required
 def amendment_sponsor(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
-    return panel.act(amendment.clause,
-                     lambda: services.set_sponsorship(current_user, amendment, True),
-                     done=_("You co-sponsor the amendment."),
-                     anchor=panel.amendment_key(amendment))
+    return run_form(None, lambda: services.set_sponsorship(current_user, amendment, True),
+                    done=panel.answered(amendment.clause, _("You co-sponsor the amendment."),
+                                        panel.amendment_key(amendment)),
+                    refused=panel.refusal(amendment.clause))
 
 
 @bp.post("/amendments/<int:amendment_id>/unsponsor")
 @login_required
 def amendment_unsponsor(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
-    return panel.act(amendment.clause,
-                     lambda: services.set_sponsorship(current_user, amendment, False),
-                     done=_("You no longer co-sponsor the amendment."),
-                     anchor=panel.amendment_key(amendment))
+    return run_form(None, lambda: services.set_sponsorship(current_user, amendment, False),
+                    done=panel.answered(amendment.clause,
+                                        _("You no longer co-sponsor the amendment."),
+                                        panel.amendment_key(amendment)),
+                    refused=panel.refusal(amendment.clause))
 
 
 @bp.post("/amendments/<int:amendment_id>/accept")
@@ -118,16 +118,18 @@ def amendment_unsponsor(amendment_id: int) -> ResponseReturnValue:
 def amendment_accept(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
     clause = amendment.clause
+    message = _("The amendment is accepted.")
+    answered: Callable[[None], ResponseReturnValue] = panel.answered(clause, message, panel.amendment_key(amendment))
 
-    def after(_result: None) -> ResponseReturnValue:
-        if clause.deleted_at is not None:  # an accepted deletion: the clause is gone
-            return redirect(url_for("recommendations.show",
-                                    recommendation_id=clause.recommendation_id))
-        return redirect(panel.discussion_url(clause, panel.posted_state(),
-                                             panel.amendment_key(amendment)))
+    def done(result: None) -> ResponseReturnValue:
+        if clause.deleted_at is not None and not panel.wants_partial():
+            # An accepted deletion: the clause is gone, its discussion with it.
+            return flashed(message, url_for("recommendations.show",
+                                            recommendation_id=clause.recommendation_id))
+        return answered(result)
 
-    return panel.act(clause, lambda: services.accept_amendment(current_user, amendment),
-                     done=_("The amendment is accepted."), anchor="", after=after)
+    return run_form(None, lambda: services.accept_amendment(current_user, amendment),
+                    done=done, refused=panel.refusal(clause))
 
 
 @bp.post("/amendments/<int:amendment_id>/reject")
@@ -135,19 +137,23 @@ def amendment_accept(amendment_id: int) -> ResponseReturnValue:
 def amendment_reject(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
     form = RejectForm()
-    return panel.act(amendment.clause, lambda: services.reject_amendment(
-        current_user, amendment, {"reason": form.reason.data}),
-        done=_("The amendment is rejected."), anchor=panel.amendment_key(amendment),
-        form=form, key=f"reject-{amendment.id}")
+    return run_form(form, lambda: services.reject_amendment(current_user, amendment,
+                                                            form.command()),
+        check=lambda: services.check_can_decide(amendment, current_user),
+        done=panel.answered(amendment.clause, _("The amendment is rejected."),
+                            panel.amendment_key(amendment)),
+        refused=panel.refusal(amendment.clause, form, f"reject-{amendment.id}"))
 
 
 @bp.post("/amendments/<int:amendment_id>/put-to-vote")
 @login_required
 def amendment_put_to_vote(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
-    return panel.act(amendment.clause, lambda: services.put_to_vote(current_user, amendment),
-                     done=_("The amendment will be put to a vote."),
-                     anchor=panel.amendment_key(amendment))
+    return run_form(None, lambda: services.put_to_vote(current_user, amendment),
+                    done=panel.answered(amendment.clause,
+                                        _("The amendment will be put to a vote."),
+                                        panel.amendment_key(amendment)),
+                    refused=panel.refusal(amendment.clause))
 
 
 # --- API ---------------------------------------------------------------------------------
@@ -181,7 +187,7 @@ def api_recommendation_amendments(actor: Participant, recommendation_id: int,
 def api_propose_amendment(actor: Participant, clause_id: int,
                           body: AmendmentCreate) -> AmendmentOut:
     clause = get_clause(clause_id, actor)
-    return amendment_out(services.propose_amendment(actor, clause, body.model_dump()))
+    return amendment_out(services.propose_amendment(actor, clause, body))
 
 
 @endpoint("/amendments/<int:amendment_id>", summary="An amendment with its sponsors and its "
@@ -196,7 +202,7 @@ def api_get_amendment(actor: Participant, amendment_id: int) -> AmendmentOut:
 def api_edit_amendment(actor: Participant, amendment_id: int,
                        body: AmendmentPatch) -> AmendmentOut:
     amendment = services.get_amendment(amendment_id, actor)
-    services.edit_amendment(actor, amendment, body.model_dump(exclude_unset=True))
+    services.edit_amendment(actor, amendment, body)
     return amendment_out(amendment)
 
 
@@ -241,7 +247,7 @@ def api_accept_amendment(actor: Participant, amendment_id: int) -> AmendmentOut:
 def api_reject_amendment(actor: Participant, amendment_id: int,
                          body: AmendmentRejection) -> AmendmentOut:
     amendment = services.get_amendment(amendment_id, actor)
-    services.reject_amendment(actor, amendment, body.model_dump())
+    services.reject_amendment(actor, amendment, body)
     return amendment_out(amendment)
 
 

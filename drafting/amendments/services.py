@@ -9,22 +9,19 @@ themselves changed since, it conflicts and cannot be accepted until its proposer
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, func, select, update
 
 from drafting.editing.diff import Piece, rebase, word_diff
-from drafting.editing.services import hold_text, max_clause_length, replace_text
+from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
-from drafting.recommendations.services import (
-    add_clause,
-    clean_clause_text,
-    delete_clause,
-)
-from drafting.services import clean_text, load, validate_all
+from drafting.recommendations.schemas import ClauseCreate
+from drafting.recommendations.services import add_clause, delete_clause
+from drafting.services import load
 from models import (
     OPEN_STATUSES,
     Amendment,
@@ -41,8 +38,10 @@ from models import (
     utcnow,
 )
 
-MAX_RATIONALE_LENGTH = 5000
-MAX_REASON_LENGTH = 2000
+if TYPE_CHECKING:
+    # The commands' types only: their module (the API's schemas) builds this module's
+    # payloads, and services never build the commands they are given.
+    from drafting.amendments.schemas import AmendmentCreate, AmendmentPatch, AmendmentRejection
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -107,14 +106,6 @@ def redline(amendment: Amendment) -> Redline:
 # --- proposing ---------------------------------------------------------------------------
 
 
-def clean_kind(value: Any) -> AmendmentKind:
-    try:
-        return AmendmentKind(value)
-    except ValueError:
-        raise ValidationFailed(_("Choose a new wording, a new clause after this one, or deletion."),
-                               fields={"kind": _("Choose replace, insert or delete.")}) from None
-
-
 def _check_open_clause(clause: Clause) -> None:
     if clause.deleted_at is not None:
         raise NotFound(_("This clause has been deleted."))
@@ -132,15 +123,15 @@ def check_can_propose(clause: Clause, actor: Participant) -> None:
         raise PermissionDenied(_("Only the group's chair and members propose amendments."))
 
 
-def _wording(kind: AmendmentKind, clause: Clause, data: dict[str, Any]) -> tuple[str, str]:
-    """(proposed text, the text it was written against) for the kind."""
+def _wording(kind: AmendmentKind, clause: Clause, text: str,
+             base: str | None) -> tuple[str, str]:
+    """(proposed text, the text it was written against: by default the clause's current
+    one) for the kind."""
     if kind is AmendmentKind.DELETE:
         return "", clause.text
-    text = clean_text(data.get("text"), "text", _("Proposed wording"), max_length=max_clause_length())
     if kind is AmendmentKind.INSERT:
         return text, ""
-    base = data.get("base_text")
-    base = clause.text if base is None else clean_clause_text(base, required=False)
+    base = clause.text if base is None else base
     if text == clause.text and text == base:
         raise ValidationFailed(_("The proposed wording is the clause's current wording."),
                                fields={"text": _("Change something.")})
@@ -160,20 +151,14 @@ def _emit(amendment: Amendment, name: str) -> None:
                 room=recommendation_room(recommendation_id))
 
 
-def propose_amendment(actor: Participant, clause: Clause, data: dict[str, Any]) -> Amendment:
+def propose_amendment(actor: Participant, clause: Clause, command: AmendmentCreate) -> Amendment:
     """``kind`` replace (``text``, and the ``base_text`` it was written against, by default
     the current text), insert (``text`` of a new clause after this one) or delete; with a
     ``rationale``."""
     check_can_propose(clause, actor)
-    kind = clean_kind(data.get("kind"))
-    values = validate_all(
-        wording=lambda: _wording(kind, clause, data),
-        rationale=lambda: clean_text(data.get("rationale"), "rationale", _("Rationale"),
-                                     max_length=MAX_RATIONALE_LENGTH, required=False),
-    )
-    text, base = values["wording"]
-    amendment = Amendment(clause=clause, kind=kind, text=text, base_text=base,
-                          rationale=values["rationale"], proposer=actor)
+    text, base = _wording(command.kind, clause, command.text, command.base_text)
+    amendment = Amendment(clause=clause, kind=command.kind, text=text, base_text=base,
+                          rationale=command.rationale, proposer=actor)
     db.session.add(amendment)
     _emit(amendment, "amendment_proposed")
     return amendment
@@ -187,17 +172,19 @@ def check_can_edit(amendment: Amendment, actor: Participant) -> None:
         raise PermissionDenied(_("Only its proposer can change or withdraw an amendment."))
 
 
-def edit_amendment(actor: Participant, amendment: Amendment, data: dict[str, Any]) -> None:
+def edit_amendment(actor: Participant, amendment: Amendment, command: AmendmentPatch) -> None:
     """New wording (written against ``base_text``, by default the clause's current text)
-    and/or rationale. The sponsors stay: they back the amendment, and see the change live."""
+    and/or rationale, as far as sent. The sponsors stay: they back the amendment, and see
+    the change live."""
     check_can_edit(amendment, actor)
     clause = amendment.clause
-    if "text" in data or "base_text" in data:
-        amendment.text, amendment.base_text = _wording(amendment.kind, clause, {
-            "text": data.get("text", amendment.text), "base_text": data.get("base_text")})
-    if "rationale" in data:
-        amendment.rationale = clean_text(data.get("rationale"), "rationale", _("Rationale"),
-                                         max_length=MAX_RATIONALE_LENGTH, required=False)
+    sent = command.model_fields_set
+    if "text" in sent or "base_text" in sent:
+        amendment.text, amendment.base_text = _wording(
+            amendment.kind, clause, amendment.text if command.text is None else command.text,
+            command.base_text)
+    if "rationale" in sent:
+        amendment.rationale = command.rationale or ""
     amendment.updated_at = utcnow()
     _emit(amendment, "amendment_updated")
 
@@ -288,8 +275,8 @@ def accept_amendment(actor: Participant, amendment: Amendment) -> None:
         replace_text(clause, author, result or "")
         clause.updated_at = utcnow()
     elif amendment.kind is AmendmentKind.INSERT:
-        created = add_clause(actor, clause.recommendation, {
-            "kind": clause.kind.value, "text": amendment.text, "after_id": clause.id})
+        created = add_clause(actor, clause.recommendation, ClauseCreate(
+            kind=clause.kind, text=amendment.text, after_id=clause.id))
         created.created_by_id = author.id
         amendment.created_clause_id = created.id
     else:
@@ -298,11 +285,11 @@ def accept_amendment(actor: Participant, amendment: Amendment) -> None:
     _emit(amendment, "amendment_accepted")
 
 
-def reject_amendment(actor: Participant, amendment: Amendment, data: dict[str, Any]) -> None:
+def reject_amendment(actor: Participant, amendment: Amendment,
+                     command: AmendmentRejection) -> None:
     """The chair rejects, saying why."""
     check_can_decide(amendment, actor)
-    reason = clean_text(data.get("reason"), "reason", _("Reason"), max_length=MAX_REASON_LENGTH)
-    _claim(amendment, AmendmentStatus.REJECTED, actor, reason)
+    _claim(amendment, AmendmentStatus.REJECTED, actor, command.reason)
     _tell_proposer(amendment, actor)
     _emit(amendment, "amendment_rejected")
 

@@ -28,7 +28,7 @@ from drafting.auth.sessions import current_session_secret, sign_in, sign_out
 from drafting.config import LANGUAGES
 from drafting.errors import DomainError
 from drafting.extensions import limiter
-from drafting.forms import form_data, form_page, run_form, safe_next
+from drafting.forms import Refusal, flashed, form_data, form_page, run_form, safe_next
 from drafting.services import load
 from models import ApiToken, Participant, db
 
@@ -56,17 +56,17 @@ def login() -> ResponseReturnValue:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     g.no_store = True
-    if form.validate_on_submit():
-        try:
-            participant = services.authenticate(form.email.data or "", form.password.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            sign_in(participant)
-            db.session.commit()
-            return redirect(safe_next(request.args.get("next"), url_for("dashboard.index")))
-    return render_template("auth/login.html", form=form)
+
+    def authenticate_and_sign_in() -> None:
+        sign_in(services.authenticate(form.email.data or "", form.password.data or ""))
+
+    # Every refusal (wrong password, inactive account) comes back on the form, in one message
+    # that does not say which it was.
+    return run_form(form, authenticate_and_sign_in,
+                    done=lambda _none: redirect(safe_next(request.args.get("next"),
+                                                          url_for("dashboard.index"))),
+                    refused=Refusal(lambda _error: render_template("auth/login.html", form=form),
+                                    errors=(DomainError,)))
 
 
 @bp.post("/logout")
@@ -91,11 +91,12 @@ def accept_invitation(token: str) -> ResponseReturnValue:
         sign_in(participant)
         return participant
 
-    if done := run_form(form, accept_and_sign_in):
-        flash(_("Welcome to Plenary, %(name)s. Your password is set.", name=done.value.name),
-              "success")
-        return redirect(url_for("dashboard.index"))
-    return form_page("auth/invitation.html", form, participant=invitation.participant)
+    return run_form(form, accept_and_sign_in,
+                    done=lambda participant: flashed(
+                        _("Welcome to Plenary, %(name)s. Your password is set.",
+                          name=participant.name), url_for("dashboard.index")),
+                    refused=Refusal(lambda _error: form_page(
+                        "auth/invitation.html", form, participant=invitation.participant)))
 
 
 def _render_profile(*, profile_form: ProfileForm | None = None,
@@ -128,23 +129,22 @@ def profile() -> ResponseReturnValue:
 def update_profile_view() -> ResponseReturnValue:
     form = ProfileForm()
     fields = form_data(form, "name", "affiliation", "country", "locale", "publish_name")
-    if not run_form(form, lambda: account.update_profile(current_user, fields)):
-        return _render_profile(profile_form=form), 400
-    flash(_("Your profile is saved."), "success")
-    return redirect(url_for("auth.profile"))
+    return run_form(form, lambda: account.update_profile(current_user, fields),
+                    done=lambda _none: flashed(_("Your profile is saved."), url_for("auth.profile")),
+                    refused=Refusal(lambda _error: (_render_profile(profile_form=form), 400)))
 
 
 @bp.post("/profile/password")
 @login_required
 def change_password() -> ResponseReturnValue:
     form = ChangePasswordForm()
-    if not run_form(form, lambda: services.change_password(
+    return run_form(form, lambda: services.change_password(
         current_user, current=form.current.data or "", new=form.password.data or "",
-        confirmation=form.confirmation.data or "", keep_session=current_session_secret(),
-    )):
-        return _render_profile(password_form=form), 400
-    flash(_("Your password is changed. Other devices have been signed out."), "success")
-    return redirect(url_for("auth.profile"))
+        confirmation=form.confirmation.data or "", keep_session=current_session_secret()),
+        done=lambda _none: flashed(
+            _("Your password is changed. Other devices have been signed out."),
+            url_for("auth.profile")),
+        refused=Refusal(lambda _error: (_render_profile(password_form=form), 400)))
 
 
 @bp.post("/profile/tokens")
@@ -152,21 +152,22 @@ def change_password() -> ResponseReturnValue:
 def create_token() -> ResponseReturnValue:
     form = TokenForm()
     g.no_store = True
-    done = run_form(form, lambda: services.create_api_token(current_user, form.name.data or ""))
-    if done is None:
-        return _render_profile(token_form=form), 400
-    token, secret = done.value
-    # Shown in this response only: the secret is never stored, nor put in a cookie.
-    return _render_profile(new_token=secret, new_token_name=token.name), 201
+
+    def created(done: tuple[ApiToken, str]) -> ResponseReturnValue:
+        token, secret = done
+        # Shown in this response only: the secret is never stored, nor put in a cookie.
+        return _render_profile(new_token=secret, new_token_name=token.name), 201
+
+    return run_form(form, lambda: services.create_api_token(current_user, form.name.data or ""),
+                    done=created,
+                    refused=Refusal(lambda _error: (_render_profile(token_form=form), 400)))
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")
 @login_required
 def revoke_token(token_id: int) -> ResponseReturnValue:
-    services.revoke_api_token(load(ApiToken, token_id), current_user)
-    db.session.commit()
-    flash(_("The token is revoked."), "success")
-    return redirect(url_for("auth.profile"))
+    return run_form(None, lambda: services.revoke_api_token(load(ApiToken, token_id), current_user),
+                    done=lambda _none: flashed(_("The token is revoked."), url_for("auth.profile")))
 
 
 @bp.post("/locale")

@@ -5,14 +5,15 @@ The panel's forms are plain HTML forms, so the page works without scripts. The e
 script sends the same forms with ``X-Plenary-Partial: 1`` and gets the re-rendered panel
 back instead of a redirect: 200 when the action was done, the error's status (with the
 message inside the panel and the form keeping what was typed) when it was refused. Every
-form edge of the panel answers through ``act``, so both ways behave alike.
+form edge of the panel runs through ``forms.run_form`` with the panel's ``answered`` and
+``refusal``, so both ways behave alike.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -24,7 +25,8 @@ from drafting.comments.anchors import thread_anchors
 from drafting.comments.forms import ReplyForm, ThreadForm
 from drafting.comments.mentions import render_comment
 from drafting.errors import INPUT_ERRORS, DomainError
-from models import Amendment, Clause, CommentThread, Participant, clause_activity, db
+from drafting.forms import Refusal, flashed
+from models import Amendment, Clause, CommentThread, Participant, clause_activity
 
 T = TypeVar("T")
 
@@ -126,46 +128,37 @@ def render_panel(clause: Clause, state: str, *, forms: dict[str, FlaskForm] | No
     ), status
 
 
-def place_errors(form: FlaskForm, error: DomainError) -> None:
-    """The short note of each field beside it; the whole message is shown at the top of the
-    panel (the form refused may be one the panel no longer offers, e.g. on an amendment
-    someone has just dealt with), so it is not repeated on the form."""
-    for name, message in error.fields.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors") and name != "csrf_token":
-            field.errors = [*list(field.errors or []), message]
+def answered(clause: Clause, message: str,
+             anchor: str | Callable[[T], str]) -> Callable[[T], ResponseReturnValue]:
+    """What a panel form answers once done (``forms.run_form``'s ``done``): the panel again,
+    for the script; for a person, ``message`` flashed and the discussion page at ``anchor``."""
+    state = posted_state()
+
+    def answer(result: T) -> ResponseReturnValue:
+        if wants_partial():
+            return render_panel(clause, state, partial=True)
+        target = anchor(result) if callable(anchor) else anchor
+        return flashed(message, discussion_url(clause, state, target))
+
+    return answer
 
 
-def act(clause: Clause, action: Callable[[], T], *, done: str, anchor: str | Callable[[T], str],
-        form: FlaskForm | None = None, key: str = "",
-        after: Callable[[T], ResponseReturnValue] | None = None) -> ResponseReturnValue:
-    """Run one service for a panel form, commit, and answer: the panel (partial) or a
-    redirect to the discussion page at ``anchor`` with ``done`` flashed.
-
-    Refused: for the script, the panel with the message and the error's status; for a
-    person, input errors (what was typed) come back on the page with the form as it was
-    sent (400), while "not allowed" and "not found" are the friendly error page."""
+def refusal(clause: Clause, form: FlaskForm | None = None, key: str = "") -> Refusal:
+    """How the panel shows a refused form (``forms.run_form``'s ``refused``): for the
+    script, every refusal, as the panel with the message on top and the refusal's status;
+    for a person, what was typed (400) comes back on the page with the form (under ``key``,
+    see ``panel_context``) as it was sent, while "not allowed" and "not found" are the
+    friendly error page."""
     state = posted_state()
     partial = wants_partial()
-    try:
-        result = action()
-    except DomainError as error:
-        db.session.rollback()
-        if not partial and not isinstance(error, INPUT_ERRORS):
-            raise
-        if form is not None:
-            place_errors(form, error)
-        status = error.status if partial else 400
+
+    def render(error: DomainError | None) -> ResponseReturnValue:
+        status = error.status if partial and error is not None else 400
         return render_panel(clause, state, forms={key: form} if form is not None else None,
                             error=error, status=status, partial=partial)
-    db.session.commit()
-    if partial:
-        return render_panel(clause, state, partial=True)
-    flash(done, "success")
-    if after is not None:
-        return after(result)
-    target = anchor(result) if callable(anchor) else anchor
-    return redirect(discussion_url(clause, state, target))
+
+    return Refusal(render, errors=(DomainError,) if partial else INPUT_ERRORS,
+                   message_above=True)
 
 
 def thread_key(thread: CommentThread) -> str:

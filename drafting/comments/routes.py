@@ -1,7 +1,9 @@
 """Comments pages and API."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request
+from collections.abc import Callable
+
+from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,7 +22,7 @@ from drafting.comments.schemas import (
     thread_out,
     threads_out,
 )
-from drafting.forms import as_id, form_page, run_form
+from drafting.forms import Refusal, as_id, form_page, run_form
 from drafting.recommendations.services import get_clause, get_recommendation
 from models import Participant
 
@@ -49,9 +51,10 @@ def thread_new(clause_id: int) -> ResponseReturnValue:
     start, end = form.anchor_start.data or "", form.anchor_end.data or ""
     # Both empty: the whole clause. One without the other is refused by the service.
     anchor = {"start": start or None, "end": end or None} if start or end else None
-    return panel.act(clause, lambda: services.start_thread(
+    return run_form(form, lambda: services.start_thread(
         current_user, clause, {"body": form.body.data, "anchor": anchor}),
-        done=_("Your comment is posted."), anchor=panel.thread_key, form=form, key="new-thread")
+        done=panel.answered(clause, _("Your comment is posted."), panel.thread_key),
+        refused=panel.refusal(clause, form, "new-thread"))
 
 
 @bp.post("/threads/<int:thread_id>/replies")
@@ -62,26 +65,30 @@ def thread_reply(thread_id: int) -> ResponseReturnValue:
     parent = form.parent_id.data or None
     # An id that is not a number names no comment: -1 is refused like any stranger's id.
     data = {"body": form.body.data, "parent_id": None if parent is None else as_id(parent) or -1}
-    return panel.act(thread.clause, lambda: services.reply(current_user, thread, data),
-                     done=_("Your reply is posted."),
-                     anchor=lambda comment: f"comment-{comment.id}",
-                     form=form, key=f"reply-{thread.id}")
+    return run_form(form, lambda: services.reply(current_user, thread, data),
+                    done=panel.answered(thread.clause, _("Your reply is posted."),
+                                        lambda comment: f"comment-{comment.id}"),
+                    refused=panel.refusal(thread.clause, form, f"reply-{thread.id}"))
 
 
 @bp.post("/threads/<int:thread_id>/resolve")
 @login_required
 def thread_resolve(thread_id: int) -> ResponseReturnValue:
     thread = services.get_thread(thread_id, current_user)
-    return panel.act(thread.clause, lambda: services.set_resolved(current_user, thread, True),
-                     done=_("The thread is resolved."), anchor=panel.thread_key(thread))
+    return run_form(None, lambda: services.set_resolved(current_user, thread, True),
+                    done=panel.answered(thread.clause, _("The thread is resolved."),
+                                        panel.thread_key(thread)),
+                    refused=panel.refusal(thread.clause))
 
 
 @bp.post("/threads/<int:thread_id>/reopen")
 @login_required
 def thread_reopen(thread_id: int) -> ResponseReturnValue:
     thread = services.get_thread(thread_id, current_user)
-    return panel.act(thread.clause, lambda: services.set_resolved(current_user, thread, False),
-                     done=_("The thread is open again."), anchor=panel.thread_key(thread))
+    return run_form(None, lambda: services.set_resolved(current_user, thread, False),
+                    done=panel.answered(thread.clause, _("The thread is open again."),
+                                        panel.thread_key(thread)),
+                    refused=panel.refusal(thread.clause))
 
 
 @bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
@@ -91,28 +98,32 @@ def comment_edit(comment_id: int) -> ResponseReturnValue:
     thread = comment.thread
     form = CommentEditForm(data={"body": comment.body,
                                  "state": panel.known_state(request.args.get("state"))})
+    done: Callable[[None], ResponseReturnValue] = panel.answered(
+        thread.clause, _("Your comment is saved."), f"comment-{comment.id}")
     if request.method == "POST" and panel.wants_partial():
-        return panel.act(thread.clause, lambda: services.edit_comment(
-            current_user, comment, {"body": form.body.data}),
-            done=_("Your comment is saved."), anchor=f"comment-{comment.id}")
+        # The script edits in the panel: refusals come back there.
+        return run_form(form, lambda: services.edit_comment(current_user, comment,
+                                                            {"body": form.body.data}),
+                        done=done, refused=panel.refusal(thread.clause))
     services.check_can_edit(comment, current_user)
-    if run_form(form, lambda: services.edit_comment(current_user, comment,
-                                                    {"body": form.body.data})):
-        flash(_("Your comment is saved."), "success")
-        return redirect(panel.discussion_url(thread.clause, panel.posted_state(),
-                                             f"comment-{comment.id}"))
-    return form_page("comments/edit.html", form, comment=comment, thread=thread,
-                     clause=thread.clause, recommendation=thread.clause.recommendation,
-                     number=thread.clause.recommendation.display_numbers().get(thread.clause_id, ""),
-                     state=panel.known_state(form.state.data))
+    return run_form(form, lambda: services.edit_comment(current_user, comment,
+                                                        {"body": form.body.data}),
+                    done=done, refused=Refusal(lambda _error: form_page(
+                        "comments/edit.html", form, comment=comment, thread=thread,
+                        clause=thread.clause, recommendation=thread.clause.recommendation,
+                        number=thread.clause.recommendation.display_numbers().get(
+                            thread.clause_id, ""),
+                        state=panel.known_state(form.state.data))))
 
 
 @bp.post("/comments/<int:comment_id>/delete")
 @login_required
 def comment_delete(comment_id: int) -> ResponseReturnValue:
     comment = services.get_comment(comment_id, current_user)
-    return panel.act(comment.thread.clause, lambda: services.delete_comment(current_user, comment),
-                     done=_("Your comment is removed."), anchor=panel.thread_key(comment.thread))
+    return run_form(None, lambda: services.delete_comment(current_user, comment),
+                    done=panel.answered(comment.thread.clause, _("Your comment is removed."),
+                                        panel.thread_key(comment.thread)),
+                    refused=panel.refusal(comment.thread.clause))
 
 
 # --- API ---------------------------------------------------------------------------------

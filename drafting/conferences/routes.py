@@ -1,7 +1,7 @@
 """Conference pages and API."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,7 +17,7 @@ from drafting.conferences.schemas import (
     conference_out,
     with_organiser_lines,
 )
-from drafting.forms import form_data, form_page, run_form
+from drafting.forms import Refusal, flashed, form_data, form_page, run_form
 from models import Participant
 
 bp = Blueprint("conferences", __name__)
@@ -35,11 +35,13 @@ def show(conference_id: int) -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     services.check_can_manage(None, current_user)
     form = ConferenceForm()
-    if done := run_form(form, lambda: services.create_conference(current_user,
-                                                                 form_data(form, *form.FIELDS))):
-        flash(_("The conference is created. Now add its working groups."), "success")
-        return redirect(url_for("conferences.show", conference_id=done.value.id))
-    return form_page("conferences/form.html", form, conference=None)
+    return run_form(form, lambda: services.create_conference(current_user,
+                                                             form_data(form, *form.FIELDS)),
+                    done=lambda conference: flashed(
+                        _("The conference is created. Now add its working groups."),
+                        url_for("conferences.show", conference_id=conference.id)),
+                    refused=Refusal(lambda _error: form_page("conferences/form.html", form,
+                                                             conference=None)))
 
 
 @bp.route("/conferences/<int:conference_id>/edit", methods=["GET", "POST"])
@@ -48,11 +50,12 @@ def edit(conference_id: int) -> ResponseReturnValue:
     conference = services.get_conference(conference_id, current_user)
     services.check_can_manage(conference, current_user)
     form = ConferenceForm(obj=conference)
-    if run_form(form, lambda: services.update_conference(current_user, conference,
-                                                         form_data(form, *form.FIELDS))):
-        flash(_("The conference is saved."), "success")
-        return redirect(url_for("conferences.show", conference_id=conference.id))
-    return form_page("conferences/form.html", form, conference=conference)
+    return run_form(form, lambda: services.update_conference(current_user, conference,
+                                                             form_data(form, *form.FIELDS)),
+                    done=lambda _none: flashed(_("The conference is saved."), url_for(
+                        "conferences.show", conference_id=conference.id)),
+                    refused=Refusal(lambda _error: form_page("conferences/form.html", form,
+                                                             conference=conference)))
 
 
 # --- API ---------------------------------------------------------------------------------

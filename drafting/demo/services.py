@@ -18,6 +18,7 @@ from drafting.demo.data import (
     VOTES,
 )
 from models import (
+    AmendmentKind,
     Clause,
     ClauseKind,
     Conference,
@@ -26,6 +27,8 @@ from models import (
     Participant,
     Recommendation,
     StakeholderCategory,
+    VoteRule,
+    VoteSubject,
     WorkingGroup,
     db,
 )
@@ -116,6 +119,7 @@ def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, st
 
 def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
                 people: dict[str, Participant], report: DemoReport) -> None:
+    from drafting.amendments.schemas import AmendmentCreate
     from drafting.amendments.services import propose_amendment, set_sponsorship
     from drafting.comments.services import reply, start_thread
 
@@ -126,8 +130,8 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
             reply(people[replier], thread, {"body": text})
         report.count("comment threads")
     for index, proposer, kind, text, rationale, sponsors in discussion["amendments"]:
-        amendment = propose_amendment(people[proposer], clauses[index], {
-            "kind": kind, "text": text, "rationale": rationale})
+        amendment = propose_amendment(people[proposer], clauses[index], AmendmentCreate(
+            kind=AmendmentKind(kind), text=text, rationale=rationale))
         for sponsor in sponsors:
             set_sponsorship(people[sponsor], amendment, True)
         report.count("amendments")
@@ -135,16 +139,17 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
 
 def _votes(recommendation: Recommendation, chair: Participant, votes: list[Any],
            people: dict[str, Participant], report: DemoReport) -> None:
+    from drafting.votes.schemas import BallotIn, VoteOpen
     from drafting.votes.services import cast_ballot, close_vote, open_vote
 
     clauses = recommendation.live_clauses
     for index, rule, ballots, closed in votes:
-        vote = open_vote(chair, recommendation, {"subject": "clause", "clause_id": clauses[index].id,
-                                                  "rule": rule})
+        vote = open_vote(chair, recommendation, VoteOpen(
+            subject=VoteSubject.CLAUSE, clause_id=clauses[index].id, rule=VoteRule(rule)))
         db.session.flush()
         options = {option.kind.value: option.id for option in vote.options}
         for voter, choice in ballots:
-            cast_ballot(people[voter], vote, {"option_id": options[choice]})
+            cast_ballot(people[voter], vote, BallotIn(option_id=options[choice]))
         if closed:
             close_vote(chair, vote)
         report.count("votes")

@@ -1,7 +1,7 @@
 """Working-group pages and API: the group page, its setup, and its membership."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,7 +9,7 @@ from wtforms.fields import SelectChoice
 
 from drafting.api import endpoint
 from drafting.conferences.services import get_conference
-from drafting.forms import as_id, form_data, form_page, run_form
+from drafting.forms import Refusal, as_id, flashed, form_data, form_page, run_form
 from drafting.groups import services
 from drafting.groups.forms import AddMemberForm, GroupForm, RoleForm
 from drafting.groups.schemas import (
@@ -26,7 +26,6 @@ from models import (
     GroupRole,
     Participant,
     activity_by_recommendation,
-    db,
     open_amendment_counts,
     visible_recommendations,
 )
@@ -60,11 +59,13 @@ def new(conference_id: int) -> ResponseReturnValue:
     conference = get_conference(conference_id, current_user)
     services.check_can_manage(None, conference, current_user)
     form = GroupForm()
-    if done := run_form(form, lambda: services.create_group(
-            current_user, conference, form_data(form, *SETTINGS))):
-        flash(_("The working group is created. Now appoint its chair and members."), "success")
-        return redirect(url_for("groups.members", group_id=done.value.id))
-    return form_page("groups/form.html", form, conference=conference, group=None)
+    return run_form(form, lambda: services.create_group(
+        current_user, conference, form_data(form, *SETTINGS)),
+        done=lambda group: flashed(
+            _("The working group is created. Now appoint its chair and members."),
+            url_for("groups.members", group_id=group.id)),
+        refused=Refusal(lambda _error: form_page("groups/form.html", form,
+                                                 conference=conference, group=None)))
 
 
 @bp.route("/groups/<int:group_id>/edit", methods=["GET", "POST"])
@@ -73,11 +74,12 @@ def edit(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
     services.check_can_manage(group, group.conference, current_user)
     form = GroupForm(obj=group)
-    if run_form(form, lambda: services.update_group(
-            current_user, group, form_data(form, *SETTINGS))):
-        flash(_("The working group is saved."), "success")
-        return redirect(url_for("groups.show", group_id=group.id))
-    return form_page("groups/form.html", form, conference=group.conference, group=group)
+    return run_form(form, lambda: services.update_group(
+        current_user, group, form_data(form, *SETTINGS)),
+        done=lambda _none: flashed(_("The working group is saved."),
+                                   url_for("groups.show", group_id=group.id)),
+        refused=Refusal(lambda _error: form_page("groups/form.html", form,
+                                                 conference=group.conference, group=group)))
 
 
 def _render_members(group_id: int, add_form: AddMemberForm | None = None,
@@ -110,13 +112,13 @@ def add_member(group_id: int) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
     services.check_can_assign(group, current_user)
     form = AddMemberForm()
-    done = run_form(form, lambda: services.add_member(
+    return run_form(form, lambda: services.add_member(
         current_user, group, services.find_participant(as_id(form.participant_id.data)),
-        form.role.data))
-    if done is None:
-        return _render_members(group_id, form, 400)
-    flash(_("%(name)s has been added to the group.", name=done.value.participant.name), "success")
-    return redirect(url_for("groups.members", group_id=group.id))
+        form.role.data),
+        done=lambda membership: flashed(
+            _("%(name)s has been added to the group.", name=membership.participant.name),
+            url_for("groups.members", group_id=group.id)),
+        refused=Refusal(lambda _error: _render_members(group_id, form, 400)))
 
 
 @bp.post("/memberships/<int:membership_id>/role")
@@ -124,10 +126,10 @@ def add_member(group_id: int) -> ResponseReturnValue:
 def change_role(membership_id: int) -> ResponseReturnValue:
     membership = services.get_membership(membership_id, current_user)
     form = RoleForm()
-    services.change_role(current_user, membership, form.role.data)
-    db.session.commit()
-    flash(_("The role of %(name)s is changed.", name=membership.participant.name), "success")
-    return redirect(url_for("groups.members", group_id=membership.group_id))
+    return run_form(None, lambda: services.change_role(current_user, membership, form.role.data),
+                    done=lambda _none: flashed(
+                        _("The role of %(name)s is changed.", name=membership.participant.name),
+                        url_for("groups.members", group_id=membership.group_id)))
 
 
 @bp.post("/memberships/<int:membership_id>/remove")
@@ -135,10 +137,10 @@ def change_role(membership_id: int) -> ResponseReturnValue:
 def remove_member(membership_id: int) -> ResponseReturnValue:
     membership = services.get_membership(membership_id, current_user)
     group_id, name = membership.group_id, membership.participant.name
-    services.remove_member(current_user, membership)
-    db.session.commit()
-    flash(_("%(name)s has been removed from the group.", name=name), "success")
-    return redirect(url_for("groups.members", group_id=group_id))
+    return run_form(None, lambda: services.remove_member(current_user, membership),
+                    done=lambda _none: flashed(
+                        _("%(name)s has been removed from the group.", name=name),
+                        url_for("groups.members", group_id=group_id)))
 
 
 # --- API ---------------------------------------------------------------------------------

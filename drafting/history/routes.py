@@ -1,14 +1,14 @@
 """Clause history: the page and the API."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from drafting.api import endpoint
 from drafting.editing.diff import word_diff
-from drafting.forms import as_id
+from drafting.forms import as_id, flashed, run_form
 from drafting.history import services as history
 from drafting.history.schemas import (
     DiffQuery,
@@ -21,7 +21,7 @@ from drafting.history.schemas import (
 )
 from drafting.recommendations.schemas import ClauseOut, clause_out
 from drafting.recommendations.services import get_clause
-from models import Participant, db
+from models import Participant
 
 bp = Blueprint("history", __name__)
 
@@ -47,10 +47,11 @@ def show_history(clause_id: int) -> ResponseReturnValue:
 @login_required
 def restore_wording(clause_id: int) -> ResponseReturnValue:
     clause = get_clause(clause_id, current_user)
-    history.restore_wording(current_user, clause, as_id(request.args.get("at")))
-    db.session.commit()
-    flash(_("The earlier wording is the current text again. The history keeps both."), "success")
-    return redirect(url_for("history.show_history", clause_id=clause.id))
+    return run_form(None, lambda: history.restore_wording(current_user, clause,
+                                                          as_id(request.args.get("at"))),
+                    done=lambda _none: flashed(
+                        _("The earlier wording is the current text again. The history keeps both."),
+                        url_for("history.show_history", clause_id=clause.id)))
 
 
 # --- API ---------------------------------------------------------------------------------

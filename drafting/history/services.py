@@ -12,6 +12,7 @@ from sqlalchemy import select
 from drafting.editing import docs
 from drafting.editing.diff import Piece, word_diff
 from drafting.errors import NotFound
+from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import check_can_edit, update_clause
 from models import Clause, ClauseSnapshot, ClauseUpdate, Participant, db
 
@@ -97,4 +98,4 @@ def compare(clause: Clause, from_id: Any, to_id: Any) -> list[Piece]:
 def restore_wording(actor: Participant, clause: Clause, update_id: Any) -> None:
     """Make the wording of an earlier point the current one, as a new edit by ``actor``."""
     check_can_edit(clause.recommendation, actor)
-    update_clause(actor, clause, {"text": text_at(clause, update_id)})
+    update_clause(actor, clause, ClausePatch(text=text_at(clause, update_id)))

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from drafting.api import endpoint
-from drafting.forms import as_id
+from drafting.forms import as_id, flashed, run_form
 from drafting.notifications import services
 from drafting.notifications.schemas import (
     NotificationList,
@@ -18,7 +18,7 @@ from drafting.notifications.schemas import (
     NotificationQuery,
     notification_out,
 )
-from models import Participant, db
+from models import Notification, Participant, db
 
 bp = Blueprint("notifications", __name__)
 
@@ -66,8 +66,12 @@ def index() -> ResponseReturnValue:
 def open_notification(notification_id: int) -> ResponseReturnValue:
     """Mark it read and go to what it is about."""
     notification = services.get_notification(notification_id, current_user)
-    services.mark_read(current_user, notification)
-    db.session.commit()
+    return run_form(None, lambda: services.mark_read(current_user, notification),
+                    done=lambda _none: _about(notification))
+
+
+def _about(notification: Notification) -> ResponseReturnValue:
+    """Where a notification leads: the discussion of its clause, at its comment or amendment."""
     clause = notification.clause
     if clause.deleted_at is not None:  # e.g. an accepted deletion: the recommendation shows it
         return redirect(url_for("recommendations.show", recommendation_id=clause.recommendation_id))
@@ -82,10 +86,9 @@ def open_notification(notification_id: int) -> ResponseReturnValue:
 @bp.post("/notifications/read-all")
 @login_required
 def read_all() -> ResponseReturnValue:
-    services.mark_all_read(current_user)
-    db.session.commit()
-    flash(_("All your notifications are marked read."), "success")
-    return redirect(url_for("notifications.index"))
+    return run_form(None, lambda: services.mark_all_read(current_user),
+                    done=lambda _none: flashed(_("All your notifications are marked read."),
+                                               url_for("notifications.index")))
 
 
 # --- API ---------------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 """The secretariat's participant register: list, invite, edit, (de)activate. Pages and API."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, g, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from drafting.api import endpoint
-from drafting.forms import form_data, form_page, run_form
+from drafting.forms import Refusal, flashed, form_data, form_page, run_form
 from drafting.participants import services
 from drafting.participants.forms import ParticipantForm
 from drafting.participants.schemas import (
@@ -18,7 +18,7 @@ from drafting.participants.schemas import (
     participant_fields,
     participant_out,
 )
-from models import Participant, db
+from models import Participant
 
 bp = Blueprint("participants", __name__, url_prefix="/admin/participants")
 
@@ -39,10 +39,11 @@ def index() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     services.check_can_manage_participants(current_user)
     form = ParticipantForm()
-    if done := run_form(form, lambda: services.invite_participant(current_user,
-                                                                  form_data(form, *form.FIELDS))):
-        return _show_invitation(*done.value)
-    return form_page("participants/form.html", form, participant=None)
+    return run_form(form, lambda: services.invite_participant(current_user,
+                                                              form_data(form, *form.FIELDS)),
+                    done=lambda invited: _show_invitation(*invited),
+                    refused=Refusal(lambda _error: form_page("participants/form.html", form,
+                                                             participant=None)))
 
 
 def _show_invitation(participant: Participant, token: str) -> ResponseReturnValue:
@@ -57,40 +58,40 @@ def _show_invitation(participant: Participant, token: str) -> ResponseReturnValu
 def edit(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
     form = ParticipantForm(obj=participant)
-    if run_form(form, lambda: services.update_participant(current_user, participant,
-                                                          form_data(form, *form.FIELDS))):
-        flash(_("%(name)s is saved.", name=participant.name), "success")
-        return redirect(url_for("participants.index"))
-    return form_page("participants/form.html", form, participant=participant)
+    return run_form(form, lambda: services.update_participant(current_user, participant,
+                                                              form_data(form, *form.FIELDS)),
+                    done=lambda _none: flashed(_("%(name)s is saved.", name=participant.name),
+                                               url_for("participants.index")),
+                    refused=Refusal(lambda _error: form_page("participants/form.html", form,
+                                                             participant=participant)))
 
 
 @bp.post("/<int:participant_id>/invitation")
 @login_required
 def reinvite(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
-    token = services.reinvite_participant(current_user, participant)
-    db.session.commit()
-    return _show_invitation(participant, token)
+    return run_form(None, lambda: services.reinvite_participant(current_user, participant),
+                    done=lambda token: _show_invitation(participant, token))
 
 
 @bp.post("/<int:participant_id>/deactivate")
 @login_required
 def deactivate(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
-    services.set_participant_active(current_user, participant, False)
-    db.session.commit()
-    flash(_("%(name)s can no longer sign in.", name=participant.name), "success")
-    return redirect(url_for("participants.index"))
+    return run_form(None, lambda: services.set_participant_active(current_user, participant, False),
+                    done=lambda _none: flashed(
+                        _("%(name)s can no longer sign in.", name=participant.name),
+                        url_for("participants.index")))
 
 
 @bp.post("/<int:participant_id>/activate")
 @login_required
 def activate(participant_id: int) -> ResponseReturnValue:
     participant = services.get_participant(participant_id, current_user)
-    services.set_participant_active(current_user, participant, True)
-    db.session.commit()
-    flash(_("%(name)s can sign in again.", name=participant.name), "success")
-    return redirect(url_for("participants.index"))
+    return run_form(None, lambda: services.set_participant_active(current_user, participant, True),
+                    done=lambda _none: flashed(
+                        _("%(name)s can sign in again.", name=participant.name),
+                        url_for("participants.index")))
 
 
 # --- API ---------------------------------------------------------------------------------

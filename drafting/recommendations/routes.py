@@ -1,13 +1,13 @@
 """Recommendation pages and API: read a recommendation, draft its clauses."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, url_for
+from flask import Blueprint, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from drafting.api import endpoint
-from drafting.forms import as_id, form_data, form_page, run_form
+from drafting.forms import Refusal, flashed, form_page, run_form
 from drafting.groups.schemas import RecommendationBrief, recommendation_brief
 from drafting.groups.services import get_group
 from drafting.recommendations import services
@@ -24,7 +24,7 @@ from drafting.recommendations.schemas import (
     clause_out,
     recommendation_out,
 )
-from models import Participant, db, visible_recommendations
+from models import Participant, visible_recommendations
 
 bp = Blueprint("recommendations", __name__)
 
@@ -41,11 +41,13 @@ def new(group_id: int) -> ResponseReturnValue:
     group = get_group(group_id, current_user)
     services.check_can_draft(group, current_user)
     form = RecommendationForm()
-    if done := run_form(form, lambda: services.create_recommendation(current_user, group,
-                                                                     form_data(form, "title"))):
-        flash(_("The draft is created. Add its clauses."), "success")
-        return redirect(url_for("recommendations.show", recommendation_id=done.value.id))
-    return form_page("recommendations/form.html", form, group=group, recommendation=None)
+    return run_form(form, lambda: services.create_recommendation(current_user, group,
+                                                                 form.command()),
+                    done=lambda created: flashed(_("The draft is created. Add its clauses."),
+                                                 url_for("recommendations.show",
+                                                         recommendation_id=created.id)),
+                    refused=Refusal(lambda _error: form_page(
+                        "recommendations/form.html", form, group=group, recommendation=None)))
 
 
 @bp.route("/recommendations/<int:recommendation_id>/edit", methods=["GET", "POST"])
@@ -54,22 +56,22 @@ def edit(recommendation_id: int) -> ResponseReturnValue:
     recommendation = services.get_recommendation(recommendation_id, current_user)
     services.check_can_manage(recommendation, current_user)
     form = RecommendationForm(obj=recommendation)
-    if run_form(form, lambda: services.rename_recommendation(current_user, recommendation,
-                                                             form_data(form, "title"))):
-        flash(_("The title is saved."), "success")
-        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
-    return form_page("recommendations/form.html", form, group=recommendation.group,
-                     recommendation=recommendation)
+    return run_form(form, lambda: services.rename_recommendation(current_user, recommendation,
+                                                                 form.command()),
+                    done=lambda _none: flashed(_("The title is saved."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id)),
+                    refused=Refusal(lambda _error: form_page(
+                        "recommendations/form.html", form, group=recommendation.group,
+                        recommendation=recommendation)))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/withdraw")
 @login_required
 def withdraw(recommendation_id: int) -> ResponseReturnValue:
     recommendation = services.get_recommendation(recommendation_id, current_user)
-    services.withdraw_recommendation(current_user, recommendation)
-    db.session.commit()
-    flash(_("The recommendation is withdrawn."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id))
+    return run_form(None, lambda: services.withdraw_recommendation(current_user, recommendation),
+                    done=lambda _none: flashed(_("The recommendation is withdrawn."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id)))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/clauses")
@@ -78,15 +80,12 @@ def add_clause(recommendation_id: int) -> ResponseReturnValue:
     recommendation = services.get_recommendation(recommendation_id, current_user)
     services.check_can_edit(recommendation, current_user)
     form = ClauseForm()
-    data = form_data(form, "kind", "text")
-    if form.after_id.data:
-        data["after_id"] = as_id(form.after_id.data) or -1  # unknown: "not found", not "at the end"
-    done = run_form(form, lambda: services.add_clause(current_user, recommendation, data))
-    if done is None:
-        return render_page(recommendation, form, 400)
-    flash(_("The clause is added."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                            _anchor=f"clause-{done.value.id}"))
+    return run_form(form, lambda: services.add_clause(current_user, recommendation,
+                                                      form.command()),
+                    done=lambda clause: flashed(_("The clause is added."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id,
+                        _anchor=f"clause-{clause.id}")),
+                    refused=Refusal(lambda _error: render_page(recommendation, form, 400)))
 
 
 @bp.route("/clauses/<int:clause_id>/edit", methods=["GET", "POST"])
@@ -96,14 +95,14 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
     recommendation = clause.recommendation
     services.check_can_edit(recommendation, current_user)
     form = ClauseTextForm(obj=clause)
-    if run_form(form, lambda: services.update_clause(current_user, clause,
-                                                     form_data(form, "text"))):
-        flash(_("The clause is saved."), "success")
-        return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                                _anchor=f"clause-{clause.id}"))
-    return form_page("recommendations/clause_form.html", form, clause=clause,
-                     recommendation=recommendation,
-                     number=recommendation.display_numbers()[clause.id])
+    return run_form(form, lambda: services.update_clause(current_user, clause, form.command()),
+                    done=lambda _none: flashed(_("The clause is saved."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id,
+                        _anchor=f"clause-{clause.id}")),
+                    refused=Refusal(lambda _error: form_page(
+                        "recommendations/clause_form.html", form, clause=clause,
+                        recommendation=recommendation,
+                        number=recommendation.display_numbers()[clause.id])))
 
 
 @bp.post("/clauses/<int:clause_id>/unlock")
@@ -111,21 +110,21 @@ def edit_clause(clause_id: int) -> ResponseReturnValue:
 def unlock_clause(clause_id: int) -> ResponseReturnValue:
     """The chair opens a clause frozen without a vote (or held for a run-off not held)."""
     clause = services.get_clause(clause_id, current_user)
-    services.set_clause_lock(current_user, clause, False)
-    db.session.commit()
-    flash(_("The clause is open for drafting again."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=clause.recommendation_id,
-                            _anchor="votes"))
+    return run_form(None, lambda: services.set_clause_lock(current_user, clause, False),
+                    done=lambda _none: flashed(_("The clause is open for drafting again."), url_for(
+                        "recommendations.show", recommendation_id=clause.recommendation_id,
+                        _anchor="votes")))
 
 
 @bp.post("/clauses/<int:clause_id>/delete")
 @login_required
 def delete_clause(clause_id: int) -> ResponseReturnValue:
     clause = services.get_clause(clause_id, current_user)
-    services.delete_clause(current_user, clause)
-    db.session.commit()
-    flash(_("The clause is deleted. It stays in the recommendation's history."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=clause.recommendation_id))
+    return run_form(None, lambda: services.delete_clause(current_user, clause),
+                    done=lambda _none: flashed(
+                        _("The clause is deleted. It stays in the recommendation's history."),
+                        url_for("recommendations.show",
+                                recommendation_id=clause.recommendation_id)))
 
 
 # --- API ---------------------------------------------------------------------------------
@@ -146,7 +145,7 @@ def api_list_recommendations(actor: Participant,
 def api_create_recommendation(actor: Participant, group_id: int,
                               body: RecommendationWrite) -> RecommendationOut:
     group = get_group(group_id, actor)
-    return recommendation_out(services.create_recommendation(actor, group, body.model_dump()))
+    return recommendation_out(services.create_recommendation(actor, group, body))
 
 
 @endpoint("/recommendations/<int:recommendation_id>", summary="A recommendation with its "
@@ -162,7 +161,7 @@ def api_get_recommendation(actor: Participant, recommendation_id: int) -> Recomm
 def api_rename_recommendation(actor: Participant, recommendation_id: int,
                               body: RecommendationWrite) -> RecommendationOut:
     recommendation = services.get_recommendation(recommendation_id, actor)
-    services.rename_recommendation(actor, recommendation, body.model_dump())
+    services.rename_recommendation(actor, recommendation, body)
     return recommendation_out(recommendation)
 
 
@@ -180,7 +179,7 @@ def api_withdraw_recommendation(actor: Participant, recommendation_id: int) -> R
           errors=(403, 404))
 def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreate) -> ClauseOut:
     recommendation = services.get_recommendation(recommendation_id, actor)
-    clause = services.add_clause(actor, recommendation, body.model_dump())
+    clause = services.add_clause(actor, recommendation, body)
     return clause_out(clause, recommendation.display_numbers())
 
 
@@ -189,7 +188,7 @@ def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreat
           response=ClauseOut, body=ClausePatch, errors=(403, 404))
 def api_update_clause(actor: Participant, clause_id: int, body: ClausePatch) -> ClauseOut:
     clause = services.get_clause(clause_id, actor)
-    services.update_clause(actor, clause, body.model_dump(exclude_unset=True))
+    services.update_clause(actor, clause, body)
     return clause_out(clause, clause.recommendation.display_numbers())
 
 
@@ -197,7 +196,7 @@ def api_update_clause(actor: Participant, clause_id: int, body: ClausePatch) -> 
           tag="recommendations", response=RecommendationOut, body=ClauseMove, errors=(403, 404))
 def api_move_clause(actor: Participant, clause_id: int, body: ClauseMove) -> RecommendationOut:
     clause = services.get_clause(clause_id, actor)
-    services.move_clause(actor, clause, body.after_id)
+    services.move_clause(actor, clause, body)
     return recommendation_out(clause.recommendation)
 
 

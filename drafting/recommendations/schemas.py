@@ -1,12 +1,22 @@
-"""Recommendations and clauses on the wire."""
+"""Recommendations and clauses on the wire, and the commands that change them.
+
+A command (``RecommendationWrite``, ``ClauseCreate``, ``ClausePatch``, ``ClauseMove``) is the
+API's body and the forms' result alike, validated once at the edge: its types by pydantic,
+its texts (trimmed, within bounds) by its ``_clean`` step, which raises the services' own
+``ValidationFailed`` so both edges answer it in the one error shape. What depends on the
+database (who may, which clause, its state) stays in the services."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drafting.groups.schemas import RecommendationBrief, recommendation_brief
 from drafting.markup import render_markdown
+from drafting.recommendations.services import clean_clause_text
+from drafting.services import clean_text
 from models import Clause, ClauseKind, ClauseStatus, Recommendation
 
 
@@ -29,29 +39,59 @@ class RecommendationQuery(BaseModel):
     group: int | None = Field(default=None, description="Only this working group's recommendations.")
 
 
+#: The longest a recommendation's title may be.
+MAX_TITLE_LENGTH = 300
+
+
 class RecommendationWrite(BaseModel):
+    """Start a draft, or rename one."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     title: str
 
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        self.title = clean_text(self.title, "title", _("Title"), max_length=MAX_TITLE_LENGTH)
+        return self
+
 
 class ClauseCreate(BaseModel):
+    """A new clause at the end of its part, or right after after_id."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    kind: ClauseKind
+    # Enums from their values, as JSON sends them (in the API as from a form).
+    kind: ClauseKind = Field(strict=False)
     text: str
     after_id: int | None = Field(default=None, description="Insert right after this clause "
                                  "(same kind); by default at the end of its kind.")
 
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        self.text = clean_clause_text(self.text, required=False)
+        return self
+
 
 class ClausePatch(BaseModel):
+    """A clause's new wording and/or kind (left out or null: unchanged)."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     text: str | None = Field(default=None, description="New wording, applied as a live edit.")
-    kind: ClauseKind | None = Field(default=None, description="Move to the other part (at its end).")
+    kind: ClauseKind | None = Field(default=None, strict=False,
+                                    description="Move to the other part (at its end).")
+
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        if self.text is not None:
+            self.text = clean_clause_text(self.text, required=False)
+        return self
 
 
 class ClauseMove(BaseModel):
+    """Reorder a clause within its part."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     after_id: int | None = Field(description="The clause of the same part it should follow; "

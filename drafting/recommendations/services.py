@@ -5,7 +5,7 @@ onto Yjs documents, and structure (add, delete, reorder) stays server-mediated h
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -17,7 +17,6 @@ from drafting.recommendations import structure
 from drafting.services import clean_text, load
 from models import (
     Clause,
-    ClauseKind,
     ClauseStatus,
     Participant,
     Recommendation,
@@ -28,6 +27,16 @@ from models import (
     db,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    # The commands' types only: the commands (schemas) clean their texts with this module's
+    # ``clean_clause_text``, and services never build the commands they are given.
+    from drafting.recommendations.schemas import (
+        ClauseCreate,
+        ClauseMove,
+        ClausePatch,
+        RecommendationWrite,
+    )
 
 
 def get_recommendation(recommendation_id: Any, viewer: Participant) -> Recommendation:
@@ -68,19 +77,20 @@ def check_can_manage(recommendation: Recommendation, actor: Participant) -> None
     check_can_edit_status(recommendation)
 
 
-def create_recommendation(actor: Participant, group: WorkingGroup, data: dict[str, Any]) -> Recommendation:
+def create_recommendation(actor: Participant, group: WorkingGroup,
+                          command: RecommendationWrite) -> Recommendation:
     check_can_draft(group, actor)
-    title = clean_text(data.get("title"), "title", _("Title"), max_length=300)
-    recommendation = Recommendation(group=group, title=title, created_by=actor)
+    recommendation = Recommendation(group=group, title=command.title, created_by=actor)
     db.session.add(recommendation)
     db.session.flush()
     _emit(recommendation, "recommendation_created")
     return recommendation
 
 
-def rename_recommendation(actor: Participant, recommendation: Recommendation, data: dict[str, Any]) -> None:
+def rename_recommendation(actor: Participant, recommendation: Recommendation,
+                          command: RecommendationWrite) -> None:
     check_can_manage(recommendation, actor)
-    recommendation.title = clean_text(data.get("title"), "title", _("Title"), max_length=300)
+    recommendation.title = command.title
     db.session.flush()
     _emit(recommendation, "recommendation_updated")
 
@@ -97,43 +107,34 @@ def withdraw_recommendation(actor: Participant, recommendation: Recommendation) 
     _emit(recommendation, "recommendation_updated")
 
 
-def clean_kind(value: Any) -> ClauseKind:
-    try:
-        return ClauseKind(value)
-    except ValueError:
-        raise ValidationFailed(_("Choose preambular or operative."),
-                               fields={"kind": _("Choose preambular or operative.")}) from None
-
-
 def clean_clause_text(value: Any, *, required: bool = True) -> str:
     return clean_text(value, "text", _("Clause text"), max_length=max_clause_length(),
                       required=required)
 
 
-def add_clause(actor: Participant, recommendation: Recommendation, data: dict[str, Any]) -> Clause:
+def add_clause(actor: Participant, recommendation: Recommendation, command: ClauseCreate) -> Clause:
     """A new clause at the end of its part, or right after ``after_id`` (same kind)."""
     check_can_edit(recommendation, actor)
-    kind = clean_kind(data.get("kind"))
-    text = clean_clause_text(data.get("text"), required=False)
+    kind = command.kind
     structure.lock(recommendation)
-    clause = Clause(recommendation=recommendation, kind=kind, text=text,
+    clause = Clause(recommendation=recommendation, kind=kind, text=command.text,
                     position=len(structure.part_of(recommendation, kind)) + 1, created_by_id=actor.id)
     db.session.add(clause)
     db.session.flush()
     db.session.refresh(recommendation)
-    if data.get("after_id") is not None:
-        structure.place_after(recommendation, clause, data["after_id"])
+    if command.after_id is not None:
+        structure.place_after(recommendation, clause, command.after_id)
     structure.announce(recommendation)
     return clause
 
 
-def update_clause(actor: Participant, clause: Clause, data: dict[str, Any]) -> None:
+def update_clause(actor: Participant, clause: Clause, command: ClausePatch) -> None:
     """Change a clause's text (as a live edit, merged with what others type) or its kind."""
     check_can_edit(clause.recommendation, actor)
     if clause.is_locked:
         raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
-    if "kind" in data and data["kind"] is not None:
-        kind = clean_kind(data["kind"])
+    if command.kind is not None:
+        kind = command.kind
         if kind is not clause.kind:
             recommendation = clause.recommendation
             structure.lock(recommendation)
@@ -142,15 +143,15 @@ def update_clause(actor: Participant, clause: Clause, data: dict[str, Any]) -> N
             clause.position = len(structure.part_of(recommendation, kind)) + 1
             structure.renumber(old_part)
             structure.announce(recommendation)
-    if "text" in data and data["text"] is not None:
-        replace_text(clause, actor, clean_clause_text(data["text"], required=False))
+    if command.text is not None:
+        replace_text(clause, actor, command.text)
 
 
-def move_clause(actor: Participant, clause: Clause, after_id: Any) -> None:
+def move_clause(actor: Participant, clause: Clause, command: ClauseMove) -> None:
     """Reorder within the clause's part: right after ``after_id``, or first when None."""
     check_can_edit(clause.recommendation, actor)
     structure.lock(clause.recommendation)
-    structure.place_after(clause.recommendation, clause, after_id)
+    structure.place_after(clause.recommendation, clause, command.after_id)
     structure.announce(clause.recommendation)
 
 

@@ -1,8 +1,8 @@
 """The vote forms of the pages (they work without scripts).
 
-Fields are plain strings: the services read the values and refuse what is wrong, field by
-field, in the same words as the API. The forms only turn what a browser posts ("12", "y",
-"") into the types the services take (``open_data``, ``ballot_data``, ``statement_data``).
+Fields are plain strings. Each form turns what a browser posts ("12", "y", "") into its
+command (drafting/votes/schemas.py), which refuses what is wrong field by field; what a
+person typed that does not fit is refused in the words below, beside its field.
 """
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
-from drafting.forms import as_id
+from drafting.forms import as_id, command_from
+from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 
 
 def as_number(value: Any) -> int | str | None:
     """A posted number as an int; empty as None; anything else as it was typed, so that the
-    service refuses it beside its field ("From 1 to 100.") rather than reading it as none."""
+    command refuses it beside its field ("From 1 to 100.") rather than reading it as none."""
     text = (value or "").strip() if isinstance(value, str) else value
     if text in (None, ""):
         return None
@@ -41,14 +42,15 @@ class OpenVoteForm(FlaskForm):
     deadline_minutes = StringField(_l("Deadline (minutes)"))
     question = TextAreaField(_l("Question"))
 
-    def data_for_service(self) -> dict[str, Any]:
+    def command(self) -> VoteOpen:
         data: dict[str, Any] = {
             "subject": self.subject.data or None,
             "rule": self.rule.data or None,
-            "quorum": as_number(self.quorum.data),
+            # 0 on the page: no quorum, no deadline.
+            "quorum": as_number(self.quorum.data) or None,
             "secret": self.ballot.data == "secret",
             "show_tally": bool(self.show_tally.data),
-            "deadline_minutes": as_number(self.deadline_minutes.data),
+            "deadline_minutes": as_number(self.deadline_minutes.data) or None,
             "question": self.question.data or None,
         }
         # An id that is not a number names nothing: -1 is refused like a stranger's id.
@@ -58,7 +60,15 @@ class OpenVoteForm(FlaskForm):
             data["amendment_id"] = as_id(self.amendment_id.data) or -1
         if self.runoff_of.data:
             data["runoff_of"] = as_id(self.runoff_of.data) or -1
-        return data
+        return command_from(VoteOpen, data, refusals={
+            "subject": (_l("Choose what to vote on."),
+                        _l("Choose clause, wordings, amendment or recommendation.")),
+            "rule": (_l("Choose a decision rule."), _l("Choose a decision rule.")),
+            "quorum": (_l("The quorum is a share of the eligible voters, from 1 to 100 per cent."),
+                       _l("From 1 to 100.")),
+            "deadline_minutes": (_l("The deadline is a number of minutes, at most three days."),
+                                 _l("From 1 minute to three days.")),
+        })
 
 
 class BallotForm(FlaskForm):
@@ -66,10 +76,10 @@ class BallotForm(FlaskForm):
     reason = TextAreaField(_l("Reason for the objection"))
     receipt = StringField(_l("Receipt"))
 
-    def data_for_service(self) -> dict[str, Any]:
-        return {"option_id": as_id(self.option_id.data) or -1,
-                "reason": self.reason.data or "",
-                "receipt": (self.receipt.data or "").strip() or None}
+    def command(self) -> BallotIn:
+        return command_from(BallotIn, {"option_id": as_id(self.option_id.data) or -1,
+                                       "reason": self.reason.data or "",
+                                       "receipt": (self.receipt.data or "").strip() or None})
 
 
 class StatementForm(FlaskForm):
@@ -77,8 +87,10 @@ class StatementForm(FlaskForm):
     clause_id = StringField(_l("On"))
     text = TextAreaField(_l("Statement (Markdown)"))
 
-    def data_for_service(self) -> dict[str, Any]:
+    def command(self) -> StatementIn:
         data: dict[str, Any] = {"kind": self.kind.data or "", "text": self.text.data or ""}
         if self.clause_id.data:
             data["clause_id"] = as_id(self.clause_id.data) or -1
-        return data
+        return command_from(StatementIn, data, refusals={
+            "kind": (_l("Choose an interpretative statement or a reservation."),
+                     _l("Choose interpretative or reservation."))})

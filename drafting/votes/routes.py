@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TypeVar
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 
 from drafting.api import endpoint
-from drafting.comments.panel import place_errors
-from drafting.errors import INPUT_ERRORS, DomainError
+from drafting.errors import DomainError
+from drafting.forms import Refusal, flashed, run_form
 from drafting.recommendations.page import render_page
 from drafting.recommendations.services import get_recommendation
 from drafting.votes import pages, services
@@ -29,10 +28,9 @@ from drafting.votes.schemas import (
     statement_out,
     vote_out,
 )
-from models import Participant, Vote, db
+from models import Participant, Vote
 
 bp = Blueprint("votes", __name__)
-T = TypeVar("T")
 
 
 # --- pages -------------------------------------------------------------------------------
@@ -42,18 +40,6 @@ T = TypeVar("T")
 
 #: Where a secret ballot's receipt waits, in the voter's own session, to be shown once.
 RECEIPT_KEY = "vote_receipt"
-
-
-def _attempt(action: Callable[[], T]) -> tuple[T | None, DomainError | None]:
-    """Run one service and commit; an input error or conflict is handed back (rolled back)
-    for the page to show, anything else (forbidden, not found) raised to the error page."""
-    try:
-        result = action()
-    except INPUT_ERRORS as error:
-        db.session.rollback()
-        return None, error
-    db.session.commit()
-    return result, None
 
 
 def _render_vote(vote: Vote, form: BallotForm | None = None, error: DomainError | None = None,
@@ -77,39 +63,38 @@ def show(vote_id: int) -> ResponseReturnValue:
 def cast(vote_id: int) -> ResponseReturnValue:
     vote = services.get_vote(vote_id, current_user)
     form = BallotForm()
-    done, error = _attempt(lambda: services.cast_ballot(current_user, vote, form.data_for_service()))
-    if error is not None or done is None:
-        assert error is not None
-        place_errors(form, error)
-        return _render_vote(services.get_vote(vote_id, current_user), form, error, error.status)
-    if done.receipt:
-        session[RECEIPT_KEY] = {"vote": vote.id, "receipt": done.receipt}
-        flash(_("Your secret ballot is changed.") if done.changed
-              else _("Your secret ballot is counted."), "success")
-    else:
-        flash(_("Your ballot is changed.") if done.changed else _("Your ballot is counted."),
-              "success")
-    return redirect(url_for("votes.show", vote_id=vote.id))
+
+    def counted(done: services.Cast) -> ResponseReturnValue:
+        if done.receipt:
+            session[RECEIPT_KEY] = {"vote": vote.id, "receipt": done.receipt}
+            message = (_("Your secret ballot is changed.") if done.changed
+                       else _("Your secret ballot is counted."))
+        else:
+            message = _("Your ballot is changed.") if done.changed else _("Your ballot is counted.")
+        return flashed(message, url_for("votes.show", vote_id=vote.id))
+
+    return run_form(form, lambda: services.cast_ballot(current_user, vote, form.command()),
+                    done=counted, refused=Refusal(lambda error: _render_vote(
+                        services.get_vote(vote_id, current_user), form, error,
+                        error.status if error else 400), message_above=True))
 
 
 @bp.post("/votes/<int:vote_id>/close")
 @login_required
 def close(vote_id: int) -> ResponseReturnValue:
     vote = services.get_vote(vote_id, current_user)
-    services.close_vote(current_user, vote)
-    db.session.commit()
-    flash(_("The vote is closed and its result recorded."), "success")
-    return redirect(url_for("votes.show", vote_id=vote.id))
+    return run_form(None, lambda: services.close_vote(current_user, vote),
+                    done=lambda _decision: flashed(_("The vote is closed and its result recorded."),
+                                                   url_for("votes.show", vote_id=vote.id)))
 
 
 @bp.post("/votes/<int:vote_id>/cancel")
 @login_required
 def cancel(vote_id: int) -> ResponseReturnValue:
     vote = services.get_vote(vote_id, current_user)
-    services.cancel_vote(current_user, vote)
-    db.session.commit()
-    flash(_("The vote is cancelled: nothing was decided."), "success")
-    return redirect(url_for("votes.show", vote_id=vote.id))
+    return run_form(None, lambda: services.cancel_vote(current_user, vote),
+                    done=lambda _none: flashed(_("The vote is cancelled: nothing was decided."),
+                                               url_for("votes.show", vote_id=vote.id)))
 
 
 @bp.get("/votes/<int:vote_id>/record")
@@ -140,6 +125,15 @@ def console(recommendation_id: int) -> ResponseReturnValue:
                             _anchor="votes"))
 
 
+def _console_refusal(recommendation_id: int, form: FlaskForm, key: str) -> Refusal:
+    """A refused form of the console comes back on the recommendation page, under ``key``
+    (drafting/votes/pages.py), with the message above it and the refusal's status."""
+    return Refusal(lambda error: render_page(
+        get_recommendation(recommendation_id, current_user),
+        status=error.status if error else 400, vote_forms={key: form}, vote_error=error),
+        message_above=True)
+
+
 def _open_key(form: OpenVoteForm) -> str:
     """Which of the console's forms was sent, to show it again with what was typed."""
     if form.subject.data == "recommendation":
@@ -155,16 +149,11 @@ def open_vote(recommendation_id: int) -> ResponseReturnValue:
     recommendation = get_recommendation(recommendation_id, current_user)
     services.check_can_run(recommendation, current_user)
     form = OpenVoteForm()
-    done, error = _attempt(lambda: services.open_vote(current_user, recommendation,
-                                                      form.data_for_service()))
-    if error is not None or done is None:
-        assert error is not None
-        place_errors(form, error)
-        return render_page(get_recommendation(recommendation_id, current_user),
-                           status=error.status, vote_forms={_open_key(form): form},
-                           vote_error=error)
-    flash(_("The vote is open."), "success")
-    return redirect(url_for("votes.show", vote_id=done.id))
+    return run_form(form, lambda: services.open_vote(current_user, recommendation,
+                                                     form.command()),
+                    done=lambda vote: flashed(_("The vote is open."),
+                                              url_for("votes.show", vote_id=vote.id)),
+                    refused=_console_refusal(recommendation_id, form, _open_key(form)))
 
 
 @bp.post("/recommendations/<int:recommendation_id>/statements")
@@ -172,17 +161,13 @@ def open_vote(recommendation_id: int) -> ResponseReturnValue:
 def add_statement(recommendation_id: int) -> ResponseReturnValue:
     recommendation = get_recommendation(recommendation_id, current_user)
     form = StatementForm()
-    done, error = _attempt(lambda: services.add_statement(current_user, recommendation,
-                                                          form.data_for_service()))
-    if error is not None or done is None:
-        assert error is not None
-        place_errors(form, error)
-        return render_page(get_recommendation(recommendation_id, current_user),
-                           status=error.status, vote_forms={"statement": form},
-                           vote_error=error)
-    flash(_("Your statement is attached."), "success")
-    return redirect(url_for("recommendations.show", recommendation_id=recommendation.id,
-                            _anchor=f"statement-{done.id}"))
+    return run_form(form, lambda: services.add_statement(current_user, recommendation,
+                                                         form.command()),
+                    check=lambda: services.check_can_state(recommendation, current_user),
+                    done=lambda statement: flashed(_("Your statement is attached."), url_for(
+                        "recommendations.show", recommendation_id=recommendation.id,
+                        _anchor=f"statement-{statement.id}")),
+                    refused=_console_refusal(recommendation_id, form, "statement"))
 
 
 # --- API ---------------------------------------------------------------------------------
@@ -201,7 +186,7 @@ def api_recommendation_votes(actor: Participant, recommendation_id: int) -> list
           tag="votes", response=VoteOut, status=201, body=VoteOpen, errors=(403, 404, 409))
 def api_open_vote(actor: Participant, recommendation_id: int, body: VoteOpen) -> VoteOut:
     recommendation = get_recommendation(recommendation_id, actor)
-    return vote_out(services.open_vote(actor, recommendation, body.model_dump()))
+    return vote_out(services.open_vote(actor, recommendation, body))
 
 
 @endpoint("/votes/<int:vote_id>", summary="A vote: its options, turnout, and after the close "
@@ -216,7 +201,7 @@ def api_get_vote(actor: Participant, vote_id: int) -> VoteOut:
           tag="votes", response=BallotOut, body=BallotIn, errors=(403, 404, 409))
 def api_cast_ballot(actor: Participant, vote_id: int, body: BallotIn) -> BallotOut:
     vote = services.get_vote(vote_id, actor)
-    cast = services.cast_ballot(actor, vote, body.model_dump())
+    cast = services.cast_ballot(actor, vote, body)
     return BallotOut(vote=vote_out(cast.vote), changed=cast.changed, receipt=cast.receipt)
 
 
@@ -272,4 +257,4 @@ def api_statements(actor: Participant, recommendation_id: int) -> list[Statement
 def api_add_statement(actor: Participant, recommendation_id: int,
                       body: StatementIn) -> StatementOut:
     recommendation = get_recommendation(recommendation_id, actor)
-    return statement_out(services.add_statement(actor, recommendation, body.model_dump()))
+    return statement_out(services.add_statement(actor, recommendation, body))

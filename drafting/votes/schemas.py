@@ -1,17 +1,26 @@
 """Votes on the wire: the API and the socket events send the same shapes.
 
 A secret vote's shape has counts and turnout only; nothing in it, before or after the close,
-says who chose what. A roll-call vote lists each voter's choice once it is closed."""
+says who chose what. A roll-call vote lists each voter's choice once it is closed.
+
+The commands (``VoteOpen``, ``BallotIn``, ``StatementIn``) are the API's bodies and the vote
+forms' results alike, validated once at the edge: types and ranges by pydantic, the rest of
+their shape (texts, the deadline's bound, what goes together) by their ``_clean`` step, which
+raises the services' own ``ValidationFailed``. What depends on the database (who may, which
+clause or option, its state, the vote's rule) stays in the services."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, timedelta
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from drafting.errors import ValidationFailed
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
+from drafting.services import clean_text
 from models import OptionKind, Statement, Vote, VoteOutcome, VoteRule, VoteStatus, VoteSubject
 
 
@@ -65,15 +74,27 @@ class VoteOut(BaseModel):
                                          "of the objections, in alphabetical order, unattributed.")
 
 
+MAX_QUESTION_LENGTH = 1000
+MAX_STATEMENT_LENGTH = 5000
+#: The longest a deadline may be set ahead: a conference lasts days, not weeks.
+MAX_DEADLINE = timedelta(days=3)
+
+
 class VoteOpen(BaseModel):
+    """Put a question to the group: subject clause (its wording), wordings (against its
+    amendments to be voted), amendment (amendment_id) or recommendation (as a whole); or
+    runoff_of a vote that ended in a run-off."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    subject: VoteSubject | None = Field(default=None, description="Not needed with runoff_of.")
+    # Enums from their values, as JSON sends them (in the API as from a form).
+    subject: VoteSubject | None = Field(default=None, strict=False,
+                                        description="Not needed with runoff_of.")
     clause_id: int | None = None
     amendment_id: int | None = None
     runoff_of: int | None = Field(default=None, description="A vote that ended in a run-off.")
     question: str | None = None
-    rule: VoteRule | None = Field(default=None, description="Default: the group's.")
+    rule: VoteRule | None = Field(default=None, strict=False, description="Default: the group's.")
     quorum: int | None = Field(default=None, ge=1, le=100, description="Per cent, 1 to 100; "
                                "null: no quorum.")
     secret: bool = False
@@ -81,8 +102,29 @@ class VoteOpen(BaseModel):
     deadline_minutes: int | None = Field(default=None, ge=1, description="Minutes from now, at "
                                          "most three days: the server closes the vote then.")
 
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        if self.runoff_of is None and self.subject is None:
+            raise ValidationFailed(_("Choose what to vote on."), fields={
+                "subject": _("Choose clause, wordings, amendment or recommendation.")})
+        if self.secret and self.show_tally:
+            raise ValidationFailed(_("A secret vote has no running tally."),
+                                   fields={"show_tally": _("Only for roll-call votes.")})
+        if self.question == "":
+            self.question = None  # the default question, worded for the subject
+        elif self.question is not None:
+            self.question = clean_text(self.question, "question", _("Question"),
+                                       max_length=MAX_QUESTION_LENGTH)
+        if self.deadline_minutes is not None and \
+                self.deadline_minutes > MAX_DEADLINE.total_seconds() // 60:
+            raise ValidationFailed(_("The deadline is a number of minutes, at most three days."),
+                                   fields={"deadline_minutes": _("From 1 minute to three days.")})
+        return self
+
 
 class BallotIn(BaseModel):
+    """Vote, or change one's vote until the close."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     option_id: int
@@ -109,11 +151,19 @@ class VerificationOut(BaseModel):
 
 
 class StatementIn(BaseModel):
+    """An interpretative statement or a reservation on an adopted clause (clause_id) or
+    on the adopted recommendation as a whole."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
     kind: Literal["interpretative", "reservation"]
     text: str
     clause_id: int | None = None
+
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        self.text = clean_text(self.text, "text", _("Statement"), max_length=MAX_STATEMENT_LENGTH)
+        return self
 
 
 class StatementOut(BaseModel):

@@ -23,7 +23,7 @@ import secrets
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -68,11 +68,12 @@ from models import (
     utcnow,
 )
 
-MAX_QUESTION_LENGTH = 1000
+if TYPE_CHECKING:
+    # The commands' types only: their module (the API's schemas) builds this module's
+    # payloads, and services never build the commands they are given.
+    from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
+
 MAX_REASON_LENGTH = 500
-MAX_STATEMENT_LENGTH = 5000
-#: The longest a deadline may be set ahead: a conference lasts days, not weeks.
-MAX_DEADLINE = timedelta(days=3)
 
 log = logging.getLogger(__name__)
 
@@ -154,52 +155,7 @@ def check_can_run(recommendation: Recommendation, actor: Participant) -> None:
         raise PermissionDenied(_("This recommendation is no longer a draft: there is nothing to vote on."))
 
 
-def _clean_subject(value: Any) -> VoteSubject:
-    try:
-        return VoteSubject(value)
-    except ValueError:
-        raise ValidationFailed(_("Choose what to vote on."),
-                               fields={"subject": _("Choose clause, wordings, amendment or recommendation.")}) from None
-
-
-def _clean_rule(value: Any, group: WorkingGroup) -> VoteRule:
-    if value in (None, ""):
-        return group.default_vote_rule
-    try:
-        return VoteRule(value)
-    except ValueError:
-        raise ValidationFailed(_("Choose a decision rule."), fields={"rule": _("Choose a decision rule.")}) from None
-
-
-def _clean_quorum(value: Any) -> int | None:
-    if value in (None, "", 0):
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= 100:
-        raise ValidationFailed(_("The quorum is a share of the eligible voters, from 1 to 100 per cent."),
-                               fields={"quorum": _("From 1 to 100.")})
-    return value
-
-
-def _clean_deadline(value: Any, now: datetime) -> datetime | None:
-    """``minutes`` from now (an integer), or None: the chair closes the vote."""
-    if value in (None, "", 0):
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_DEADLINE.total_seconds() // 60:
-        raise ValidationFailed(_("The deadline is a number of minutes, at most three days."),
-                               fields={"deadline_minutes": _("From 1 minute to three days.")})
-    return now + timedelta(minutes=value)
-
-
-def _flag(value: Any, field: str) -> bool:
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise ValidationFailed(_("Some fields are missing or have the wrong type."),
-                               fields={field: _("Must be true or false.")})
-    return value
-
-
-def _live_clause(recommendation: Recommendation, clause_id: Any) -> Clause:
+def _live_clause(recommendation: Recommendation, clause_id: int | None) -> Clause:
     clause = db.session.get(Clause, clause_id) if is_id(Clause, clause_id) else None
     if clause is None or clause.recommendation_id != recommendation.id or clause.deleted_at is not None:
         raise ValidationFailed(_("Choose a clause of this recommendation."),
@@ -251,7 +207,7 @@ def whole_text(recommendation: Recommendation) -> str:
 
 
 def _subject(recommendation: Recommendation, subject: VoteSubject,
-             data: dict[str, Any]) -> tuple[Clause | None, Amendment | None, list[VoteOption], str]:
+             command: VoteOpen) -> tuple[Clause | None, Amendment | None, list[VoteOption], str]:
     """(clause, amendment, options, default question) of what is put to the vote."""
     if subject is VoteSubject.RECOMMENDATION:
         clauses = recommendation.live_clauses
@@ -261,8 +217,8 @@ def _subject(recommendation: Recommendation, subject: VoteSubject,
         return None, None, _yes_no(whole_text(recommendation)), _(
             "Adopt the recommendation “%(title)s” as a whole?", title=recommendation.title)
     if subject is VoteSubject.AMENDMENT:
-        found = db.session.get(Amendment, data.get("amendment_id")) \
-            if is_id(Amendment, data.get("amendment_id")) else None
+        found = db.session.get(Amendment, command.amendment_id) \
+            if is_id(Amendment, command.amendment_id) else None
         if found is None or found.clause.recommendation_id != recommendation.id:
             raise ValidationFailed(_("Choose an amendment of this recommendation."),
                                    fields={"amendment_id": _("Not an amendment of this recommendation.")})
@@ -275,7 +231,7 @@ def _subject(recommendation: Recommendation, subject: VoteSubject,
         return clause, found, _yes_no(_amendment_wording(found)), _(
             "Adopt amendment %(id)s to clause %(number)s?", id=found.id,
             number=recommendation.display_numbers().get(clause.id, "").rstrip("."))
-    clause = _live_clause(recommendation, data.get("clause_id"))
+    clause = _live_clause(recommendation, command.clause_id)
     _check_votable(clause)
     number = recommendation.display_numbers().get(clause.id, "").rstrip(".")
     if subject is VoteSubject.CLAUSE:
@@ -314,7 +270,7 @@ def _voters(group: WorkingGroup) -> list[int]:
         .order_by(Membership.participant_id)))
 
 
-def open_vote(actor: Participant, recommendation: Recommendation, data: dict[str, Any]) -> Vote:
+def open_vote(actor: Participant, recommendation: Recommendation, command: VoteOpen) -> Vote:
     """Put a question to the group. ``subject`` clause (its wording: yes/no/abstain),
     wordings (the clause's wording against its amendments marked "to be voted"), amendment
     (``amendment_id`` alone) or recommendation (as a whole); or ``runoff_of`` a vote that
@@ -325,8 +281,8 @@ def open_vote(actor: Participant, recommendation: Recommendation, data: dict[str
     group = recommendation.group
     now = utcnow()
     runoff_of = None
-    if data.get("runoff_of") is not None:
-        runoff_of = db.session.get(Vote, data["runoff_of"]) if is_id(Vote, data["runoff_of"]) else None
+    if command.runoff_of is not None:
+        runoff_of = db.session.get(Vote, command.runoff_of) if is_id(Vote, command.runoff_of) else None
         if runoff_of is None or runoff_of.recommendation_id != recommendation.id:
             raise ValidationFailed(_("Choose a vote of this recommendation."),
                                    fields={"runoff_of": _("Not a vote of this recommendation.")})
@@ -335,8 +291,9 @@ def open_vote(actor: Participant, recommendation: Recommendation, data: dict[str
             _check_votable(clause)
         subject, amendment = VoteSubject.WORDINGS, None
     else:
-        subject = _clean_subject(data.get("subject"))
-        clause, amendment, options, question = _subject(recommendation, subject, data)
+        assert command.subject is not None  # the command asks for one without runoff_of
+        subject = command.subject
+        clause, amendment, options, question = _subject(recommendation, subject, command)
     # After the clause's text is held (its live document first, then the database's write
     # lock: the order the live-editing writer takes them in, so neither waits for the other).
     _serialise_openings(recommendation)
@@ -345,22 +302,15 @@ def open_vote(actor: Participant, recommendation: Recommendation, data: dict[str
         raise Conflict(_("A vote on this clause is already open."))
     if subject is VoteSubject.RECOMMENDATION and open_votes(recommendation):
         raise Conflict(_("Close or cancel the open votes of this recommendation first."))
-    secret = _flag(data.get("secret"), "secret")
-    show_tally = _flag(data.get("show_tally"), "show_tally")
-    if secret and show_tally:
-        raise ValidationFailed(_("A secret vote has no running tally."),
-                               fields={"show_tally": _("Only for roll-call votes.")})
-    question_text = data.get("question")
-    if question_text not in (None, ""):
-        question = clean_text(question_text, "question", _("Question"), max_length=MAX_QUESTION_LENGTH)
     voters = _voters(group)
     if not voters:
         raise Conflict(_("Nobody in this group may vote: add members first."))
     vote = Vote(
         recommendation=recommendation, subject=subject, clause=clause, amendment=amendment,
-        question=question, rule=_clean_rule(data.get("rule"), group),
-        quorum=_clean_quorum(data.get("quorum")), secret=secret, show_tally=show_tally,
-        deadline=_clean_deadline(data.get("deadline_minutes"), now), status=VoteStatus.OPEN,
+        question=command.question or question, rule=command.rule or group.default_vote_rule,
+        quorum=command.quorum, secret=command.secret, show_tally=command.show_tally,
+        deadline=now + timedelta(minutes=command.deadline_minutes)
+        if command.deadline_minutes is not None else None, status=VoteStatus.OPEN,
         eligible_count=len(voters), turnout=0, runoff_of_id=runoff_of.id if runoff_of else None,
         opened_by_id=actor.id, opened_at=now, options=options,
     )
@@ -419,7 +369,7 @@ class Cast:
     receipt: str | None = None
 
 
-def _clean_option(vote: Vote, value: Any) -> VoteOption:
+def _clean_option(vote: Vote, value: int) -> VoteOption:
     option = next((o for o in vote.options if is_id(VoteOption, value) and o.id == value), None)
     if option is None:
         raise ValidationFailed(_("Choose one of the vote's options."),
@@ -427,7 +377,7 @@ def _clean_option(vote: Vote, value: Any) -> VoteOption:
     return option
 
 
-def _clean_reason(vote: Vote, option: VoteOption, value: Any) -> str:
+def _clean_reason(vote: Vote, option: VoteOption, value: str | None) -> str:
     """An objection under consensus must say why, briefly; other ballots carry no reason."""
     if vote.rule is VoteRule.CONSENSUS and option.kind is OptionKind.NO:
         return clean_text(value, "reason", _("Reason for the objection"), max_length=MAX_REASON_LENGTH)
@@ -457,12 +407,12 @@ def _claim_open(vote: Vote, new_ballot: bool) -> None:
         raise Conflict(_("This vote is closed: ballots are no longer accepted."))
 
 
-def cast_ballot(voter: Participant, vote: Vote, data: dict[str, Any]) -> Cast:
+def cast_ballot(voter: Participant, vote: Vote, command: BallotIn) -> Cast:
     """Vote, or change one's vote until the close. ``option_id``; ``reason`` for an
     objection under consensus; ``receipt`` to change a secret ballot."""
     check_can_cast(vote, voter)
-    option = _clean_option(vote, data.get("option_id"))
-    reason = _clean_reason(vote, option, data.get("reason"))
+    option = _clean_option(vote, command.option_id)
+    reason = _clean_reason(vote, option, command.reason)
     _claim_open(vote, new_ballot=False)  # the row is ours until commit; is it still open?
     existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
                                                       Ballot.voter_id == voter.id))
@@ -482,7 +432,7 @@ def cast_ballot(voter: Participant, vote: Vote, data: dict[str, Any]) -> Cast:
         if vote.secret:
             receipt = _count_secretly(vote, voter, option, reason)
     elif vote.secret:
-        receipt = _change_secretly(vote, voter, option, reason, data.get("receipt"))
+        receipt = _change_secretly(vote, voter, option, reason, command.receipt)
     else:
         existing.option_id, existing.reason = option.id, reason
     db.session.flush()
@@ -514,7 +464,7 @@ def _count_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: 
 
 
 def _change_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str,
-                     receipt: Any) -> str:
+                     receipt: str | None) -> str:
     """Move a secret ballot: the receipt tells (to whoever holds it) which choice it was."""
     refused = Conflict(_("You have voted. A secret ballot can be changed only with the receipt "
                          "you were given when you cast it (kept by the browser you used)."))
@@ -828,25 +778,26 @@ def statements_of(recommendation: Recommendation) -> list[Statement]:
         Statement.recommendation_id == recommendation.id).order_by(Statement.id)))
 
 
-def add_statement(actor: Participant, recommendation: Recommendation, data: dict[str, Any]) -> Statement:
-    """An interpretative statement or a reservation on an adopted clause (``clause_id``) or on
-    the adopted recommendation as a whole; by the group's chairs, members and observers."""
+def check_can_state(recommendation: Recommendation, actor: Participant) -> None:
     if recommendation.group.role_of(actor) is None:
         raise PermissionDenied(_("Only the group's participants attach statements to its texts."))
-    try:
-        kind = StatementKind(str(data.get("kind")))
-    except ValueError:
-        raise ValidationFailed(_("Choose an interpretative statement or a reservation."),
-                               fields={"kind": _("Choose interpretative or reservation.")}) from None
+
+
+def add_statement(actor: Participant, recommendation: Recommendation,
+                  command: StatementIn) -> Statement:
+    """An interpretative statement or a reservation on an adopted clause (``clause_id``) or on
+    the adopted recommendation as a whole; by the group's chairs, members and observers."""
+    check_can_state(recommendation, actor)
+    kind = StatementKind(command.kind)
     clause = None
-    if data.get("clause_id") is not None:
-        clause = _live_clause(recommendation, data.get("clause_id"))
+    if command.clause_id is not None:
+        clause = _live_clause(recommendation, command.clause_id)
         if clause.status is not ClauseStatus.ADOPTED:
             raise Conflict(_("Statements are attached to adopted texts: this clause is not adopted."))
     elif recommendation.status is not RecommendationStatus.ADOPTED:
         raise Conflict(_("Statements are attached to adopted texts: this recommendation is not adopted."))
-    text = clean_text(data.get("text"), "text", _("Statement"), max_length=MAX_STATEMENT_LENGTH)
-    statement = Statement(recommendation=recommendation, clause=clause, author=actor, kind=kind, text=text)
+    statement = Statement(recommendation=recommendation, clause=clause, author=actor, kind=kind,
+                          text=command.text)
     db.session.add(statement)
     db.session.flush()
     queue_event("statement_added", {"recommendation": recommendation.id, "statement": statement.id,

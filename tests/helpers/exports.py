@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from drafting.export import jobs, services
 from drafting.recommendations.services import withdraw_recommendation
+from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from drafting.votes.services import add_statement, cancel_vote, cast_ballot, close_vote, open_vote
 from models import (
     ClauseKind,
@@ -64,16 +65,16 @@ def _adopt(chair: Participant, recommendation: Recommendation, voters: list[Part
     """A vote on each clause (the first secret if asked, the others roll-call), then the
     whole recommendation."""
     for index, clause in enumerate(list(recommendation.live_clauses)):
-        vote = open_vote(chair, recommendation, {
-            "subject": "clause", "clause_id": clause.id, "rule": "simple_majority",
-            "secret": secret_first and index == 0})
+        vote = open_vote(chair, recommendation, VoteOpen(
+            subject="clause", clause_id=clause.id, rule="simple_majority",
+            secret=secret_first and index == 0))
         for voter in voters:
-            cast_ballot(voter, vote, {"option_id": vote.options[0].id})
+            cast_ballot(voter, vote, BallotIn(option_id=vote.options[0].id))
         close_vote(chair, vote)
         db.session.commit()
-    whole = open_vote(chair, recommendation, {"subject": "recommendation", "rule": "two_thirds"})
+    whole = open_vote(chair, recommendation, VoteOpen(subject="recommendation", rule="two_thirds"))
     for voter in voters:
-        cast_ballot(voter, whole, {"option_id": whole.options[0].id})
+        cast_ballot(voter, whole, BallotIn(option_id=whole.options[0].id))
     close_vote(chair, whole)
     db.session.commit()
     assert recommendation.status is RecommendationStatus.ADOPTED
@@ -108,9 +109,9 @@ def export_world(app, factories, xss_payloads) -> World:
         other_chair = get(Participant, cast.other_chair.id)
         _adopt(other_chair, get(Recommendation, other.id), [other_chair])
         add_statement(get(Participant, cast.observer.id), get(Recommendation, adopted.id),
-                      {"kind": "interpretative", "text": f"We read *region* broadly. {trap} {script}"})
+                      StatementIn(kind="interpretative", text=f"We read *region* broadly. {trap} {script}"))
         draft = get(Recommendation, pending.id)
-        vote = open_vote(chair, draft, {"subject": "clause", "clause_id": draft.live_clauses[0].id})
+        vote = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=draft.live_clauses[0].id))
         db.session.commit()
         open_id = vote.id
     return World(cast, cast.conference.id, cast.group.id, cast.other_group.id, adopted.id,

@@ -8,9 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from drafting.amendments.schemas import AmendmentCreate
 from drafting.amendments.services import propose_amendment
 from drafting.comments.services import reply, start_thread
+from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
+from drafting.votes.schemas import BallotIn, VoteOpen
 from drafting.votes.services import cast_ballot, close_vote, open_vote
 from models import (
     Clause,
@@ -347,7 +350,7 @@ def _make_cast(factories) -> tuple[Any, dict[str, int]]:
     with factories.app.test_request_context():
         # A clause with a history: its first text, then one edit by the chair.
         update_clause(db.session.get(Participant, cast.chair.id), db.session.get(Clause, clause_id),
-                      {"text": "Calls on States to protect all migrant workers;"})
+                      ClausePatch(text="Calls on States to protect all migrant workers;"))
         db.session.commit()
         first_update = db.session.scalar(db.select(db.func.min(ClauseUpdate.id)))
     ids = {
@@ -370,9 +373,9 @@ def _discussion(factories, cast, clause_id: int) -> dict[str, int]:
         member = db.session.get(Participant, cast.member.id)
         thread = start_thread(member, clause, {"body": "A point."})
         reply(db.session.get(Participant, colleague.id), thread, {"body": "Noted."})
-        amendment = propose_amendment(member, clause, {"kind": "replace", "text": clause.text + " Now."})
+        amendment = propose_amendment(member, clause, AmendmentCreate(kind="replace", text=clause.text + " Now."))
         colleagues = propose_amendment(db.session.get(Participant, colleague.id), clause,
-                                       {"kind": "insert", "text": "Invites the ILO to assist;"})
+                                       AmendmentCreate(kind="insert", text="Invites the ILO to assist;"))
         db.session.commit()
         return {"thread": thread.id, "comment": thread.comments[0].id, "amendment": amendment.id,
                 "colleagues_amendment": colleagues.id,
@@ -387,10 +390,10 @@ def _votes(factories, cast, recommendation) -> dict[str, int]:
     with factories.app.test_request_context():
         chair = db.session.get(Participant, cast.chair.id)
         draft = db.session.get(Recommendation, recommendation.id)
-        closed = open_vote(chair, draft, {"subject": "clause", "clause_id": adopted.id})
-        cast_ballot(chair, closed, {"option_id": closed.options[0].id})
+        closed = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=adopted.id))
+        cast_ballot(chair, closed, BallotIn(option_id=closed.options[0].id))
         close_vote(chair, closed)
-        vote = open_vote(chair, draft, {"subject": "clause", "clause_id": voted.id})
+        vote = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=voted.id))
         db.session.commit()
         free = db.session.scalar(db.select(db.func.min(Clause.id))
                                  .where(Clause.recommendation_id == recommendation.id))
