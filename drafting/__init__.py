@@ -181,13 +181,16 @@ def _tune_sqlite(app: Flask) -> None:
 
 
 def _extend_pages() -> None:
-    """The parts the capabilities above recommendations add to its page."""
-    from drafting.amendments.page import recommendation_part as amendments_part
-    from drafting.recommendations.page import extend
+    """The parts the capabilities above add to the recommendation page and to a clause's
+    discussion panel."""
+    from drafting.amendments import page as amendments
+    from drafting.comments import panel
+    from drafting.recommendations import page
     from drafting.votes.pages import recommendation_part as votes_part
 
-    extend(amendments_part)
-    extend(votes_part)
+    page.extend(amendments.recommendation_part)
+    page.extend(votes_part)
+    panel.extend(amendments.panel_part)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from drafting.amendments.services import redline
+from drafting.amendments.redlines import redline
 from drafting.notifications.services import notifications_of
 from drafting.votes.services import check_can_cast, verify_vote
 from models import (

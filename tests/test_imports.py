@@ -5,6 +5,8 @@
   rule on and its list of test modules whole.
 - A package of drafting/ (or models/) uses another's public names only: what two capabilities
   share has a public home (as ``drafting.recommendations.structure``).
+- No two packages import each other, however indirectly (the application factory, which
+  wires them all up, aside).
 """
 from __future__ import annotations
 
@@ -68,3 +70,98 @@ def private_names_reached_across_packages() -> list[str]:
 
 def test_no_package_reaches_into_another_s_private_names():
     assert private_names_reached_across_packages() == []
+
+
+#: Modules that start a process of their own and so build the application: they may import
+#: the application factory (``drafting``), which imports every package to wire it up.
+PROCESS_ENTRY_POINTS = {"drafting.export.child"}
+
+
+def _imported_modules(node: ast.AST) -> list[str]:
+    """The drafting/models modules (or packages) an import statement reaches."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        names = [f"{node.module}.{alias.name}" for alias in node.names]
+        return [name if _is_module(name) else node.module for name in names]
+    return []
+
+
+def package_imports() -> dict[str, dict[str, list[str]]]:
+    """Package -> the packages it imports -> where (every import, at the top of a module or
+    inside a function alike: an import inside a function is a dependency all the same)."""
+    graph: dict[str, dict[str, list[str]]] = {}
+    for path in sorted([*(ROOT / "drafting").rglob("*.py"), *(ROOT / "models").rglob("*.py")]):
+        if "migrations" in path.parts:
+            continue
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        if module == "drafting":  # the application factory: it wires every package up
+            continue
+        here = _package(module)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            for target in _imported_modules(node):
+                if target.split(".")[0] not in ("drafting", "models"):
+                    continue
+                there = "drafting" if target == "drafting" else _package(target)
+                if there == "drafting" and module in PROCESS_ENTRY_POINTS:
+                    continue
+                if there != here:
+                    graph.setdefault(here, {}).setdefault(there, []).append(
+                        f"{path.relative_to(ROOT)}:{node.lineno}")
+    return graph
+
+
+def package_cycles(graph: dict[str, dict[str, list[str]]]) -> list[list[str]]:
+    """The strongly connected groups of more than one package (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+
+    def visit(package: str) -> None:
+        index[package] = low[package] = len(index)
+        stack.append(package)
+        on_stack.add(package)
+        for other in graph.get(package, {}):
+            if other not in index:
+                visit(other)
+                low[package] = min(low[package], low[other])
+            elif other in on_stack:
+                low[package] = min(low[package], index[other])
+        if low[package] == index[package]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == package:
+                    break
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for package in sorted(graph):
+        if package not in index:
+            visit(package)
+    return cycles
+
+
+def test_the_cycle_finder_finds_a_cycle_of_three():
+    graph = {"a": {"b": ["x"]}, "b": {"c": ["y"]}, "c": {"a": ["z"]}, "d": {"a": ["w"]}}
+    assert package_cycles(graph) == [["a", "b", "c"]]
+    assert package_cycles({"a": {"b": ["x"]}, "b": {}}) == []
+
+
+def test_no_two_packages_import_each_other():
+    """Each capability builds on those below it and never on one above: a need two of them
+    share has a home below both (a model's question, ``recommendations.structure``), and a
+    page that shows what several capabilities hold is extended by those above it
+    (``recommendations.page``, ``comments.panel``)."""
+    graph = package_imports()
+    found = [
+        f"{' <-> '.join(cycle)}: " + "; ".join(
+            f"{a} -> {b} ({', '.join(graph[a][b])})"
+            for a in cycle for b in cycle if b in graph.get(a, {}))
+        for cycle in package_cycles(graph)
+    ]
+    assert found == []

@@ -11,6 +11,8 @@ from flask_login import current_user, login_required
 
 from drafting.amendments import services
 from drafting.amendments.forms import AmendmentEditForm, AmendmentForm, RejectForm
+from drafting.amendments.page import amendment_key
+from drafting.amendments.redlines import redline
 from drafting.amendments.schemas import (
     AmendmentCreate,
     AmendmentOut,
@@ -39,7 +41,7 @@ def amendment_new(clause_id: int) -> ResponseReturnValue:
     return run_form(form, lambda: services.propose_amendment(current_user, clause, form.command()),
                     check=lambda: services.check_can_propose(clause, current_user),
                     done=panel.answered(clause, _("Your amendment is proposed."),
-                                        panel.amendment_key),
+                                        amendment_key),
                     refused=panel.refusal(clause, form, "new-amendment"))
 
 
@@ -48,7 +50,7 @@ def _edit_prefill(amendment: Amendment) -> dict[str, Any]:
     changes re-applied to it, or (when they conflict) its own wording, which the proposer now
     sees compared with the current text and can bring up to date."""
     current = amendment.clause.text
-    lines = services.redline(amendment)
+    lines = redline(amendment)
     if amendment.kind is AmendmentKind.REPLACE and lines.result is not None:
         return {"text": lines.result, "base_text": current, "rationale": amendment.rationale}
     return {"text": amendment.text, "base_text": current, "rationale": amendment.rationale}
@@ -62,7 +64,7 @@ def amendment_edit(amendment_id: int) -> ResponseReturnValue:
     form = AmendmentEditForm(data={**_edit_prefill(amendment),
                                    "state": panel.known_state(request.args.get("state"))})
     done: Callable[[None], ResponseReturnValue] = panel.answered(
-        clause, _("The amendment is saved."), panel.amendment_key(amendment))
+        clause, _("The amendment is saved."), amendment_key(amendment))
     if request.method == "POST" and panel.wants_partial():
         # The script edits in the panel: refusals come back there.
         return run_form(form, lambda: services.edit_amendment(
@@ -79,7 +81,7 @@ def amendment_edit(amendment_id: int) -> ResponseReturnValue:
             "amendments/edit.html", form, amendment=amendment, clause=clause,
             recommendation=recommendation,
             number=recommendation.display_numbers().get(clause.id, ""),
-            redline=services.redline(amendment), state=panel.known_state(form.state.data))))
+            redline=redline(amendment), state=panel.known_state(form.state.data))))
 
 
 @bp.post("/amendments/<int:amendment_id>/withdraw")
@@ -88,7 +90,7 @@ def amendment_withdraw(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
     return run_form(None, lambda: services.withdraw_amendment(current_user, amendment),
                     done=panel.answered(amendment.clause, _("The amendment is withdrawn."),
-                                        panel.amendment_key(amendment)),
+                                        amendment_key(amendment)),
                     refused=panel.refusal(amendment.clause))
 
 
@@ -98,7 +100,7 @@ def amendment_sponsor(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
     return run_form(None, lambda: services.set_sponsorship(current_user, amendment, True),
                     done=panel.answered(amendment.clause, _("You co-sponsor the amendment."),
-                                        panel.amendment_key(amendment)),
+                                        amendment_key(amendment)),
                     refused=panel.refusal(amendment.clause))
 
 
@@ -109,7 +111,7 @@ def amendment_unsponsor(amendment_id: int) -> ResponseReturnValue:
     return run_form(None, lambda: services.set_sponsorship(current_user, amendment, False),
                     done=panel.answered(amendment.clause,
                                         _("You no longer co-sponsor the amendment."),
-                                        panel.amendment_key(amendment)),
+                                        amendment_key(amendment)),
                     refused=panel.refusal(amendment.clause))
 
 
@@ -119,7 +121,7 @@ def amendment_accept(amendment_id: int) -> ResponseReturnValue:
     amendment = services.get_amendment(amendment_id, current_user)
     clause = amendment.clause
     message = _("The amendment is accepted.")
-    answered: Callable[[None], ResponseReturnValue] = panel.answered(clause, message, panel.amendment_key(amendment))
+    answered: Callable[[None], ResponseReturnValue] = panel.answered(clause, message, amendment_key(amendment))
 
     def done(result: None) -> ResponseReturnValue:
         if clause.deleted_at is not None and not panel.wants_partial():
@@ -141,7 +143,7 @@ def amendment_reject(amendment_id: int) -> ResponseReturnValue:
                                                             form.command()),
         check=lambda: services.check_can_decide(amendment, current_user),
         done=panel.answered(amendment.clause, _("The amendment is rejected."),
-                            panel.amendment_key(amendment)),
+                            amendment_key(amendment)),
         refused=panel.refusal(amendment.clause, form, f"reject-{amendment.id}"))
 
 
@@ -152,7 +154,7 @@ def amendment_put_to_vote(amendment_id: int) -> ResponseReturnValue:
     return run_form(None, lambda: services.put_to_vote(current_user, amendment),
                     done=panel.answered(amendment.clause,
                                         _("The amendment will be put to a vote."),
-                                        panel.amendment_key(amendment)),
+                                        amendment_key(amendment)),
                     refused=panel.refusal(amendment.clause))
 
 

@@ -14,9 +14,11 @@ from typing import Literal, Self
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from drafting.amendments.redlines import redline
+from drafting.editing.services import max_clause_length
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
-from drafting.recommendations.services import clean_clause_text, max_clause_length
+from drafting.recommendations.services import clean_clause_text
 from drafting.services import clean_text, validate_all
 from models import Amendment, AmendmentKind, AmendmentStatus
 
@@ -135,8 +137,6 @@ class AmendmentQuery(BaseModel):
 
 
 def amendment_out(amendment: Amendment) -> AmendmentOut:
-    from drafting.amendments.services import redline
-
     lines = redline(amendment)
     return AmendmentOut(
         id=amendment.id, clause_id=amendment.clause_id, kind=amendment.kind,

@@ -1,5 +1,5 @@
 """The rules of amendments: proposing, co-sponsoring, editing and withdrawing them; the
-chair's decisions; and the redline of each against the clause's current text.
+chair's decisions (the redline of each: ``redlines``).
 
 An amendment is written against the clause as it was (``base_text``). People keep editing
 the clause, so its redline and, on acceptance, the wording it gives are the amendment's own
@@ -8,13 +8,18 @@ themselves changed since, it conflicts and cannot be accepted until its proposer
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, func, select, update
 
-from drafting.editing.diff import Piece, rebase, word_diff
+from drafting.amendments.redlines import redline
+from drafting.amendments.schemas import (
+    AmendmentCreate,
+    AmendmentPatch,
+    AmendmentRejection,
+    amendment_out,
+)
 from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
@@ -37,12 +42,6 @@ from models import (
     db,
     utcnow,
 )
-
-if TYPE_CHECKING:
-    # The commands' types only: their module (the API's schemas) builds this module's
-    # payloads, and services never build the commands they are given.
-    from drafting.amendments.schemas import AmendmentCreate, AmendmentPatch, AmendmentRejection
-
 
 # --- reading -----------------------------------------------------------------------------
 
@@ -73,34 +72,6 @@ def recommendation_amendments(recommendation: Recommendation, *,
     for amendment in db.session.scalars(query):
         found.setdefault(amendment.clause_id, []).append(amendment)
     return found
-
-
-@dataclass(frozen=True)
-class Redline:
-    """The amendment as changes to the clause's current wording."""
-
-    pieces: list[Piece]
-    #: The words it changes have changed since it was written.
-    conflict: bool
-    #: The clause's wording if it were accepted now (None: conflict, or a deletion).
-    result: str | None
-
-
-def redline(amendment: Amendment) -> Redline:
-    """Against the current text while the amendment is open; once dealt with, against the
-    text it was written for (what it asked, as it was decided)."""
-    current = amendment.clause.text
-    if amendment.kind is AmendmentKind.INSERT:
-        return Redline([{"op": "insert", "text": amendment.text}], False, amendment.text)
-    if amendment.kind is AmendmentKind.DELETE:
-        struck = current if amendment.is_open else amendment.base_text
-        return Redline([{"op": "delete", "text": struck}] if struck else [], False, None)
-    if not amendment.is_open:
-        return Redline(word_diff(amendment.base_text, amendment.text), False, amendment.text)
-    result = rebase(amendment.base_text, amendment.text, current)
-    if result is None:
-        return Redline(word_diff(current, amendment.text), True, None)
-    return Redline(word_diff(current, result), False, result)
 
 
 # --- proposing ---------------------------------------------------------------------------
@@ -139,8 +110,6 @@ def _wording(kind: AmendmentKind, clause: Clause, text: str,
 
 
 def _emit(amendment: Amendment, name: str) -> None:
-    from drafting.amendments.schemas import amendment_out
-
     db.session.flush()
     recommendation_id = amendment.clause.recommendation_id
     open_count = db.session.scalar(select(func.count(Amendment.id)).where(

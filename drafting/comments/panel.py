@@ -1,5 +1,6 @@
-"""The discussion panel of a clause: its threads, its amendments and their forms, as one
-piece of HTML that the discussion page shows whole and the live editor fetches alone.
+"""The discussion panel of a clause: its threads, and what the capabilities above comments
+add to it (amendments: ``drafting.amendments.page``), with their forms, as one piece of HTML
+that the discussion page shows whole and the live editor fetches alone.
 
 The panel's forms are plain HTML forms, so the page works without scripts. The editor's
 script sends the same forms with ``X-Plenary-Partial: 1`` and gets the re-rendered panel
@@ -10,7 +11,7 @@ form edge of the panel runs through ``forms.run_form`` with the panel's ``answer
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from flask import render_template, request, url_for
@@ -18,15 +19,13 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from drafting.amendments import services as amendments
-from drafting.amendments.forms import AmendmentForm, RejectForm
 from drafting.comments import services as comments
 from drafting.comments.anchors import thread_anchors
 from drafting.comments.forms import ReplyForm, ThreadForm
 from drafting.comments.mentions import render_comment
 from drafting.errors import INPUT_ERRORS, DomainError
 from drafting.forms import Refusal, flashed
-from models import Amendment, Clause, CommentThread, Participant, clause_activity
+from models import Clause, CommentThread, Participant, clause_activity
 
 T = TypeVar("T")
 
@@ -66,24 +65,33 @@ def discussion_url(clause: Clause, state: str = comments.ThreadFilter.OPEN,
     return url_for("comments.discussion", clause_id=clause.id, state=shown, _anchor=anchor)
 
 
+#: (clause, viewer, thread filter, refused forms by key) -> the part's share of the panel's
+#: template context. A part keeps a refused form of its own under its own key.
+PanelPart = Callable[[Clause, Participant, str, Mapping[str, FlaskForm]], dict[str, Any]]
+
+_parts: list[PanelPart] = []
+
+
+def extend(part: PanelPart) -> None:
+    """Add a part to every discussion panel (once, when the application is built)."""
+    if part not in _parts:
+        _parts.append(part)
+
+
 def panel_context(clause: Clause, viewer: Participant, state: str,
                   forms: dict[str, FlaskForm] | None = None,
                   error: DomainError | None = None) -> dict[str, Any]:
     """What templates/comments/_panel.html needs. ``forms`` holds a refused form under its
-    key ("new-thread", "reply-<thread id>", "new-amendment", "reject-<amendment id>") so that
-    it comes back with what was typed."""
+    key ("new-thread", "reply-<thread id>"; the parts': "new-amendment", "reject-<amendment
+    id>") so that it comes back with what was typed."""
     recommendation = clause.recommendation
     group = recommendation.group
     group.remember_roles()  # every permission question below, from one query
     threads = comments.clause_threads(clause, state)
-    all_amendments = amendments.clause_amendments(clause)
     forms = dict(forms or {})
     new_thread = forms.get("new-thread") or ThreadForm(formdata=None)
-    new_amendment = forms.get("new-amendment") or AmendmentForm(
-        formdata=None, data={"kind": "replace", "text": clause.text, "base_text": clause.text})
-    for form in (new_thread, new_amendment):
-        form.state.data = state
-    return {
+    new_thread.state.data = state
+    context = {
         "clause": clause,
         "recommendation": recommendation,
         "group": group,
@@ -93,23 +101,20 @@ def panel_context(clause: Clause, viewer: Participant, state: str,
         "bodies": {comment.id: render_comment(comment.body, group)
                    for thread in threads for comment in thread.comments if not comment.is_deleted},
         "open_threads": clause_activity(clause).open_threads,
-        "open_amendments": [a for a in all_amendments if a.is_open],
-        "closed_amendments": [a for a in all_amendments if not a.is_open],
-        "redlines": {a.id: amendments.redline(a) for a in all_amendments},
         "can_comment": allowed(lambda: comments.check_can_comment(clause, viewer)),
-        "can_propose": allowed(lambda: amendments.check_can_propose(clause, viewer)),
         "new_thread": new_thread,
-        "new_amendment": new_amendment,
-        "reply_form": lambda thread: _keyed(forms, f"reply-{thread.id}", ReplyForm, state),
-        "reject_form": lambda amendment: _keyed(forms, f"reject-{amendment.id}", RejectForm,
-                                                state),
+        "reply_form": lambda thread: keyed_form(forms, f"reply-{thread.id}", ReplyForm, state),
         "error": error,
         "viewer": viewer,
     }
+    for part in _parts:
+        context.update(part(clause, viewer, state, forms))
+    return context
 
 
-def _keyed(forms: dict[str, FlaskForm], key: str, form_class: type[FlaskForm],
-           state: str) -> FlaskForm:
+def keyed_form(forms: Mapping[str, FlaskForm], key: str, form_class: type[FlaskForm],
+               state: str) -> FlaskForm:
+    """The refused form kept under ``key``, or a fresh one; either keeps the panel's filter."""
     form = forms.get(key) or form_class(formdata=None)
     form.state.data = state
     return form
@@ -164,6 +169,3 @@ def refusal(clause: Clause, form: FlaskForm | None = None, key: str = "") -> Ref
 def thread_key(thread: CommentThread) -> str:
     return f"thread-{thread.id}"
 
-
-def amendment_key(amendment: Amendment) -> str:
-    return f"amendment-{amendment.id}"

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from drafting.comments.mentions import mentioned
 from drafting.comments.schemas import thread_out
+from drafting.editing.services import resolve_anchor
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
@@ -134,8 +135,6 @@ def _clean_anchor(clause: Clause, anchor: Any) -> tuple[bytes, bytes, str] | Non
     if not isinstance(anchor, dict) or set(anchor) - {"start", "end"}:
         raise ValidationFailed(_("The commented range could not be read."),
                                fields={"anchor": _("Give start and end positions.")})
-    from drafting.editing.services import resolve_anchor
-
     start, end = _decode_position(anchor.get("start")), _decode_position(anchor.get("end"))
     span = resolve_anchor(clause, start, end)
     if not span.text.strip():

@@ -7,7 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from drafting.amendments.schemas import AmendmentCreate
+from drafting.amendments.services import propose_amendment, set_sponsorship
 from drafting.auth.passwords import hash_password
+from drafting.comments.services import reply, start_thread
 from drafting.demo.data import (
     CONFERENCE,
     DEMO_PASSWORD,
@@ -17,6 +20,8 @@ from drafting.demo.data import (
     RECOMMENDATIONS,
     VOTES,
 )
+from drafting.votes.schemas import BallotIn, VoteOpen
+from drafting.votes.services import cast_ballot, close_vote, open_vote
 from models import (
     AmendmentKind,
     Clause,
@@ -119,10 +124,6 @@ def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, st
 
 def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
                 people: dict[str, Participant], report: DemoReport) -> None:
-    from drafting.amendments.schemas import AmendmentCreate
-    from drafting.amendments.services import propose_amendment, set_sponsorship
-    from drafting.comments.services import reply, start_thread
-
     clauses = recommendation.live_clauses
     for index, author, body, replies in discussion["threads"]:
         thread = start_thread(people[author], clauses[index], {"body": body})
@@ -139,9 +140,6 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
 
 def _votes(recommendation: Recommendation, chair: Participant, votes: list[Any],
            people: dict[str, Participant], report: DemoReport) -> None:
-    from drafting.votes.schemas import BallotIn, VoteOpen
-    from drafting.votes.services import cast_ballot, close_vote, open_vote
-
     clauses = recommendation.live_clauses
     for index, rule, ballots, closed in votes:
         vote = open_vote(chair, recommendation, VoteOpen(

@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
+from drafting.groups.forms import VOTE_RULE_CHOICES
+
 
 def rule_labels() -> dict[str, str]:
-    from drafting.groups.forms import VOTE_RULE_CHOICES
-
     return {choice.value: str(choice.label) for choice in VOTE_RULE_CHOICES}
 
 

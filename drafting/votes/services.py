@@ -31,7 +31,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from drafting.amendments.services import redline
+from drafting.amendments.redlines import redline
 from drafting.editing import docs
 from drafting.editing.services import hold_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
