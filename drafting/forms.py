@@ -1,4 +1,5 @@
-"""What every HTML form edge shares: run the service, show its errors on the form."""
+"""What every HTML form edge shares: the form read into its command (``command_from``), the
+service run and committed (``run_form``), its refusals shown on the form (``place_errors``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
