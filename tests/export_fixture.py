@@ -25,7 +25,7 @@ from drafting.export.outline import (
     Text,
     VoteEntry,
 )
-from drafting.votes import services
+from drafting.votes import ballots, services
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import (
     ClauseKind,
@@ -60,7 +60,7 @@ def decide(chair: Participant, recommendation: Recommendation, voters: list[Part
     db.session.commit()
     wanted = next(o for o in vote.options if o.kind is OptionKind(answer))
     for voter in voters:
-        services.cast_ballot(voter, vote, BallotIn(option_id=wanted.id))
+        ballots.cast_ballot(voter, vote, BallotIn(option_id=wanted.id))
         db.session.commit()
     services.close_vote(chair, vote)
     db.session.commit()

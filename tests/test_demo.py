@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from drafting.amendments.redlines import redline
 from drafting.notifications.services import notifications_of
-from drafting.votes.services import check_can_cast, verify_vote
+from drafting.votes.ballots import check_can_cast
+from drafting.votes.records import verify_vote
 from models import (
     Amendment,
     ClauseKind,

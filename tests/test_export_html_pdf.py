@@ -21,7 +21,7 @@ import pytest
 
 from drafting.export import pdf_worker, render_html, render_pdf
 from drafting.export.outline import Outline, compile_outline
-from drafting.votes import services
+from drafting.votes import ballots, services
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import AmendmentStatus, ClauseKind, GroupRole, OptionKind, Recommendation, db
 from tests.html import assert_inert
@@ -58,7 +58,7 @@ def _vote(chair: Any, recommendation: Recommendation, voters: list[Any], **data:
     vote = services.open_vote(chair, recommendation, VoteOpen.model_validate(data))
     db.session.commit()
     for voter in voters:
-        services.cast_ballot(voter, vote, BallotIn(option_id=_option(vote, OptionKind.YES)))
+        ballots.cast_ballot(voter, vote, BallotIn(option_id=_option(vote, OptionKind.YES)))
         db.session.commit()
     services.close_vote(chair, vote)
     db.session.commit()
@@ -103,7 +103,7 @@ def conference(ctx, factories, xss_payloads) -> Fixture:
     db.session.commit()
     winner = next(o.id for o in vote.options if o.amendment_id == amendment.id)
     for voter in (chair, member):
-        services.cast_ballot(voter, vote, BallotIn(option_id=winner))
+        ballots.cast_ballot(voter, vote, BallotIn(option_id=winner))
         db.session.commit()
     services.close_vote(chair, vote)
     db.session.commit()

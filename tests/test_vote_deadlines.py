@@ -13,7 +13,8 @@ import socketio
 from sqlalchemy import func, select, update
 
 from drafting.errors import Conflict
-from drafting.votes import services
+from drafting.votes import ballots, records, services
+from drafting.votes.deadlines import close_due_votes
 from drafting.votes.schemas import BallotIn, VoteOpen
 from models import ClauseKind, GroupRole, Vote, VoteOutcome, VoteStatus, db, utcnow
 from tests.helpers.commands import INPUT_REFUSED, refused_fields
@@ -57,22 +58,22 @@ def test_a_deadline_is_minutes_ahead_at_most_three_days(vote):
 
 def test_a_ballot_after_the_deadline_is_refused_before_any_closer_ran(vote):
     cast, opened = vote
-    services.cast_ballot(cast.member, opened, BallotIn.model_validate(yes(opened)))
+    ballots.cast_ballot(cast.member, opened, BallotIn.model_validate(yes(opened)))
     db.session.commit()
-    assert services.close_due_votes() == 0  # not due yet
+    assert close_due_votes() == 0  # not due yet
     db.session.execute(update(Vote).where(Vote.id == opened.id)
                        .values(deadline=utcnow() - timedelta(milliseconds=10)))
     db.session.commit()
     assert opened.status is VoteStatus.OPEN  # nobody has closed it yet
     with pytest.raises(Conflict, match="no longer accepted"):
-        services.cast_ballot(cast.chair, opened, BallotIn.model_validate(yes(opened)))
+        ballots.cast_ballot(cast.chair, opened, BallotIn.model_validate(yes(opened)))
     db.session.rollback()
-    assert services.close_due_votes() == 1
+    assert close_due_votes() == 1
     db.session.expire_all()
     closed = db.session.get(Vote, opened.id)
     assert (closed.status, closed.closed_by_id, closed.turnout) == (VoteStatus.CLOSED, None, 1)
-    assert closed.outcome is VoteOutcome.ADOPTED and services.verify_vote(closed).ok
-    assert services.close_due_votes() == 0
+    assert closed.outcome is VoteOutcome.ADOPTED and records.verify_vote(closed).ok
+    assert close_due_votes() == 0
 
 
 def test_a_vote_without_deadline_waits_for_its_chair(vote, factories):
@@ -82,7 +83,7 @@ def test_a_vote_without_deadline_waits_for_its_chair(vote, factories):
                                                      clause_id=other.live_clauses[0].id))
     db.session.commit()
     assert undated.deadline is None
-    assert services.close_due_votes(utcnow() + timedelta(days=30)) == 1  # the dated one only
+    assert close_due_votes(utcnow() + timedelta(days=30)) == 1  # the dated one only
     db.session.expire_all()
     assert db.session.get(Vote, undated.id).status is VoteStatus.OPEN
 
@@ -96,7 +97,7 @@ def test_a_vote_that_cannot_be_closed_does_not_hold_up_the_others(vote, factorie
     # A damaged row (an impossible electorate): its result cannot be computed.
     db.session.execute(update(Vote).where(Vote.id == broken.id).values(eligible_count=-1))
     db.session.commit()
-    assert services.close_due_votes(utcnow() + timedelta(minutes=10)) == 1
+    assert close_due_votes(utcnow() + timedelta(minutes=10)) == 1
     db.session.expire_all()
     assert db.session.get(Vote, fine.id).status is VoteStatus.CLOSED
     assert db.session.get(Vote, broken.id).status is VoteStatus.OPEN  # tried again next time
@@ -149,7 +150,7 @@ def test_two_processes_close_a_vote_at_its_deadline_exactly_once(app, factories,
             rule="simple_majority", deadline_minutes=60))
         db.session.commit()
         vote_id = opened.id
-        services.cast_ballot(db.session.merge(voters[0]), opened, BallotIn.model_validate(yes(opened)))
+        ballots.cast_ballot(db.session.merge(voters[0]), opened, BallotIn.model_validate(yes(opened)))
         db.session.commit()
 
     received: dict[str, list[dict]] = {"a": [], "b": []}
@@ -191,7 +192,7 @@ def test_two_processes_close_a_vote_at_its_deadline_exactly_once(app, factories,
             vote = db.session.get(Vote, vote_id)
             assert (vote.status, vote.closed_by_id) == (VoteStatus.CLOSED, None)
             assert db.session.scalar(select(func.count(Vote.id)).where(Vote.record.is_not(None))) == 1
-            assert services.verify_vote(vote).ok
+            assert records.verify_vote(vote).ok
             assert received["a"][0]["vote"]["record_sha256"] == vote.record_sha256
     finally:
         for client in clients:

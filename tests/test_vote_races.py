@@ -17,8 +17,11 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from drafting.errors import Conflict
-from drafting.votes import services
+from drafting.votes import records, services
+from drafting.votes.ballots import Cast, cast_ballot
+from drafting.votes.deadlines import close_due_votes
 from drafting.votes.schemas import BallotIn, VoteOpen
+from drafting.votes.tally import counts
 from models import (
     Ballot,
     ClauseKind,
@@ -102,13 +105,13 @@ def at_once(app, jobs: list[Callable[[], Any]]) -> list[Any]:
 
 
 def caster(vote_id: int, voter_id: int, option_id: int, **data: Any) -> Callable[[Any], Any]:
-    def job(barrier: threading.Barrier) -> services.Cast:
+    def job(barrier: threading.Barrier) -> Cast:
         voter = db.session.get(Participant, voter_id)
         vote = db.session.get(Vote, vote_id)
         _ = vote.options, vote.recommendation.group
         db.session.commit()  # nothing held while waiting for the others
         barrier.wait()
-        return services.cast_ballot(voter, vote, BallotIn.model_validate({"option_id": option_id, **data}))
+        return cast_ballot(voter, vote, BallotIn.model_validate({"option_id": option_id, **data}))
     return job
 
 
@@ -121,17 +124,17 @@ def closer(vote_id: int, chair_id: int | None) -> Callable[[Any], Any]:
         _ = [o.secret_count for o in vote.options], vote.recommendation.group
         barrier.wait()
         if chair is None:
-            return services.close_due_votes()
+            return close_due_votes()
         return services.close_vote(chair, vote)
     return job
 
 
-def stored(app, vote_id: int) -> tuple[Vote, list[int], int, services.Verification]:
+def stored(app, vote_id: int) -> tuple[Vote, list[int], int, records.Verification]:
     with app.app_context():
         vote = db.session.get(Vote, vote_id)
         ballots = db.session.scalar(select(func.count(Ballot.id)).where(Ballot.vote_id == vote_id))
-        verification = services.verify_vote(vote) if vote.status is VoteStatus.CLOSED else None
-        tally = services.counts(vote)
+        verification = records.verify_vote(vote) if vote.status is VoteStatus.CLOSED else None
+        tally = counts(vote)
         db.session.expunge_all()
         return vote, tally, ballots, verification
 
@@ -142,8 +145,8 @@ def test_a_hundred_voters_at_once_are_all_counted(app, factories, secret):
     choice = ["yes", "no", "abstain"]
     results = at_once(app, [caster(vote_id, voter, options[choice[i % 3]])
                             for i, voter in enumerate(voters)])
-    assert all(isinstance(r, services.Cast) and not r.changed for r in results), \
-        Counter(type(r).__name__ + ":" + str(r) for r in results if not isinstance(r, services.Cast))
+    assert all(isinstance(r, Cast) and not r.changed for r in results), \
+        Counter(type(r).__name__ + ":" + str(r) for r in results if not isinstance(r, Cast))
     vote, tally, ballots, _ = stored(app, vote_id)
     assert (vote.turnout, ballots, tally) == (100, 100, [34, 33, 33])
 
@@ -152,7 +155,7 @@ def test_one_roll_call_voter_twenty_times_at_once_is_one_ballot(app, factories):
     _cast, voters, vote_id, options = open_vote(app, factories, 3)
     choices = [options["yes"] if i % 2 else options["no"] for i in range(20)]
     results = at_once(app, [caster(vote_id, voters[0], option) for option in choices])
-    assert all(isinstance(r, services.Cast) for r in results), results
+    assert all(isinstance(r, Cast) for r in results), results
     assert sum(not r.changed for r in results) == 1
     vote, tally, ballots, _ = stored(app, vote_id)
     assert (vote.turnout, ballots, sum(tally)) == (1, 1, 1)
@@ -165,8 +168,8 @@ def test_one_secret_voter_twenty_times_at_once_is_one_ballot(app, factories):
     _cast, voters, vote_id, options = open_vote(app, factories, 3, secret=True)
     results = at_once(app, [caster(vote_id, voters[0], options["yes" if i % 2 else "no"])
                             for i in range(20)])
-    counted = [r for r in results if isinstance(r, services.Cast)]
-    refused = [r for r in results if not isinstance(r, services.Cast)]
+    counted = [r for r in results if isinstance(r, Cast)]
+    refused = [r for r in results if not isinstance(r, Cast)]
     assert len(counted) == 1 and counted[0].receipt and not counted[0].changed
     assert len(refused) == 19
     assert all(isinstance(r, Conflict) and "receipt" in r.message for r in refused), refused
@@ -182,8 +185,8 @@ def test_ballots_racing_the_close_are_counted_or_refused(app, factories, secret)
     results = at_once(app, jobs)
     decision = results.pop(15)
     assert not isinstance(decision, Exception), decision
-    counted = [r for r in results if isinstance(r, services.Cast)]
-    refused = [r for r in results if not isinstance(r, services.Cast)]
+    counted = [r for r in results if isinstance(r, Cast)]
+    refused = [r for r in results if not isinstance(r, Cast)]
     assert all(isinstance(r, Conflict) and "no longer accepted" in r.message for r in refused), \
         [repr(r) for r in refused]
     vote, tally, ballots, verification = stored(app, vote_id)
@@ -270,15 +273,15 @@ def test_the_whole_recommendation_put_twice_at_once_opens_once(app, factories):
 def test_one_receipt_used_five_times_at_once_changes_the_ballot_once(app, factories):
     _cast, voters, vote_id, options = open_vote(app, factories, 3, secret=True)
     with app.test_request_context():
-        first = services.cast_ballot(db.session.get(Participant, voters[0]), db.session.get(Vote, vote_id),
+        first = cast_ballot(db.session.get(Participant, voters[0]), db.session.get(Vote, vote_id),
                                      BallotIn(option_id=options["no"]))
         db.session.commit()
     targets = ["yes", "abstain", "yes", "abstain", "yes"]
     results = at_once(app, [caster(vote_id, voters[0], options[t], receipt=first.receipt) for t in targets])
-    changed = [r for r in results if isinstance(r, services.Cast)]
+    changed = [r for r in results if isinstance(r, Cast)]
     assert len(changed) == 1 and changed[0].changed, results
     assert all(isinstance(r, Conflict) and "used already" in r.message
-               for r in results if not isinstance(r, services.Cast)), results
+               for r in results if not isinstance(r, Cast)), results
     vote, tally, ballots, _ = stored(app, vote_id)
     assert (vote.turnout, ballots, sum(tally), tally[1]) == (1, 1, 1, 0)
 
@@ -303,4 +306,4 @@ def test_closes_at_once_in_one_conference_chain_in_one_line(app, factories):
         previous = list(links.values())
         assert previous.count(None) == 1 and len(set(previous)) == 6, "the chain forked"
         assert all(p is None or p in links for p in previous)
-        assert all(services.verify_vote(db.session.get(Vote, vote_id)).ok for vote_id in vote_ids)
+        assert all(records.verify_vote(db.session.get(Vote, vote_id)).ok for vote_id in vote_ids)

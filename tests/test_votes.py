@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import PENDING_KEY, QueuedEvent
-from drafting.votes import services
+from drafting.votes import ballots, records, services, tally
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen, vote_out
 from models import (
     AmendmentKind,
@@ -61,8 +61,8 @@ def option(vote: Vote, which: Any) -> VoteOption:
     return next(o for o in vote.options if o.kind is OptionKind(which))
 
 
-def ballot(voter, vote: Vote, which: Any, **data) -> services.Cast:
-    cast = services.cast_ballot(voter, vote, BallotIn.model_validate({"option_id": option(vote, which).id, **data}))
+def ballot(voter, vote: Vote, which: Any, **data) -> ballots.Cast:
+    cast = ballots.cast_ballot(voter, vote, BallotIn.model_validate({"option_id": option(vote, which).id, **data}))
     db.session.commit()
     return cast
 
@@ -110,12 +110,12 @@ def test_the_voters_are_fixed_when_the_vote_opens(draft, factories):
     assert vote.eligible_count == 4  # chair, member and two more; not the observer
     latecomer = factories.member_of(cast.group, GroupRole.MEMBER)
     with pytest.raises(PermissionDenied, match="fixed when it opened"):
-        services.cast_ballot(latecomer, vote, BallotIn(option_id=option(vote, "yes").id))
+        ballots.cast_ballot(latecomer, vote, BallotIn(option_id=option(vote, "yes").id))
     with pytest.raises(PermissionDenied, match="observers never"):
-        services.cast_ballot(cast.observer, vote, BallotIn(option_id=option(vote, "yes").id))
+        ballots.cast_ballot(cast.observer, vote, BallotIn(option_id=option(vote, "yes").id))
     for stranger in (cast.other_chair, cast.outsider, cast.secretariat):
         with pytest.raises(PermissionDenied, match="Only the group's members"):
-            services.cast_ballot(stranger, vote, BallotIn(option_id=option(vote, "yes").id))
+            ballots.cast_ballot(stranger, vote, BallotIn(option_id=option(vote, "yes").id))
     db.session.rollback()
     for voter in (cast.chair, cast.member, *more):
         ballot(voter, vote, "yes")
@@ -130,7 +130,7 @@ def test_a_neutral_chair_does_not_vote(draft):
                  clause_id=recommendation.live_clauses[0].id)
     assert vote.eligible_count == 3
     with pytest.raises(PermissionDenied):
-        services.cast_ballot(cast.chair, vote, BallotIn(option_id=option(vote, "yes").id))
+        ballots.cast_ballot(cast.chair, vote, BallotIn(option_id=option(vote, "yes").id))
 
 
 def test_bad_ballots_are_refused_clearly(draft, factories):
@@ -139,7 +139,7 @@ def test_bad_ballots_are_refused_clearly(draft, factories):
         (ClauseKind.OPERATIVE, TEXT)])))[2]
     for bad in (-1, 10**12, option(other, "yes").id):
         with pytest.raises(ValidationFailed, match="Choose one of the vote's options"):
-            services.cast_ballot(cast.member, vote, BallotIn(option_id=bad))
+            ballots.cast_ballot(cast.member, vote, BallotIn(option_id=bad))
     for shapeless in (None, "1", True):
         with pytest.raises(INPUT_REFUSED) as refused:
             BallotIn.model_validate({"option_id": shapeless})
@@ -147,12 +147,12 @@ def test_bad_ballots_are_refused_clearly(draft, factories):
     db.session.rollback()
     close(cast.chair, vote)
     with pytest.raises(Conflict, match="closed: ballots are no longer accepted"):
-        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id))
+        ballots.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id))
     db.session.rollback()
     services.cancel_vote(cast.chair, other)
     db.session.commit()
     with pytest.raises(Conflict, match="cancelled"):
-        services.cast_ballot(cast.member, other, BallotIn(option_id=option(other, "yes").id))
+        ballots.cast_ballot(cast.member, other, BallotIn(option_id=option(other, "yes").id))
 
 
 def test_an_objection_under_consensus_gives_a_reason(draft):
@@ -160,7 +160,7 @@ def test_an_objection_under_consensus_gives_a_reason(draft):
     vote = open_(cast.chair, recommendation, subject="clause",
                  clause_id=recommendation.live_clauses[0].id, rule="consensus")
     with pytest.raises(ValidationFailed):
-        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "no").id))
+        ballots.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "no").id))
     db.session.rollback()
     ballot(cast.member, vote, "no", reason="Too vague.")
     decision = close(cast.chair, vote)
@@ -174,7 +174,7 @@ def test_a_roll_call_ballot_may_be_changed_until_the_close(draft):
     assert ballot(cast.member, vote, "yes").changed is True
     assert db.session.get(Vote, vote.id).turnout == 1
     assert services.own_choice(vote, cast.member).option_id == option(vote, "yes").id
-    assert services.counts(vote) == [1, 0, 0]
+    assert tally.counts(vote) == [1, 0, 0]
 
 
 def test_a_secret_ballot_changes_only_with_its_receipt(draft):
@@ -182,20 +182,20 @@ def test_a_secret_ballot_changes_only_with_its_receipt(draft):
     first = ballot(cast.member, vote, "no")
     assert first.receipt and not first.changed
     with pytest.raises(Conflict, match="receipt"):
-        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id))
+        ballots.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id))
     db.session.rollback()
     with pytest.raises(Conflict, match="receipt"):
-        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id,
+        ballots.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "yes").id,
                                                  receipt="forged.0123456789abcdef"))
     db.session.rollback()
     second = ballot(cast.member, vote, "yes", receipt=first.receipt)
     assert second.changed and second.receipt != first.receipt
-    assert services.counts(vote) == [1, 0, 0]
+    assert tally.counts(vote) == [1, 0, 0]
     with pytest.raises(Conflict, match="used already"):
-        services.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "no").id,
+        ballots.cast_ballot(cast.member, vote, BallotIn(option_id=option(vote, "no").id,
                                                  receipt=first.receipt))
     db.session.rollback()
-    assert services.counts(vote) == [1, 0, 0]
+    assert tally.counts(vote) == [1, 0, 0]
     assert services.own_choice(vote, cast.member) is None
 
 
@@ -204,10 +204,10 @@ def test_a_receipt_changes_only_its_own_voters_ballot(draft):
     mine = ballot(cast.member, vote, "no")
     ballot(more[0], vote, "yes")
     with pytest.raises(Conflict, match="receipt"):
-        services.cast_ballot(more[0], vote, BallotIn(option_id=option(vote, "abstain").id,
+        ballots.cast_ballot(more[0], vote, BallotIn(option_id=option(vote, "abstain").id,
                                               receipt=mine.receipt))
     db.session.rollback()
-    assert services.counts(vote) == [1, 1, 0]
+    assert tally.counts(vote) == [1, 1, 0]
 
 
 # --- what a vote does to the clause ------------------------------------------------------
@@ -297,7 +297,7 @@ def test_the_winning_wording_becomes_the_clause_by_its_proposer(draft, factories
     assert last_edit.author_id == more[1].id
     assert second.status is AmendmentStatus.ADOPTED_BY_VOTE
     assert first.status is AmendmentStatus.REJECTED_BY_VOTE
-    assert services.verify_vote(vote).ok
+    assert records.verify_vote(vote).ok
 
 
 def test_a_split_choice_goes_to_a_run_off_of_the_top_two(draft, factories):
@@ -353,7 +353,7 @@ def test_an_adopted_amendment_is_applied(draft, factories, kind):
     assert amendment.status is AmendmentStatus.ADOPTED_BY_VOTE
     assert texts == {"replace": [text, OTHER], "insert": [TEXT, text, OTHER],
                      "delete": [OTHER]}[kind.value]
-    assert services.verify_vote(vote).ok
+    assert records.verify_vote(vote).ok
 
 
 def test_a_rejected_amendment_changes_nothing(draft, factories):
@@ -433,14 +433,14 @@ def closed_vote(draft, secret=False) -> tuple[Any, Vote]:
 def test_the_record_holds_everything_the_result_rests_on(draft):
     cast, vote = closed_vote(draft)
     record = json.loads(vote.record)
-    assert vote.record_sha256 == services.sha256(vote.record)
-    assert vote.record == services.canonical(record)
+    assert vote.record_sha256 == records.sha256(vote.record)
+    assert vote.record == records.canonical(record)
     assert record["question"] == "Adopt clause 1 as drafted?"
     assert (record["rule"], record["quorum"], record["eligible"], record["turnout"]) == \
         ("simple_majority", 50, 4, 4)
     assert [(o["kind"], o["count"]) for o in record["options"]] == [("yes", 2), ("no", 1), ("abstain", 1)]
     yes = record["options"][0]
-    assert yes["wording"] == TEXT and yes["wording_sha256"] == services.sha256(TEXT)
+    assert yes["wording"] == TEXT and yes["wording_sha256"] == records.sha256(TEXT)
     assert record["outcome"] == "adopted"
     assert record["opened_by"] == {"id": cast.chair.id, "name": cast.chair.name}
     assert record["closed_by"] == {"id": cast.chair.id, "name": cast.chair.name}
@@ -448,7 +448,7 @@ def test_the_record_holds_everything_the_result_rests_on(draft):
     assert record["closed_at"] == vote.closed_at.isoformat()
     assert sorted((r["voter"]["id"], r["option"]) for r in record["roll_call"]) == sorted(
         [(cast.chair.id, 0), (cast.member.id, 0), (draft[1][0].id, 1), (draft[1][1].id, 2)])
-    assert services.verify_vote(vote).ok
+    assert records.verify_vote(vote).ok
 
 
 def test_records_chain_within_the_conference(draft):
@@ -463,22 +463,22 @@ def test_records_chain_within_the_conference(draft):
     assert json.loads(votes[1].record)["previous_sha256"] == votes[0].record_sha256
     # Rewriting the first record (even with a fresh hash of its own) breaks the link.
     forged = json.loads(votes[0].record) | {"outcome": "rejected"}
-    text = services.canonical(forged)
+    text = records.canonical(forged)
     db.session.execute(update(Vote).where(Vote.id == votes[0].id)
-                       .values(record=text, record_sha256=services.sha256(text)))
+                       .values(record=text, record_sha256=records.sha256(text)))
     db.session.commit()
     db.session.expire_all()
-    assert services.verify_vote(votes[1]).checks["chain"] is False
-    assert services.verify_vote(votes[0]).checks["result"] is False
+    assert records.verify_vote(votes[1]).checks["chain"] is False
+    assert records.verify_vote(votes[0]).checks["result"] is False
 
 
 def tamper_record(vote: Vote, change, rehash: bool) -> None:
     record = json.loads(vote.record)
     change(record)
-    text = services.canonical(record)
+    text = records.canonical(record)
     values = {"record": text}
     if rehash:
-        values["record_sha256"] = services.sha256(text)
+        values["record_sha256"] = records.sha256(text)
     db.session.execute(update(Vote).where(Vote.id == vote.id).values(**values))
 
 
@@ -500,19 +500,19 @@ TAMPERING = {
         "wordings"),
     "an option's wording and its hash": (lambda v: db.session.execute(
         update(VoteOption).where(VoteOption.id == option(v, "yes").id).values(
-            wording="Other;", wording_sha256=services.sha256("Other;"))), "wordings"),
+            wording="Other;", wording_sha256=records.sha256("Other;"))), "wordings"),
 }
 
 
 @pytest.mark.parametrize("what", list(TAMPERING))
 def test_verify_detects_tampering(draft, what):
     _cast, vote = closed_vote(draft)
-    assert services.verify_vote(vote).ok
+    assert records.verify_vote(vote).ok
     tamper, check = TAMPERING[what]
     tamper(vote)
     db.session.commit()
     db.session.expire_all()
-    verification = services.verify_vote(db.session.get(Vote, vote.id))
+    verification = records.verify_vote(db.session.get(Vote, vote.id))
     assert verification.checks[check] is False and not verification.ok
 
 
@@ -522,7 +522,7 @@ def test_verify_detects_a_roll_call_ballot_edited_after_the_close(draft):
                        .values(option_id=option(vote, "no").id))
     db.session.commit()
     db.session.expire_all()
-    checks = services.verify_vote(db.session.get(Vote, vote.id)).checks
+    checks = records.verify_vote(db.session.get(Vote, vote.id)).checks
     assert checks["counts"] is False and checks["roll_call"] is False
 
 
@@ -535,14 +535,14 @@ def test_verify_detects_two_roll_call_ballots_swapped(draft):
                            .values(option_id=option(vote, which).id))
     db.session.commit()
     db.session.expire_all()
-    checks = services.verify_vote(db.session.get(Vote, vote.id)).checks
+    checks = records.verify_vote(db.session.get(Vote, vote.id)).checks
     assert checks["counts"] is True and checks["roll_call"] is False
 
 
 @pytest.mark.parametrize("change", [+1, "move"])
 def test_verify_detects_an_altered_secret_counter(draft, change):
     _cast, vote = closed_vote(draft, secret=True)
-    assert services.verify_vote(vote).ok
+    assert records.verify_vote(vote).ok
     yes, no = option(vote, "yes").id, option(vote, "no").id
     db.session.execute(update(VoteOption).where(VoteOption.id == yes)
                        .values(secret_count=VoteOption.secret_count + 1))
@@ -551,14 +551,14 @@ def test_verify_detects_an_altered_secret_counter(draft, change):
                            .values(secret_count=VoteOption.secret_count - 1))
     db.session.commit()
     db.session.expire_all()
-    checks = services.verify_vote(db.session.get(Vote, vote.id)).checks
+    checks = records.verify_vote(db.session.get(Vote, vote.id)).checks
     assert checks["counts"] is False
 
 
 def test_only_a_closed_vote_is_verified(draft):
     _cast, _more, vote, _clause = clause_vote(draft)
     with pytest.raises(Conflict):
-        services.verify_vote(vote)
+        records.verify_vote(vote)
 
 
 # --- secrecy ---------------------------------------------------------------------------------
@@ -602,10 +602,10 @@ def test_a_secret_vote_links_no_participant_to_a_choice(app, factories, socket_t
     receipts = {}
     for voter_id, choice in choices.items():
         reason = {"reason": reasons[voter_id]} if choice == "no" else {}
-        receipts[voter_id] = as_person(app, voter_id, lambda voter, c=choice, r=reason: services.cast_ballot(
+        receipts[voter_id] = as_person(app, voter_id, lambda voter, c=choice, r=reason: ballots.cast_ballot(
             voter, db.session.get(Vote, vote_id), BallotIn.model_validate({"option_id": options[c], **r})).receipt)
     # One changes their mind with the receipt.
-    as_person(app, voters[2].id, lambda voter: services.cast_ballot(
+    as_person(app, voters[2].id, lambda voter: ballots.cast_ballot(
         voter, db.session.get(Vote, vote_id), BallotIn(option_id=options["abstain"],
                                                receipt=receipts[voters[2].id])))
     as_person(app, cast.chair.id, lambda chair: services.close_vote(chair, db.session.get(Vote, vote_id)))
@@ -613,13 +613,13 @@ def test_a_secret_vote_links_no_participant_to_a_choice(app, factories, socket_t
     with app.app_context():
         vote = db.session.get(Vote, vote_id)
         assert vote.outcome is VoteOutcome.REJECTED
-        assert services.counts(vote) == [2, 2, 2] and vote.turnout == 6
-        assert services.verify_vote(vote).ok
+        assert tally.counts(vote) == [2, 2, 2] and vote.turnout == 6
+        assert records.verify_vote(vote).ok
         out = json.dumps(vote_out(vote).model_dump(mode="json"))
         record = vote.record
-        ballots = db.session.scalars(select(Ballot).where(Ballot.vote_id == vote_id)).all()
-        assert sorted(b.voter_id for b in ballots) == sorted(choices)
-        assert all(b.option_id is None and b.reason == "" for b in ballots)
+        stored_ballots = db.session.scalars(select(Ballot).where(Ballot.vote_id == vote_id)).all()
+        assert sorted(b.voter_id for b in stored_ballots) == sorted(choices)
+        assert all(b.option_id is None and b.reason == "" for b in stored_ballots)
         rows: list[tuple[str, dict]] = []
         for table in db.metadata.sorted_tables:
             for row in db.session.execute(select(table)).mappings():
@@ -680,15 +680,15 @@ def test_verify_detects_a_fork_in_the_chain(draft):
         vote = open_(cast.chair, recommendation, subject="clause", clause_id=clause.id, rule="consensus")
         close(cast.chair, vote)
         votes.append(vote)
-    assert all(services.verify_vote(v).checks["chain"] for v in votes)
+    assert all(records.verify_vote(v).checks["chain"] for v in votes)
     # The second record made to follow what the first follows (nothing): the first record
     # could then be changed without breaking any later hash.
     tamper_record(votes[1], lambda r: r.update(previous_sha256=None), rehash=True)
     db.session.execute(update(Vote).where(Vote.id == votes[1].id).values(previous_sha256=None))
     db.session.commit()
     db.session.expire_all()
-    assert not services.verify_vote(votes[0]).checks["chain"]
-    assert not services.verify_vote(votes[1]).checks["chain"]
+    assert not records.verify_vote(votes[0]).checks["chain"]
+    assert not records.verify_vote(votes[1]).checks["chain"]
 
 
 def test_the_chair_cannot_unlock_a_clause_while_its_vote_is_open(draft):

@@ -15,6 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from drafting.votes import services as votes
+from drafting.votes.ballots import cast_ballot
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import (
     Amendment,
@@ -143,7 +144,7 @@ def test_vote_pages_are_well_formed_for_everyone_in_the_group(app, cast, draft, 
     with acting(app):
         closed = votes.open_vote(get(Participant, cast.chair.id), get(Recommendation, draft["recommendation"]),
                                  VoteOpen(subject="clause", clause_id=draft["second"]))
-        votes.cast_ballot(get(Participant, cast.member.id), closed, BallotIn(option_id=closed.options[0].id))
+        cast_ballot(get(Participant, cast.member.id), closed, BallotIn(option_id=closed.options[0].id))
         votes.close_vote(get(Participant, cast.chair.id), closed)
         closed_id = closed.id
     client = client_as(app, cast, role)
@@ -457,7 +458,7 @@ def test_the_whole_recommendation_is_offered_once_every_clause_is_adopted(app, c
 def test_statements_on_an_adopted_clause(app, cast, draft):
     vote_id = open_by_service(app, cast, draft)
     with acting(app):
-        votes.cast_ballot(get(Participant, cast.member.id), get(Vote, vote_id),
+        cast_ballot(get(Participant, cast.member.id), get(Vote, vote_id),
                           BallotIn(option_id=get(Vote, vote_id).options[0].id))
         votes.close_vote(get(Participant, cast.chair.id), get(Vote, vote_id))
     member, observer = client_as(app, cast, "member"), client_as(app, cast, "observer")
@@ -637,7 +638,7 @@ def hostile(app, factories, cast, xss_payloads) -> dict[str, Any]:
             vote = votes.open_vote(chair, get(Recommendation, recommendation.id), VoteOpen(
                 subject="wordings", clause_id=clause.id, question=payload))
             winner = next(o for o in vote.options if o.amendment_id == amendment.id)
-            votes.cast_ballot(person, vote, BallotIn(option_id=winner.id))
+            cast_ballot(person, vote, BallotIn(option_id=winner.id))
             votes.close_vote(chair, vote)
             votes.add_statement(person, get(Recommendation, recommendation.id), StatementIn(
                 kind="reservation", clause_id=clause.id, text=payload))

@@ -539,7 +539,8 @@ def hostile_world(app: Flask, factories: Any, payloads: list[str]) -> dict[str, 
     from drafting.auth.services import create_api_token
     from drafting.comments.services import reply, start_thread
     from drafting.recommendations.services import update_clause
-    from drafting.votes.services import add_statement, cast_ballot, close_vote, open_vote
+    from drafting.votes.ballots import cast_ballot
+    from drafting.votes.services import add_statement, close_vote, open_vote
     from models import Clause, ClauseKind, GroupRole, Participant, Recommendation, Vote
     from tests.helpers.browser import packed
 
@@ -635,7 +636,7 @@ def test_user_text_never_runs_on_any_other_surface(app, factories, new_context, 
     opens, no script error, nothing the CSP had to block, no handler, link or element left
     behind (tests/test_browser.py's LEFTOVERS), no gadget for the app's own scripts; and the
     vote page stays clean when a ballot's event makes it fetch and swap in its new state."""
-    from drafting.votes.services import cast_ballot
+    from drafting.votes.ballots import cast_ballot
     from models import Participant, Vote
     from tests.helpers.browser import CLEAN, LEFTOVERS
 

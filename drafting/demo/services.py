@@ -20,8 +20,9 @@ from drafting.demo.data import (
     RECOMMENDATIONS,
     VOTES,
 )
+from drafting.votes.ballots import cast_ballot
 from drafting.votes.schemas import BallotIn, VoteOpen
-from drafting.votes.services import cast_ballot, close_vote, open_vote
+from drafting.votes.services import close_vote, open_vote
 from models import (
     AmendmentKind,
     Clause,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from drafting.editing.diff import Piece, word_diff
 from drafting.markup import render_markdown
-from drafting.votes.services import counts
+from drafting.votes.tally import counts
 from models import (
     Ballot,
     Clause,
@@ -280,7 +280,7 @@ def _published_name(participant: Participant) -> str:
 
 def _roll_calls(vote_ids: list[int]) -> dict[int, list[Ballot]]:
     """The ballots of these (roll-call) votes with their voters, in one query, each vote's in
-    the order ``votes.services.roll_call`` publishes them (by name)."""
+    the order ``votes.tally.roll_call`` publishes them (by name)."""
     found: dict[int, list[Ballot]] = {vote_id: [] for vote_id in vote_ids}
     if vote_ids:
         for ballot in db.session.scalars(

@@ -20,8 +20,9 @@ from drafting.amendments import services as amendments
 from drafting.editing.diff import Piece, word_diff
 from drafting.errors import DomainError
 from drafting.markup import render_markdown
-from drafting.votes import services
+from drafting.votes import ballots, records, services
 from drafting.votes.forms import BallotForm, OpenVoteForm, StatementForm
+from drafting.votes.tally import counts, roll_call
 from models import (
     Amendment,
     AmendmentStatus,
@@ -85,7 +86,7 @@ def option_views(vote: Vote) -> list[OptionView]:
     redline against the text it changes."""
     closed = vote.status is VoteStatus.CLOSED
     live_tally = vote.is_open and not vote.secret and vote.show_tally
-    tally: list[int | None] = list(services.counts(vote)) if closed or live_tally \
+    tally: list[int | None] = list(counts(vote)) if closed or live_tally \
         else [None] * len(vote.options)
     drafted = next((o.wording for o in vote.options
                     if o.kind is OptionKind.WORDING and o.amendment_id is None), None)
@@ -118,7 +119,7 @@ def vote_context(vote: Vote, viewer: Participant, form: BallotForm | None = None
                  error: DomainError | None = None, receipt: str | None = None) -> dict[str, Any]:
     """What templates/votes/show.html (and the projector) need."""
     seconds = remaining_seconds(vote)
-    can_cast = vote.is_open and allowed(lambda: services.check_can_cast(vote, viewer))
+    can_cast = vote.is_open and allowed(lambda: ballots.check_can_cast(vote, viewer))
     voted = services.has_voted(vote, viewer)
     mine = services.own_choice(vote, viewer)
     if form is None:
@@ -141,7 +142,7 @@ def vote_context(vote: Vote, viewer: Participant, form: BallotForm | None = None
         "can_run": vote.is_open and vote.can_run(viewer),
         "can_runoff": (vote.outcome is VoteOutcome.RUNOFF and vote.can_run(viewer)
                        and vote.recommendation.status is RecommendationStatus.DRAFTING),
-        "roll_call": services.roll_call(vote) if vote.status is VoteStatus.CLOSED else [],
+        "roll_call": roll_call(vote) if vote.status is VoteStatus.CLOSED else [],
         "objections": record.get("objections", []) if record else [],
         "form": form,
         "error": error,
@@ -157,7 +158,7 @@ def verification_context(vote: Vote) -> dict[str, Any]:
     return {
         "record": record,
         "raw": vote.record if closed else None,
-        "verification": services.verify_vote(vote) if closed else None,
+        "verification": records.verify_vote(vote) if closed else None,
         "by_position": {o.position: o for o in vote.options},
     }
 

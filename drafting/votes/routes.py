@@ -14,7 +14,7 @@ from drafting.errors import DomainError
 from drafting.forms import Refusal, flashed, run_form
 from drafting.recommendations.page import render_page
 from drafting.recommendations.services import get_recommendation
-from drafting.votes import pages, services
+from drafting.votes import ballots, pages, records, services
 from drafting.votes.forms import BallotForm, OpenVoteForm, StatementForm
 from drafting.votes.schemas import (
     BallotIn,
@@ -64,7 +64,7 @@ def cast(vote_id: int) -> ResponseReturnValue:
     vote = services.get_vote(vote_id, current_user)
     form = BallotForm()
 
-    def counted(done: services.Cast) -> ResponseReturnValue:
+    def counted(done: ballots.Cast) -> ResponseReturnValue:
         if done.receipt:
             session[RECEIPT_KEY] = {"vote": vote.id, "receipt": done.receipt}
             message = (_("Your secret ballot is changed.") if done.changed
@@ -73,7 +73,7 @@ def cast(vote_id: int) -> ResponseReturnValue:
             message = _("Your ballot is changed.") if done.changed else _("Your ballot is counted.")
         return flashed(message, url_for("votes.show", vote_id=vote.id))
 
-    return run_form(form, lambda: services.cast_ballot(current_user, vote, form.command()),
+    return run_form(form, lambda: ballots.cast_ballot(current_user, vote, form.command()),
                     done=counted, refused=Refusal(lambda error: _render_vote(
                         services.get_vote(vote_id, current_user), form, error,
                         error.status if error else 400), message_above=True))
@@ -201,7 +201,7 @@ def api_get_vote(actor: Participant, vote_id: int) -> VoteOut:
           tag="votes", response=BallotOut, body=BallotIn, errors=(403, 404, 409))
 def api_cast_ballot(actor: Participant, vote_id: int, body: BallotIn) -> BallotOut:
     vote = services.get_vote(vote_id, actor)
-    cast = services.cast_ballot(actor, vote, body)
+    cast = ballots.cast_ballot(actor, vote, body)
     return BallotOut(vote=vote_out(cast.vote), changed=cast.changed, receipt=cast.receipt)
 
 
@@ -237,7 +237,7 @@ def api_cancel_vote(actor: Participant, vote_id: int) -> VoteOut:
           response=VerificationOut, errors=(404, 409))
 def api_verify_vote(actor: Participant, vote_id: int) -> VerificationOut:
     vote = services.get_vote(vote_id, actor)
-    verification = services.verify_vote(vote)
+    verification = records.verify_vote(vote)
     return VerificationOut(ok=verification.ok, checks=verification.checks,
                            record=json.loads(vote.record or "{}"))
 

@@ -21,6 +21,7 @@ from drafting.errors import ValidationFailed
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
 from drafting.services import clean_text
+from drafting.votes.tally import counts, roll_call
 from models import OptionKind, Statement, Vote, VoteOutcome, VoteRule, VoteStatus, VoteSubject
 
 
@@ -187,8 +188,6 @@ def statement_out(statement: Statement) -> StatementOut:
 
 
 def vote_out(vote: Vote) -> VoteOut:
-    from drafting.votes.services import counts, roll_call
-
     closed = vote.status is VoteStatus.CLOSED
     live_tally = vote.status is VoteStatus.OPEN and not vote.secret and vote.show_tally
     tally = counts(vote) if closed or live_tally else [None] * len(vote.options)

@@ -1,5 +1,7 @@
-"""The rules of voting: who opens, who votes, one ballot each, secret and roll-call votes,
-closing (by the chair or the deadline) into an immutable record, and verifying it later.
+"""The rules of voting: who opens a vote and on what, who votes, closing it (by the chair or
+at its deadline: ``deadlines``) into an immutable record and applying its decision, and the
+statements on decided texts. Casting is ``ballots``; the count ``tally``; the record and its
+verification ``records``.
 
 Every change of a vote serialises on its row: casting a ballot starts with a conditional
 UPDATE of the vote that succeeds only while it is open, and closing is the UPDATE that ends
@@ -15,30 +17,24 @@ neither the receipt nor the choice, and learns the old choice only while changin
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import logging
-import secrets
-from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy import CursorResult, select, update
 
 from drafting.amendments.redlines import redline
 from drafting.editing import docs
-from drafting.editing.services import hold_text
+from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations import structure
-from drafting.services import clean_text, is_id, load
+from drafting.services import is_id, load
+from drafting.votes.records import sha256, write_record
 from drafting.votes.rules import Decision, decide
+from drafting.votes.schemas import StatementIn, VoteOpen, vote_out
+from drafting.votes.tally import counts
 from models import (
     Amendment,
     AmendmentKind,
@@ -46,20 +42,17 @@ from models import (
     Ballot,
     Clause,
     ClauseStatus,
-    Conference,
     GroupRole,
     Membership,
     OptionKind,
     Participant,
     Recommendation,
     RecommendationStatus,
-    SpentReceipt,
     Statement,
     StatementKind,
     Vote,
     VoteOption,
     VoteOutcome,
-    VoteRule,
     VoteStatus,
     VoteSubject,
     VoteVoter,
@@ -68,18 +61,8 @@ from models import (
     utcnow,
 )
 
-if TYPE_CHECKING:
-    # The commands' types only: their module (the API's schemas) builds this module's
-    # payloads, and services never build the commands they are given.
-    from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
-
 MAX_REASON_LENGTH = 500
 
-log = logging.getLogger(__name__)
-
-
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -120,29 +103,6 @@ def own_choice(vote: Vote, participant: Participant) -> Ballot | None:
         return None
     return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
                                                   Ballot.voter_id == participant.id))
-
-
-def counts(vote: Vote, ballots: list[Ballot] | None = None) -> list[int]:
-    """Ballots per option, in option order: a secret vote's counters, or a roll-call vote's
-    ballot rows counted (``ballots``, when the caller has loaded them already)."""
-    if vote.secret:
-        return [option.secret_count for option in vote.options]
-    if ballots is not None:
-        by_option: dict[int | None, int] = Counter(ballot.option_id for ballot in ballots)
-    else:
-        by_option = dict(db.session.execute(
-            select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id)
-            .group_by(Ballot.option_id)).tuples().all())
-    return [by_option.get(option.id, 0) for option in vote.options]
-
-
-def roll_call(vote: Vote) -> list[Ballot]:
-    """Who chose what, published after the close of a roll-call vote; never for a secret one."""
-    if vote.secret:
-        return []
-    return list(db.session.scalars(
-        select(Ballot).join(Participant, Ballot.voter_id == Participant.id)
-        .where(Ballot.vote_id == vote.id).order_by(Participant.name, Ballot.id)))
 
 
 # --- opening -----------------------------------------------------------------------------
@@ -322,7 +282,7 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
     db.session.add_all([VoteVoter(vote_id=vote.id, participant_id=p) for p in voters])
     if clause is not None:
         _set_clause_status(clause, ClauseStatus.LOCKED)
-    _emit(vote, "vote_opened")
+    emit(vote, "vote_opened")
     return vote
 
 
@@ -354,151 +314,6 @@ def _claim_clause(clause: Clause, *, held: bool = False) -> None:
 def _set_clause_status(clause: Clause, status: ClauseStatus) -> None:
     clause.status = status
     structure.announce(clause.recommendation)
-
-
-# --- ballots -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cast:
-    """What the voter is told: counted, and for a secret ballot the receipt with which they
-    (and only they) can change it before the close."""
-
-    vote: Vote
-    changed: bool
-    receipt: str | None = None
-
-
-def _clean_option(vote: Vote, value: int) -> VoteOption:
-    option = next((o for o in vote.options if is_id(VoteOption, value) and o.id == value), None)
-    if option is None:
-        raise ValidationFailed(_("Choose one of the vote's options."),
-                               fields={"option_id": _("Not an option of this vote.")})
-    return option
-
-
-def _clean_reason(vote: Vote, option: VoteOption, value: str | None) -> str:
-    """An objection under consensus must say why, briefly; other ballots carry no reason."""
-    if vote.rule is VoteRule.CONSENSUS and option.kind is OptionKind.NO:
-        return clean_text(value, "reason", _("Reason for the objection"), max_length=MAX_REASON_LENGTH)
-    return ""
-
-
-def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) -> None:
-    if vote.status is VoteStatus.CANCELLED:
-        raise Conflict(_("This vote was cancelled."))
-    if vote.status is VoteStatus.CLOSED or (vote.deadline is not None and (now or utcnow()) >= vote.deadline):
-        raise Conflict(_("This vote is closed: ballots are no longer accepted."))
-    if not is_voter(vote, voter):
-        if vote.group.role_of(voter) is None:
-            raise PermissionDenied(_("Only the group's members vote in its votes."))
-        raise PermissionDenied(_("You are not among the voters of this vote (observers never "
-                                 "vote, and the voters were fixed when it opened)."))
-
-
-def _claim_open(vote: Vote, new_ballot: bool) -> None:
-    """Lock the vote's row while it is open (and count a new ballot on it): a close waits for
-    this transaction, and one that came first makes this find nothing to update."""
-    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Vote).where(Vote.id == vote.id, Vote.status == VoteStatus.OPEN)
-        .values(turnout=Vote.turnout + (1 if new_ballot else 0))
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise Conflict(_("This vote is closed: ballots are no longer accepted."))
-
-
-def cast_ballot(voter: Participant, vote: Vote, command: BallotIn) -> Cast:
-    """Vote, or change one's vote until the close. ``option_id``; ``reason`` for an
-    objection under consensus; ``receipt`` to change a secret ballot."""
-    check_can_cast(vote, voter)
-    option = _clean_option(vote, command.option_id)
-    reason = _clean_reason(vote, option, command.reason)
-    _claim_open(vote, new_ballot=False)  # the row is ours until commit; is it still open?
-    existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                      Ballot.voter_id == voter.id))
-    if existing is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(Ballot(vote_id=vote.id, voter_id=voter.id,
-                                      option_id=None if vote.secret else option.id,
-                                      reason="" if vote.secret else reason))
-        except IntegrityError:
-            # The same voter's other request got there first: this one changes it instead.
-            existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                              Ballot.voter_id == voter.id))
-    receipt = None
-    if existing is None:
-        _claim_open(vote, new_ballot=True)
-        if vote.secret:
-            receipt = _count_secretly(vote, voter, option, reason)
-    elif vote.secret:
-        receipt = _change_secretly(vote, voter, option, reason, command.receipt)
-    else:
-        existing.option_id, existing.reason = option.id, reason
-    db.session.flush()
-    db.session.refresh(vote)
-    for each in vote.options:
-        db.session.refresh(each)
-    _announce_turnout(vote)
-    return Cast(vote, changed=existing is not None, receipt=receipt)
-
-
-def _receipt_mac(vote: Vote, voter: Participant, option: VoteOption, reason: str,
-                 nonce: str) -> str:
-    """Bound to the voter too: a receipt handed to someone else changes nothing of theirs."""
-    key = current_app.config["SECRET_KEY"].encode()
-    message = f"secret-ballot|{vote.id}|{voter.id}|{option.id}|{sha256(reason)}|{nonce}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
-
-
-def _count_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str) -> str:
-    """Add the choice to its option's count (and an objection's reason to the sorted list);
-    hand the voter the receipt that proves it, and keep nothing that does."""
-    db.session.execute(update(VoteOption).where(VoteOption.id == option.id)
-                       .values(secret_count=VoteOption.secret_count + 1))
-    if reason:
-        vote.secret_reasons = json.dumps(sorted([*json.loads(vote.secret_reasons), reason]),
-                                         ensure_ascii=False)
-    nonce = secrets.token_urlsafe(16)
-    return f"{nonce}.{_receipt_mac(vote, voter, option, reason, nonce)}"
-
-
-def _change_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str,
-                     receipt: str | None) -> str:
-    """Move a secret ballot: the receipt tells (to whoever holds it) which choice it was."""
-    refused = Conflict(_("You have voted. A secret ballot can be changed only with the receipt "
-                         "you were given when you cast it (kept by the browser you used)."))
-    if not isinstance(receipt, str) or len(receipt) > 100 or receipt.count(".") != 1:
-        raise refused
-    nonce, mac = receipt.split(".")
-    reasons = json.loads(vote.secret_reasons)
-    previous = next(((o, r) for o in vote.options for r in {"", *reasons}
-                     if hmac.compare_digest(_receipt_mac(vote, voter, o, r, nonce), mac)), None)
-    if previous is None:
-        raise refused
-    try:
-        with db.session.begin_nested():
-            db.session.add(SpentReceipt(vote_id=vote.id, receipt_sha256=sha256(receipt)))
-    except IntegrityError:
-        raise Conflict(_("This receipt has been used already: use the one you were given "
-                         "when you last changed your ballot.")) from None
-    old_option, old_reason = previous
-    db.session.execute(update(VoteOption).where(VoteOption.id == old_option.id)
-                       .values(secret_count=VoteOption.secret_count - 1))
-    if old_reason:
-        reasons.remove(old_reason)
-        vote.secret_reasons = json.dumps(sorted(reasons), ensure_ascii=False)
-    return _count_secretly(vote, voter, option, reason)
-
-
-def _announce_turnout(vote: Vote) -> None:
-    """Everyone sees the turnout; the running tally only in a roll-call vote that shows it.
-    Never who voted how, never a time that could pair a ballot with a choice."""
-    payload: dict[str, Any] = {"recommendation": vote.recommendation_id, "vote": vote.id,
-                               "turnout": vote.turnout, "eligible": vote.eligible_count}
-    if not vote.secret and vote.show_tally:
-        payload["tally"] = {str(o.id): n for o, n in zip(vote.options, counts(vote), strict=True)}
-    queue_event("ballot_counted", payload, room=recommendation_room(vote.recommendation_id))
 
 
 # --- closing -----------------------------------------------------------------------------
@@ -535,9 +350,9 @@ def close_vote(actor: Participant | None, vote: Vote) -> Decision:
                       vote.quorum)
     vote.outcome = decision.outcome
     vote.winner_position = decision.winner
-    _write_record(vote, tally, decision)
+    write_record(vote, tally, decision)
     _apply(vote, decision)
-    _emit(vote, "vote_closed")
+    emit(vote, "vote_closed")
     return decision
 
 
@@ -547,66 +362,7 @@ def cancel_vote(actor: Participant, vote: Vote) -> None:
     _end(vote, VoteStatus.CANCELLED, actor)
     if vote.clause is not None and vote.clause.status is ClauseStatus.LOCKED:
         _set_clause_status(vote.clause, ClauseStatus.OPEN)
-    _emit(vote, "vote_cancelled")
-
-
-def _person(participant: Participant | None) -> dict[str, Any] | None:
-    return {"id": participant.id, "name": participant.name} if participant else None
-
-
-def _previous_record(vote: Vote) -> str | None:
-    """The head of the conference's chain: the record no other record follows. The
-    conference's row is locked (PostgreSQL; SQLite has one writer anyway) so that two
-    closes chain one after the other. Not the newest ``closed_at``: that time is taken
-    before the close waits for the lock, so closes that meet here may hold them in
-    either order, and following it forked the chain."""
-    conference_id = vote.recommendation.group.conference_id
-    db.session.execute(select(Conference.id).where(Conference.id == conference_id).with_for_update())
-    follower = aliased(Vote)
-    followed = select(follower.previous_sha256).where(follower.previous_sha256.is_not(None))
-    return db.session.scalar(
-        select(Vote.record_sha256).join(Recommendation).join(WorkingGroup)
-        .where(WorkingGroup.conference_id == conference_id, Vote.record_sha256.is_not(None),
-               Vote.id != vote.id, Vote.record_sha256.not_in(followed))
-        .order_by(Vote.closed_at.desc(), Vote.id.desc()).limit(1))
-
-
-def record_of(vote: Vote, tally: list[int], decision: Decision, previous: str | None) -> dict[str, Any]:
-    """Everything the result rests on, as it stands at the close."""
-    record: dict[str, Any] = {
-        "vote": vote.id, "conference": vote.recommendation.group.conference_id,
-        "group": vote.recommendation.group_id, "recommendation": vote.recommendation_id,
-        "subject": vote.subject.value, "clause": vote.clause_id, "amendment": vote.amendment_id,
-        "question": vote.question, "rule": vote.rule.value, "quorum": vote.quorum,
-        "secret": vote.secret, "eligible": vote.eligible_count, "turnout": decision.turnout,
-        "options": [{"position": o.position, "kind": o.kind.value, "label": o.label,
-                     "wording": o.wording, "wording_sha256": o.wording_sha256,
-                     "amendment": o.amendment_id,
-                     "count": n} for o, n in zip(vote.options, tally, strict=True)],
-        "outcome": decision.outcome.value, "winner": decision.winner,
-        "runoff": list(decision.runoff) if decision.runoff else None,
-        "opened_by": _person(vote.opened_by), "opened_at": vote.opened_at.isoformat(),
-        "closed_by": _person(vote.closed_by),
-        "closed_at": vote.closed_at.isoformat() if vote.closed_at else None,
-        "runoff_of": vote.runoff_of_id, "previous_sha256": previous,
-    }
-    if vote.secret:
-        record["objections"] = json.loads(vote.secret_reasons)
-    else:
-        by_option = {o.id: o.position for o in vote.options}
-        record["roll_call"] = [{"voter": _person(b.voter), "option": by_option.get(b.option_id or 0),
-                                "reason": b.reason} for b in roll_call(vote)]
-    return record
-
-
-def canonical(record: dict[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _write_record(vote: Vote, tally: list[int], decision: Decision) -> None:
-    previous = _previous_record(vote)
-    text = canonical(record_of(vote, tally, decision, previous))
-    vote.record, vote.record_sha256, vote.previous_sha256 = text, sha256(text), previous
+    emit(vote, "vote_cancelled")
 
 
 def _apply(vote: Vote, decision: Decision) -> None:
@@ -659,8 +415,6 @@ def _apply(vote: Vote, decision: Decision) -> None:
                   (o.position == decision.winner if vote.subject is VoteSubject.WORDINGS
                    else o.kind is OptionKind.YES))
     if winner.wording != clause.text:
-        from drafting.editing.services import replace_text
-
         author = winner.amendment.proposer if winner.amendment and winner.amendment.proposer else vote.opened_by
         if author is not None:
             replace_text(clause, author, winner.wording)
@@ -668,8 +422,6 @@ def _apply(vote: Vote, decision: Decision) -> None:
 
 
 def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
-    from drafting.editing.services import replace_text
-
     author = amendment.proposer or vote.opened_by
     wording = next(o.wording for o in vote.options if o.kind is OptionKind.YES)
     if amendment.kind is AmendmentKind.REPLACE and author is not None:
@@ -692,82 +444,10 @@ def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
         structure.announce(clause.recommendation)
 
 
-def close_due_votes(now: datetime | None = None) -> int:
-    """Close every open vote whose deadline has passed; each in its own transaction, so one
-    failure stops nothing else. Several processes may run this at once: each vote is closed
-    by exactly one (``_end``)."""
-    now = now or utcnow()
-    due = list(db.session.scalars(select(Vote.id).where(
+def due_votes(now: datetime) -> list[int]:
+    """The open votes whose deadline has passed by ``now``, to be closed (``deadlines``)."""
+    return list(db.session.scalars(select(Vote.id).where(
         Vote.status == VoteStatus.OPEN, Vote.deadline.is_not(None), Vote.deadline <= now)))
-    db.session.commit()
-    closed = 0
-    for vote_id in due:
-        try:
-            close_vote(None, db.session.get(Vote, vote_id))  # type: ignore[arg-type]
-            db.session.commit()
-            closed += 1
-        except Conflict:
-            db.session.rollback()  # another process closed it first
-        except Exception:
-            # This vote cannot be closed now (logged): the others still are, and it is
-            # tried again at the next look.
-            db.session.rollback()
-            log.exception("closing vote %s at its deadline failed", vote_id)
-    return closed
-
-
-# --- verifying ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Verification:
-    #: Check name -> whether it holds.
-    checks: dict[str, bool]
-
-    @property
-    def ok(self) -> bool:
-        return all(self.checks.values())
-
-
-def _roll_call_key(entries: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]]:
-    """A roll call by voter id (not name: a participant may be renamed after the vote)."""
-    return sorted(((e["voter"] or {}).get("id"), e["option"], e["reason"]) for e in entries)
-
-
-def verify_vote(vote: Vote) -> Verification:
-    """Recompute everything the record says from the rows and the rule: the counts, the
-    result, each wording's hash, the record's own hash and its link to the previous one."""
-    if vote.status is not VoteStatus.CLOSED or vote.record is None:
-        raise Conflict(_("Only a closed vote has a record to verify."))
-    record = json.loads(vote.record)
-    tally = counts(vote)
-    decision = decide(vote.rule, [o.kind for o in vote.options], tally, vote.eligible_count, vote.quorum)
-    chain = db.session.execute(
-        select(Vote.record_sha256, Vote.previous_sha256).join(Recommendation).join(WorkingGroup)
-        .where(WorkingGroup.conference_id == vote.recommendation.group.conference_id,
-               Vote.record_sha256.is_not(None))).tuples().all()
-    previous = record["previous_sha256"]
-    checks = {
-        "record_hash": sha256(vote.record) == vote.record_sha256,
-        # It follows a record of the conference (or is the first), and nothing else follows
-        # the same one: a fork would leave a record that no later hash depends on.
-        "chain": previous == vote.previous_sha256
-        and (previous is None or previous in {record_hash for record_hash, _ in chain})
-        and [p for _, p in chain].count(previous) == 1,
-        "counts": [o["count"] for o in record["options"]] == tally,
-        "turnout": record["turnout"] == sum(tally) == db.session.scalar(
-            select(func.count(Ballot.id)).where(Ballot.vote_id == vote.id)),
-        # The result as recomputed, as recorded, and as shown (the vote's own columns).
-        "result": (record["outcome"], record["winner"]) == (decision.outcome.value, decision.winner)
-        == (vote.outcome.value if vote.outcome else None, vote.winner_position),
-        "wordings": all(o.wording_sha256 == sha256(o.wording) == r["wording_sha256"]
-                        and r.get("wording", o.wording) == o.wording
-                        for o, r in zip(vote.options, record["options"], strict=True)),
-        # Who chose what: two roll-call ballots swapped leave the counts as they were.
-        "roll_call": vote.secret or _roll_call_key(record.get("roll_call", [])) == _roll_call_key(
-            record_of(vote, tally, decision, record["previous_sha256"])["roll_call"]),
-    }
-    return Verification(checks)
 
 
 # --- statements --------------------------------------------------------------------------
@@ -809,9 +489,8 @@ def add_statement(actor: Participant, recommendation: Recommendation,
 # --- events ------------------------------------------------------------------------------
 
 
-def _emit(vote: Vote, name: str) -> None:
-    from drafting.votes.schemas import vote_out
-
+def emit(vote: Vote, name: str) -> None:
+    """Tell the recommendation's open pages of the vote as the API shows it (after commit)."""
     db.session.flush()
     queue_event(name, {"recommendation": vote.recommendation_id,
                        "vote": vote_out(vote).model_dump(mode="json")},

@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from drafting.export import jobs, services
 from drafting.recommendations.services import withdraw_recommendation
+from drafting.votes.ballots import cast_ballot
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
-from drafting.votes.services import add_statement, cancel_vote, cast_ballot, close_vote, open_vote
+from drafting.votes.services import add_statement, cancel_vote, close_vote, open_vote
 from models import (
     ClauseKind,
     Conference,

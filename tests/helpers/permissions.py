@@ -13,8 +13,9 @@ from drafting.amendments.services import propose_amendment
 from drafting.comments.services import reply, start_thread
 from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
+from drafting.votes.ballots import cast_ballot
 from drafting.votes.schemas import BallotIn, VoteOpen
-from drafting.votes.services import cast_ballot, close_vote, open_vote
+from drafting.votes.services import close_vote, open_vote
 from models import (
     Clause,
     ClauseKind,

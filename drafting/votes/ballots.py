@@ -1,0 +1,180 @@
+"""Casting a ballot: who may, the choice and its reason, a secret ballot counted with a
+receipt and no link to its voter, a changed choice, and the turnout announced."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+
+from drafting.errors import Conflict, PermissionDenied, ValidationFailed
+from drafting.realtime import queue_event, recommendation_room
+from drafting.services import clean_text, is_id
+from drafting.votes.records import sha256
+from drafting.votes.schemas import BallotIn
+from drafting.votes.services import is_voter
+from drafting.votes.tally import counts
+from models import (
+    Ballot,
+    OptionKind,
+    Participant,
+    SpentReceipt,
+    Vote,
+    VoteOption,
+    VoteRule,
+    VoteStatus,
+    db,
+    utcnow,
+)
+
+MAX_REASON_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Cast:
+    """What the voter is told: counted, and for a secret ballot the receipt with which they
+    (and only they) can change it before the close."""
+
+    vote: Vote
+    changed: bool
+    receipt: str | None = None
+
+
+def _clean_option(vote: Vote, value: int) -> VoteOption:
+    option = next((o for o in vote.options if is_id(VoteOption, value) and o.id == value), None)
+    if option is None:
+        raise ValidationFailed(_("Choose one of the vote's options."),
+                               fields={"option_id": _("Not an option of this vote.")})
+    return option
+
+
+def _clean_reason(vote: Vote, option: VoteOption, value: str | None) -> str:
+    """An objection under consensus must say why, briefly; other ballots carry no reason."""
+    if vote.rule is VoteRule.CONSENSUS and option.kind is OptionKind.NO:
+        return clean_text(value, "reason", _("Reason for the objection"), max_length=MAX_REASON_LENGTH)
+    return ""
+
+
+def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) -> None:
+    if vote.status is VoteStatus.CANCELLED:
+        raise Conflict(_("This vote was cancelled."))
+    if vote.status is VoteStatus.CLOSED or (vote.deadline is not None and (now or utcnow()) >= vote.deadline):
+        raise Conflict(_("This vote is closed: ballots are no longer accepted."))
+    if not is_voter(vote, voter):
+        if vote.group.role_of(voter) is None:
+            raise PermissionDenied(_("Only the group's members vote in its votes."))
+        raise PermissionDenied(_("You are not among the voters of this vote (observers never "
+                                 "vote, and the voters were fixed when it opened)."))
+
+
+def _claim_open(vote: Vote, new_ballot: bool) -> None:
+    """Lock the vote's row while it is open (and count a new ballot on it): a close waits for
+    this transaction, and one that came first makes this find nothing to update."""
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Vote).where(Vote.id == vote.id, Vote.status == VoteStatus.OPEN)
+        .values(turnout=Vote.turnout + (1 if new_ballot else 0))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict(_("This vote is closed: ballots are no longer accepted."))
+
+
+def cast_ballot(voter: Participant, vote: Vote, command: BallotIn) -> Cast:
+    """Vote, or change one's vote until the close. ``option_id``; ``reason`` for an
+    objection under consensus; ``receipt`` to change a secret ballot."""
+    check_can_cast(vote, voter)
+    option = _clean_option(vote, command.option_id)
+    reason = _clean_reason(vote, option, command.reason)
+    _claim_open(vote, new_ballot=False)  # the row is ours until commit; is it still open?
+    existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                      Ballot.voter_id == voter.id))
+    if existing is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(Ballot(vote_id=vote.id, voter_id=voter.id,
+                                      option_id=None if vote.secret else option.id,
+                                      reason="" if vote.secret else reason))
+        except IntegrityError:
+            # The same voter's other request got there first: this one changes it instead.
+            existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                              Ballot.voter_id == voter.id))
+    receipt = None
+    if existing is None:
+        _claim_open(vote, new_ballot=True)
+        if vote.secret:
+            receipt = _count_secretly(vote, voter, option, reason)
+    elif vote.secret:
+        receipt = _change_secretly(vote, voter, option, reason, command.receipt)
+    else:
+        existing.option_id, existing.reason = option.id, reason
+    db.session.flush()
+    db.session.refresh(vote)
+    for each in vote.options:
+        db.session.refresh(each)
+    _announce_turnout(vote)
+    return Cast(vote, changed=existing is not None, receipt=receipt)
+
+
+def _receipt_mac(vote: Vote, voter: Participant, option: VoteOption, reason: str,
+                 nonce: str) -> str:
+    """Bound to the voter too: a receipt handed to someone else changes nothing of theirs."""
+    key = current_app.config["SECRET_KEY"].encode()
+    message = f"secret-ballot|{vote.id}|{voter.id}|{option.id}|{sha256(reason)}|{nonce}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def _count_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str) -> str:
+    """Add the choice to its option's count (and an objection's reason to the sorted list);
+    hand the voter the receipt that proves it, and keep nothing that does."""
+    db.session.execute(update(VoteOption).where(VoteOption.id == option.id)
+                       .values(secret_count=VoteOption.secret_count + 1))
+    if reason:
+        vote.secret_reasons = json.dumps(sorted([*json.loads(vote.secret_reasons), reason]),
+                                         ensure_ascii=False)
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_receipt_mac(vote, voter, option, reason, nonce)}"
+
+
+def _change_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str,
+                     receipt: str | None) -> str:
+    """Move a secret ballot: the receipt tells (to whoever holds it) which choice it was."""
+    refused = Conflict(_("You have voted. A secret ballot can be changed only with the receipt "
+                         "you were given when you cast it (kept by the browser you used)."))
+    if not isinstance(receipt, str) or len(receipt) > 100 or receipt.count(".") != 1:
+        raise refused
+    nonce, mac = receipt.split(".")
+    reasons = json.loads(vote.secret_reasons)
+    previous = next(((o, r) for o in vote.options for r in {"", *reasons}
+                     if hmac.compare_digest(_receipt_mac(vote, voter, o, r, nonce), mac)), None)
+    if previous is None:
+        raise refused
+    try:
+        with db.session.begin_nested():
+            db.session.add(SpentReceipt(vote_id=vote.id, receipt_sha256=sha256(receipt)))
+    except IntegrityError:
+        raise Conflict(_("This receipt has been used already: use the one you were given "
+                         "when you last changed your ballot.")) from None
+    old_option, old_reason = previous
+    db.session.execute(update(VoteOption).where(VoteOption.id == old_option.id)
+                       .values(secret_count=VoteOption.secret_count - 1))
+    if old_reason:
+        reasons.remove(old_reason)
+        vote.secret_reasons = json.dumps(sorted(reasons), ensure_ascii=False)
+    return _count_secretly(vote, voter, option, reason)
+
+
+def _announce_turnout(vote: Vote) -> None:
+    """Everyone sees the turnout; the running tally only in a roll-call vote that shows it.
+    Never who voted how, never a time that could pair a ballot with a choice."""
+    payload: dict[str, Any] = {"recommendation": vote.recommendation_id, "vote": vote.id,
+                               "turnout": vote.turnout, "eligible": vote.eligible_count}
+    if not vote.secret and vote.show_tally:
+        payload["tally"] = {str(o.id): n for o, n in zip(vote.options, counts(vote), strict=True)}
+    queue_event("ballot_counted", payload, room=recommendation_room(vote.recommendation_id))
