@@ -35,7 +35,7 @@ from models import (
     db,
     utcnow,
 )
-from tests.html import assert_inert
+from tests.helpers.html import assert_inert
 
 TEXT = "Calls on States to protect migrant workers and their families;"
 

@@ -38,7 +38,7 @@ from tests.helpers.discussion import (
     World,
     build_world,
 )
-from tests.html import assert_inert
+from tests.helpers.html import assert_inert
 
 
 @pytest.fixture

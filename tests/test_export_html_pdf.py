@@ -24,7 +24,7 @@ from drafting.export.outline import Outline, compile_outline
 from drafting.votes import ballots, services
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
 from models import AmendmentStatus, ClauseKind, GroupRole, OptionKind, Recommendation, db
-from tests.html import assert_inert
+from tests.helpers.html import assert_inert
 
 # What is checked here does not depend on the database: run once (tests/conftest.py).
 pytestmark = pytest.mark.database_independent

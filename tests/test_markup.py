@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from drafting.markup import render_markdown
-from tests.html import assert_inert
+from tests.helpers.html import assert_inert
 
 # What is checked here does not depend on the database: run once (tests/conftest.py).
 pytestmark = pytest.mark.database_independent

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from drafting.extensions import socketio
 from drafting.votes.schemas import VoteOpen
 from models import ClauseKind, Conference, GroupRole, Membership, Participant, db
+from tests.helpers.html import inert_problems
 from tests.helpers.pages import (
     Page,
     assert_friendly_error_page,
@@ -29,7 +30,6 @@ from tests.helpers.pages import (
     read,
     structure_problems,
 )
-from tests.html import inert_problems
 
 # --- the pages --------------------------------------------------------------------------------
 
@@ -295,8 +295,8 @@ def test_executable_check_finds_what_it_looks_for():
     assert executable_problems(page, {head_signature("meta", [("charset", "utf-8")])}) == [
         "scripts: [{'type': 'module', 'src': '/static/dist/main.js?v=1'}, {}]",
         "<meta [('http-equiv', 'refresh'), ('content', '0')]>",
-        "href=' java\\tscript:x()' on <a>", "handler onclick on <p>", "<img>",
-        "srcset='a 1x, data:image/svg+xml,x 2x' on <img>", "<iframe>"]
+        "URL href=' java\\tscript:x()' on <a>", "handler onclick on <p>", "<img>",
+        "URL srcset='a 1x, data:image/svg+xml,x 2x' on <img>", "<iframe>"]
     # A fragment needs no script of its own, and may bring none, not even our own bundle.
     assert executable_problems(Page('<section><p>text</p></section>'), set()) == []
     fragment = Page('<section><script type="module" src="/static/dist/votes.js"></script></section>')

@@ -30,7 +30,7 @@ from models import (
     db,
 )
 from tests import rows
-from tests.html import assert_inert
+from tests.helpers.html import assert_inert
 
 ROLES = ("secretariat", "chair", "member", "observer", "other_chair", "outsider")
 CLAUSE = "Calls on States to protect migrant workers;"

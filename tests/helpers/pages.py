@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from models import Participant, db
 from tests.conftest import ROOT
-from tests.html import URL_ATTRIBUTES, inert_problems
+from tests.helpers.html import code_attribute_problems, inert_problems
 
 # --- reading a page ---------------------------------------------------------------------------
 
@@ -146,19 +146,6 @@ def assert_well_formed(response: Any) -> Page:
 
 
 #: What a browser's URL parser drops: tabs and newlines anywhere, C0 controls and spaces around.
-URL_TABS_AND_NEWLINES = {ord("\t"): None, ord("\n"): None, ord("\r"): None}
-URL_PADDING = "".join(map(chr, range(0x21)))
-
-
-def runs_code(url: str) -> bool:
-    """Whether a browser would run or render this URL (or srcset candidate) as code."""
-    for candidate in url.split(","):
-        cleaned = candidate.translate(URL_TABS_AND_NEWLINES).strip(URL_PADDING).lower()
-        if cleaned.startswith(("javascript:", "data:", "vbscript:")):
-            return True
-    return False
-
-
 #: Elements that run, load or embed something; none of Plenary's templates uses them.
 EMBEDDING_TAGS = {"applet", "audio", "base", "embed", "frame", "frameset", "iframe", "img", "math",
                   "noscript", "object", "portal", "source", "style", "svg", "template", "video"}
@@ -229,13 +216,7 @@ def executable_problems(page: Page, head: set[tuple[str, frozenset[tuple[str, st
         if tag in {"meta", "link"} and head_signature(tag, attrs) not in head \
                 and not is_own_asset_link(tag, dict(attrs), assets):
             problems.append(f"<{tag} {attrs}>")
-        for name, value in attrs:
-            if name.startswith("on"):
-                problems.append(f"handler {name} on <{tag}>")
-            if name in {"style", "srcdoc"}:
-                problems.append(f"{name} on <{tag}>")
-            if name in URL_ATTRIBUTES and runs_code(value):
-                problems.append(f"{name}={value!r} on <{tag}>")
+        problems += code_attribute_problems(tag, list(attrs))
     return problems
 
 
