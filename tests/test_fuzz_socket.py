@@ -30,7 +30,8 @@ from pycrdt import Array, Doc, Map, Text, XmlFragment
 from sqlalchemy.exc import OperationalError
 
 from drafting.editing import docs
-from drafting.realtime import connections, protocol, yupdate
+from drafting.realtime import protocol, yupdate
+from drafting.sockets import connections
 from models import Clause, ClauseKind, ClauseUpdate, db
 from tests.conftest import HARDENING_LONG
 from tests.yclient import EditorClient, eventually

@@ -593,7 +593,7 @@ def hostile_world(app: Flask, factories: Any, payloads: list[str]) -> dict[str, 
                                                      question=every[500:1500]))
         roll_call = open_vote(chair, recommendation, VoteOpen(
             subject="clause", clause_id=open_clause.id, rule="simple_majority",
-            ballot="roll_call", show_tally=True, question=every[1000:2000]))
+            show_tally=True, question=every[1000:2000]))
         add_statement(member, recommendation, StatementIn(kind="reservation", text=every,
                                                clause_id=adopted_clause.id))
         add_statement(chair, recommendation, StatementIn(kind="interpretative", text=every,
