@@ -161,10 +161,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_session_participant)
 
     from drafting.realtime import init_realtime
-    from drafting.sockets import init_sockets
+    from drafting.sockets import connections, guard
 
     init_realtime(app)
-    init_sockets()
+    connections.register_handlers()
+    guard.install()
     from drafting import unit_of_work
     from drafting.editing import events
 

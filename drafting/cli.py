@@ -11,8 +11,11 @@ from flask.cli import AppGroup, with_appcontext
 
 from drafting.auth.services import create_api_token, find_participant_by_email
 from drafting.demo.data import DEMO_PASSWORD
+from drafting.demo.services import demo_logins, load_demo
 from drafting.errors import DomainError
-from models import StakeholderCategory, db
+from drafting.export import services as export_services
+from drafting.participants.services import register_secretariat
+from models import Conference, StakeholderCategory, WorkingGroup, db
 
 
 def register_cli(app: Flask) -> None:
@@ -29,8 +32,6 @@ def demo() -> None:
 
 @demo.command("load", help="Load the demo conference and accounts (safe to run again).")
 def demo_load() -> None:
-    from drafting.demo.services import demo_logins, load_demo
-
     report = load_demo()
     db.session.commit()
     added = ", ".join(f"{kind}: {n}" for kind, n in report.created.items()) or "nothing new"
@@ -72,8 +73,6 @@ def participant() -> None:
 @click.option("--name", required=True, help="Full name.")
 @click.option("--affiliation", default="", help="Organisation.")
 def create_secretariat(email: str, name: str, affiliation: str) -> None:
-    from drafting.participants.services import register_secretariat
-
     try:
         member, secret = register_secretariat({
             "email": email, "name": name, "affiliation": affiliation,
@@ -100,9 +99,6 @@ def export(conference_id: int, fmt: str, final: bool, changes: bool, group_id: i
            output: Any) -> None:
     """The command line is run by whoever runs the server: it exports as the system, with no
     participant's permission to check (``actor`` None)."""
-    from drafting.export import services
-    from models import Conference, WorkingGroup
-
     conference = db.session.get(Conference, conference_id)
     if conference is None:
         raise click.ClickException(f"No conference with the id {conference_id}.")
@@ -111,12 +107,12 @@ def export(conference_id: int, fmt: str, final: bool, changes: bool, group_id: i
         group = db.session.get(WorkingGroup, group_id)
         if group is None or group.conference_id != conference.id:
             raise click.ClickException(f"No group {group_id} in conference {conference_id}.")
-    chosen = services.FORMATS[fmt]
+    chosen = export_services.FORMATS[fmt]
     if final:
         if changes or group is not None:
             raise click.ClickException("--final is the whole conference as finalised: "
                                        "it takes neither --changes nor --group.")
-        stored = services.final_document(conference, chosen)
+        stored = export_services.final_document(conference, chosen)
         if stored is None:
             raise click.ClickException(
                 f"Conference {conference_id} is not finalised in {fmt}; the secretariat "
@@ -124,7 +120,7 @@ def export(conference_id: int, fmt: str, final: bool, changes: bool, group_id: i
         data, kind = stored.data, "final"
     else:
         try:
-            exported = services.export(None, conference, chosen, group=group, changes=changes)
+            exported = export_services.export(None, conference, chosen, group=group, changes=changes)
         except DomainError as error:
             raise click.ClickException(error.message) from None
         data = exported.data

@@ -18,7 +18,7 @@ from drafting.amendments.redlines import redline
 from drafting.editing.services import max_clause_length
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
-from drafting.recommendations.services import clean_clause_text
+from drafting.recommendations.schemas import clean_clause_text
 from drafting.services import clean_text, validate_all
 from models import Amendment, AmendmentKind, AmendmentStatus
 

@@ -8,9 +8,7 @@ from what the endpoints really accept and return.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -19,35 +17,11 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from drafting.api.auth import api_participant
+from drafting.api.openapi import API_PREFIX, Endpoint, build_document
 from drafting.errors import ValidationFailed
 from models import db
 
-api_blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    rule: str
-    method: str
-    name: str
-    summary: str
-    tag: str
-    response: Any
-    status: int
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    #: Which failures the endpoint can answer with, for the OpenAPI document.
-    errors: tuple[int, ...]
-
-    @property
-    def path_params(self) -> list[tuple[str, str]]:
-        """(name, converter) pairs of the Flask rule, e.g. [("group_id", "int")]."""
-        return [(name, conv or "string") for conv, name in
-                re.findall(r"<(?:(\w+):)?(\w+)>", self.rule)]
-
-    @property
-    def openapi_path(self) -> str:
-        return api_blueprint.url_prefix + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)  # type: ignore[operator]
+api_blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -119,6 +93,4 @@ def endpoint(rule: str, method: str = "GET", *, summary: str, tag: str, response
 
 @api_blueprint.get("/openapi.json")
 def openapi_document() -> Response:
-    from drafting.api.openapi import build_document
-
     return jsonify(build_document(ENDPOINTS))

@@ -1,12 +1,43 @@
 """The OpenAPI 3.1 document, built from the ``@endpoint`` declarations and pydantic models."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter
 
-from drafting.api import Endpoint
+#: Where the API lives (its blueprint's prefix).
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One declared endpoint (``drafting.api.endpoint``), as the document describes it."""
+
+    rule: str
+    method: str
+    name: str
+    summary: str
+    tag: str
+    response: Any
+    status: int
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    #: Which failures the endpoint can answer with, for the OpenAPI document.
+    errors: tuple[int, ...]
+
+    @property
+    def path_params(self) -> list[tuple[str, str]]:
+        """(name, converter) pairs of the Flask rule, e.g. [("group_id", "int")]."""
+        return [(name, conv or "string") for conv, name in
+                re.findall(r"<(?:(\w+):)?(\w+)>", self.rule)]
+
+    @property
+    def openapi_path(self) -> str:
+        return API_PREFIX + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", self.rule)
+
 
 REF = "#/components/schemas/{model}"
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from drafting.errors import NotFound
+from drafting.notifications.schemas import notification_out
 from drafting.realtime import participant_room, queue_event
 from drafting.services import load
 from models import Amendment, Clause, Comment, Notification, NotificationKind, Participant, db, utcnow
@@ -24,8 +25,6 @@ def notify(recipient: Participant, kind: NotificationKind, *, actor: Participant
                                 detail=detail)
     db.session.add(notification)
     db.session.flush()
-    from drafting.notifications.schemas import notification_out
-
     queue_event("notification_created", {
         "notification": notification_out(notification).model_dump(mode="json"),
         "unread": unread_count(recipient),

@@ -8,17 +8,22 @@ database (who may, which clause, its state) stays in the services."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from drafting.editing.services import max_clause_length
 from drafting.groups.schemas import RecommendationBrief, recommendation_brief
 from drafting.markup import render_markdown
-from drafting.recommendations.services import clean_clause_text
 from drafting.services import clean_text
 from models import Clause, ClauseKind, ClauseStatus, Recommendation
 
+
+def clean_clause_text(value: Any, *, required: bool = True) -> str:
+    """A clause's text as a command carries it: trimmed, at most ``max_clause_length``."""
+    return clean_text(value, "text", _("Clause text"), max_length=max_clause_length(),
+                      required=required)
 
 class ClauseOut(BaseModel):
     id: int = Field(description="Stable for ever; never reused.")

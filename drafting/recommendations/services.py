@@ -5,16 +5,22 @@ onto Yjs documents, and structure (add, delete, reorder) stays server-mediated h
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from drafting.editing.services import hold_text, max_clause_length, replace_text
+from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, queue_event
 from drafting.recommendations import structure
-from drafting.services import clean_text, load
+from drafting.recommendations.schemas import (
+    ClauseCreate,
+    ClauseMove,
+    ClausePatch,
+    RecommendationWrite,
+)
+from drafting.services import load
 from models import (
     Clause,
     ClauseStatus,
@@ -27,16 +33,6 @@ from models import (
     db,
     utcnow,
 )
-
-if TYPE_CHECKING:
-    # The commands' types only: the commands (schemas) clean their texts with this module's
-    # ``clean_clause_text``, and services never build the commands they are given.
-    from drafting.recommendations.schemas import (
-        ClauseCreate,
-        ClauseMove,
-        ClausePatch,
-        RecommendationWrite,
-    )
 
 
 def get_recommendation(recommendation_id: Any, viewer: Participant) -> Recommendation:
@@ -105,11 +101,6 @@ def withdraw_recommendation(actor: Participant, recommendation: Recommendation) 
     recommendation.status = RecommendationStatus.WITHDRAWN
     db.session.flush()
     _emit(recommendation, "recommendation_updated")
-
-
-def clean_clause_text(value: Any, *, required: bool = True) -> str:
-    return clean_text(value, "text", _("Clause text"), max_length=max_clause_length(),
-                      required=required)
 
 
 def add_clause(actor: Participant, recommendation: Recommendation, command: ClauseCreate) -> Clause:

@@ -5,10 +5,3 @@ Above ``drafting.auth`` (a connection is authenticated by its session or token) 
 ``drafting.realtime`` (the outbox and the wire protocol, which every capability uses and
 which knows nothing of who is connected)."""
 from __future__ import annotations
-
-
-def init_sockets() -> None:
-    from drafting.sockets import connections, guard
-
-    connections.register_handlers()
-    guard.install()
