@@ -202,10 +202,10 @@ def test_a_secret_ballot_is_changed_from_the_same_browser(person, room, factorie
     shown = member.locator("[data-vote-receipt]")
     expect(shown).to_be_visible()
     receipt = (shown.get_attribute("data-vote-receipt") or shown.inner_text()).strip()
-    kept = member.evaluate(
-        "(id) => Object.keys(localStorage).filter((k) => k.includes(`vote:${id}:`))"
-        ".map((k) => localStorage.getItem(k))", vote_id)
-    assert kept == [receipt]
+    member.wait_for_function(
+        "([id, shown]) => { const kept = Object.keys(localStorage)"
+        ".filter((k) => k.includes(`vote:${id}:`)).map((k) => localStorage.getItem(k));"
+        " return kept.length === 1 && kept[0] === shown; }", arg=[vote_id, receipt])
 
     # Later, on a fresh load of the page: the receipt is no longer shown, but the form has it.
     member.goto(f"/votes/{vote_id}")
@@ -213,11 +213,12 @@ def test_a_secret_ballot_is_changed_from_the_same_browser(person, room, factorie
     expect(member.locator("form[data-vote-ballot]").get_by_label("Your receipt")).to_have_value(receipt)
     cast_ballot(member, vote_id, "No")
     expect(member.locator(".flash")).to_have_text("Your secret ballot is changed.")
-    # The new receipt replaced the spent one.
-    renewed = member.evaluate(
-        "(id) => Object.keys(localStorage).filter((k) => k.includes(`vote:${id}:`))"
-        ".map((k) => localStorage.getItem(k))", vote_id)
-    assert len(renewed) == 1 and renewed[0] != receipt
+    # The new receipt replaces the spent one (the page's script keeps it once it has loaded,
+    # which may be a moment after the flash is shown).
+    member.wait_for_function(
+        "([id, spent]) => { const kept = Object.keys(localStorage)"
+        ".filter((k) => k.includes(`vote:${id}:`)).map((k) => localStorage.getItem(k));"
+        " return kept.length === 1 && kept[0] !== spent; }", arg=[vote_id, receipt])
 
     chair.goto(f"/votes/{vote_id}")
     chair.once("dialog", lambda dialog: dialog.accept())
