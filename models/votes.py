@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.amendments import Amendment
@@ -84,9 +84,13 @@ class Vote(db.Model):  # type: ignore[name-defined]
     eligible_count: Mapped[int] = mapped_column(default=0)
     #: How many have voted: kept on the row so that counting and closing serialise on it.
     turnout: Mapped[int] = mapped_column(default=0)
-    #: Secret consensus votes: the objections' reasons, kept sorted (JSON list), so that
-    #: their order says nothing about who gave which.
+    #: Secret consensus votes, once closed: the objections' reasons, sorted (JSON list), so
+    #: that their order says nothing about who gave which. Empty while the vote is open.
     secret_reasons: Mapped[str] = mapped_column(Text, default="[]")
+    #: Secret votes: the running tally (every option's count, the reasons), encrypted under
+    #: a key derived from the server's secret key, rewritten whole by every ballot whatever
+    #: its choice (drafting/votes/sealing.py).
+    sealed_tally: Mapped[bytes | None] = mapped_column(LargeBinary)
     #: The vote this one is a run-off of.
     runoff_of_id: Mapped[int | None] = mapped_column(ForeignKey("vote.id", ondelete="SET NULL"))
     opened_by_id: Mapped[int | None] = mapped_column(
@@ -155,8 +159,9 @@ class VoteOption(db.Model):  # type: ignore[name-defined]
     wording: Mapped[str] = mapped_column(Text, default="")
     #: SHA-256 of ``wording`` (UTF-8), so that the record proves what was voted.
     wording_sha256: Mapped[str] = mapped_column(String(64), default="")
-    #: Secret votes only: how many ballots chose it. A secret choice is a number here and
-    #: nothing else: no row per ballot whose order or time could pair it with a voter.
+    #: Secret votes only, once closed: how many ballots chose it, unsealed from the vote's
+    #: ``sealed_tally`` at the close. Never written while the vote is open: a ballot that
+    #: wrote its option's row would name its choice to whoever reads the row's versions.
     secret_count: Mapped[int] = mapped_column(default=0)
     #: The amendment a wording comes from; NULL for the clause as drafted.
     amendment_id: Mapped[int | None] = mapped_column(
@@ -184,7 +189,8 @@ class Ballot(db.Model):  # type: ignore[name-defined]
     """That a participant voted: one per voter, by the database's unique constraint.
 
     In a roll-call vote it also holds their choice. In a secret vote it never does: the
-    choice only adds one to its option's ``secret_count``."""
+    choice only changes the vote's sealed tally, which every ballot rewrites whatever its
+    choice."""
 
     __tablename__ = "ballot"
     __table_args__ = (UniqueConstraint("vote_id", "voter_id"),)

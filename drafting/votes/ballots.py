@@ -1,10 +1,13 @@
 """Casting a ballot: who may, the choice and its reason, a secret ballot counted with a
-receipt and no link to its voter, a changed choice, and the turnout announced."""
+receipt and no link to its voter, a changed choice, and the turnout announced.
+
+A secret ballot's transaction writes the same rows whatever its choice: the ballot row
+(without a choice) and the vote's row (its turnout, and the whole tally sealed afresh,
+``tally.seal``); never an option's row, whose versions would name the choice."""
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +24,8 @@ from drafting.services import clean_text, is_id
 from drafting.votes.records import sha256
 from drafting.votes.schemas import BallotIn
 from drafting.votes.services import is_voter
-from drafting.votes.tally import counts
+from drafting.votes.tally import Running, counts, seal
+from drafting.votes.tally import running as running_tally
 from models import (
     Ballot,
     OptionKind,
@@ -130,14 +134,16 @@ def _receipt_mac(vote: Vote, voter: Participant, option: VoteOption, reason: str
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
-def _count_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str) -> str:
-    """Add the choice to its option's count (and an objection's reason to the sorted list);
-    hand the voter the receipt that proves it, and keep nothing that does."""
-    db.session.execute(update(VoteOption).where(VoteOption.id == option.id)
-                       .values(secret_count=VoteOption.secret_count + 1))
+def _count_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str,
+                    running: Running | None = None) -> str:
+    """Add the choice (and an objection's reason) to the sealed tally, rewritten whole in
+    the vote's row as every ballot rewrites it; hand the voter the receipt that proves it,
+    and keep nothing that does."""
+    tally = running or running_tally(vote)
+    tally.counts[vote.options.index(option)] += 1
     if reason:
-        vote.secret_reasons = json.dumps(sorted([*json.loads(vote.secret_reasons), reason]),
-                                         ensure_ascii=False)
+        tally.reasons.append(reason)
+    seal(vote, tally)
     nonce = secrets.token_urlsafe(16)
     return f"{nonce}.{_receipt_mac(vote, voter, option, reason, nonce)}"
 
@@ -150,8 +156,8 @@ def _change_secretly(vote: Vote, voter: Participant, option: VoteOption, reason:
     if not isinstance(receipt, str) or len(receipt) > 100 or receipt.count(".") != 1:
         raise refused
     nonce, mac = receipt.split(".")
-    reasons = json.loads(vote.secret_reasons)
-    previous = next(((o, r) for o in vote.options for r in {"", *reasons}
+    tally = running_tally(vote)
+    previous = next(((o, r) for o in vote.options for r in {"", *tally.reasons}
                      if hmac.compare_digest(_receipt_mac(vote, voter, o, r, nonce), mac)), None)
     if previous is None:
         raise refused
@@ -162,12 +168,10 @@ def _change_secretly(vote: Vote, voter: Participant, option: VoteOption, reason:
         raise Conflict(_("This receipt has been used already: use the one you were given "
                          "when you last changed your ballot.")) from None
     old_option, old_reason = previous
-    db.session.execute(update(VoteOption).where(VoteOption.id == old_option.id)
-                       .values(secret_count=VoteOption.secret_count - 1))
+    tally.counts[vote.options.index(old_option)] -= 1
     if old_reason:
-        reasons.remove(old_reason)
-        vote.secret_reasons = json.dumps(sorted(reasons), ensure_ascii=False)
-    return _count_secretly(vote, voter, option, reason)
+        tally.reasons.remove(old_reason)
+    return _count_secretly(vote, voter, option, reason, tally)
 
 
 def _announce_turnout(vote: Vote) -> None:

@@ -10,8 +10,10 @@ the counts recorded equal the ballots in the database. One ballot per voter is t
 database's unique constraint, not a check in code.
 
 A secret vote stores who took part (``ballot`` rows without a choice) and, separately, only
-how many chose each option (``vote_option.secret_count``): no row per choice whose order or
-time could pair it with a voter. Changing a secret ballot takes the receipt given to the
+the running tally, sealed in the vote's row under a key that is not in the database
+(``tally.seal``): every ballot rewrites it whole whatever its choice, so no row, row version
+or write order pairs a voter with a choice. The close unseals it once into the published
+counts (``vote_option.secret_count``). Changing a secret ballot takes the receipt given to the
 voter when they cast it, an HMAC of the choice that only the voter holds: the server keeps
 neither the receipt nor the choice, and learns the old choice only while changing it.
 """
@@ -34,7 +36,7 @@ from drafting.services import is_id, load
 from drafting.votes.records import sha256, write_record
 from drafting.votes.rules import Decision, decide
 from drafting.votes.schemas import StatementIn, VoteOpen, vote_out
-from drafting.votes.tally import counts
+from drafting.votes.tally import Running, counts, seal, unseal_at_close
 from models import (
     Amendment,
     AmendmentKind,
@@ -279,6 +281,9 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
         _claim_clause(clause, held=runoff_of is not None)
     db.session.add(vote)
     db.session.flush()
+    if vote.secret:
+        # Sealed from the start: the first ballot rewrites a tally as long as every other.
+        seal(vote, Running([0] * len(options), []))
     db.session.add_all([VoteVoter(vote_id=vote.id, participant_id=p) for p in voters])
     if clause is not None:
         _set_clause_status(clause, ClauseStatus.LOCKED)
@@ -345,6 +350,8 @@ def close_vote(actor: Participant | None, vote: Vote) -> Decision:
     if actor is not None:
         check_can_close(vote, actor)
     _end(vote, VoteStatus.CLOSED, actor)
+    if vote.secret:
+        unseal_at_close(vote)
     tally = counts(vote)
     decision = decide(vote.rule, [o.kind for o in vote.options], tally, vote.eligible_count,
                       vote.quorum)

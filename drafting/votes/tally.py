@@ -1,23 +1,78 @@
-"""What a vote's ballots add up to: the count per option, and the roll call."""
+"""What a vote's ballots add up to: the count per option, and the roll call; a secret vote's
+running tally, sealed in its row until the close (``sealing``)."""
 from __future__ import annotations
 
+import json
 from collections import Counter
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import func, select, update
 
+from drafting.votes import sealing
 from models import (
     Ballot,
     Participant,
     Vote,
+    VoteRule,
+    VoteStatus,
     db,
 )
 
 
+@dataclass
+class Running:
+    """A secret vote's tally while it is open: known to the server only while it counts."""
+
+    counts: list[int]
+    reasons: list[str]
+
+
+def _secret() -> bytes:
+    return str(current_app.config["SECRET_KEY"]).encode()
+
+
+def _slots(vote: Vote) -> int:
+    """Room for a reason per voter where objections carry one (consensus), none elsewhere:
+    the sealed length follows what is public, never what was chosen."""
+    return vote.eligible_count if vote.rule is VoteRule.CONSENSUS else 0
+
+
+def seal(vote: Vote, running: Running) -> None:
+    """Write the whole tally, sealed afresh, into the vote's row (and nowhere else)."""
+    sealed = sealing.seal(_secret(), vote.id, running.counts, running.reasons,
+                          options=len(vote.options), slots=_slots(vote))
+    db.session.execute(update(Vote).where(Vote.id == vote.id).values(sealed_tally=sealed)
+                       .execution_options(synchronize_session=False))
+
+
+def running(vote: Vote) -> Running:
+    """The sealed tally as stored now (read again: the caller holds the vote's row)."""
+    sealed = db.session.scalar(select(Vote.sealed_tally).where(Vote.id == vote.id))
+    if sealed is None:
+        return Running([0] * len(vote.options), [])
+    counts, reasons = sealing.unseal(_secret(), vote.id, sealed)
+    return Running(counts, reasons)
+
+
+def unseal_at_close(vote: Vote) -> None:
+    """The close publishes the result anyway: the counts and the (sorted) reasons go into
+    the option rows and the vote's row in plain, once, with no ballot left to link."""
+    tally = running(vote)
+    for option, count in zip(vote.options, tally.counts, strict=True):
+        option.secret_count = count
+    vote.secret_reasons = json.dumps(sorted(tally.reasons), ensure_ascii=False)
+    db.session.flush()
+
+
 def counts(vote: Vote, ballots: list[Ballot] | None = None) -> list[int]:
-    """Ballots per option, in option order: a secret vote's counters, or a roll-call vote's
-    ballot rows counted (``ballots``, when the caller has loaded them already)."""
+    """Ballots per option, in option order: a secret vote's counts (unsealed at its close;
+    before, the sealed tally), or a roll-call vote's ballot rows counted (``ballots``, when
+    the caller has loaded them already)."""
     if vote.secret:
-        return [option.secret_count for option in vote.options]
+        if vote.status is VoteStatus.CLOSED:
+            return [option.secret_count for option in vote.options]
+        return running(vote).counts
     if ballots is not None:
         by_option: dict[int | None, int] = Counter(ballot.option_id for ballot in ballots)
     else:
