@@ -81,9 +81,11 @@ def _sqlite_run_only(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if TEST_DATABASE_URL:
         left_out = [item for item in items if _sqlite_run_only(item)]
-        if left_out:
-            config.hook.pytest_deselected(items=left_out)
-            items[:] = [item for item in items if not _sqlite_run_only(item)]
+    else:  # the SQLite run: what is about PostgreSQL itself runs in the PostgreSQL run
+        left_out = [item for item in items if item.get_closest_marker("postgresql_only")]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
     if TEST_DATABASE_URL and not postgres_reachable(TEST_DATABASE_URL):
         message = (f"PostgreSQL at {TEST_DATABASE_URL} does not answer; start it "
                    "(pg_ctlcluster <version> main start) or unset TEST_DATABASE_URL")

@@ -28,7 +28,6 @@ from sqlalchemy import text
 from drafting.votes import ballots, sealing, services, tally
 from drafting.votes.schemas import BallotIn, VoteOpen
 from models import ClauseKind, GroupRole, OptionKind, Participant, Vote, db
-from tests.conftest import TEST_DATABASE_URL
 
 #: The tables a ballot could write to, in the order they are read.
 TABLES = ("vote", "vote_option", "ballot", "spent_receipt")
@@ -187,8 +186,6 @@ def heap_versions(table: str) -> list[Version]:
 
 @pytest.fixture
 def postgres_files() -> Iterator[None]:
-    if not TEST_DATABASE_URL:
-        pytest.skip("PostgreSQL's system columns and row versions: the PostgreSQL run")
     with db.engine.begin() as connection:
         connection.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
         for table in TABLES:
@@ -232,6 +229,7 @@ def postgres_writes(seen: dict[tuple[str, str, int], Version], opened: int) -> W
     return casts, changes
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.parametrize("rule", ["simple_majority", "consensus"])
 def test_postgres_row_versions_link_no_voter_to_a_choice(voters, postgres_files, rule):
     chair, people, recommendation = voters
@@ -383,3 +381,29 @@ def test_the_sealed_tally_has_one_length_whatever_the_choice_and_needs_the_key()
             sealing.unseal(b"another key", 7, blob)
         with pytest.raises(InvalidTag):
             sealing.unseal(key, 8, blob)  # another vote's tally cannot be moved here
+
+
+def test_a_changed_secret_key_is_said_plainly_and_the_vote_can_still_be_called_off(voters, app,
+                                                                                 monkeypatch):
+    """The secret key changed while a secret vote was open: its sealed tally cannot be read,
+    so it cannot be closed — the chair is told why (never a server error), nothing changes,
+    and the vote can still be cancelled."""
+    from drafting.errors import Unavailable
+    from models import VoteStatus
+
+    chair, people, recommendation = voters
+    vote = services.open_vote(chair, recommendation, VoteOpen(
+        subject="clause", clause_id=recommendation.live_clauses[0].id, rule="simple_majority",
+        secret=True))
+    db.session.commit()
+    yes = next(o for o in vote.options if o.kind is OptionKind.YES)
+    ballots.cast_ballot(people[0], vote, BallotIn(option_id=yes.id))
+    db.session.commit()
+    monkeypatch.setitem(app.config, "SECRET_KEY", "a new secret key")
+    with pytest.raises(Unavailable, match="previous secret key"):
+        services.close_vote(chair, db.session.get(Vote, vote.id))
+    db.session.rollback()
+    assert db.session.get(Vote, vote.id).status is VoteStatus.OPEN
+    services.cancel_vote(chair, db.session.get(Vote, vote.id))
+    db.session.commit()
+    assert db.session.get(Vote, vote.id).status is VoteStatus.CANCELLED

@@ -6,9 +6,12 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from drafting.errors import Unavailable
 from drafting.votes import sealing
 from models import (
     Ballot,
@@ -51,7 +54,15 @@ def running(vote: Vote) -> Running:
     sealed = db.session.scalar(select(Vote.sealed_tally).where(Vote.id == vote.id))
     if sealed is None:
         return Running([0] * len(vote.options), [])
-    counts, reasons = sealing.unseal(_secret(), vote.id, sealed)
+    try:
+        counts, reasons = sealing.unseal(_secret(), vote.id, sealed)
+    except InvalidTag:
+        # Sealed under another secret key (it was changed while the vote was open): nothing
+        # here can count it; said plainly rather than failing (docs/security.md).
+        raise Unavailable(_("This secret vote's ballots were counted under the server's "
+                            "previous secret key, so they cannot be counted now. Ask the "
+                            "server's administrator to restore that key, or cancel the "
+                            "vote.")) from None
     return Running(counts, reasons)
 
 
