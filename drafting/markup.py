@@ -7,16 +7,23 @@ product card named, was declared unmaintained with no further security releases 
 from __future__ import annotations
 
 import threading
+import xml.etree.ElementTree as etree
+from re import Match
 
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markupsafe import Markup
 
-# What recommendation texts, mandates and comments need, and nothing that can run, load,
+from drafting.brackets import bracket_at
+
+# What recommendation texts, mandates and comments need (``mark``: a passage in square
+# brackets, see ``brackets``), and nothing that can run, load,
 # float over the page or submit: no images (they fetch URLs), no forms, no style, no class.
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "ins", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
+    "h6", "hr", "i", "ins", "li", "mark", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
     "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 })
 ALLOWED_ATTRIBUTES = {
@@ -27,7 +34,37 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"},
 }
 ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
-MARKDOWN_EXTENSIONS = ["tables", "sane_lists", "smarty"]
+
+
+class _UnagreedProcessor(InlineProcessor):
+    """Wraps each passage in square brackets (``brackets``) in ``<mark>``, brackets kept.
+    Registered below links and images, so that those are taken first, and above the
+    shortcut references; escapes and code spans are taken before it too. What the mark
+    holds is still read by the patterns below it (emphasis), not by this one again: the
+    outermost of nested passages is the one marked."""
+
+    # Markdown reads the text of an element made inside a link's text once more, from the
+    # first pattern: without this a passage there would be marked twice.
+    ANCESTOR_EXCLUDES = ("mark",)
+
+    def handleMatch(self, m: Match[str], data: str
+                    ) -> tuple[etree.Element | None, int | None, int | None]:
+        opened = bracket_at(data, m.start(0))
+        if opened is None or opened[1] is not None:
+            return None, None, None
+        element = etree.Element("mark")
+        element.text = data[m.start(0):opened[0]]
+        return element, m.start(0), opened[0]
+
+
+class _UnagreedExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
+        # Links are 160, images 150, references to images 140, shortcut references 130.
+        md.inlinePatterns.register(_UnagreedProcessor(r"\[", md), "unagreed", 145)
+
+
+MARKDOWN_EXTENSIONS: list[str | Extension] = ["tables", "sane_lists", "smarty",
+                                              _UnagreedExtension()]
 
 
 def _keep_only_plain_links(tag: str, attribute: str, value: str) -> str | None:

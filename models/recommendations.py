@@ -4,7 +4,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text, select
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    false,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -118,6 +128,9 @@ class Clause(db.Model):  # type: ignore[name-defined]
     status: Mapped[ClauseStatus] = mapped_column(
         enum_column(ClauseStatus, "clause_status"), default=ClauseStatus.OPEN
     )
+    #: Agreed ad referendum: the negotiators agree on the wording subject to confirmation by
+    #: their capitals (set and cleared by the group's chair; not part of the text's history).
+    ad_referendum: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="clauses")
 
@@ -140,6 +153,10 @@ class Clause(db.Model):  # type: ignore[name-defined]
 
     def can_edit(self, participant: Participant) -> bool:
         return self.is_writable and self.recommendation.group.can_draft(participant)
+
+    def can_mark_ad_referendum(self, participant: Participant) -> bool:
+        """Say the wording is agreed ad referendum, or no longer: the chair of the group."""
+        return self.recommendation.group.role_of(participant) is GroupRole.CHAIR
 
     def can_lock(self, participant: Participant) -> bool:
         """Freeze or unfreeze the wording (before a vote): the chair of the group."""

@@ -69,9 +69,11 @@ def _read(html: str) -> _Tags:
 
 
 #: What the document's own Markdown may become: structure and emphasis, no link, no image,
-#: no attribute but alignment and list start.
+#: no attribute but alignment and list start; ``mark``: the document keeps a passage's square
+#: brackets as brackets, which Plenary's own Markdown marks again.
 DOCUMENT_TAGS = {"h1", "h2", "h3", "p", "em", "strong", "ol", "ul", "li", "table", "thead",
-                 "tbody", "tr", "th", "td", "blockquote", "hr", "code", "pre", "br", "del"}
+                 "tbody", "tr", "th", "td", "blockquote", "hr", "code", "pre", "br", "del",
+                 "mark"}
 
 
 def assert_inert(html: str) -> str:

@@ -76,7 +76,7 @@ def clause_state(clause: Clause, number: str, participant: Participant) -> dict[
     return {
         "id": clause.id, "number": number, "kind": clause.kind.value,
         "status": clause.status.value, "doc": clause.doc_name,
-        "editable": clause.can_edit(participant),
+        "ad_referendum": clause.ad_referendum, "editable": clause.can_edit(participant),
     }
 
 
@@ -766,7 +766,8 @@ def announce_structure(recommendation: Recommendation) -> None:
     ).scalar_one()
     numbers = recommendation.display_numbers()
     clauses = [{"id": c.id, "number": numbers[c.id], "kind": c.kind.value,
-                "status": c.status.value, "doc": c.doc_name} for c in recommendation.live_clauses]
+                "status": c.status.value, "doc": c.doc_name, "ad_referendum": c.ad_referendum}
+               for c in recommendation.live_clauses]
     queue_event("clauses_changed", {"recommendation": recommendation.id, "clauses": clauses,
                                     "version": version},
                 room=recommendation_room(recommendation.id))

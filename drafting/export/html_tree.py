@@ -50,13 +50,15 @@ class Style(enum.StrEnum):
     CODE = "code"
     SUB = "sub"
     SUP = "sup"
+    #: Text still in square brackets, not agreed (``drafting.brackets``): highlighted.
+    UNAGREED = "unagreed"
 
 
 _STYLES: dict[str, Style] = {
     "b": Style.BOLD, "strong": Style.BOLD, "em": Style.ITALIC, "i": Style.ITALIC,
     # <ins> and <del> in user text are the writer's own emphasis, not a tracked change.
     "u": Style.UNDERLINE, "ins": Style.UNDERLINE, "s": Style.STRIKE, "del": Style.STRIKE,
-    "code": Style.CODE, "sub": Style.SUB, "sup": Style.SUP,
+    "code": Style.CODE, "sub": Style.SUB, "sup": Style.SUP, "mark": Style.UNAGREED,
 }
 _KINDS: dict[str, Kind] = {
     "p": Kind.PARAGRAPH, "h1": Kind.HEADING, "h2": Kind.HEADING, "h3": Kind.HEADING,

@@ -22,5 +22,10 @@ def outcome_labels() -> dict[str, str]:
     }
 
 
+def ad_referendum_label() -> str:
+    """Printed beside a clause agreed ad referendum, as on the recommendation page."""
+    return _("(agreed ad referendum)")
+
+
 def statement_labels() -> dict[str, str]:
     return {"interpretative": _("Interpretative statement"), "reservation": _("Reservation")}

@@ -67,6 +67,8 @@ class ClauseBlock:
     #: word-level changes from it to the adopted text.
     first_draft: str | None
     changes: list[Piece]
+    #: Agreed ad referendum: subject to confirmation by the negotiators' capitals.
+    ad_referendum: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,7 +198,7 @@ def _clause_block(clause: Clause, number: str, first_drafts: dict[int, str]) -> 
     changes = word_diff(first, clause.text) if first is not None and first != clause.text else []
     return ClauseBlock(clause.id, clause.kind.value,
                        number if clause.kind is ClauseKind.OPERATIVE else "",
-                       Text.of(clause.text), first, changes)
+                       Text.of(clause.text), first, changes, clause.ad_referendum)
 
 
 def _where_in(recommendation: str, clause: Clause | None) -> str:

@@ -36,7 +36,12 @@ from flask_babel import gettext as _
 
 from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, walk
-from drafting.export.labels import outcome_labels, rule_labels, statement_labels
+from drafting.export.labels import (
+    ad_referendum_label,
+    outcome_labels,
+    rule_labels,
+    statement_labels,
+)
 from drafting.export.outline import (
     ClauseBlock,
     GroupSection,
@@ -435,6 +440,9 @@ class _Writer:
                     _sub(properties, "w:color", val=str(INSERT_BLUE))
                 elif "del" in marks:
                     _sub(properties, "w:color", val=str(DRAFT_RED))
+                if Style.UNAGREED.value in marks:
+                    # Unagreed text, as a drafter highlights it in Word.
+                    _sub(properties, "w:highlight", val="yellow")
                 if "u" in marks or "ins" in marks:
                     _sub(properties, "w:u", val="single")
                 if "sub" in marks or "sup" in marks:
@@ -647,9 +655,12 @@ class _Writer:
                list_depth: int) -> None:
         if self.changes and clause.changes:
             self.runs(first, redline_runs(clause.changes))
-            return
-        self.user_text(self.body, html_blocks(clause.text.html), style=style, first=first,
-                       list_depth=list_depth)
+        else:
+            self.user_text(self.body, html_blocks(clause.text.html), style=style, first=first,
+                           list_depth=list_depth)
+        if clause.ad_referendum:
+            self.paragraph(self.body, "List Continue" if list_depth else style,
+                           [Run(ad_referendum_label(), frozenset({Style.ITALIC.value}))])
 
     # annexes
 

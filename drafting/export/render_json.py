@@ -32,6 +32,7 @@ def load_schema() -> dict[str, Any]:
 
 def _clause(clause: dict[str, Any]) -> dict[str, Any]:
     return {"id": clause["id"], "kind": clause["kind"], "number": clause["number"],
+            "ad_referendum": clause["ad_referendum"],
             "text": clause["text"], "first_draft": clause["first_draft"],
             "changes": [{"op": p["op"], "text": p["text"]} for p in clause["changes"]]}
 

@@ -20,7 +20,12 @@ from flask_babel import gettext as _
 
 from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, text_of
-from drafting.export.labels import outcome_labels, rule_labels, statement_labels
+from drafting.export.labels import (
+    ad_referendum_label,
+    outcome_labels,
+    rule_labels,
+    statement_labels,
+)
 from drafting.export.outline import ClauseBlock, Outline, Text
 
 # --- escaping plain text ------------------------------------------------------------------
@@ -93,6 +98,13 @@ def _inline(nodes: list[Element | str], *, cell: bool = False, breaks: bool = Tr
             out.append(_wrap(_EMPHASIS[style], _inline(node.children, cell=cell, breaks=breaks)))
         elif style is Style.CODE:
             out.append(_code_span(text_of(node), cell=cell))
+        elif style is Style.UNAGREED:
+            # The square brackets are the mark itself, as drafts write it: kept as brackets,
+            # not escaped, so that the text reads (and renders again) as unagreed.
+            inner = _inline(node.children, cell=cell, breaks=breaks)
+            if inner.startswith("\\[") and inner.endswith("\\]"):
+                inner = f"[{inner[2:-2]}]"
+            out.append(inner)
         elif node.kind is Kind.LINK:
             label = _inline(node.children, cell=cell, breaks=False)
             href = node.href
@@ -300,9 +312,12 @@ def _redline(changes: list[Piece]) -> list[str]:
 
 
 def _clause_lines(clause: ClauseBlock, changes: bool) -> list[str]:
-    if changes and clause.changes:
-        return _redline(clause.changes)
-    return markdown_of(clause.text)
+    lines = _redline(clause.changes) if changes and clause.changes else markdown_of(clause.text)
+    if clause.ad_referendum:
+        # Beside the clause, on its last line: a line of its own would end a list item.
+        label = escape(ad_referendum_label())
+        lines = [*lines[:-1], f"{lines[-1]} {label}"] if lines else [label]
+    return lines
 
 
 def _preambular(clause: ClauseBlock, changes: bool) -> list[str]:

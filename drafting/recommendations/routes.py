@@ -24,7 +24,7 @@ from drafting.recommendations.schemas import (
     clause_out,
     recommendation_out,
 )
-from models import Participant, visible_recommendations
+from models import Clause, Participant, visible_recommendations
 
 bp = Blueprint("recommendations", __name__)
 
@@ -114,6 +114,31 @@ def unlock_clause(clause_id: int) -> ResponseReturnValue:
                     done=lambda _none: flashed(_("The clause is open for drafting again."), url_for(
                         "recommendations.show", recommendation_id=clause.recommendation_id,
                         _anchor="votes")))
+
+
+@bp.post("/clauses/<int:clause_id>/ad-referendum")
+@login_required
+def mark_ad_referendum(clause_id: int) -> ResponseReturnValue:
+    """The chair records that the clause is agreed ad referendum."""
+    clause = services.get_clause(clause_id, current_user)
+    return run_form(None, lambda: services.set_ad_referendum(current_user, clause, True),
+                    done=lambda _none: flashed(_("The clause is marked agreed ad referendum."),
+                                               _clause_on_console(clause)))
+
+
+@bp.post("/clauses/<int:clause_id>/ad-referendum/clear")
+@login_required
+def clear_ad_referendum(clause_id: int) -> ResponseReturnValue:
+    """The chair takes the mark off (a capital did not confirm, or it was a mistake)."""
+    clause = services.get_clause(clause_id, current_user)
+    return run_form(None, lambda: services.set_ad_referendum(current_user, clause, False),
+                    done=lambda _none: flashed(_("The clause is no longer marked agreed ad "
+                                                 "referendum."), _clause_on_console(clause)))
+
+
+def _clause_on_console(clause: Clause) -> str:
+    return url_for("recommendations.show", recommendation_id=clause.recommendation_id,
+                   _anchor=f"vote-clause-{clause.id}")
 
 
 @bp.post("/clauses/<int:clause_id>/delete")
@@ -221,6 +246,24 @@ def api_lock_clause(actor: Participant, clause_id: int) -> ClauseOut:
 def api_unlock_clause(actor: Participant, clause_id: int) -> ClauseOut:
     clause = services.get_clause(clause_id, actor)
     services.set_clause_lock(actor, clause, False)
+    return clause_out(clause, clause.recommendation.display_numbers())
+
+
+@endpoint("/clauses/<int:clause_id>/ad-referendum", "POST", summary="Mark a clause agreed ad "
+          "referendum, subject to confirmation by capitals (chair)", tag="recommendations",
+          response=ClauseOut, errors=(400, 403, 404, 409))
+def api_mark_ad_referendum(actor: Participant, clause_id: int) -> ClauseOut:
+    clause = services.get_clause(clause_id, actor)
+    services.set_ad_referendum(actor, clause, True)
+    return clause_out(clause, clause.recommendation.display_numbers())
+
+
+@endpoint("/clauses/<int:clause_id>/ad-referendum", "DELETE", summary="Take the mark "
+          "“agreed ad referendum” off a clause (chair)", tag="recommendations",
+          response=ClauseOut, errors=(403, 404, 409))
+def api_clear_ad_referendum(actor: Participant, clause_id: int) -> ClauseOut:
+    clause = services.get_clause(clause_id, actor)
+    services.set_ad_referendum(actor, clause, False)
     return clause_out(clause, clause.recommendation.display_numbers())
 
 

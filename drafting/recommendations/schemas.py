@@ -30,8 +30,11 @@ class ClauseOut(BaseModel):
     kind: ClauseKind
     status: ClauseStatus = Field(description="open, or locked/adopted: the wording cannot change.")
     number: str = Field(description="Display number, recomputed from the order: 'PP1', '1.'.")
+    ad_referendum: bool = Field(description="Agreed ad referendum: the negotiators agree on "
+                                "the wording, subject to confirmation by their capitals.")
     text: str
-    text_html: str
+    text_html: str = Field(description="The text rendered and sanitised; each passage in "
+                           "square brackets (unagreed) wrapped in <mark>.")
 
 
 class RecommendationOut(RecommendationBrief):
@@ -105,7 +108,8 @@ class ClauseMove(BaseModel):
 
 def clause_out(clause: Clause, numbers: dict[int, str]) -> ClauseOut:
     return ClauseOut(id=clause.id, kind=clause.kind, status=clause.status,
-                     number=numbers.get(clause.id, ""), text=clause.text,
+                     number=numbers.get(clause.id, ""), ad_referendum=clause.ad_referendum,
+                     text=clause.text,
                      text_html=render_markdown(clause.text))
 
 

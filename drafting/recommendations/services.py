@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from drafting.brackets import refusal, unagreed_passages
 from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, queue_event
@@ -193,4 +194,29 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
         # The vote froze this exact wording: it ends by closing or cancelling the vote.
         raise Conflict(_("A vote on this clause is open: close or cancel the vote instead."))
     clause.status = ClauseStatus.LOCKED if locked else ClauseStatus.OPEN
+    structure.announce(clause.recommendation)
+
+
+def set_ad_referendum(actor: Participant, clause: Clause, agreed: bool) -> None:
+    """Record that the clause is agreed ad referendum (the negotiators agree on its wording,
+    subject to confirmation by their capitals), or no longer. The text and its history are
+    untouched; every open editor and page is told."""
+    if not clause.can_mark_ad_referendum(actor):
+        raise PermissionDenied(_("Only the group's chair can mark a clause agreed ad referendum."))
+    check_can_edit_status(clause.recommendation)
+    if clause.deleted_at is not None:
+        raise NotFound(_("Not found."))
+    if clause.status is ClauseStatus.ADOPTED:
+        raise Conflict(_("This clause is adopted: its wording is final."))
+    if agreed:
+        # Read as stored, with what its editors typed up to now.
+        hold_text(clause)
+        passages = unagreed_passages(clause.text)
+        if passages:
+            message = refusal(passages)
+            raise ValidationFailed(message, fields={"ad_referendum": message})
+    if clause.ad_referendum is agreed:
+        return
+    structure.lock(clause.recommendation)
+    clause.ad_referendum = agreed
     structure.announce(clause.recommendation)

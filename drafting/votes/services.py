@@ -27,6 +27,7 @@ from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
 
 from drafting.amendments.redlines import redline
+from drafting.brackets import refusal, unagreed_passages
 from drafting.editing import docs
 from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -136,6 +137,17 @@ def _check_votable(clause: Clause) -> None:
                          "froze it. Close or cancel that first."))
 
 
+def _check_agreed(options: list[VoteOption], field: str, whose: dict[int, str]) -> None:
+    """Nothing in square brackets is adopted: refuse to put a wording that still has some.
+    ``whose``: option position -> how the refusal names that wording (the clause's own
+    wording by default)."""
+    for option in options:
+        passages = unagreed_passages(option.wording)
+        if passages:
+            message = refusal(passages, whose.get(option.position))
+            raise ValidationFailed(message, fields={field: message})
+
+
 def _option(position: int, kind: OptionKind, label: str, wording: str = "",
             amendment: Amendment | None = None) -> VoteOption:
     return VoteOption(position=position, kind=kind, label=label, wording=wording,
@@ -176,6 +188,10 @@ def _subject(recommendation: Recommendation, subject: VoteSubject,
         if not clauses or any(c.status is not ClauseStatus.ADOPTED for c in clauses):
             raise Conflict(_("The recommendation can be put as a whole only when every clause "
                              "is adopted (or deleted)."))
+        numbers = recommendation.display_numbers()
+        for clause in clauses:
+            _check_agreed(_yes_no(clause.text), "subject", {0: _(
+                "Clause %(number)s", number=numbers[clause.id].rstrip("."))})
         return None, None, _yes_no(whole_text(recommendation)), _(
             "Adopt the recommendation “%(title)s” as a whole?", title=recommendation.title)
     if subject is VoteSubject.AMENDMENT:
@@ -197,8 +213,9 @@ def _subject(recommendation: Recommendation, subject: VoteSubject,
     _check_votable(clause)
     number = recommendation.display_numbers().get(clause.id, "").rstrip(".")
     if subject is VoteSubject.CLAUSE:
-        return clause, None, _yes_no(clause.text), _("Adopt the wording of clause %(number)s?",
-                                                      number=number)
+        options = _yes_no(clause.text)
+        _check_agreed(options, "clause_id", {})
+        return clause, None, options, _("Adopt the wording of clause %(number)s?", number=number)
     candidates = [a for a in db.session.scalars(
         select(Amendment).where(Amendment.clause_id == clause.id,
                                 Amendment.status == AmendmentStatus.TO_BE_VOTED,
@@ -211,7 +228,13 @@ def _subject(recommendation: Recommendation, subject: VoteSubject,
         options.append(_option(position, OptionKind.WORDING, _("Amendment %(id)s", id=amendment.id),
                                _amendment_wording(amendment), amendment))
     options.append(_option(len(options), OptionKind.ABSTAIN, _("Abstain")))
+    _check_agreed(options, "clause_id", _wording_names(options))
     return clause, None, options, _("Which wording of clause %(number)s?", number=number)
+
+
+def _wording_names(options: list[VoteOption]) -> dict[int, str]:
+    return {o.position: _("Amendment %(id)s", id=o.amendment.id)
+            for o in options if o.amendment is not None}
 
 
 def _runoff_options(previous: Vote) -> tuple[Clause | None, list[VoteOption], str]:
@@ -222,6 +245,8 @@ def _runoff_options(previous: Vote) -> tuple[Clause | None, list[VoteOption], st
     options = [_option(i, OptionKind.WORDING, by_position[p].label, by_position[p].wording,
                        by_position[p].amendment) for i, p in enumerate(top_two)]
     options.append(_option(2, OptionKind.ABSTAIN, _("Abstain")))
+    # Checked when the first round was opened; a vote opened before the rule is held to it.
+    _check_agreed(options, "runoff_of", _wording_names(options))
     return previous.clause, options, _("Run-off: %(question)s", question=previous.question)
 
 
@@ -425,6 +450,8 @@ def _apply(vote: Vote, decision: Decision) -> None:
         author = winner.amendment.proposer if winner.amendment and winner.amendment.proposer else vote.opened_by
         if author is not None:
             replace_text(clause, author, winner.wording)
+    # No square brackets in what is adopted: the wording was checked when the vote was opened
+    # (``_check_agreed``), and it is frozen and hashed from then on.
     _set_clause_status(clause, ClauseStatus.ADOPTED)
 
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 # What user text may turn into. Anything else (script, iframe, svg, form, style, img ...) fails.
+# ``mark``: a passage in square brackets (drafting/brackets.py).
 USER_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "del", "em", "h1", "h2", "h3", "h4", "h5",
-    "h6", "hr", "i", "ins", "li", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
+    "h6", "hr", "i", "ins", "li", "mark", "ol", "p", "pre", "s", "strong", "sub", "sup", "table",
     "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
 }
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "srcset", "background", "data",

@@ -12,6 +12,7 @@ import { IndexeddbPersistence } from "y-indexeddb";
 import { Awareness } from "y-protocols/awareness";
 import * as Y from "yjs";
 
+import { unagreedHighlight } from "./brackets.js";
 import { anchorOf, discussionAnchors, setAnchors, setCurrentThread, threadAt } from "./anchors.js";
 import { t } from "./i18n.js";
 import { remoteSelections } from "./remote-selections.js";
@@ -85,7 +86,7 @@ function lengthLimit(max, refused) {
 /**
  * A clause as the server describes it (docs/protocol.md); `editable` is this person's.
  * @typedef {{ id: number, number: string, kind: string, status: string, doc: string,
- *             editable?: boolean }} Clause
+ *             ad_referendum?: boolean, editable?: boolean }} Clause
  */
 
 export class ClauseView {
@@ -142,6 +143,7 @@ export class ClauseView {
           keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
           markdownSupport(),
           syntaxHighlighting(markdownHighlighter),
+          unagreedHighlight,
           EditorView.lineWrapping,
           placeholder(t("placeholder")),
           // Sync and undo from y-codemirror.next; cursors from remote-selections.js.
@@ -332,7 +334,14 @@ export class ClauseView {
       badge.title = t(adopted ? "adoptedHelp" : "lockedHelp");
       this.badges.append(badge);
     }
-    this.badges.hidden = !this.locked;
+    if (clause.ad_referendum) {
+      const badge = document.createElement("span");
+      badge.className = "badge badge--ad-referendum";
+      badge.textContent = t("adReferendum");
+      badge.title = t("adReferendumHelp");
+      this.badges.append(badge);
+    }
+    this.badges.hidden = !this.badges.hasChildNodes();
 
     const context = this.numberLabel;
     const structure = this.ctx.canStructure();
