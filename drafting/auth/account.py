@@ -2,6 +2,7 @@
 category or roles, which the secretariat sets: ``drafting.participants``)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
@@ -20,16 +21,21 @@ def clean_locale(value: Any) -> str | None:
     return str(value)
 
 
+def identity_checks(data: dict[str, Any]) -> dict[str, Callable[[], Any]]:
+    """The checks of who a person says they are (name, affiliation, country), for
+    ``validate_all``: the same whether they change it themselves or the secretariat does."""
+    return {
+        "name": lambda: clean_text(data.get("name"), "name", _("Name"), max_length=200),
+        "affiliation": lambda: clean_text(data.get("affiliation"), "affiliation", _("Affiliation"),
+                                          max_length=200, required=False),
+        "country": lambda: clean_text(data.get("country"), "country", _("Country or organisation"),
+                                      max_length=100, required=False),
+    }
+
+
 def update_profile(participant: Participant, data: dict[str, Any]) -> None:
     """What a participant may change about themselves (not their email, category or roles)."""
-    values = validate_all(
-        name=lambda: clean_text(data.get("name"), "name", _("Name"), max_length=200),
-        affiliation=lambda: clean_text(data.get("affiliation"), "affiliation", _("Affiliation"),
-                                       max_length=200, required=False),
-        country=lambda: clean_text(data.get("country"), "country", _("Country or organisation"),
-                                   max_length=100, required=False),
-        locale=lambda: clean_locale(data.get("locale")),
-    )
+    values = validate_all(**identity_checks(data), locale=lambda: clean_locale(data.get("locale")))
     for name, value in values.items():
         setattr(participant, name, value)
     participant.publish_name = bool(data.get("publish_name"))

@@ -7,6 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from drafting.auth.account import identity_checks
 from drafting.auth.services import (
     find_participant_by_email,
     issue_invitation,
@@ -15,7 +16,7 @@ from drafting.auth.services import (
 )
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_sockets_ended
-from drafting.services import clean_text, load, validate_all
+from drafting.services import load, validate_all
 from models import ApiToken, Participant, StakeholderCategory, db, utcnow
 
 
@@ -47,14 +48,7 @@ def clean_category(value: Any) -> StakeholderCategory:
 
 
 def _clean_details(data: dict[str, Any]) -> dict[str, Any]:
-    return validate_all(
-        name=lambda: clean_text(data.get("name"), "name", _("Name"), max_length=200),
-        affiliation=lambda: clean_text(data.get("affiliation"), "affiliation", _("Affiliation"),
-                                       max_length=200, required=False),
-        country=lambda: clean_text(data.get("country"), "country", _("Country or organisation"),
-                                   max_length=100, required=False),
-        category=lambda: clean_category(data.get("category")),
-    )
+    return validate_all(**identity_checks(data), category=lambda: clean_category(data.get("category")))
 
 
 def list_participants(actor: Participant) -> list[Participant]:
