@@ -20,10 +20,13 @@ from models.comments import (
     may_comment_on,
 )
 from models.conferences import (
+    DEFAULT_RULES,
     DRAFTING_ROLES,
     Conference,
     GroupRole,
     Membership,
+    QuorumRule,
+    RulesOfProcedure,
     VoteRule,
     WorkingGroup,
 )
@@ -55,6 +58,7 @@ from models.votes import (
     Statement,
     StatementKind,
     Vote,
+    VoteMethod,
     VoteOption,
     VoteOutcome,
     VoteStatus,
@@ -63,6 +67,7 @@ from models.votes import (
 )
 
 __all__ = [
+    "DEFAULT_RULES",
     "DRAFTING_ROLES",
     "OPEN_STATUSES",
     "Activity",
@@ -92,13 +97,16 @@ __all__ = [
     "OptionKind",
     "OutcomeDocument",
     "Participant",
+    "QuorumRule",
     "Recommendation",
     "RecommendationStatus",
+    "RulesOfProcedure",
     "SpentReceipt",
     "StakeholderCategory",
     "Statement",
     "StatementKind",
     "Vote",
+    "VoteMethod",
     "VoteOption",
     "VoteOutcome",
     "VoteRule",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,41 @@ class VoteRule(enum.StrEnum):
     ABSOLUTE_MAJORITY = "absolute_majority"
 
 
+class QuorumRule(enum.StrEnum):
+    """How many of those who may decide must take part (a ballot) or be present (consensus,
+    a silence procedure) for anything to be decided."""
+
+    #: More than half (the UN's rule for decisions).
+    MAJORITY = "majority"
+    #: At least a third.
+    ONE_THIRD = "one_third"
+    #: Anyone: at least one.
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class RulesOfProcedure:
+    """How a conference's working groups decide, as its secretariat set it
+    (``Conference.rules``). The defaults follow OSCE and UN practice: consensus first, a vote
+    by two thirds of those present and voting only after consensus failed on the same text,
+    a majority of the members for a quorum, a neutral chair, two thirds to reconsider."""
+
+    #: How a group decides. Consensus: the chair puts the text and declares it adopted when
+    #: nobody objects. A majority rule: by ballot.
+    decision_rule: VoteRule = VoteRule.CONSENSUS
+    #: Under consensus, the rule of a vote that may follow a consensus that failed on the same
+    #: text; None: no vote ever.
+    fallback_rule: VoteRule | None = VoteRule.TWO_THIRDS
+    quorum: QuorumRule = QuorumRule.MAJORITY
+    #: Whether a group's chair votes (and counts as present) with its members.
+    chair_votes: bool = False
+    #: What reopens a decided text (a motion to reconsider).
+    reconsideration_rule: VoteRule = VoteRule.TWO_THIRDS
+
+
+DEFAULT_RULES = RulesOfProcedure()
+
+
 #: Roles that draft: write recommendations and clauses. Observers watch and comment.
 DRAFTING_ROLES = frozenset({GroupRole.CHAIR, GroupRole.MEMBER})
 #: Session info key of the roles ``WorkingGroup.remember_roles`` keeps for one transaction.
@@ -53,6 +89,17 @@ class Conference(db.Model):  # type: ignore[name-defined]
     description: Mapped[str] = mapped_column(Text, default="")
     #: Markdown: the preamble of the outcome document, written by the secretariat.
     preamble: Mapped[str] = mapped_column(Text, default="")
+    #: The rules of procedure (``rules``): see ``RulesOfProcedure`` for each.
+    decision_rule: Mapped[VoteRule] = mapped_column(
+        enum_column(VoteRule, "decision_rule"), default=DEFAULT_RULES.decision_rule)
+    fallback_rule: Mapped[VoteRule | None] = mapped_column(
+        enum_column(VoteRule, "fallback_rule"), default=DEFAULT_RULES.fallback_rule)
+    quorum_rule: Mapped[QuorumRule] = mapped_column(
+        enum_column(QuorumRule, "quorum_rule"), default=DEFAULT_RULES.quorum)
+    chair_votes: Mapped[bool] = mapped_column(default=DEFAULT_RULES.chair_votes)
+    reconsideration_rule: Mapped[VoteRule] = mapped_column(
+        enum_column(VoteRule, "reconsideration_rule"),
+        default=DEFAULT_RULES.reconsideration_rule)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[WorkingGroup]] = relationship(
@@ -60,6 +107,15 @@ class Conference(db.Model):  # type: ignore[name-defined]
         order_by="WorkingGroup.position, WorkingGroup.id",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def rules(self) -> RulesOfProcedure:
+        return RulesOfProcedure(
+            decision_rule=self.decision_rule or DEFAULT_RULES.decision_rule,
+            fallback_rule=self.fallback_rule,
+            quorum=self.quorum_rule or DEFAULT_RULES.quorum,
+            chair_votes=bool(self.chair_votes),
+            reconsideration_rule=self.reconsideration_rule or DEFAULT_RULES.reconsideration_rule)
 
     @property
     def organiser_list(self) -> list[str]:
@@ -97,12 +153,6 @@ class WorkingGroup(db.Model):  # type: ignore[name-defined]
     #: Observers (often NGO representatives) comment on clauses unless the secretariat
     #: restricts them to reading.
     observers_may_comment: Mapped[bool] = mapped_column(default=True)
-    #: Whether the chair votes with the members (some groups keep the chair neutral).
-    chair_votes: Mapped[bool] = mapped_column(default=True)
-    #: The decision rule a new vote starts with.
-    default_vote_rule: Mapped[VoteRule] = mapped_column(
-        enum_column(VoteRule, "vote_rule"), default=VoteRule.CONSENSUS
-    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     conference: Mapped[Conference] = relationship(back_populates="groups")
@@ -156,9 +206,9 @@ class WorkingGroup(db.Model):  # type: ignore[name-defined]
         return self.role_of(participant) in DRAFTING_ROLES
 
     def voting_roles(self) -> frozenset[GroupRole]:
-        """Who votes: members, and the chair unless the group keeps its chair neutral.
-        Observers never."""
-        return DRAFTING_ROLES if self.chair_votes else frozenset({GroupRole.MEMBER})
+        """Who votes: members, and the chair where the rules of procedure say so. Observers
+        never."""
+        return DRAFTING_ROLES if self.conference.chair_votes else frozenset({GroupRole.MEMBER})
 
 
 class Membership(db.Model):  # type: ignore[name-defined]

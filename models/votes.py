@@ -24,6 +24,21 @@ class VoteSubject(enum.StrEnum):
     AMENDMENT = "amendment"
     #: The recommendation as a whole: yes / no / abstain.
     RECOMMENDATION = "recommendation"
+    #: A motion to reconsider the decision on a clause (``clause_id``) or on the whole
+    #: recommendation (no clause): carried, the decided text is open again.
+    RECONSIDER = "reconsider"
+
+
+class VoteMethod(enum.StrEnum):
+    """How the question is decided."""
+
+    #: Each voter casts a ballot (roll call or secret); the rule counts them.
+    BALLOT = "ballot"
+    #: The chair puts the text; members may object, by name; the chair declares it adopted
+    #: when nobody objects (or that there is no consensus).
+    CONSENSUS = "consensus"
+    #: Adopted at the deadline unless someone objects before it; an objection ends it at once.
+    SILENCE = "silence"
 
 
 class VoteStatus(enum.StrEnum):
@@ -39,6 +54,9 @@ class VoteOutcome(enum.StrEnum):
     NO_QUORUM = "no_quorum"
     #: A choice of wordings where none met the rule: the chair may put the top two again.
     RUNOFF = "runoff"
+    #: Consensus sought, and someone objected (or broke the silence): nothing adopted; the
+    #: rules of procedure may allow a vote on the same text now.
+    NO_CONSENSUS = "no_consensus"
 
 
 class OptionKind(enum.StrEnum):
@@ -68,9 +86,21 @@ class Vote(db.Model):  # type: ignore[name-defined]
     )
     #: The question as put, in the chair's words.
     question: Mapped[str] = mapped_column(Text)
+    method: Mapped[VoteMethod] = mapped_column(enum_column(VoteMethod, "vote_method"),
+                                               default=VoteMethod.BALLOT)
+    #: The rule the rules of procedure gave the question when it was put (consensus for the
+    #: consensus methods).
     rule: Mapped[VoteRule] = mapped_column(enum_column(VoteRule, "vote_rule"))
-    #: Share of the eligible voters (percent) who must take part; NULL: none.
+    #: Votes opened before the rules of procedure: the share of the eligible voters (percent)
+    #: the chair asked to take part; NULL: none.
     quorum: Mapped[int | None] = mapped_column()
+    #: How many must take part (a ballot) or be present (consensus, silence) for anything to
+    #: be decided: fixed at opening from the rules' quorum and the number eligible. NULL on
+    #: votes opened before the rules of procedure.
+    quorum_needed: Mapped[int | None] = mapped_column()
+    #: A motion to reconsider: the closed vote whose decision it would set aside.
+    reconsiders_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vote.id", ondelete="SET NULL"))
     #: Secret: who took part is kept, what they chose is not linked to them.
     secret: Mapped[bool] = mapped_column(default=False)
     #: Roll-call votes only: everyone sees the running tally while the vote is open.
@@ -134,6 +164,11 @@ class Vote(db.Model):  # type: ignore[name-defined]
     def is_roll_call(self) -> bool:
         return not self.secret
 
+    @property
+    def by_consensus(self) -> bool:
+        """Declared consensus or a silence procedure: objections, not ballots."""
+        return self.method is not VoteMethod.BALLOT
+
     def can_view(self, participant: Participant) -> bool:
         return self.recommendation.can_view(participant)
 
@@ -183,6 +218,9 @@ class VoteVoter(db.Model):  # type: ignore[name-defined]
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
+    #: When the open question first reached them (a page, the console, the API showed it):
+    #: who was present when a consensus was declared.
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Ballot(db.Model):  # type: ignore[name-defined]

@@ -25,13 +25,12 @@ from drafting.export.outline import (
     Text,
     VoteEntry,
 )
-from drafting.votes import ballots, services
-from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
+from drafting.votes import services
+from drafting.votes.schemas import StatementIn
 from models import (
     ClauseKind,
     Conference,
     GroupRole,
-    OptionKind,
     Participant,
     Recommendation,
     RecommendationStatus,
@@ -40,6 +39,7 @@ from models import (
     db,
 )
 from tests.factories import Factories
+from tests.helpers.procedure import put_question, settle
 
 XSS = '<img src=x onerror="window.__xss=1">'
 LOCAL_FILE = "file:///etc/passwd"
@@ -54,17 +54,9 @@ MEMBER = f"Member {XSS}"
 
 
 def decide(chair: Participant, recommendation: Recommendation, voters: list[Participant],
-           answer: str = "yes", **data: object) -> Vote:
-    """A vote opened by ``chair`` with ``data``, every voter answering ``answer``, closed."""
-    vote = services.open_vote(chair, recommendation, VoteOpen.model_validate(data))
-    db.session.commit()
-    wanted = next(o for o in vote.options if o.kind is OptionKind(answer))
-    for voter in voters:
-        ballots.cast_ballot(voter, vote, BallotIn(option_id=wanted.id))
-        db.session.commit()
-    services.close_vote(chair, vote)
-    db.session.commit()
-    return vote
+           answer: str = "yes", rule: str | None = None, **data: object) -> Vote:
+    """A question put by ``chair`` with ``data``, every voter answering ``answer``, closed."""
+    return settle(chair, put_question(chair, recommendation, rule, **data), voters, answer)
 
 
 def adopt(chair: Participant, recommendation: Recommendation, voters: list[Participant], *,

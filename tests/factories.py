@@ -18,6 +18,7 @@ from flask import Flask, has_app_context
 
 from drafting.auth.passwords import hash_password
 from models import (
+    DEFAULT_RULES,
     Amendment,
     AmendmentKind,
     AmendmentStatus,
@@ -30,9 +31,11 @@ from models import (
     GroupRole,
     Membership,
     Participant,
+    QuorumRule,
     Recommendation,
     RecommendationStatus,
     StakeholderCategory,
+    VoteRule,
     WorkingGroup,
     db,
 )
@@ -55,6 +58,13 @@ class Cast:
     observer: Participant
     other_chair: Participant
     outsider: Participant
+
+
+#: The rules of procedure as a new conference gets them (``models.DEFAULT_RULES``).
+PRACTICE: dict[str, Any] = {
+    "decision_rule": DEFAULT_RULES.decision_rule, "fallback_rule": DEFAULT_RULES.fallback_rule,
+    "quorum_rule": DEFAULT_RULES.quorum, "chair_votes": DEFAULT_RULES.chair_votes,
+    "reconsideration_rule": DEFAULT_RULES.reconsideration_rule}
 
 
 class Factories:
@@ -117,10 +127,15 @@ class Factories:
         return self.participant(secretariat=True, **fields)
 
     def conference(self, **fields: Any) -> Conference:
+        """A conference whose rules of procedure let its groups vote by simple majority,
+        their chairs voting, without a quorum: what most tests of counting ballots want. Tests of the rules of
+        procedure themselves pass the practice's defaults (``PRACTICE``)."""
         n = next(_sequence)
         values = {"title": f"Conference {n}", "venue": "Astana, Kazakhstan",
                   "starts_on": date(2009, 6, 24), "ends_on": date(2009, 6, 25),
-                  "organisers": "OSCE Centre in Astana\nIOM", "description": "", **fields}
+                  "organisers": "OSCE Centre in Astana\nIOM", "description": "",
+                  "decision_rule": VoteRule.SIMPLE_MAJORITY, "chair_votes": True,
+                  "quorum_rule": QuorumRule.NONE, **fields}
         return self._make(Conference(**values))
 
     def group(self, conference: Conference | None = None, **fields: Any) -> WorkingGroup:

@@ -166,7 +166,7 @@ def refusal(response: Any, status: int, field: str) -> str:
 
 def open_vote(client, world, body: dict[str, Any]) -> Any:
     return call(client, world, "chair", "POST", f"/recommendations/{world['recommendation']}/votes",
-                {"rule": "simple_majority", **body})
+                {**body})
 
 
 def test_a_clause_in_brackets_is_not_put_to_the_vote(client, world, unchanged):
@@ -233,7 +233,7 @@ def test_the_whole_recommendation_is_refused_while_a_clause_is_in_brackets(app, 
 def test_the_console_shows_the_refusal(app, world):
     chair = client_as(app, world["cast"], "chair")
     response = chair.submit(f"/recommendations/{world['recommendation']}/votes", {
-        "subject": "clause", "clause_id": str(world["bracketed"]), "rule": "simple_majority",
+        "subject": "clause", "clause_id": str(world["bracketed"]),
         "ballot": "roll_call"})
     assert response.status_code == 400
     page = read(response)

@@ -50,7 +50,7 @@ def test_brackets_are_highlighted_as_typed_and_keep_the_clause_from_a_vote(perso
     row = console.locator(f"[data-clause-id='{op1}']")
     row.locator("summary").click()
     form = row.locator(f"form[data-vote-open-form='clause-{op1}']")
-    form.get_by_role("button", name="Open the vote").click()
+    form.get_by_role("button", name="Put the question").click()
     expect(chair.locator("[data-vote-console]")).to_contain_text(REFUSAL)
     expect(chair).not_to_have_url(re.compile(r"/votes/\d+$"))
 

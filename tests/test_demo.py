@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from drafting.amendments.redlines import redline
 from drafting.notifications.services import notifications_of
-from drafting.votes.ballots import check_can_cast
+from drafting.votes.objections import check_can_object
 from drafting.votes.records import verify_vote
 from models import (
     Amendment,
@@ -25,6 +25,7 @@ from models import (
     RecommendationStatus,
     StakeholderCategory,
     Vote,
+    VoteMethod,
     VoteOutcome,
     WorkingGroup,
     db,
@@ -128,15 +129,16 @@ def test_demo_shows_a_discussion_and_an_amendment(app, conference):
         assert redline(amendment).result == amendment.text  # written against today's text
 
 
-def test_demo_has_an_adopted_clause_with_its_record_and_a_vote_to_cast(app, conference):
+def test_demo_has_a_clause_adopted_by_consensus_and_a_consensus_sought(app, conference):
     with app.app_context():
         closed, still_open = db.session.scalars(select(Vote).order_by(Vote.id)).all()
         assert closed.outcome is VoteOutcome.ADOPTED and verify_vote(closed).ok
+        assert closed.method is VoteMethod.CONSENSUS
         assert closed.clause.status is ClauseStatus.ADOPTED
-        assert still_open.is_open and still_open.turnout == 1  # the chair has voted
+        assert still_open.is_open and still_open.turnout == 1  # one objection, named
         member = db.session.scalar(select(Participant).where(
             Participant.email == "member@plenary.example"))
-        check_can_cast(still_open, member)  # the visitor signing in as the member can vote
+        check_can_object(still_open, member)  # the visitor signing in as the member can object
 
 
 def test_demo_output_lists_the_logins(demo):

@@ -234,6 +234,8 @@ def test_the_voting_record_is_in_tables_and_secret_votes_show_counts_only(confer
             assert len(tables) == 1, "a secret vote publishes no roll call"
             assert "only the counts" in text
             assert not any(name in text for name in ("Chair Person", "Member", "Hidden Person"))
+        elif vote.by_consensus and vote.turnout == 0:
+            assert len(tables) == 1, "consensus without objection: nobody to list"
         else:
             assert details["Ballot"] == "Roll call"
             roll = _rows(tables[1])

@@ -71,8 +71,8 @@ def _adopt(chair: Any, recommendation: Recommendation, voters: list[Any], *, sec
     for clause in recommendation.live_clauses:
         if clause.id not in skip:
             _vote(chair, recommendation, voters, subject="clause", clause_id=clause.id,
-                  rule="simple_majority", secret=secret)
-    _vote(chair, recommendation, voters, subject="recommendation", rule="simple_majority")
+                  secret=secret)
+    _vote(chair, recommendation, voters, subject="recommendation")
 
 
 @pytest.fixture
@@ -98,8 +98,7 @@ def conference(ctx, factories, xss_payloads) -> Fixture:
     # The first operative clause is adopted in an amended wording: its first draft differs.
     clause = first.live_clauses[1]
     amendment = factories.amendment(clause, member, text=AMENDED, status=AmendmentStatus.TO_BE_VOTED)
-    vote = services.open_vote(chair, first, VoteOpen(subject="wordings", clause_id=clause.id,
-                                             rule="simple_majority"))
+    vote = services.open_vote(chair, first, VoteOpen(subject="wordings", clause_id=clause.id))
     db.session.commit()
     winner = next(o.id for o in vote.options if o.amendment_id == amendment.id)
     for voter in (chair, member):

@@ -315,7 +315,7 @@ def test_a_database_outage_refuses_writes_cleanly_and_the_server_recovers(app, f
     # A vote on another recommendation: a vote on this one would hold its text still.
     voted_on = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Urges;")])
     opened = client.api("POST", f"/api/v1/recommendations/{voted_on.id}/votes", {
-        "subject": "clause", "clause_id": first_clause(app, voted_on.id), "rule": "simple_majority"},
+        "subject": "clause", "clause_id": first_clause(app, voted_on.id)},
         token=chair)
     assert opened.status_code == 201, opened.get_json()
     vote = opened.get_json()

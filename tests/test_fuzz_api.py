@@ -191,7 +191,7 @@ def build_world(app: Any, factories: Any) -> World:
         }
     vote = app.test_client().api(
         "POST", f"/api/v1/recommendations/{ids['recommendation_id'][0]}/votes",
-        {"subject": "clause", "clause_id": ids["clause_id"][2], "rule": "simple_majority"},
+        {"subject": "clause", "clause_id": ids["clause_id"][2]},
         token=tokens["chair"])
     assert vote.status_code == 201, vote.get_data(as_text=True)
     ids["vote_id"] = [vote.get_json()["id"]]

@@ -37,7 +37,7 @@ import requests
 from sqlalchemy import func, select
 
 from drafting.votes.schemas import VoteOpen
-from models import Ballot, ClauseKind, ClauseUpdate, Comment, CommentThread, GroupRole, db
+from models import Ballot, ClauseKind, ClauseUpdate, Comment, CommentThread, Conference, GroupRole, db
 from tests.conftest import HARDENING_LONG, ROOT, service_missing
 from tests.helpers.live import reloaded_text, stored_text
 from tests.helpers.servers import GEVENT_GUNICORN, Server, log_of
@@ -218,13 +218,13 @@ def crowd(app, factories, size: int):
     vote), a recommendation with a clause to type in and another with an open vote."""
     from drafting.auth.services import create_api_token
     from drafting.votes import services as votes
-    from models import Membership, Participant, WorkingGroup
+    from models import Membership, Participant
 
     cast = factories.cast()
     typed = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "")])
     voted = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Urges States;")])
     with app.test_request_context():
-        db.session.get(WorkingGroup, cast.group.id).chair_votes = False
+        db.session.get(Conference, cast.conference.id).chair_votes = False
         tokens, people = [], []
         for n in range(size):
             person = Participant(email=f"soak{n}.{cast.group.id}@example.org", name=f"Delegate {n:03}",
@@ -237,7 +237,7 @@ def crowd(app, factories, size: int):
         chair = db.session.get(Participant, cast.chair.id)
         recommendation = db.session.merge(voted)
         vote = votes.open_vote(chair, recommendation, VoteOpen(
-            subject="clause", clause_id=recommendation.live_clauses[0].id, rule="simple_majority"))
+            subject="clause", clause_id=recommendation.live_clauses[0].id))
         db.session.commit()
         # The cast's own member and observer vote too unless left out: only the hundred.
         assert vote.eligible_count >= size

@@ -34,7 +34,7 @@ def vote(ctx, factories):
         (ClauseKind.OPERATIVE, "Text;"), (ClauseKind.OPERATIVE, "Other;")])
     vote = services.open_vote(cast.chair, recommendation, VoteOpen(
         subject="clause", clause_id=recommendation.live_clauses[0].id,
-        rule="simple_majority", deadline_minutes=5))
+        deadline_minutes=5))
     db.session.commit()
     return cast, vote
 
@@ -147,7 +147,7 @@ def test_two_processes_close_a_vote_at_its_deadline_exactly_once(app, factories,
     with app.test_request_context():
         opened = services.open_vote(db.session.merge(cast.chair), db.session.merge(recommendation), VoteOpen(
             subject="clause", clause_id=db.session.merge(recommendation).live_clauses[0].id,
-            rule="simple_majority", deadline_minutes=60))
+            deadline_minutes=60))
         db.session.commit()
         vote_id = opened.id
         ballots.cast_ballot(db.session.merge(voters[0]), opened, BallotIn.model_validate(yes(opened)))

@@ -25,13 +25,13 @@ from drafting.votes.tally import counts
 from models import (
     Ballot,
     ClauseKind,
+    Conference,
     GroupRole,
     Membership,
     Participant,
     Vote,
     VoteOption,
     VoteStatus,
-    WorkingGroup,
     db,
     utcnow,
 )
@@ -60,7 +60,7 @@ def open_vote(app, factories, voters: int, **data: Any) -> tuple[Any, list[int],
     cast = factories.cast()
     recommendation = factories.recommendation(cast.group, clauses=[(ClauseKind.OPERATIVE, "Text;")])
     with app.app_context():
-        db.session.execute(update(WorkingGroup).where(WorkingGroup.id == cast.group.id)
+        db.session.execute(update(Conference).where(Conference.id == cast.conference.id)
                            .values(chair_votes=False))
         db.session.commit()
     ids = [cast.member.id, *crowd(app, cast.group.id, voters - 1)]
@@ -69,7 +69,7 @@ def open_vote(app, factories, voters: int, **data: Any) -> tuple[Any, list[int],
         recommendation = db.session.merge(recommendation)
         vote = services.open_vote(chair, recommendation, VoteOpen.model_validate({
             "subject": "clause", "clause_id": recommendation.live_clauses[0].id,
-            "rule": "simple_majority", **data}))
+            **data}))
         db.session.commit()
         assert vote.eligible_count == voters
         return cast, ids, vote.id, {o.kind.value: o.id for o in vote.options}
@@ -258,9 +258,9 @@ def test_the_whole_recommendation_put_twice_at_once_opens_once(app, factories):
     with app.test_request_context():
         chair = db.session.get(Participant, cast.chair.id)
         draft = db.session.merge(recommendation)
-        vote = services.open_vote(chair, draft, VoteOpen(subject="clause", rule="consensus",
+        vote = services.open_vote(chair, draft, VoteOpen(subject="clause", method="consensus",
                                                  clause_id=draft.live_clauses[0].id))
-        services.close_vote(chair, vote)  # nobody objected: adopted
+        services.close_vote(chair, vote)  # nobody objected (the chair is present): adopted
         db.session.commit()
     results = at_once(app, [opener(recommendation.id, cast.chair.id, {"subject": "recommendation"})
                             for _ in range(3)])

@@ -80,22 +80,22 @@ def expect_turnout(page: Page, cast: int, eligible: int) -> None:
     expect(turnout(page)).to_contain_text(re.compile(rf"\b{cast}\s+of\s+{eligible}\b"))
 
 
-def open_clause_vote(chair: Page, clause_id: int, *, rule: str | None = None, secret: bool = False,
+def open_clause_vote(chair: Page, clause_id: int, *, secret: bool = False,
                      tally: bool = False, minutes: int | None = None) -> int:
-    """Through the chair's console on the recommendation page; ends on the vote's page."""
+    """Through the chair's console on the recommendation page (the fixtures' rules of
+    procedure: a vote by simple majority); ends on the vote's page."""
     row = console(chair).locator(f"[data-clause-id='{clause_id}']")
     row.locator("summary").click()
     form = row.locator(f"form[data-vote-open-form='clause-{clause_id}']")
     expect(form.get_by_label("The clause’s wording: yes, no or abstain")).to_be_checked()
-    if rule is not None:
-        form.get_by_label("Decision rule").select_option(rule)
+    expect(form.get_by_label("Vote by ballot")).to_be_checked()
     if tally:
         form.get_by_label("Show the running tally").check()
     if minutes is not None:
         form.get_by_label("Deadline (minutes)").fill(str(minutes))
     if secret:
         form.get_by_label("Secret: who voted is known, not how").check()
-    form.get_by_role("button", name="Open the vote").click()
+    form.get_by_role("button", name="Put the question").click()
     expect(chair).to_have_url(re.compile(r"/votes/\d+$"))
     return int(chair.url.rsplit("/", 1)[1])
 
@@ -195,7 +195,7 @@ def test_a_clause_is_voted_in_the_room_and_adopted_everywhere(person, room, fact
 def test_a_secret_ballot_is_changed_from_the_same_browser(person, room, factories, tmp_path):
     _, chair = person(room.cast.chair)
     open_editor(chair, room.recommendation.id)
-    vote_id = open_clause_vote(chair, room.op1, rule="simple_majority", secret=True)
+    vote_id = open_clause_vote(chair, room.op1, secret=True)
     _, member = person(room.cast.member)
 
     cast_ballot(member, vote_id, "Yes")
@@ -243,7 +243,7 @@ def test_a_secret_ballot_is_changed_from_the_same_browser(person, room, factorie
 def test_a_running_tally_moves_on_the_vote_page_and_the_roll_call_follows(person, room, factories, tmp_path):
     _, chair = person(room.cast.chair)
     open_editor(chair, room.recommendation.id)
-    vote_id = open_clause_vote(chair, room.op1, rule="simple_majority", tally=True)
+    vote_id = open_clause_vote(chair, room.op1, tally=True)
     chair.evaluate(MARK)
     with factories.app.app_context():
         options = {o.kind.value: o.id for o in db.session.get(Vote, vote_id).options}
@@ -336,6 +336,6 @@ def test_the_countdown_ticks_then_says_closing_until_the_vote_is_closed(person, 
     chair.get_by_role("button", name="Close the vote").click()
     expect(projector.locator("[data-vote]")).to_have_attribute("data-status", "closed")
     expect(projector.locator("[data-vote-countdown]")).to_have_count(0)
-    # (The group's default rule is consensus: nobody objected.)
-    expect(projector.locator("[data-vote-result]")).to_contain_text("Adopted")
+    # (Nobody voted: by simple majority, nothing is adopted.)
+    expect(projector.locator("[data-vote-result]")).to_contain_text("Not adopted")
     assert projector.evaluate(STILL_MARKED)

@@ -24,6 +24,7 @@ from models import (
     Clause,
     ClauseKind,
     ClauseStatus,
+    Conference,
     GroupRole,
     Participant,
     Recommendation,
@@ -94,7 +95,7 @@ def option_ids(app: Flask, vote_id: int) -> dict[str, int]:
 
 
 def open_form(client: Any, recommendation_id: int, **fields: Any) -> Any:
-    data = {"rule": "simple_majority", "ballot": "roll_call", **fields}
+    data = {"method": "ballot", "ballot": "roll_call", **fields}
     return client.submit(f"/recommendations/{recommendation_id}/votes",
                          {k: str(v) for k, v in data.items()})
 
@@ -208,16 +209,19 @@ def test_console_follows_the_contract(app, factories, cast, draft):
     console = console_of(chair, draft["recommendation"])
     assert clause_state(console, draft["first"]) == "locked-for-vote"
     assert clause_state(console, draft["second"]) == "drafting"
-    # The chair may open a vote on the drafting clause only, with the group's rule preselected.
+    # The chair may put the drafting clause only, as the rules of procedure decide first.
     forms = elements(console, "form", data_vote_open_form=...)
     assert [f["data-vote-open-form"] for f in forms] == [f"clause-{draft['second']}"]
     assert forms[0]["action"] == f"/recommendations/{draft['recommendation']}/votes"
-    assert elements(console, "option", value="consensus", selected=...)
+    assert elements(console, "input", type="radio", name="method", value="ballot", checked=...)
+    assert {r["value"] for r in elements(console, "input", type="radio", name="method")} \
+        == {"consensus", "silence", "ballot"}
     assert {r["value"] for r in elements(console, "input", type="radio", name="subject")} \
         == {"clause", "wordings", "amendment"}
-    for name in ("clause_id", "quorum", "deadline_minutes", "show_tally"):
+    for name in ("clause_id", "deadline_minutes", "show_tally"):
         assert elements(console, "input", name=name), name
-    assert elements(console, "select", name="rule") and elements(console, "textarea", name="question")
+    assert not elements(console, "select", name="rule") and not elements(console, "input", name="quorum")
+    assert elements(console, "textarea", name="question")
     assert {r["value"] for r in elements(console, "input", type="radio", name="ballot")} \
         == {"roll_call", "secret"}
     # The open vote, with turnout and a link to vote for voters.
@@ -348,7 +352,7 @@ def test_cancel_unlocks_the_clause_and_cannot_happen_twice(app, cast, draft):
 def test_record_page_shows_the_record_and_every_check_passing(app, cast, draft):
     chair, member = client_as(app, cast, "chair"), client_as(app, cast, "member")
     vote_id = vote_id_of(open_form(chair, draft["recommendation"], subject="clause",
-                                   clause_id=draft["first"], quorum="50"))
+                                   clause_id=draft["first"]))
     options = option_ids(app, vote_id)
     ballot(member, vote_id, options["yes"])
     assert elements(read(member.get(f"/votes/{vote_id}/record")), "p", data_vote_no_record=...)
@@ -371,7 +375,7 @@ def test_record_page_shows_the_record_and_every_check_passing(app, cast, draft):
                        .replace("&lt;", "<").replace("&gt;", ">").replace("&#39;", "'"))
     assert shown == json.loads(vote.record)
     assert vote.record_sha256 in page.text_of("main")
-    assert "50% of the eligible voters must take part" in page.text_of("main")
+    assert "1 voter must take part" in page.text_of("main")
 
 
 def test_a_tampered_record_fails_verification_on_the_page(app, cast, draft):
@@ -527,16 +531,16 @@ def test_refusals_change_nothing(app, cast, draft):
 def test_input_errors_come_back_beside_the_fields(app, cast, draft):
     chair, member = client_as(app, cast, "chair"), client_as(app, cast, "member")
     refused = open_form(chair, draft["recommendation"], subject="clause", clause_id=draft["first"],
-                        quorum="half", question="Shall we?")
+                        method="silence", question="Shall we?")
     assert refused.status_code == 400
     page = read(refused)
     assert not structure_problems(page)
     key = f"vote-clause-{draft['first']}"
-    assert page.text_of(f"{key}-quorum-errors") == "From 1 to 100."
-    assert "The quorum is a share of the eligible voters" in page.text_of("votes-heading") + page.text_of("main")
+    assert page.text_of(f"{key}-deadline-errors") == "Required for a silence procedure."
+    assert "A silence procedure needs a deadline." in page.text_of("main")
     # The form keeps what was typed, open.
     assert page.text_of(f"{key}-question") == "Shall we?"
-    assert page.attributes_of(f"{key}-quorum")["value"] == "half"
+    assert elements(page, "input", id=f"{key}-method-silence", checked=...)
     assert elements(page, "details", open=...)
     assert count(app, Vote) == 0
 
@@ -551,29 +555,23 @@ def test_input_errors_come_back_beside_the_fields(app, cast, draft):
     assert count(app, Vote) == 0
 
     vote_id = vote_id_of(open_form(chair, draft["recommendation"], subject="clause",
-                                   clause_id=draft["first"], rule="consensus"))
+                                   clause_id=draft["first"], method="consensus"))
     # The same clause again: a conflict, said in the console.
     again = open_form(chair, draft["recommendation"], subject="clause", clause_id=draft["first"])
     assert again.status_code == 409
     assert "locked" in read(again).text_of("main")
-    # Ballots: no option, an option of nothing, an objection without its reason (consensus).
+    # Consensus has no ballots; an objection's reason is at most 500 characters.
     options = option_ids(app, vote_id)
-    for option in ("", "12abc", "99999"):
-        response = member.submit(f"/votes/{vote_id}/ballot", {"option_id": option})
-        assert response.status_code == 400
-        page = read(response)
-        assert page.text_of("ballot-option-errors") == "Not an option of this vote."
-        assert "Choose one of the vote's options." in page.text_of("ballot")
-    objection = ballot(member, vote_id, options["no"])
-    assert objection.status_code == 400
-    assert read(objection).text_of("ballot-reason-errors")
+    assert ballot(member, vote_id, options["no"]).status_code == 409
+    too_long = member.submit(f"/votes/{vote_id}/objection", {"reason": "x" * 501})
+    assert too_long.status_code == 400
     assert count(app, Ballot) == 0
-    assert ballot(member, vote_id, options["no"], reason="Too vague.").status_code == 302
+    assert member.submit(f"/votes/{vote_id}/objection", {"reason": "Too vague."}).status_code == 302
 
     chair.submit(f"/votes/{vote_id}/close")
-    late = ballot(member, vote_id, options["yes"])
+    late = member.submit(f"/votes/{vote_id}/objection", {"reason": "Again."})
     assert late.status_code == 409
-    assert "This vote is closed" in read(late).text_of("main")
+    assert "objections are no longer taken" in read(late).text_of("main")
     assert count(app, Ballot) == 1
 
 
@@ -679,48 +677,62 @@ def test_hostile_names_and_questions_show_as_typed(app, cast, hostile):
 # --- the group's settings ---------------------------------------------------------------------
 
 
-def test_secretariat_sets_whether_the_chair_votes_and_the_default_rule(app, cast, draft):
+def test_secretariat_sets_the_rules_of_procedure_on_their_page(app, cast, draft):
     secretariat = client_as(app, cast, "secretariat")
-    form = assert_well_formed(secretariat.get(f"/groups/{cast.group.id}/edit"))
-    assert "checked" in form.attributes_of("chair_votes")
-    assert elements(form, "option", value="consensus", selected=...)
-    response = secretariat.submit(f"/groups/{cast.group.id}/edit", {
-        "name": cast.group.name, "mandate": "Recommend.", "observers_may_comment": "y",
-        "default_vote_rule": "two_thirds"})
+    page = read(secretariat.get(f"/conferences/{cast.conference.id}/rules"))
+    assert not structure_problems(page)
+    response = secretariat.submit(f"/conferences/{cast.conference.id}/rules", {
+        "decision_rule": "consensus", "fallback_rule": "", "quorum": "majority",
+        "reconsideration_rule": "two_thirds"})
     assert response.status_code == 302
-    group = fetch(app, WorkingGroup, cast.group.id)
-    assert (group.chair_votes, group.default_vote_rule) == (False, VoteRule.TWO_THIRDS)
-    bad = secretariat.submit(f"/groups/{cast.group.id}/edit", {
-        "name": cast.group.name, "mandate": "", "default_vote_rule": "unanimity"})
+    conference = fetch(app, Conference, cast.conference.id)
+    assert (conference.decision_rule, conference.fallback_rule, conference.chair_votes) == \
+        (VoteRule.CONSENSUS, None, False)
+    bad = secretariat.submit(f"/conferences/{cast.conference.id}/rules", {
+        "decision_rule": "unanimity", "quorum": "majority", "reconsideration_rule": "two_thirds"})
     assert bad.status_code == 400
-    assert fetch(app, WorkingGroup, cast.group.id).default_vote_rule is VoteRule.TWO_THIRDS
+    assert fetch(app, Conference, cast.conference.id).decision_rule is VoteRule.CONSENSUS
+    # Members read the rules, and may not change them.
+    member = client_as(app, cast, "member")
+    shown = read(member.get(f"/conferences/{cast.conference.id}/rules"))
+    assert not [b for b in elements(shown, "button", type="submit") if "button--primary" in b.get("class", "")]
+    assert member.submit(f"/conferences/{cast.conference.id}/rules", {
+        "decision_rule": "simple_majority", "quorum": "none",
+        "reconsideration_rule": "simple_majority"}).status_code == 403
+    assert fetch(app, Conference, cast.conference.id).decision_rule is VoteRule.CONSENSUS
 
-    # The console starts from the group's rule; the chair no longer votes.
+    # The console seeks consensus first; the neutral chair is not among those who decide.
     chair = client_as(app, cast, "chair")
-    assert elements(console_of(chair, draft["recommendation"]), "option", value="two_thirds",
-                    selected=...)
+    assert elements(console_of(chair, draft["recommendation"]), "input", name="method",
+                    value="consensus", checked=...)
     vote_id = vote_id_of(open_form(chair, draft["recommendation"], subject="clause",
-                                   clause_id=draft["first"], rule=""))
-    assert fetch(app, Vote, vote_id).rule is VoteRule.TWO_THIRDS
+                                   clause_id=draft["first"], method="consensus"))
+    assert fetch(app, Vote, vote_id).rule is VoteRule.CONSENSUS
     page = read(chair.get(f"/votes/{vote_id}"))
     assert vote_root(page)["data-eligible"] == "1"
-    assert not elements(page, "form", data_vote_ballot=...)
-    assert ballot(chair, vote_id, option_ids(app, vote_id)["yes"]).status_code == 403
+    assert not elements(page, "form", data_vote_objection=...)
+    # A vote under these rules (no vote at all): refused, said in the console.
+    refused = open_form(chair, draft["recommendation"], subject="clause", clause_id=draft["second"])
+    assert refused.status_code == 409
+    assert "consensus only" in read(refused).text_of("main")
 
 
-def test_api_reads_and_changes_the_group_vote_settings(app, factories, cast):
-    token = factories.api_token(cast.secretariat)
+def test_api_reads_and_sets_the_rules_of_procedure(app, factories, cast):
     client = app.test_client()
-    group = client.api("GET", f"/api/v1/groups/{cast.group.id}", token=token).get_json()
-    assert (group["chair_votes"], group["default_vote_rule"]) == (True, "consensus")
-    response = client.api("PATCH", f"/api/v1/groups/{cast.group.id}",
-                          {"chair_votes": False, "default_vote_rule": "absolute_majority"}, token=token)
-    assert response.status_code == 200
-    assert (response.get_json()["chair_votes"], response.get_json()["default_vote_rule"]) \
-        == (False, "absolute_majority")
-    assert client.api("PATCH", f"/api/v1/groups/{cast.group.id}", {"default_vote_rule": "unanimity"},
-                      token=token).status_code == 400
-    assert fetch(app, WorkingGroup, cast.group.id).default_vote_rule is VoteRule.ABSOLUTE_MAJORITY
+    token, member = factories.api_token(cast.secretariat), factories.api_token(cast.member)
+    path = f"/api/v1/conferences/{cast.conference.id}/rules"
+    assert client.api("GET", path, token=member).get_json()["decision_rule"] == "simple_majority"
+    rules = {"decision_rule": "consensus", "fallback_rule": "two_thirds", "quorum": "one_third",
+             "chair_votes": False, "reconsideration_rule": "consensus"}
+    response = client.api("PUT", path, rules, token=token)
+    assert response.status_code == 200 and response.get_json() == rules
+    assert client.api("GET", f"/api/v1/conferences/{cast.conference.id}",
+                      token=token).get_json()["rules"] == rules
+    for bad in ({**rules, "fallback_rule": "consensus"}, {**rules, "quorum": 50},
+                {**rules, "decision_rule": "unanimity"}, {"decision_rule": "consensus"}):
+        assert client.api("PUT", path, bad, token=token).status_code == 400, bad
+    assert client.api("PUT", path, {**rules, "quorum": "none"}, token=member).status_code == 403
+    assert fetch(app, Conference, cast.conference.id).quorum_rule.value == "one_third"
 
 
 # --- run-off ----------------------------------------------------------------------------------

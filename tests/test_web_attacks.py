@@ -37,7 +37,8 @@ from sqlalchemy import select
 
 from drafting.amendments.schemas import AmendmentCreate, AmendmentRejection
 from drafting.recommendations.schemas import ClausePatch
-from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
+from drafting.votes.objections import object_to
+from drafting.votes.schemas import BallotIn, ObjectionIn, StatementIn, VoteOpen
 from models import ApiToken, OutcomeDocument, db
 from models.exports import ExportFormat
 from tests.conftest import HARDENING_LONG
@@ -578,21 +579,20 @@ def hostile_world(app: Flask, factories: Any, payloads: list[str]) -> dict[str, 
         voted = propose_amendment(member, preamble, AmendmentCreate(kind="replace", text=short[1] + every,
                                                      rationale=every))
         put_to_vote(chair, voted)
-        adopted = open_vote(chair, recommendation, VoteOpen(subject="clause", rule="simple_majority",
+        adopted = open_vote(chair, recommendation, VoteOpen(subject="clause",
                                                     clause_id=adopted_clause.id,
                                                     question=every[:1000]))
         cast_ballot(member, adopted, BallotIn(option_id=adopted.options[0].id))
         close_vote(chair, adopted)
-        objected = open_vote(chair, recommendation, VoteOpen(subject="clause", rule="consensus",
+        objected = open_vote(chair, recommendation, VoteOpen(subject="clause", method="consensus",
                                                      clause_id=objected_clause.id,
                                                      question=every[-1000:]))
-        no = next(option for option in objected.options if option.kind.value == "no")
-        cast_ballot(member, objected, BallotIn(option_id=no.id, reason=every[:500]))
+        object_to(member, objected, ObjectionIn(reason=every[:500]))
         close_vote(chair, objected)
         wordings = open_vote(chair, recommendation, VoteOpen(subject="wordings", clause_id=preamble.id,
                                                      question=every[500:1500]))
         roll_call = open_vote(chair, recommendation, VoteOpen(
-            subject="clause", clause_id=open_clause.id, rule="simple_majority",
+            subject="clause", clause_id=open_clause.id,
             show_tally=True, question=every[1000:2000]))
         add_statement(member, recommendation, StatementIn(kind="reservation", text=every,
                                                clause_id=adopted_clause.id))

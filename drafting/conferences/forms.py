@@ -2,7 +2,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, StringField, TextAreaField
+
+from drafting.conferences.schemas import RulesIn
+from drafting.forms import command_from
 
 
 class ConferenceForm(FlaskForm):
@@ -16,3 +19,26 @@ class ConferenceForm(FlaskForm):
                              render_kw={"rows": 8})
 
     FIELDS = ("title", "venue", "starts_on", "ends_on", "organisers", "description", "preamble")
+
+
+class RulesForm(FlaskForm):
+    """The rules of procedure, as the secretariat sets them (plain strings from the page)."""
+
+    decision_rule = StringField(_l("How the working groups decide"))
+    fallback_rule = StringField(_l("A vote after a failed consensus"))
+    quorum = StringField(_l("Quorum"))
+    chair_votes = BooleanField(_l("The chair of a group votes with its members"))
+    reconsideration_rule = StringField(_l("Reconsidering a decided text"))
+
+    def command(self) -> RulesIn:
+        return command_from(RulesIn, {
+            "decision_rule": self.decision_rule.data or "",
+            "fallback_rule": self.fallback_rule.data or None,
+            "quorum": self.quorum.data or "", "chair_votes": bool(self.chair_votes.data),
+            "reconsideration_rule": self.reconsideration_rule.data or ""}, refusals={
+            "decision_rule": (_l("Choose how the groups decide."), _l("Choose a rule.")),
+            "fallback_rule": (_l("Choose the majority of a vote after a failed consensus."),
+                              _l("Choose a majority, or none.")),
+            "quorum": (_l("Choose a quorum."), _l("Choose a quorum.")),
+            "reconsideration_rule": (_l("Choose what carries a motion to reconsider."),
+                                     _l("Choose a rule."))})

@@ -2,11 +2,57 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from drafting.errors import ValidationFailed
 from drafting.markup import render_markdown
-from models import Conference
+from models import Conference, QuorumRule, RulesOfProcedure, VoteRule
+
+
+class RulesOut(BaseModel):
+    """The conference's rules of procedure: how its working groups decide."""
+
+    decision_rule: VoteRule = Field(description="consensus (declared by the chair when nobody "
+                                    "objects), or the majority by which groups vote.")
+    fallback_rule: VoteRule | None = Field(description="Under consensus: the majority of a vote "
+                                           "that may follow a consensus that failed on the "
+                                           "same text; null: no vote ever.")
+    quorum: QuorumRule = Field(description="How many of the members must take part (a vote) "
+                               "or be reached (consensus): majority, one_third or none.")
+    chair_votes: bool = Field(description="Whether a group's chair votes with its members.")
+    reconsideration_rule: VoteRule = Field(description="What carries a motion to reconsider a "
+                                           "decided text.")
+
+
+def rules_out(rules: RulesOfProcedure) -> RulesOut:
+    return RulesOut(decision_rule=rules.decision_rule, fallback_rule=rules.fallback_rule,
+                    quorum=rules.quorum, chair_votes=rules.chair_votes,
+                    reconsideration_rule=rules.reconsideration_rule)
+
+
+class RulesIn(BaseModel):
+    """Set the rules of procedure (secretariat): every rule, as RulesOut shows them."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    decision_rule: VoteRule = Field(strict=False)
+    fallback_rule: VoteRule | None = Field(default=None, strict=False)
+    quorum: QuorumRule = Field(strict=False)
+    chair_votes: bool
+    reconsideration_rule: VoteRule = Field(strict=False)
+
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        if self.fallback_rule is VoteRule.CONSENSUS:
+            raise ValidationFailed(_("A vote after a failed consensus is by a majority; choose "
+                                     "one, or none for no vote."),
+                                   fields={"fallback_rule": _("Choose a majority, or none.")})
+        if self.decision_rule is not VoteRule.CONSENSUS:
+            self.fallback_rule = None  # groups vote anyway: nothing follows a consensus
+        return self
 
 
 class GroupBrief(BaseModel):
@@ -26,6 +72,7 @@ class ConferenceOut(BaseModel):
     description_html: str
     preamble: str
     groups: list[GroupBrief]
+    rules: RulesOut
 
 
 class ConferenceWrite(BaseModel):
@@ -60,6 +107,7 @@ def conference_out(conference: Conference) -> ConferenceOut:
         description_html=render_markdown(conference.description),
         preamble=conference.preamble,
         groups=[GroupBrief(id=g.id, name=g.name, position=g.position) for g in conference.groups],
+        rules=rules_out(conference.rules),
     )
 
 

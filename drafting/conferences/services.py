@@ -7,6 +7,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from drafting.conferences.schemas import RulesIn
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.services import clean_text, load, validate_all
 from models import Conference, Membership, Participant, WorkingGroup, db
@@ -76,6 +77,18 @@ def create_conference(actor: Participant, data: dict[str, Any]) -> Conference:
     db.session.add(conference)
     db.session.flush()
     return conference
+
+
+def set_rules(actor: Participant, conference: Conference, command: RulesIn) -> None:
+    """The conference's rules of procedure (secretariat). A question already put keeps the
+    rule and quorum it was put under."""
+    check_can_manage(conference, actor)
+    conference.decision_rule = command.decision_rule
+    conference.fallback_rule = command.fallback_rule
+    conference.quorum_rule = command.quorum
+    conference.chair_votes = command.chair_votes
+    conference.reconsideration_rule = command.reconsideration_rule
+    db.session.flush()
 
 
 def update_conference(actor: Participant, conference: Conference, data: dict[str, Any]) -> None:

@@ -183,10 +183,14 @@ DISCUSSIONS = {
 # recommendation title -> votes the chair put: (clause index in reading order, rule,
 # [(voter, "yes" | "no" | "abstain")], closed?). A closed one leaves an adopted clause and its
 # record; an open one waits for the visitor's ballot.
+#: Questions put on a recommendation's clauses under the demo's rules of procedure (the
+#: practice's: consensus first): (clause index, method, what members do — "present" when
+#: the question reached them, or an objection's reason —, whether the chair declares it).
 VOTES = {
     "Regional co-operation on labour market information": [
-        (0, "simple_majority", [("chair@plenary.example", "yes"), ("member@plenary.example", "yes"),
-                                ("member2@plenary.example", "abstain")], True),
-        (1, "consensus", [("chair@plenary.example", "yes")], False),
+        (0, "consensus", [("member@plenary.example", "present"), ("member2@plenary.example", "present"),
+                          ("ilo@plenary.example", "present")], True),
+        (1, "consensus", [("member2@plenary.example", "The exchange of data needs safeguards first.")],
+         False),
     ],
 }

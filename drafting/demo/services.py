@@ -20,9 +20,9 @@ from drafting.demo.data import (
     RECOMMENDATIONS,
     VOTES,
 )
-from drafting.votes.ballots import cast_ballot
-from drafting.votes.schemas import BallotIn, VoteOpen
-from drafting.votes.services import close_vote, open_vote
+from drafting.votes.objections import object_to
+from drafting.votes.schemas import ObjectionIn, VoteOpen
+from drafting.votes.services import close_vote, mark_present, open_vote
 from models import (
     AmendmentKind,
     Clause,
@@ -33,7 +33,7 @@ from models import (
     Participant,
     Recommendation,
     StakeholderCategory,
-    VoteRule,
+    VoteMethod,
     VoteSubject,
     WorkingGroup,
     db,
@@ -142,14 +142,16 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
 def _votes(recommendation: Recommendation, chair: Participant, votes: list[Any],
            people: dict[str, Participant], report: DemoReport) -> None:
     clauses = recommendation.live_clauses
-    for index, rule, ballots, closed in votes:
+    for index, method, answers, declared in votes:
         vote = open_vote(chair, recommendation, VoteOpen(
-            subject=VoteSubject.CLAUSE, clause_id=clauses[index].id, rule=VoteRule(rule)))
+            subject=VoteSubject.CLAUSE, clause_id=clauses[index].id, method=VoteMethod(method)))
         db.session.flush()
-        options = {option.kind.value: option.id for option in vote.options}
-        for voter, choice in ballots:
-            cast_ballot(people[voter], vote, BallotIn(option_id=options[choice]))
-        if closed:
+        for member, answer in answers:
+            if answer == "present":
+                mark_present(vote, people[member])
+            else:
+                object_to(people[member], vote, ObjectionIn(reason=answer))
+        if declared:
             close_vote(chair, vote)
         report.count("votes")
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
-from drafting.groups.forms import VOTE_RULE_CHOICES
-
 
 def rule_labels() -> dict[str, str]:
-    return {choice.value: str(choice.label) for choice in VOTE_RULE_CHOICES}
+    return {
+        "consensus": _("Consensus (adopted unless someone objects)"),
+        "simple_majority": _("Simple majority of the votes cast"),
+        "two_thirds": _("Two-thirds majority of the votes cast"),
+        "absolute_majority": _("Absolute majority of the eligible voters"),
+    }
 
 
 def outcome_labels() -> dict[str, str]:
@@ -19,6 +22,7 @@ def outcome_labels() -> dict[str, str]:
         "rejected": _("Not adopted"),
         "no_quorum": _("No quorum: nothing decided"),
         "runoff": _("No wording carried: run-off"),
+        "no_consensus": _("No consensus"),
     }
 
 

@@ -12,21 +12,11 @@ ROLE_CHOICES = [
 ]
 
 
-VOTE_RULE_CHOICES = [
-    SelectChoice("consensus", _l("Consensus (adopted unless someone objects)")),
-    SelectChoice("simple_majority", _l("Simple majority of the votes cast")),
-    SelectChoice("two_thirds", _l("Two-thirds majority of the votes cast")),
-    SelectChoice("absolute_majority", _l("Absolute majority of the eligible voters")),
-]
-
 
 class GroupForm(FlaskForm):
     name = StringField(_l("Group name"))
     mandate = TextAreaField(_l("Mandate (Markdown)"), render_kw={"rows": 8})
     observers_may_comment = BooleanField(_l("Observers may comment"), default=True)
-    chair_votes = BooleanField(_l("The chair votes"), default=True)
-    default_vote_rule = SelectField(_l("Default decision rule"), choices=VOTE_RULE_CHOICES,
-                                    default="consensus")
 
 
 class AddMemberForm(FlaskForm):

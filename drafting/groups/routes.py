@@ -33,7 +33,7 @@ from models import (
 bp = Blueprint("groups", __name__)
 
 #: What the group form sets (drafting/groups/forms.GroupForm).
-SETTINGS = ("name", "mandate", "observers_may_comment", "chair_votes", "default_vote_rule")
+SETTINGS = ("name", "mandate", "observers_may_comment")
 
 
 @bp.get("/groups/<int:group_id>")
@@ -161,14 +161,12 @@ def api_create_group(actor: Participant, conference_id: int, body: GroupWrite) -
 
 
 @endpoint("/groups/<int:group_id>", "PATCH", summary="Rename a group, change its mandate, "
-          "whether observers may comment, whether the chair votes, or its default decision "
-          "rule (secretariat)", tag="groups", response=GroupOut,
+          "or whether observers may comment (secretariat)", tag="groups", response=GroupOut,
           body=GroupPatch, errors=(403, 404, 409))
 def api_update_group(actor: Participant, group_id: int, body: GroupPatch) -> GroupOut:
     group = services.get_group(group_id, actor)
     current = {"name": group.name, "mandate": group.mandate,
-               "observers_may_comment": group.observers_may_comment,
-               "chair_votes": group.chair_votes, "default_vote_rule": group.default_vote_rule.value}
+               "observers_may_comment": group.observers_may_comment}
     services.update_group(actor, group, {**current, **body.model_dump(exclude_unset=True)})
     return group_out(group, actor)
 

@@ -13,7 +13,6 @@ from models import (
     Participant,
     Recommendation,
     RecommendationStatus,
-    VoteRule,
     WorkingGroup,
     visible_recommendations,
 )
@@ -44,9 +43,6 @@ class GroupOut(BaseModel):
     position: int
     observers_may_comment: bool = Field(description="Observers take part in the discussion of "
                                         "clauses; false: they only read it.")
-    chair_votes: bool = Field(description="The chair votes with the members; false: the chair "
-                              "stays neutral. Observers never vote.")
-    default_vote_rule: VoteRule = Field(description="The decision rule a new vote starts with.")
     my_role: GroupRole | None
     members: list[MemberOut]
     recommendations: list[RecommendationBrief]
@@ -58,8 +54,6 @@ class GroupWrite(BaseModel):
     name: str
     mandate: str = ""
     observers_may_comment: bool = True
-    chair_votes: bool = True
-    default_vote_rule: VoteRule = VoteRule.CONSENSUS
 
 
 class GroupPatch(BaseModel):
@@ -68,8 +62,6 @@ class GroupPatch(BaseModel):
     name: str | None = None
     mandate: str | None = None
     observers_may_comment: bool | None = None
-    chair_votes: bool | None = None
-    default_vote_rule: VoteRule | None = None
 
 
 class MemberAdd(BaseModel):
@@ -97,7 +89,6 @@ def group_out(group: WorkingGroup, viewer: Participant) -> GroupOut:
         id=group.id, conference_id=group.conference_id, name=group.name,
         mandate=group.mandate, mandate_html=render_markdown(group.mandate),
         position=group.position, observers_may_comment=group.observers_may_comment,
-        chair_votes=group.chair_votes, default_vote_rule=group.default_vote_rule,
         my_role=group.role_of(viewer),
         members=[member_out(m) for m in members],
         recommendations=[recommendation_brief(r) for r in visible_recommendations(viewer, group)],

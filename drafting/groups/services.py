@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, participant_room, queue_event, queue_sockets_ended
 from drafting.services import clean_text, load, validate_all
-from models import Conference, GroupRole, Membership, Participant, VoteRule, WorkingGroup, db
+from models import Conference, GroupRole, Membership, Participant, WorkingGroup, db
 
 
 def get_group(group_id: Any, viewer: Participant) -> WorkingGroup:
@@ -40,9 +40,9 @@ def _clean_flag(value: Any, field: str) -> bool:
 
 
 def _clean(data: dict[str, Any]) -> dict[str, Any]:
-    """The group's settings; ``observers_may_comment``, ``chair_votes`` and
-    ``default_vote_rule`` only when given (absent: unchanged, or for a new group the
-    defaults: observers take part, the chair votes, consensus)."""
+    """The group's settings; ``observers_may_comment`` only when given (absent: unchanged,
+    or for a new group the default: observers take part). How the group decides is the
+    conference's rules of procedure."""
     validators: dict[str, Any] = {
         "name": lambda: clean_text(data.get("name"), "name", _("Group name"), max_length=200),
         "mandate": lambda: clean_text(data.get("mandate"), "mandate", _("Mandate"),
@@ -51,19 +51,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     if "observers_may_comment" in data:
         validators["observers_may_comment"] = lambda: _clean_flag(
             data["observers_may_comment"], "observers_may_comment")
-    if "chair_votes" in data:
-        validators["chair_votes"] = lambda: _clean_flag(data["chair_votes"], "chair_votes")
-    if "default_vote_rule" in data:
-        validators["default_vote_rule"] = lambda: _clean_rule(data["default_vote_rule"])
     return validate_all(**validators)
-
-
-def _clean_rule(value: Any) -> VoteRule:
-    try:
-        return VoteRule(value)
-    except ValueError:
-        raise ValidationFailed(_("Choose a decision rule."),
-                               fields={"default_vote_rule": _("Choose a decision rule.")}) from None
 
 
 def _check_unique_name(conference: Conference, name: str, group: WorkingGroup | None) -> None:

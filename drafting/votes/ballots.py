@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
@@ -23,7 +23,7 @@ from drafting.realtime import queue_event, recommendation_room
 from drafting.services import clean_text, is_id
 from drafting.votes.records import sha256
 from drafting.votes.schemas import BallotIn
-from drafting.votes.services import is_voter
+from drafting.votes.services import claim_open, is_voter
 from drafting.votes.tally import Running, counts, seal
 from drafting.votes.tally import running as running_tally
 from models import (
@@ -68,6 +68,9 @@ def _clean_reason(vote: Vote, option: VoteOption, value: str | None) -> str:
 
 
 def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) -> None:
+    if vote.by_consensus:
+        raise Conflict(_("This question is put for consensus: there are no ballots. Object if "
+                         "you object; silence is consent."))
     if vote.status is VoteStatus.CANCELLED:
         raise Conflict(_("This vote was cancelled."))
     if vote.status is VoteStatus.CLOSED or (vote.deadline is not None and (now or utcnow()) >= vote.deadline):
@@ -80,14 +83,8 @@ def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) 
 
 
 def _claim_open(vote: Vote, new_ballot: bool) -> None:
-    """Lock the vote's row while it is open (and count a new ballot on it): a close waits for
-    this transaction, and one that came first makes this find nothing to update."""
-    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Vote).where(Vote.id == vote.id, Vote.status == VoteStatus.OPEN)
-        .values(turnout=Vote.turnout + (1 if new_ballot else 0))
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise Conflict(_("This vote is closed: ballots are no longer accepted."))
+    """Lock the vote's row while it is open (and count a new ballot on it)."""
+    claim_open(vote, 1 if new_ballot else 0, _("This vote is closed: ballots are no longer accepted."))
 
 
 def cast_ballot(voter: Participant, vote: Vote, command: BallotIn) -> Cast:

@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from drafting.forms import as_id, command_from
-from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
+from drafting.votes.schemas import BallotIn, ObjectionIn, StatementIn, VoteOpen
 
 
 def as_number(value: Any) -> int | str | None:
@@ -28,14 +28,16 @@ def as_number(value: Any) -> int | str | None:
 
 class OpenVoteForm(FlaskForm):
     """The chair puts a question: a clause's wording, a choice of wordings, an amendment
-    alone, the recommendation as a whole, or a run-off of an earlier vote."""
+    alone, the recommendation as a whole, a motion to reconsider, or a run-off of an earlier
+    vote; for consensus, by a silence procedure or to a vote, as the rules of procedure
+    allow."""
 
     subject = HiddenField(_l("What is voted"))
     clause_id = HiddenField()
     amendment_id = StringField(_l("Amendment"))
     runoff_of = HiddenField()
-    rule = StringField(_l("Decision rule"))
-    quorum = StringField(_l("Quorum"))
+    #: "consensus", "silence" or "ballot".
+    method = StringField(_l("How the question is decided"))
     #: "secret" or "roll_call": one choice, as a pair of radio buttons.
     ballot = StringField(_l("Ballot"))
     show_tally = BooleanField(_l("Show the running tally"))
@@ -45,9 +47,8 @@ class OpenVoteForm(FlaskForm):
     def command(self) -> VoteOpen:
         data: dict[str, Any] = {
             "subject": self.subject.data or None,
-            "rule": self.rule.data or None,
-            # 0 on the page: no quorum, no deadline.
-            "quorum": as_number(self.quorum.data) or None,
+            "method": self.method.data or None,
+            # 0 on the page: no deadline.
             "secret": self.ballot.data == "secret",
             "show_tally": bool(self.show_tally.data),
             "deadline_minutes": as_number(self.deadline_minutes.data) or None,
@@ -63,9 +64,8 @@ class OpenVoteForm(FlaskForm):
         return command_from(VoteOpen, data, refusals={
             "subject": (_l("Choose what to vote on."),
                         _l("Choose clause, wordings, amendment or recommendation.")),
-            "rule": (_l("Choose a decision rule."), _l("Choose a decision rule.")),
-            "quorum": (_l("The quorum is a share of the eligible voters, from 1 to 100 per cent."),
-                       _l("From 1 to 100.")),
+            "method": (_l("Choose how the question is decided."),
+                       _l("Choose consensus, a silence procedure or a vote.")),
             "deadline_minutes": (_l("The deadline is a number of minutes, at most three days."),
                                  _l("From 1 minute to three days.")),
         })
@@ -80,6 +80,13 @@ class BallotForm(FlaskForm):
         return command_from(BallotIn, {"option_id": as_id(self.option_id.data) or -1,
                                        "reason": self.reason.data or "",
                                        "receipt": (self.receipt.data or "").strip() or None})
+
+
+class ObjectionForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for the objection (optional)"))
+
+    def command(self) -> ObjectionIn:
+        return command_from(ObjectionIn, {"reason": self.reason.data or None})
 
 
 class StatementForm(FlaskForm):

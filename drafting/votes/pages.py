@@ -10,32 +10,39 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from drafting.amendments import services as amendments
 from drafting.editing.diff import Piece, word_diff
 from drafting.errors import DomainError
 from drafting.markup import render_markdown
-from drafting.votes import ballots, records, services
-from drafting.votes.forms import BallotForm, OpenVoteForm, StatementForm
-from drafting.votes.tally import counts, roll_call
+from drafting.votes import ballots, objections, records, services
+from drafting.votes.forms import BallotForm, ObjectionForm, OpenVoteForm, StatementForm
+from drafting.votes.rules import Decision
+from drafting.votes.tally import counts, present, roll_call
 from models import (
+    DEFAULT_RULES,
     Amendment,
     AmendmentStatus,
     Clause,
     ClauseStatus,
+    GroupRole,
     OptionKind,
     Participant,
     Recommendation,
     RecommendationStatus,
+    RulesOfProcedure,
     Statement,
     Vote,
+    VoteMethod,
     VoteOption,
     VoteOutcome,
+    VoteRule,
     VoteStatus,
     VoteSubject,
     utcnow,
@@ -136,13 +143,16 @@ def vote_context(vote: Vote, viewer: Participant, form: BallotForm | None = None
         "remaining": seconds,
         "countdown": countdown(seconds),
         "can_cast": can_cast,
+        "can_object": vote.is_open and allowed(lambda: objections.check_can_object(vote, viewer)),
+        "objection_form": ObjectionForm(formdata=None, data={"reason": mine.reason if mine else ""}),
+        "present": present(vote) if vote.by_consensus else None,
         "is_voter": services.is_voter(vote, viewer),
         "voted": voted,
         "mine": mine,
         "can_run": vote.is_open and vote.can_run(viewer),
         "can_runoff": (vote.outcome is VoteOutcome.RUNOFF and vote.can_run(viewer)
                        and vote.recommendation.status is RecommendationStatus.DRAFTING),
-        "roll_call": roll_call(vote) if vote.status is VoteStatus.CLOSED else [],
+        "roll_call": roll_call(vote) if vote.status is VoteStatus.CLOSED or vote.by_consensus else [],
         "objections": record.get("objections", []) if record else [],
         "form": form,
         "error": error,
@@ -198,6 +208,13 @@ class Console:
     error: DomainError | None = None
     #: Which form a refused submission came from, so that the page opens it.
     refused: str = ""
+    rules: RulesOfProcedure = DEFAULT_RULES
+    #: The chair may move to reconsider decided clauses (and, ``reconsider_whole``, the
+    #: decided recommendation).
+    can_reconsider: bool = False
+    reconsider_whole: bool = False
+    #: Consensus and silence: how many the open question has reached.
+    present: dict[int, int] = field(default_factory=dict)
 
 
 def _clause_state(clause: Clause, last_vote: Vote | None) -> str:
@@ -205,6 +222,8 @@ def _clause_state(clause: Clause, last_vote: Vote | None) -> str:
         return "adopted"
     if clause.status is ClauseStatus.LOCKED:
         return "locked-for-vote" if last_vote is not None and last_vote.is_open else "locked"
+    if last_vote is not None and last_vote.outcome is VoteOutcome.NO_CONSENSUS:
+        return "no-consensus"
     if last_vote is not None and last_vote.status is VoteStatus.CLOSED \
             and last_vote.outcome is not VoteOutcome.ADOPTED \
             and last_vote.subject in (VoteSubject.CLAUSE, VoteSubject.WORDINGS):
@@ -213,9 +232,25 @@ def _clause_state(clause: Clause, last_vote: Vote | None) -> str:
 
 
 def open_form(recommendation: Recommendation, data: dict[str, Any]) -> OpenVoteForm:
-    """A blank open-vote form: the group's decision rule, a roll-call ballot."""
-    return OpenVoteForm(formdata=None, data={
-        "rule": recommendation.group.default_vote_rule.value, "ballot": "roll_call", **data})
+    """A blank form to put a question: as the rules of procedure decide first (consensus,
+    or a roll-call ballot)."""
+    rules = recommendation.group.conference.rules
+    method = VoteMethod.CONSENSUS if rules.decision_rule is VoteRule.CONSENSUS else VoteMethod.BALLOT
+    return OpenVoteForm(formdata=None, data={"method": method.value, "ballot": "roll_call", **data})
+
+
+def reconsider_method(rules: RulesOfProcedure) -> VoteMethod:
+    """How a motion to reconsider is put under these rules."""
+    return VoteMethod.CONSENSUS if rules.reconsideration_rule is VoteRule.CONSENSUS else VoteMethod.BALLOT
+
+
+def closed_message(vote: Vote, decision: Decision) -> str:
+    """What the chair is told on closing (or declaring)."""
+    if not vote.by_consensus:
+        return _("The vote is closed and its result recorded.")
+    if decision.outcome is VoteOutcome.ADOPTED:
+        return _("Consensus declared: the text is adopted, and the decision recorded.")
+    return _("No consensus: nothing is adopted. The decision is recorded.")
 
 
 def recommendation_part(recommendation: Recommendation, viewer: Participant,
@@ -251,7 +286,7 @@ def build_console(recommendation: Recommendation, viewer: Participant,
     for clause in recommendation.live_clauses:
         state = _clause_state(clause, last_vote.get(clause.id))
         form = None
-        if is_chair and state in ("drafting", "rejected"):
+        if is_chair and state in ("drafting", "rejected", "no-consensus"):
             key = f"clause-{clause.id}"
             kept = forms.get(key)
             form = kept if isinstance(kept, OpenVoteForm) else open_form(
@@ -265,6 +300,9 @@ def build_console(recommendation: Recommendation, viewer: Participant,
         kept = forms.get("whole")
         whole = kept if isinstance(kept, OpenVoteForm) else open_form(
             recommendation, {"subject": "recommendation"})
+    runs = recommendation.group.role_of(viewer) is GroupRole.CHAIR
+    reconsider_whole = runs and not open_now and recommendation.status in (
+        RecommendationStatus.ADOPTED, RecommendationStatus.REJECTED)
     statements = services.statements_of(recommendation)
     targets = [(str(row.clause.id), row.number) for row in rows if row.state == "adopted"]
     if recommendation.status is RecommendationStatus.ADOPTED:
@@ -284,6 +322,9 @@ def build_console(recommendation: Recommendation, viewer: Participant,
         statement_html={s.id: render_markdown(s.text) for s in statements},
         statement_form=statement_form,
         statement_targets=targets, error=error,
+        rules=recommendation.group.conference.rules, can_reconsider=runs,
+        reconsider_whole=reconsider_whole,
+        present={v.id: present(v) for v in open_now if v.by_consensus},
         refused=next(iter(forms), ""),
     )
 

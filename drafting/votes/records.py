@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from drafting.errors import Conflict
+from drafting.votes.procedure import decide_consensus
 from drafting.votes.rules import Decision, decide
-from drafting.votes.tally import counts, roll_call
+from drafting.votes.tally import counts, present, roll_call
 from models import (
     Ballot,
     Conference,
+    OptionKind,
     Participant,
     Recommendation,
     Vote,
@@ -53,13 +55,25 @@ def _previous_record(vote: Vote) -> str | None:
         .order_by(Vote.closed_at.desc(), Vote.id.desc()).limit(1))
 
 
+def decision_of(vote: Vote, tally: list[int]) -> Decision:
+    """What the vote decided, from its counts: a ballot by its rule and quorum; a consensus
+    sought (declared or by silence) by its objections and who it had reached by the close."""
+    if vote.by_consensus:
+        objections = sum(n for o, n in zip(vote.options, tally, strict=True) if o.kind is OptionKind.NO)
+        return decide_consensus(objections, present(vote), vote.quorum_needed or 1)
+    return decide(vote.rule, [o.kind for o in vote.options], tally, vote.eligible_count,
+                  vote.quorum, vote.quorum_needed)
+
+
 def record_of(vote: Vote, tally: list[int], decision: Decision, previous: str | None) -> dict[str, Any]:
     """Everything the result rests on, as it stands at the close."""
     record: dict[str, Any] = {
         "vote": vote.id, "conference": vote.recommendation.group.conference_id,
         "group": vote.recommendation.group_id, "recommendation": vote.recommendation_id,
         "subject": vote.subject.value, "clause": vote.clause_id, "amendment": vote.amendment_id,
-        "question": vote.question, "rule": vote.rule.value, "quorum": vote.quorum,
+        "question": vote.question, "method": vote.method.value, "rule": vote.rule.value,
+        "quorum": vote.quorum, "quorum_needed": vote.quorum_needed,
+        "reconsiders": vote.reconsiders_id,
         "secret": vote.secret, "eligible": vote.eligible_count, "turnout": decision.turnout,
         "options": [{"position": o.position, "kind": o.kind.value, "label": o.label,
                      "wording": o.wording, "wording_sha256": o.wording_sha256,
@@ -116,7 +130,7 @@ def verify_vote(vote: Vote) -> Verification:
         raise Conflict(_("Only a closed vote has a record to verify."))
     record = json.loads(vote.record)
     tally = counts(vote)
-    decision = decide(vote.rule, [o.kind for o in vote.options], tally, vote.eligible_count, vote.quorum)
+    decision = decision_of(vote, tally)
     chain = db.session.execute(
         select(Vote.record_sha256, Vote.previous_sha256).join(Recommendation).join(WorkingGroup)
         .where(WorkingGroup.conference_id == vote.recommendation.group.conference_id,
@@ -130,8 +144,9 @@ def verify_vote(vote: Vote) -> Verification:
         and (previous is None or previous in {record_hash for record_hash, _ in chain})
         and [p for _, p in chain].count(previous) == 1,
         "counts": [o["count"] for o in record["options"]] == tally,
-        "turnout": record["turnout"] == sum(tally) == db.session.scalar(
-            select(func.count(Ballot.id)).where(Ballot.vote_id == vote.id)),
+        # Consensus: the turnout is who was present; the ballots are the objections.
+        "turnout": record["turnout"] == decision.turnout
+        and sum(tally) == db.session.scalar(select(func.count(Ballot.id)).where(Ballot.vote_id == vote.id)),
         # The result as recomputed, as recorded, and as shown (the vote's own columns).
         "result": (record["outcome"], record["winner"]) == (decision.outcome.value, decision.winner)
         == (vote.outcome.value if vote.outcome else None, vote.winner_position),

@@ -14,12 +14,13 @@ from drafting.errors import DomainError
 from drafting.forms import Refusal, flashed, run_form
 from drafting.recommendations.page import render_page
 from drafting.recommendations.services import get_recommendation
-from drafting.votes import ballots, pages, records, services
-from drafting.votes.forms import BallotForm, OpenVoteForm, StatementForm
+from drafting.votes import ballots, objections, pages, records, services
+from drafting.votes.forms import BallotForm, ObjectionForm, OpenVoteForm, StatementForm
 from drafting.votes.schemas import (
     BallotIn,
     BallotOut,
     MyBallot,
+    ObjectionIn,
     StatementIn,
     StatementOut,
     VerificationOut,
@@ -28,7 +29,7 @@ from drafting.votes.schemas import (
     statement_out,
     vote_out,
 )
-from models import Participant, Vote
+from models import Participant, Vote, db
 
 bp = Blueprint("votes", __name__)
 
@@ -52,10 +53,41 @@ def _render_vote(vote: Vote, form: BallotForm | None = None, error: DomainError 
         vote, current_user, form, error, receipt)), status
 
 
+def _vote_page_refusal(vote_id: int, form: BallotForm | None) -> Refusal:
+    """A refused ballot or objection comes back on the question's page, the message above
+    it, with the refusal's status (400 what was typed, 409 the state of the question)."""
+    return Refusal(lambda error: _render_vote(services.get_vote(vote_id, current_user), form, error,
+                                              error.status if error else 400), message_above=True)
+
+
 @bp.get("/votes/<int:vote_id>")
 @login_required
 def show(vote_id: int) -> ResponseReturnValue:
-    return _render_vote(services.get_vote(vote_id, current_user))
+    vote = services.get_vote(vote_id, current_user)
+    if services.mark_present(vote, current_user):
+        db.session.commit()
+    return _render_vote(vote)
+
+
+@bp.post("/votes/<int:vote_id>/objection")
+@login_required
+def object_to(vote_id: int) -> ResponseReturnValue:
+    vote = services.get_vote(vote_id, current_user)
+    form = ObjectionForm()
+    return run_form(form, lambda: objections.object_to(current_user, vote, form.command()),
+                    check=lambda: objections.check_can_object(vote, current_user),
+                    done=lambda _vote: flashed(_("Your objection is recorded, with your name."),
+                                               url_for("votes.show", vote_id=vote.id)),
+                    refused=_vote_page_refusal(vote_id, None))
+
+
+@bp.post("/votes/<int:vote_id>/objection/withdraw")
+@login_required
+def withdraw_objection(vote_id: int) -> ResponseReturnValue:
+    vote = services.get_vote(vote_id, current_user)
+    return run_form(None, lambda: objections.withdraw_objection(current_user, vote),
+                    done=lambda _vote: flashed(_("Your objection is withdrawn."),
+                                               url_for("votes.show", vote_id=vote.id)))
 
 
 @bp.post("/votes/<int:vote_id>/ballot")
@@ -74,9 +106,7 @@ def cast(vote_id: int) -> ResponseReturnValue:
         return flashed(message, url_for("votes.show", vote_id=vote.id))
 
     return run_form(form, lambda: ballots.cast_ballot(current_user, vote, form.command()),
-                    done=counted, refused=Refusal(lambda error: _render_vote(
-                        services.get_vote(vote_id, current_user), form, error,
-                        error.status if error else 400), message_above=True))
+                    done=counted, refused=_vote_page_refusal(vote_id, form))
 
 
 @bp.post("/votes/<int:vote_id>/close")
@@ -84,8 +114,8 @@ def cast(vote_id: int) -> ResponseReturnValue:
 def close(vote_id: int) -> ResponseReturnValue:
     vote = services.get_vote(vote_id, current_user)
     return run_form(None, lambda: services.close_vote(current_user, vote),
-                    done=lambda _decision: flashed(_("The vote is closed and its result recorded."),
-                                                   url_for("votes.show", vote_id=vote.id)))
+                    done=lambda decision: flashed(pages.closed_message(vote, decision),
+                                                  url_for("votes.show", vote_id=vote.id)))
 
 
 @bp.post("/votes/<int:vote_id>/cancel")
@@ -138,6 +168,8 @@ def _open_key(form: OpenVoteForm) -> str:
     """Which of the console's forms was sent, to show it again with what was typed."""
     if form.subject.data == "recommendation":
         return "whole"
+    if form.subject.data == "reconsider":
+        return "reconsider"
     if form.clause_id.data and not form.runoff_of.data:
         return f"clause-{form.clause_id.data}"
     return "runoff"
@@ -147,11 +179,13 @@ def _open_key(form: OpenVoteForm) -> str:
 @login_required
 def open_vote(recommendation_id: int) -> ResponseReturnValue:
     recommendation = get_recommendation(recommendation_id, current_user)
-    services.check_can_run(recommendation, current_user)
     form = OpenVoteForm()
+    services.check_can_run(recommendation, current_user, reconsider=(
+        form.subject.data == "reconsider" and not form.clause_id.data))
     return run_form(form, lambda: services.open_vote(current_user, recommendation,
                                                      form.command()),
-                    done=lambda vote: flashed(_("The vote is open."),
+                    done=lambda vote: flashed(_("The question is put to the group.") if vote.by_consensus
+                                              else _("The vote is open."),
                                               url_for("votes.show", vote_id=vote.id)),
                     refused=_console_refusal(recommendation_id, form, _open_key(form)))
 
@@ -193,7 +227,34 @@ def api_open_vote(actor: Participant, recommendation_id: int, body: VoteOpen) ->
           "its result (with the roll call, unless it was secret)", tag="votes",
           response=VoteOut, errors=(404,))
 def api_get_vote(actor: Participant, vote_id: int) -> VoteOut:
-    return vote_out(services.get_vote(vote_id, actor))
+    vote = services.get_vote(vote_id, actor)
+    services.mark_present(vote, actor)
+    return vote_out(vote)
+
+
+@endpoint("/votes/<int:vote_id>/presence", "POST", summary="The open question has reached "
+          "me (the page shows it): counted as present for a consensus or a silence procedure",
+          tag="votes", response=VoteOut, errors=(404,))
+def api_mark_present(actor: Participant, vote_id: int) -> VoteOut:
+    vote = services.get_vote(vote_id, actor)
+    services.mark_present(vote, actor)
+    return vote_out(vote)
+
+
+@endpoint("/votes/<int:vote_id>/objection", "POST", summary="Object, by name, to a consensus "
+          "sought (a reason is optional); under a silence procedure the objection ends it",
+          tag="votes", response=VoteOut, body=ObjectionIn, errors=(403, 404, 409))
+def api_object(actor: Participant, vote_id: int, body: ObjectionIn) -> VoteOut:
+    vote = services.get_vote(vote_id, actor)
+    return vote_out(objections.object_to(actor, vote, body))
+
+
+@endpoint("/votes/<int:vote_id>/objection", "DELETE", summary="Withdraw one's objection "
+          "while the chair has not declared the result", tag="votes", response=VoteOut,
+          errors=(403, 404, 409))
+def api_withdraw_objection(actor: Participant, vote_id: int) -> VoteOut:
+    vote = services.get_vote(vote_id, actor)
+    return vote_out(objections.withdraw_objection(actor, vote))
 
 
 @endpoint("/votes/<int:vote_id>/ballot", "POST", summary="Cast or change one's ballot until "
@@ -214,8 +275,9 @@ def api_my_ballot(actor: Participant, vote_id: int) -> MyBallot:
                     option_id=ballot.option_id if ballot else None)
 
 
-@endpoint("/votes/<int:vote_id>/close", "POST", summary="Close a vote (chair): the result is "
-          "recorded, chained to the conference's previous record, and applied to the text",
+@endpoint("/votes/<int:vote_id>/close", "POST", summary="Close a vote, or declare the "
+          "result of a consensus sought (chair): the result is recorded, chained to the "
+          "conference's previous record, and applied to the text",
           tag="votes", response=VoteOut, errors=(403, 404, 409))
 def api_close_vote(actor: Participant, vote_id: int) -> VoteOut:
     vote = services.get_vote(vote_id, actor)

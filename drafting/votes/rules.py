@@ -22,10 +22,11 @@ class Decision:
     runoff: tuple[int, int] | None = None
 
 
-def quorum_met(turnout: int, eligible: int, quorum: int | None) -> bool:
-    """At least ``quorum`` percent of the eligible voters took part (in whole numbers:
-    turnout / eligible >= quorum / 100)."""
-    return quorum is None or turnout * 100 >= quorum * eligible
+def quorum_met(turnout: int, eligible: int, quorum: int | None, needed: int | None = None) -> bool:
+    """At least ``needed`` voters took part (the rules of procedure's quorum, fixed at the
+    opening), and, on a vote opened before them, at least ``quorum`` percent of the eligible
+    voters (in whole numbers: turnout / eligible >= quorum / 100)."""
+    return (needed is None or turnout >= needed) and (quorum is None or turnout * 100 >= quorum * eligible)
 
 
 def _carried(rule: VoteRule, support: int, against: int, eligible: int) -> bool:
@@ -41,7 +42,7 @@ def _carried(rule: VoteRule, support: int, against: int, eligible: int) -> bool:
 
 
 def decide(rule: VoteRule, kinds: list[OptionKind], counts: list[int], eligible: int,
-           quorum: int | None = None) -> Decision:
+           quorum: int | None = None, needed: int | None = None) -> Decision:
     """The result of a vote whose option ``i`` (position ``i``) is of ``kinds[i]`` and got
     ``counts[i]`` ballots, among ``eligible`` voters.
 
@@ -54,7 +55,7 @@ def decide(rule: VoteRule, kinds: list[OptionKind], counts: list[int], eligible:
     if len(kinds) != len(counts) or any(count < 0 for count in counts) or eligible < 0:
         raise ValueError("counts do not match the options")
     turnout = sum(counts)
-    if not quorum_met(turnout, eligible, quorum):
+    if not quorum_met(turnout, eligible, quorum, needed):
         return Decision(VoteOutcome.NO_QUORUM, turnout)
     wordings = [i for i, kind in enumerate(kinds) if kind is OptionKind.WORDING]
     if not wordings:

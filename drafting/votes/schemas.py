@@ -21,8 +21,17 @@ from drafting.errors import ValidationFailed
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
 from drafting.services import clean_text
-from drafting.votes.tally import counts, roll_call
-from models import OptionKind, Statement, Vote, VoteOutcome, VoteRule, VoteStatus, VoteSubject
+from drafting.votes.tally import counts, present, roll_call
+from models import (
+    OptionKind,
+    Statement,
+    Vote,
+    VoteMethod,
+    VoteOutcome,
+    VoteRule,
+    VoteStatus,
+    VoteSubject,
+)
 
 
 class OptionOut(BaseModel):
@@ -50,8 +59,18 @@ class VoteOut(BaseModel):
     clause_id: int | None
     amendment_id: int | None
     question: str
-    rule: VoteRule
-    quorum: int | None = Field(description="Per cent of the eligible voters who must take part.")
+    method: VoteMethod = Field(description="ballot; consensus (declared by the chair when "
+                               "nobody objects); silence (adopted at the deadline unless "
+                               "someone objects).")
+    rule: VoteRule = Field(description="The rule the rules of procedure gave the question.")
+    quorum: int | None = Field(description="Votes opened before the rules of procedure: per "
+                               "cent of the eligible voters who had to take part.")
+    quorum_needed: int | None = Field(description="How many must take part (ballot) or be "
+                                      "present (consensus, silence) for a decision.")
+    present: int | None = Field(description="Consensus and silence: how many of the eligible "
+                                "the question has reached so far (at the close: by then).")
+    reconsiders: int | None = Field(description="A motion to reconsider: the vote whose "
+                                    "decision it would set aside.")
     secret: bool
     show_tally: bool
     deadline: datetime | None
@@ -70,12 +89,15 @@ class VoteOut(BaseModel):
     runoff_of: int | None
     record_sha256: str | None
     previous_sha256: str | None
-    roll_call: list[RollCallEntry] | None = Field(description="Roll-call votes, once closed.")
+    roll_call: list[RollCallEntry] | None = Field(description="Roll-call votes, once closed; "
+                                                  "consensus and silence: the objections, "
+                                                  "named, from the start.")
     objections: list[str] | None = Field(description="Secret votes, once closed: the reasons "
                                          "of the objections, in alphabetical order, unattributed.")
 
 
 MAX_QUESTION_LENGTH = 1000
+MAX_REASON_LENGTH = 500
 MAX_STATEMENT_LENGTH = 5000
 #: The longest a deadline may be set ahead: a conference lasts days, not weeks.
 MAX_DEADLINE = timedelta(days=3)
@@ -83,8 +105,10 @@ MAX_DEADLINE = timedelta(days=3)
 
 class VoteOpen(BaseModel):
     """Put a question to the group: subject clause (its wording), wordings (against its
-    amendments to be voted), amendment (amendment_id) or recommendation (as a whole); or
-    runoff_of a vote that ended in a run-off."""
+    amendments to be voted), amendment (amendment_id), recommendation (as a whole), or
+    reconsider (the decision on clause_id, or on the whole recommendation without one); or
+    runoff_of a vote that ended in a run-off. The rule comes from the conference's rules of
+    procedure, never from the chair."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -95,9 +119,10 @@ class VoteOpen(BaseModel):
     amendment_id: int | None = None
     runoff_of: int | None = Field(default=None, description="A vote that ended in a run-off.")
     question: str | None = None
-    rule: VoteRule | None = Field(default=None, strict=False, description="Default: the group's.")
-    quorum: int | None = Field(default=None, ge=1, le=100, description="Per cent, 1 to 100; "
-                               "null: no quorum.")
+    method: VoteMethod | None = Field(default=None, strict=False, description="ballot, "
+                                      "consensus or silence (needs deadline_minutes). Default: "
+                                      "consensus where the rules decide by consensus, else "
+                                      "ballot.")
     secret: bool = False
     show_tally: bool = False
     deadline_minutes: int | None = Field(default=None, ge=1, description="Minutes from now, at "
@@ -108,6 +133,16 @@ class VoteOpen(BaseModel):
         if self.runoff_of is None and self.subject is None:
             raise ValidationFailed(_("Choose what to vote on."), fields={
                 "subject": _("Choose clause, wordings, amendment or recommendation.")})
+        if self.method is not None and self.method is not VoteMethod.BALLOT and self.secret:
+            raise ValidationFailed(_("Consensus is not secret: objections are made openly."),
+                                   fields={"secret": _("Only for a vote by ballot.")})
+        if self.method is VoteMethod.SILENCE and self.deadline_minutes is None:
+            raise ValidationFailed(_("A silence procedure needs a deadline."),
+                                   fields={"deadline_minutes": _("Required for a silence procedure.")})
+        if self.method is VoteMethod.CONSENSUS and self.deadline_minutes is not None:
+            raise ValidationFailed(_("The chair declares a consensus: it has no deadline (a "
+                                     "silence procedure has one)."),
+                                   fields={"deadline_minutes": _("Only for a vote or a silence procedure.")})
         if self.secret and self.show_tally:
             raise ValidationFailed(_("A secret vote has no running tally."),
                                    fields={"show_tally": _("Only for roll-call votes.")})
@@ -131,6 +166,20 @@ class BallotIn(BaseModel):
     option_id: int
     reason: str | None = Field(default=None, description="Required for an objection under consensus.")
     receipt: str | None = Field(default=None, description="To change a secret ballot.")
+
+
+class ObjectionIn(BaseModel):
+    """Object to a consensus sought (or break a silence), by name; a reason is optional."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    reason: str | None = Field(default=None, description="Why, briefly (optional).")
+
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        self.reason = clean_text(self.reason, "reason", _("Reason for the objection"),
+                                 max_length=MAX_REASON_LENGTH, required=False)
+        return self
 
 
 class BallotOut(BaseModel):
@@ -196,7 +245,9 @@ def vote_out(vote: Vote) -> VoteOut:
     return VoteOut(
         id=vote.id, recommendation_id=vote.recommendation_id, subject=vote.subject,
         clause_id=vote.clause_id, amendment_id=vote.amendment_id, question=vote.question,
-        rule=vote.rule, quorum=vote.quorum, secret=vote.secret, show_tally=vote.show_tally,
+        method=vote.method, rule=vote.rule, quorum=vote.quorum, quorum_needed=vote.quorum_needed,
+        present=present(vote) if vote.by_consensus else None, reconsiders=vote.reconsiders_id,
+        secret=vote.secret, show_tally=vote.show_tally,
         deadline=vote.deadline, status=vote.status, eligible=vote.eligible_count,
         turnout=vote.turnout,
         options=[OptionOut(id=o.id, position=o.position, kind=o.kind, label=o.label,
@@ -213,6 +264,6 @@ def vote_out(vote: Vote) -> VoteOut:
         previous_sha256=vote.previous_sha256,
         roll_call=[RollCallEntry(voter=participant_brief(b.voter), option_id=b.option_id,
                                  reason=b.reason) for b in roll_call(vote)]
-        if closed and not vote.secret else None,
+        if (closed or vote.by_consensus) and not vote.secret else None,
         objections=json.loads(vote.secret_reasons) if closed and vote.secret else None,
     )

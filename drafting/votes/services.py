@@ -34,10 +34,11 @@ from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations import structure
 from drafting.services import is_id, load
-from drafting.votes.records import sha256, write_record
-from drafting.votes.rules import Decision, decide
+from drafting.votes.procedure import Past, Refusal, quorum_needed, route, standing_decision
+from drafting.votes.records import decision_of, sha256, write_record
+from drafting.votes.rules import Decision
 from drafting.votes.schemas import StatementIn, VoteOpen, vote_out
-from drafting.votes.tally import Running, counts, seal, unseal_at_close
+from drafting.votes.tally import Running, counts, present, seal, unseal_at_close
 from models import (
     Amendment,
     AmendmentKind,
@@ -51,11 +52,14 @@ from models import (
     Participant,
     Recommendation,
     RecommendationStatus,
+    RulesOfProcedure,
     Statement,
     StatementKind,
     Vote,
+    VoteMethod,
     VoteOption,
     VoteOutcome,
+    VoteRule,
     VoteStatus,
     VoteSubject,
     VoteVoter,
@@ -63,10 +67,6 @@ from models import (
     db,
     utcnow,
 )
-
-MAX_REASON_LENGTH = 500
-
-
 
 # --- reading -----------------------------------------------------------------------------
 
@@ -111,10 +111,12 @@ def own_choice(vote: Vote, participant: Participant) -> Ballot | None:
 # --- opening -----------------------------------------------------------------------------
 
 
-def check_can_run(recommendation: Recommendation, actor: Participant) -> None:
+def check_can_run(recommendation: Recommendation, actor: Participant, *,
+                  reconsider: bool = False) -> None:
+    """The group's chair, on a draft (or, ``reconsider``, on a decided recommendation)."""
     if recommendation.group.role_of(actor) is not GroupRole.CHAIR:
         raise PermissionDenied(_("Only the group's chair opens, closes and cancels votes."))
-    if recommendation.status is not RecommendationStatus.DRAFTING:
+    if recommendation.status is not RecommendationStatus.DRAFTING and not reconsider:
         raise PermissionDenied(_("This recommendation is no longer a draft: there is nothing to vote on."))
 
 
@@ -131,7 +133,8 @@ def _check_votable(clause: Clause) -> None:
     until the vote is committed, so the wording frozen is exactly the stored text."""
     hold_text(clause)
     if clause.status is ClauseStatus.ADOPTED:
-        raise Conflict(_("This clause is adopted: its wording is final."))
+        raise Conflict(_("This clause is adopted: its wording is final, unless a motion to "
+                         "reconsider carries."))
     if clause.status is ClauseStatus.LOCKED:
         raise Conflict(_("This clause is locked: a vote on it is already open, or its chair "
                          "froze it. Close or cancel that first."))
@@ -257,30 +260,153 @@ def _voters(group: WorkingGroup) -> list[int]:
         .order_by(Membership.participant_id)))
 
 
+def _consensus_options(wording: str) -> list[VoteOption]:
+    """Consensus sought: the text (adopted when nobody objects) and the objection."""
+    return [_option(0, OptionKind.YES, _("No objection"), wording),
+            _option(1, OptionKind.NO, _("Objection"))]
+
+
+def _method(command: VoteOpen, rules: RulesOfProcedure) -> VoteMethod:
+    """As asked; by default what the rules decide by (consensus, else a ballot)."""
+    if command.method is not None:
+        return command.method
+    if rules.decision_rule is VoteRule.CONSENSUS and not command.secret:
+        return VoteMethod.CONSENSUS
+    return VoteMethod.BALLOT
+
+
+def _questions_on(recommendation: Recommendation, subject: VoteSubject, clause: Clause | None,
+                  amendment: Amendment | None) -> list[Vote]:
+    """The closed questions put on the same text before, oldest first: a clause's wording
+    (and choices of wordings for it, and motions to reconsider it), an amendment alone, or
+    the recommendation as a whole."""
+    query = select(Vote).where(Vote.status == VoteStatus.CLOSED).order_by(Vote.id)
+    if subject is VoteSubject.AMENDMENT and amendment is not None:
+        query = query.where(Vote.subject == VoteSubject.AMENDMENT, Vote.amendment_id == amendment.id)
+    elif clause is not None:
+        query = query.where(Vote.clause_id == clause.id, Vote.subject.in_(
+            [VoteSubject.CLAUSE, VoteSubject.WORDINGS, VoteSubject.RECONSIDER]))
+    else:
+        query = query.where(Vote.recommendation_id == recommendation.id, Vote.clause_id.is_(None),
+                            Vote.subject.in_([VoteSubject.RECOMMENDATION, VoteSubject.RECONSIDER]))
+    return list(db.session.scalars(query))
+
+
+def past_of(votes: list[Vote]) -> list[Past]:
+    """The questions as the rules of procedure read them: how each was put, how it ended,
+    and the wording it put (the first option's: the text, or the clause as drafted)."""
+    return [Past(vote.method, vote.outcome or VoteOutcome.NO_QUORUM,
+                 vote.options[0].wording_sha256 if vote.options else "",
+                 reconsideration=vote.subject is VoteSubject.RECONSIDER)
+            for vote in votes]
+
+
+def route_refusal(refusal: Refusal, rules: RulesOfProcedure) -> str:
+    """Why the rules of procedure do not let the question be put so, in words."""
+    rule = rule_name(rules.reconsideration_rule)
+    return {
+        Refusal.DECIDED: _("This text has been decided. Under the rules of procedure it can be "
+                           "put again only if a motion to reconsider carries (%(rule)s).", rule=rule),
+        Refusal.CONSENSUS_FIRST: _("Under the rules of procedure this group decides by "
+                                   "consensus: a vote may follow only a consensus that failed "
+                                   "on this same text. Seek consensus first."),
+        Refusal.NO_VOTING: _("Under the rules of procedure this group decides by consensus "
+                             "only: there is no vote."),
+        Refusal.NOTHING_TO_RECONSIDER: _("Nothing has been decided on this text: there is "
+                                         "nothing to reconsider."),
+        Refusal.WRONG_METHOD: _("Under the rules of procedure a motion to reconsider is "
+                                "decided by %(rule)s.", rule=rule),
+    }[refusal]
+
+
+def rule_name(rule: VoteRule) -> str:
+    return {VoteRule.CONSENSUS: _("consensus"),
+            VoteRule.SIMPLE_MAJORITY: _("a simple majority of the votes cast"),
+            VoteRule.TWO_THIRDS: _("a two-thirds majority of those present and voting"),
+            VoteRule.ABSOLUTE_MAJORITY: _("an absolute majority of the members")}[rule]
+
+
+def _reconsideration(recommendation: Recommendation, command: VoteOpen,
+                     method: VoteMethod) -> tuple[Clause | None, Vote, list[VoteOption], str]:
+    """A motion to reconsider the decision standing on a clause (``clause_id``) or on the
+    whole recommendation: (clause, the vote decided, options, question)."""
+    clause = _live_clause(recommendation, command.clause_id) if command.clause_id is not None else None
+    decided = _questions_on(recommendation, VoteSubject.RECONSIDER, clause, None)
+    past = past_of(decided)
+    standing = standing_decision(past)
+    if standing is None:
+        raise Conflict(route_refusal(Refusal.NOTHING_TO_RECONSIDER, recommendation.group.conference.rules))
+    target = next(v for v, p in zip(decided, past, strict=True) if p is standing)
+    winner = next((o for o in target.options if o.position == target.winner_position), None) \
+        or target.options[0]
+    wording = winner.wording
+    options = _consensus_options(wording) if method is not VoteMethod.BALLOT else _yes_no(wording)
+    if clause is None:
+        question = _("Reconsider the decision on the recommendation “%(title)s” as a whole?",
+                     title=recommendation.title)
+    else:
+        question = _("Reconsider the decision on clause %(number)s?",
+                     number=recommendation.display_numbers().get(clause.id, "").rstrip("."))
+    return clause, target, options, question
+
+
 def open_vote(actor: Participant, recommendation: Recommendation, command: VoteOpen) -> Vote:
-    """Put a question to the group. ``subject`` clause (its wording: yes/no/abstain),
-    wordings (the clause's wording against its amendments marked "to be voted"), amendment
-    (``amendment_id`` alone) or recommendation (as a whole); or ``runoff_of`` a vote that
-    ended in a run-off. ``rule`` (default: the group's), ``quorum`` (per cent), ``secret``,
-    ``show_tally`` (roll-call), ``deadline_minutes``, ``question`` (default: worded for
-    the subject). A clause voted on is locked until the vote ends."""
-    check_can_run(recommendation, actor)
+    """Put a question to the group. ``subject`` clause (its wording), wordings (the clause's
+    wording against its amendments marked "to be voted"), amendment (``amendment_id``
+    alone), recommendation (as a whole) or reconsider (a decided clause, ``clause_id``, or
+    the whole); or ``runoff_of`` a vote that ended in a run-off. ``method``: consensus
+    (declared by the chair), silence (until ``deadline_minutes``) or ballot (``secret``,
+    ``show_tally``, ``deadline_minutes``); ``question`` (default: worded for the subject).
+
+    The rules of procedure of the conference, not the chair, give the rule and the quorum
+    (``procedure.route``): consensus first, a vote only where they allow one, a decided text
+    only again after a motion to reconsider carries. A clause voted on is locked until the
+    question ends."""
+    reconsider = command.runoff_of is None and command.subject is VoteSubject.RECONSIDER
+    check_can_run(recommendation, actor, reconsider=reconsider and command.clause_id is None)
     group = recommendation.group
+    rules = group.conference.rules
+    method = _method(command, rules)
+    if method is not VoteMethod.BALLOT and command.secret:
+        raise ValidationFailed(_("Consensus is not secret: objections are made openly."),
+                               fields={"secret": _("Only for a vote by ballot.")})
     now = utcnow()
     runoff_of = None
+    reconsiders: Vote | None = None
     if command.runoff_of is not None:
         runoff_of = db.session.get(Vote, command.runoff_of) if is_id(Vote, command.runoff_of) else None
         if runoff_of is None or runoff_of.recommendation_id != recommendation.id:
             raise ValidationFailed(_("Choose a vote of this recommendation."),
                                    fields={"runoff_of": _("Not a vote of this recommendation.")})
+        if method is not VoteMethod.BALLOT:
+            raise ValidationFailed(_("A run-off is a vote by ballot."),
+                                   fields={"method": _("Only by ballot.")})
         clause, options, question = _runoff_options(runoff_of)
         if clause is not None and clause.status is ClauseStatus.ADOPTED:
             _check_votable(clause)
-        subject, amendment = VoteSubject.WORDINGS, None
+        subject, amendment, rule = VoteSubject.WORDINGS, None, runoff_of.rule
     else:
         assert command.subject is not None  # the command asks for one without runoff_of
         subject = command.subject
-        clause, amendment, options, question = _subject(recommendation, subject, command)
+        if reconsider:
+            clause, reconsiders, options, question = _reconsideration(recommendation, command, method)
+            amendment = None
+            if clause is not None:
+                hold_text(clause)
+        else:
+            if method is not VoteMethod.BALLOT and subject is VoteSubject.WORDINGS:
+                raise ValidationFailed(_("A choice between wordings is made by ballot: seek "
+                                         "consensus on one wording at a time."),
+                                       fields={"method": _("Only by ballot.")})
+            clause, amendment, options, question = _subject(recommendation, subject, command)
+            if method is not VoteMethod.BALLOT:
+                options = _consensus_options(options[0].wording)
+        past = past_of(_questions_on(recommendation, subject, clause, amendment))
+        found = route(rules, method, past, options[0].wording_sha256, reconsider=reconsider)
+        if found.refusal is not None:
+            raise Conflict(route_refusal(found.refusal, rules))
+        assert found.rule is not None
+        rule = found.rule
     # After the clause's text is held (its live document first, then the database's write
     # lock: the order the live-editing writer takes them in, so neither waits for the other).
     _serialise_openings(recommendation)
@@ -294,14 +420,16 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
         raise Conflict(_("Nobody in this group may vote: add members first."))
     vote = Vote(
         recommendation=recommendation, subject=subject, clause=clause, amendment=amendment,
-        question=command.question or question, rule=command.rule or group.default_vote_rule,
-        quorum=command.quorum, secret=command.secret, show_tally=command.show_tally,
+        question=command.question or question, method=method, rule=rule, quorum=None,
+        quorum_needed=quorum_needed(rules.quorum, len(voters)),
+        secret=command.secret, show_tally=command.show_tally,
         deadline=now + timedelta(minutes=command.deadline_minutes)
         if command.deadline_minutes is not None else None, status=VoteStatus.OPEN,
         eligible_count=len(voters), turnout=0, runoff_of_id=runoff_of.id if runoff_of else None,
+        reconsiders_id=reconsiders.id if reconsiders else None,
         opened_by_id=actor.id, opened_at=now, options=options,
     )
-    if clause is not None:
+    if clause is not None and not reconsider:
         # A run-off's clause is still held locked by the vote it follows.
         _claim_clause(clause, held=runoff_of is not None)
     db.session.add(vote)
@@ -310,9 +438,11 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
         # Sealed from the start: the first ballot rewrites a tally as long as every other.
         seal(vote, Running([0] * len(options), []))
     db.session.add_all([VoteVoter(vote_id=vote.id, participant_id=p) for p in voters])
-    if clause is not None:
+    if clause is not None and not reconsider:
         _set_clause_status(clause, ClauseStatus.LOCKED)
     emit(vote, "vote_opened")
+    # The chair who puts the question has it before them (if they take part).
+    mark_present(vote, actor)
     return vote
 
 
@@ -356,6 +486,17 @@ def check_can_close(vote: Vote, actor: Participant) -> None:
         raise Conflict(_("This vote has already ended."))
 
 
+def claim_open(vote: Vote, change: int, refused: str) -> None:
+    """Lock the vote's row while it is open, adding ``change`` to its turnout (a ballot or
+    an objection counted, or withdrawn): a close waits for this transaction, and one that
+    came first makes this find nothing to update, refused with ``refused``."""
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Vote).where(Vote.id == vote.id, Vote.status == VoteStatus.OPEN)
+        .values(turnout=Vote.turnout + change).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict(refused)
+
+
 def _end(vote: Vote, status: VoteStatus, actor: Participant | None) -> None:
     """The one UPDATE that ends a vote: it waits for ballots being cast, and only one of two
     closers (chairs, deadline workers of several processes) finds the vote still open."""
@@ -371,15 +512,35 @@ def _end(vote: Vote, status: VoteStatus, actor: Participant | None) -> None:
 def close_vote(actor: Participant | None, vote: Vote) -> Decision:
     """Close the vote (``actor`` None: its deadline did) and record the result: counted
     from the ballot rows, decided by the one rule function, written once with its hash
-    chained to the conference's previous record, and applied to the text."""
+    chained to the conference's previous record, and applied to the text.
+
+    A consensus sought is closed by its chair declaring it: adopted when nobody objected,
+    once the question has reached a quorum of the members (refused before), or that there
+    is no consensus when someone did. A silence procedure ends at its deadline (or at the
+    first objection, ``objections``), never by the chair's hand."""
     if actor is not None:
         check_can_close(vote, actor)
+        if vote.method is VoteMethod.SILENCE:
+            raise Conflict(_("A silence procedure ends at its deadline, or at the first "
+                             "objection. You may cancel it."))
+        if vote.method is VoteMethod.CONSENSUS:
+            reached = present(vote)
+            needed = vote.quorum_needed or 1
+            if vote.turnout == 0 and reached < needed:
+                raise Conflict(_("The question has reached %(n)d of the %(total)d members so "
+                                 "far; the quorum is %(needed)d. Consensus can be declared "
+                                 "once it has reached them (or cancel it).",
+                                 n=reached, total=vote.eligible_count, needed=needed))
+    return end_with_decision(vote, actor)
+
+
+def end_with_decision(vote: Vote, actor: Participant | None) -> Decision:
+    """End the vote, decide, record and apply it (the checks are the caller's)."""
     _end(vote, VoteStatus.CLOSED, actor)
     if vote.secret:
         unseal_at_close(vote)
     tally = counts(vote)
-    decision = decide(vote.rule, [o.kind for o in vote.options], tally, vote.eligible_count,
-                      vote.quorum)
+    decision = decision_of(vote, tally)
     vote.outcome = decision.outcome
     vote.winner_position = decision.winner
     write_record(vote, tally, decision)
@@ -400,6 +561,10 @@ def cancel_vote(actor: Participant, vote: Vote) -> None:
 def _apply(vote: Vote, decision: Decision) -> None:
     """What the result does to the text."""
     adopted = decision.outcome is VoteOutcome.ADOPTED
+    if vote.subject is VoteSubject.RECONSIDER:
+        if adopted:
+            _set_aside(vote)
+        return
     if vote.subject is VoteSubject.RECOMMENDATION:
         if adopted:
             vote.recommendation.status = RecommendationStatus.ADOPTED
@@ -413,7 +578,8 @@ def _apply(vote: Vote, decision: Decision) -> None:
         assert amendment is not None
         if decision.outcome in (VoteOutcome.ADOPTED, VoteOutcome.REJECTED):
             # Without a quorum nothing is decided: the amendment stays to be voted.
-            amendment.status = (AmendmentStatus.ADOPTED_BY_VOTE if adopted
+            amendment.status = (AmendmentStatus.ACCEPTED if adopted and vote.by_consensus
+                                else AmendmentStatus.ADOPTED_BY_VOTE if adopted
                                 else AmendmentStatus.REJECTED_BY_VOTE)
             amendment.decided_at = utcnow()
         _set_clause_status(clause, ClauseStatus.OPEN)
@@ -455,6 +621,17 @@ def _apply(vote: Vote, decision: Decision) -> None:
     _set_clause_status(clause, ClauseStatus.ADOPTED)
 
 
+def _set_aside(motion: Vote) -> None:
+    """A motion to reconsider carried: the decided text is open again (an adopted clause
+    for drafting, a decided recommendation back to a draft), and the rules of procedure no
+    longer count the decisions before it (``procedure.since_reconsidered``)."""
+    if motion.clause is not None:
+        if motion.clause.status is ClauseStatus.ADOPTED:
+            _set_clause_status(motion.clause, ClauseStatus.OPEN)
+        return
+    motion.recommendation.status = RecommendationStatus.DRAFTING
+
+
 def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
     author = amendment.proposer or vote.opened_by
     wording = next(o.wording for o in vote.options if o.kind is OptionKind.YES)
@@ -476,6 +653,23 @@ def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
         clause.deleted_at = utcnow()
         structure.renumber(structure.part_of(clause.recommendation, clause.kind))
         structure.announce(clause.recommendation)
+
+
+def mark_present(vote: Vote, participant: Participant) -> bool:
+    """The open question has reached this voter (a page, the console or the API showed it
+    to them): counted as present for a consensus or a silence procedure. Once; nothing for
+    a ballot (its turnout says who took part) or for someone not eligible."""
+    if not vote.is_open or not vote.by_consensus:
+        return False
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(VoteVoter).where(VoteVoter.vote_id == vote.id,
+                                VoteVoter.participant_id == participant.id,
+                                VoteVoter.seen_at.is_(None))
+        .values(seen_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        return False
+    emit(vote, "presence_counted")
+    return True
 
 
 def due_votes(now: datetime) -> list[int]:

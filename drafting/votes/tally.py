@@ -19,6 +19,7 @@ from models import (
     Vote,
     VoteRule,
     VoteStatus,
+    VoteVoter,
     db,
 )
 
@@ -91,6 +92,16 @@ def counts(vote: Vote, ballots: list[Ballot] | None = None) -> list[int]:
             select(Ballot.option_id, func.count()).where(Ballot.vote_id == vote.id)
             .group_by(Ballot.option_id)).tuples().all())
     return [by_option.get(option.id, 0) for option in vote.options]
+
+
+def present(vote: Vote) -> int:
+    """How many of the eligible the question has reached: while it is open, so far; once
+    closed, by its close (a page seen afterwards changes nothing)."""
+    query = select(func.count(VoteVoter.id)).where(VoteVoter.vote_id == vote.id,
+                                                   VoteVoter.seen_at.is_not(None))
+    if vote.closed_at is not None:
+        query = query.where(VoteVoter.seen_at <= vote.closed_at)
+    return db.session.scalar(query) or 0
 
 
 def roll_call(vote: Vote) -> list[Ballot]:

@@ -31,6 +31,7 @@ from models import (
     Recommendation,
     RecommendationStatus,
     Vote,
+    VoteRule,
     WorkingGroup,
     db,
 )
@@ -67,13 +68,14 @@ def _adopt(chair: Participant, recommendation: Recommendation, voters: list[Part
     whole recommendation."""
     for index, clause in enumerate(list(recommendation.live_clauses)):
         vote = open_vote(chair, recommendation, VoteOpen(
-            subject="clause", clause_id=clause.id, rule="simple_majority",
+            subject="clause", clause_id=clause.id,
             secret=secret_first and index == 0))
         for voter in voters:
             cast_ballot(voter, vote, BallotIn(option_id=vote.options[0].id))
         close_vote(chair, vote)
         db.session.commit()
-    whole = open_vote(chair, recommendation, VoteOpen(subject="recommendation", rule="two_thirds"))
+    recommendation.group.conference.decision_rule = VoteRule.TWO_THIRDS
+    whole = open_vote(chair, recommendation, VoteOpen(subject="recommendation"))
     for voter in voters:
         cast_ballot(voter, whole, BallotIn(option_id=whole.options[0].id))
     close_vote(chair, whole)

@@ -14,7 +14,8 @@ from drafting.comments.services import reply, start_thread
 from drafting.recommendations.schemas import ClausePatch
 from drafting.recommendations.services import update_clause
 from drafting.votes.ballots import cast_ballot
-from drafting.votes.schemas import BallotIn, VoteOpen
+from drafting.votes.objections import object_to
+from drafting.votes.schemas import BallotIn, ObjectionIn, VoteOpen
 from drafting.votes.services import close_vote, open_vote
 from models import (
     Clause,
@@ -73,6 +74,8 @@ def api(method: str, path: str, ok: set[str], ok_status: int, hidden: set[str] =
 
 CONFERENCE_FORM = {"title": "Renamed conference", "venue": "Astana", "starts_on": "2009-06-24",
                    "ends_on": "2009-06-25", "organisers": "OSCE", "description": "", "preamble": ""}
+RULES_FORM = {"decision_rule": "consensus", "fallback_rule": "two_thirds", "quorum": "majority",
+              "chair_votes": "y", "reconsideration_rule": "two_thirds"}
 PARTICIPANT_FORM = {"email": "new.person@example.org", "name": "New Person", "affiliation": "ILO",
                     "country": "ILO", "category": "international_organisation"}
 
@@ -203,11 +206,18 @@ CASES = [
          body=lambda ids: {"option_id": str(ids["open_vote_yes"])}),
     html("POST", "/votes/{open_vote}/close", {"chair"}, 302, hidden=OUTSIDE_GROUP),
     html("POST", "/votes/{open_vote}/cancel", {"chair"}, 302, hidden=OUTSIDE_GROUP),
+    html("POST", "/votes/{consensus_vote}/objection", {"chair", "member"}, 302,
+         hidden=OUTSIDE_GROUP, body={"reason": "Not yet."}),
+    html("POST", "/votes/{consensus_vote}/objection/withdraw", {"chair", "member"}, 302,
+         hidden=OUTSIDE_GROUP),
+    html("GET", "/conferences/{conference}/rules", CONFERENCE, 200, hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/rules", {"secretariat"}, 302, hidden={"outsider"},
+         body=RULES_FORM),
     html("GET", "/recommendations/{recommendation}/votes?partial=1", GROUP | {"secretariat"}, 200,
          hidden=OUTSIDE_GROUP),
     html("POST", "/recommendations/{recommendation}/votes", {"chair"}, 302, hidden=OUTSIDE_GROUP,
          body=lambda ids: {"subject": "clause", "clause_id": str(ids["votable_clause"]),
-                           "rule": "simple_majority", "ballot": "roll_call"}),
+                           "ballot": "roll_call"}),
     html("POST", "/recommendations/{recommendation}/statements", GROUP, 302, hidden=OUTSIDE_GROUP,
          body=lambda ids: {"kind": "interpretative", "text": "We read it as binding.",
                            "clause_id": str(ids["adopted_clause"])}),
@@ -277,6 +287,16 @@ CASES = [
         body=lambda ids: {"option_id": ids["open_vote_yes"]}),
     api("GET", "/votes/{open_vote}/ballot", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
     api("POST", "/votes/{open_vote}/close", {"chair"}, 200, hidden=OUTSIDE_GROUP),
+    api("POST", "/votes/{consensus_vote}/presence", GROUP | {"secretariat"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("POST", "/votes/{consensus_vote}/objection", {"chair", "member"}, 200,
+        hidden=OUTSIDE_GROUP, body={"reason": "Not yet."}),
+    api("DELETE", "/votes/{consensus_vote}/objection", {"chair", "member"}, 200,
+        hidden=OUTSIDE_GROUP),
+    api("GET", "/conferences/{conference}/rules", CONFERENCE, 200, hidden={"outsider"}),
+    api("PUT", "/conferences/{conference}/rules", {"secretariat"}, 200, hidden={"outsider"},
+        body={"decision_rule": "consensus", "fallback_rule": "two_thirds", "quorum": "majority",
+              "chair_votes": True, "reconsideration_rule": "two_thirds"}),
     api("POST", "/votes/{open_vote}/cancel", {"chair"}, 200, hidden=OUTSIDE_GROUP),
     api("GET", "/votes/{closed_vote}/verify", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
     api("GET", "/recommendations/{recommendation}/statements", GROUP | {"secretariat"}, 200,
@@ -389,9 +409,11 @@ def _discussion(factories, cast, clause_id: int) -> dict[str, int]:
 
 def _votes(factories, cast, recommendation) -> dict[str, int]:
     """A roll-call vote open on a clause of its own; a closed vote that adopted another clause
-    (statements attach to it); the preambular clause stays free to be put to a vote."""
+    (statements attach to it); consensus sought on a third, the chair and the member
+    objecting; the preambular clause stays free to be put to a vote."""
     voted = factories.clause(recommendation, text="Invites employers to act;", position=3)
     adopted = factories.clause(recommendation, text="Invites the OSCE to report;", position=4)
+    sought = factories.clause(recommendation, text="Invites the ILO to report;", position=5)
     with factories.app.test_request_context():
         chair = db.session.get(Participant, cast.chair.id)
         draft = db.session.get(Recommendation, recommendation.id)
@@ -399,12 +421,16 @@ def _votes(factories, cast, recommendation) -> dict[str, int]:
         cast_ballot(chair, closed, BallotIn(option_id=closed.options[0].id))
         close_vote(chair, closed)
         vote = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=voted.id))
+        consensus = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=sought.id,
+                                                     method="consensus"))
+        for objector in (chair, db.session.get(Participant, cast.member.id)):
+            object_to(objector, consensus, ObjectionIn(reason="Too soon."))
         db.session.commit()
         free = db.session.scalar(db.select(db.func.min(Clause.id))
                                  .where(Clause.recommendation_id == recommendation.id))
         return {"open_vote": vote.id, "open_vote_yes": vote.options[0].id,
                 "closed_vote": closed.id, "adopted_clause": adopted.id, "votable_clause": free,
-                "vote_clause": voted.id}
+                "vote_clause": voted.id, "consensus_vote": consensus.id}
 
 
 def _exports(factories, cast) -> dict[str, Any]:

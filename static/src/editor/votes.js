@@ -11,8 +11,10 @@
 // announce `clauses_changed` with the clause's new status (list.js, clause.js).
 import { extract, replaceKeeping } from "./keep.js";
 import { t } from "./i18n.js";
+import { apiFetch } from "../api.js";
 
-const EVENTS = ["vote_opened", "ballot_counted", "vote_closed", "vote_cancelled", "statement_added", "clauses_changed"];
+const EVENTS = ["vote_opened", "ballot_counted", "vote_closed", "vote_cancelled", "statement_added", "clauses_changed",
+  "objection_made", "objection_withdrawn", "presence_counted"];
 // Ballots come in bursts: one reload for each burst.
 const REFRESH_MS = 150;
 
@@ -39,6 +41,23 @@ export class VoteConsole {
     this.banner.hidden = true;
     editor.messages?.before(this.banner);
     this.renderBanner();
+    // Questions put for consensus that this page has shown to this member.
+    this.reached = new Set();
+    this.reportPresence();
+  }
+
+  /** A question put for consensus counts who it has reached (a chair declares consensus
+   *  only once it has reached a quorum): the console shows this member the questions they
+   *  decide (a[data-vote-present]), and this page tells the server once for each. */
+  reportPresence() {
+    for (const link of this.element?.querySelectorAll("a[data-vote-present]") ?? []) {
+      const id = /** @type {HTMLElement} */ (link).dataset.votePresent ?? "";
+      if (!id || this.reached.has(id)) continue;
+      this.reached.add(id);
+      apiFetch(`/api/v1/votes/${encodeURIComponent(id)}/presence`, { method: "POST" }).catch(() => {
+        this.reached.delete(id); // the next refresh tries again
+      });
+    }
   }
 
   /** "Vote now" for each open vote this person may vote in and has not: the console
@@ -98,6 +117,7 @@ export class VoteConsole {
     if (!fresh || !old || Number(fresh.dataset.recommendationId) !== this.editor.id) return;
     const lostFocus = replaceKeeping(old, fresh);
     this.renderBanner();
+    this.reportPresence();
     if (lostFocus) {
       // What had the focus is gone (a vote that ended): the console's heading takes it.
       const heading = fresh.querySelector("h2, h3");

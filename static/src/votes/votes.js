@@ -6,6 +6,7 @@
 // (same origin, the session cookie), and follow the vote:
 //   ballot_counted            -> "n of N" (and the running tally, when the vote shows one,
 //                                fetched with the section: the server words the counts)
+//   objection_made/_withdrawn, presence_counted -> (consensus) the section fetched again
 //   vote_closed/vote_cancelled -> the page's vote section fetched again and swapped in, so
 //                                the result appears where people look, with no reload (a
 //                                projector in full screen stays in full screen)
@@ -98,6 +99,13 @@ class LiveVote {
     for (const name of ["vote_closed", "vote_cancelled"]) {
       this.socket.on(name, (data) => {
         if (this.mine(data) && Number(data.vote?.id) === this.voteId) this.refresh({ ended: true });
+      });
+    }
+    // A question put for consensus: the named objections and who it has reached, as the
+    // server words them (the chair's button changes with them).
+    for (const name of ["objection_made", "objection_withdrawn", "presence_counted"]) {
+      this.socket.on(name, (data) => {
+        if (this.mine(data) && Number(data.vote?.id) === this.voteId) this.refresh();
       });
     }
   }
