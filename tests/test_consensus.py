@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from drafting.votes.deadlines import close_due_votes
-from models import GroupRole, Participant, Vote, db, utcnow
+from models import AmendmentStatus, GroupRole, Participant, Vote, db, utcnow
 from tests.factories import PRACTICE
 from tests.helpers.html import assert_inert
 from tests.helpers.pages import fetch
@@ -30,6 +30,7 @@ class Room:
     clauses: list[int]
     tokens: dict[str, str]
     ids: dict[str, int]
+    amendment: int
 
     def call(self, who: str, method: str, path: str, body: Any = None) -> Any:
         return self.client.api(method, "/api/v1" + path, body, token=self.tokens[who])
@@ -73,9 +74,11 @@ def room(factories, client) -> Room:
     recommendation = factories.recommendation(group)
     first = factories.clause(recommendation, text=FIRST)
     second = factories.clause(recommendation, text=SECOND, position=2)
+    amendment = factories.amendment(second, people["m1"], text="Invites employers and unions to act;",
+                                    status=AmendmentStatus.TO_BE_VOTED)
     return Room(client, conference.id, recommendation.id, [first.id, second.id],
                 {who: factories.api_token(p) for who, p in people.items()},
-                {who: p.id for who, p in people.items()})
+                {who: p.id for who, p in people.items()}, amendment.id)
 
 
 def test_consensus_is_declared_once_the_question_has_reached_a_quorum(room, app):
@@ -270,3 +273,33 @@ def test_an_objection_after_the_silence_deadline_is_refused_before_any_closer_ra
         assert close_due_votes() == 1
         db.session.remove()
     assert room.ok("m1", "GET", f"/votes/{vote['id']}")["outcome"] == "adopted"
+
+
+def test_an_amendment_and_then_the_whole_recommendation_by_consensus(room):
+    put = room.ok("chair", "POST", f"/recommendations/{room.recommendation}/votes",
+                  {"subject": "amendment", "amendment_id": room.amendment}, 201)
+    assert (put["method"], put["options"][0]["wording"]) == ("consensus", "Invites employers and unions to act;")
+    room.reach(put, "m1", "m2", "m3")
+    assert room.ok("chair", "POST", f"/votes/{put['id']}/close")["outcome"] == "adopted"
+    amendment = room.ok("m1", "GET", f"/amendments/{room.amendment}")
+    assert amendment["status"] == "accepted"
+    recommendation = room.ok("m1", "GET", f"/recommendations/{room.recommendation}")
+    assert recommendation["clauses"][1]["text"] == "Invites employers and unions to act;"
+    for clause in (0, 1):
+        question = room.put(clause)
+        room.reach(question, "m1", "m2", "m3")
+        room.ok("chair", "POST", f"/votes/{question['id']}/close")
+    whole = room.ok("chair", "POST", f"/recommendations/{room.recommendation}/votes",
+                    {"subject": "recommendation"}, 201)
+    assert whole["method"] == "consensus"
+    room.reach(whole, "m3", "m4", "m5")
+    assert room.ok("chair", "POST", f"/votes/{whole['id']}/close")["outcome"] == "adopted"
+    assert room.ok("m1", "GET", f"/recommendations/{room.recommendation}")["status"] == "adopted"
+    # Reconsidering the whole: by two thirds, it becomes a draft again.
+    motion = room.ok("chair", "POST", f"/recommendations/{room.recommendation}/votes",
+                     {"subject": "reconsider", "method": "ballot"}, 201)
+    assert motion["reconsiders"] == whole["id"]
+    for member in ("m1", "m2", "m3"):
+        room.ok(member, "POST", f"/votes/{motion['id']}/ballot", {"option_id": motion["options"][0]["id"]})
+    assert room.ok("chair", "POST", f"/votes/{motion['id']}/close")["outcome"] == "adopted"
+    assert room.ok("m1", "GET", f"/recommendations/{room.recommendation}")["status"] == "drafting"

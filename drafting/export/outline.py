@@ -299,16 +299,20 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
     roll call's ballots, loaded with every other vote's."""
     tally = counts(vote, ballots)
     labels = {o.id: o.label for o in vote.options}
+    # A consensus sought has no ballots: its one count is the objections, its roll call the
+    # objectors (none: nobody to list).
+    consensus = vote.by_consensus
     return VoteEntry(
         id=vote.id, group=group_names[vote.recommendation.group_id],
         subject=_vote_subject(vote, numbers), question=vote.question, rule=vote.rule.value,
         quorum=vote.quorum, eligible=vote.eligible_count, turnout=vote.turnout,
-        secret=vote.secret, counts=[(o.label, n) for o, n in zip(vote.options, tally, strict=True)],
+        secret=vote.secret, counts=[(o.label, n) for o, n in zip(vote.options, tally, strict=True)
+                                    if not consensus or o.kind is OptionKind.NO],
         outcome=vote.outcome.value if vote.outcome else "",
         closed_at=vote.closed_at.isoformat() if vote.closed_at else "",
         record_sha256=vote.record_sha256 or "",
-        roll_call=None if vote.secret else [(_published_name(b.voter), labels.get(b.option_id or 0, ""))
-                                            for b in ballots],
+        roll_call=None if vote.secret or (consensus and not ballots) else [
+            (_published_name(b.voter), labels.get(b.option_id or 0, "")) for b in ballots],
     )
 
 
