@@ -300,7 +300,7 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
     tally = counts(vote, ballots)
     labels = {o.id: o.label for o in vote.options}
     # A consensus sought has no ballots: its one count is the objections, its roll call the
-    # objectors (none: nobody to list).
+    # objectors.
     consensus = vote.by_consensus
     return VoteEntry(
         id=vote.id, group=group_names[vote.recommendation.group_id],
@@ -311,8 +311,8 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
         outcome=vote.outcome.value if vote.outcome else "",
         closed_at=vote.closed_at.isoformat() if vote.closed_at else "",
         record_sha256=vote.record_sha256 or "",
-        roll_call=None if vote.secret or (consensus and not ballots) else [
-            (_published_name(b.voter), labels.get(b.option_id or 0, "")) for b in ballots],
+        roll_call=None if vote.secret else [(_published_name(b.voter), labels.get(b.option_id or 0, ""))
+                                            for b in ballots],
     )
 
 

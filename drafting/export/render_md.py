@@ -415,7 +415,8 @@ def _annex_votes(outline: Outline) -> list[list[str]]:
         blocks.append(["### " + _("Roll call of vote A.%(number)s", number=number)])
         blocks.append(table([_("Participant"), _("Choice")],
                             [[cell_of(name), cell_of(choice)] for name, choice in vote.roll_call])
-                      if vote.roll_call else ["*" + _("Nobody voted.") + "*"])
+                      if vote.roll_call else ["*" + (_("No objection.") if vote.rule == "consensus"
+                                                     else _("Nobody voted.")) + "*"])
     return blocks
 
 
