@@ -47,7 +47,7 @@ def ballots(url: str, room: plenary.Room, server_pid: int) -> dict[str, Any]:
     """Room: its first participant chairs the group; every participant votes."""
     clients = [_Api(url, token) for token in room.tokens]
     vote = clients[0].call("POST", f"/recommendations/{room.recommendation_id}/votes",
-                           {"subject": "clause", "clause_id": room.clause_id, "rule": "simple_majority"})
+                           {"subject": "clause", "clause_id": room.clause_id, "method": "ballot"})
     yes = vote["options"][0]["id"]
     for client in clients:  # one open connection each, as a browser keeps one
         client.call("GET", f"/votes/{vote['id']}/ballot")

@@ -61,6 +61,7 @@ def prepare_room(database_url: str, instance: Path, editors: int, chairs: int = 
         Participant,
         Recommendation,
         StakeholderCategory,
+        VoteRule,
         WorkingGroup,
         db,
     )
@@ -69,7 +70,10 @@ def prepare_room(database_url: str, instance: Path, editors: int, chairs: int = 
     with app.test_request_context():
         upgrade()
         stamp = time.time_ns()
-        conference = Conference(title="Bench", starts_on=date(2009, 6, 24), ends_on=date(2009, 6, 25))
+        # Rules of procedure under which the ballots benchmark's whole room votes at once:
+        # by simple majority, the chair too.
+        conference = Conference(title="Bench", starts_on=date(2009, 6, 24), ends_on=date(2009, 6, 25),
+                                decision_rule=VoteRule.SIMPLE_MAJORITY, chair_votes=True)
         group = WorkingGroup(conference=conference, name=f"Bench {stamp}")
         recommendation = Recommendation(group=group, title="Bench")
         clause = Clause(recommendation=recommendation, kind=ClauseKind.OPERATIVE, text="", position=1)

@@ -336,6 +336,6 @@ def test_the_countdown_ticks_then_says_closing_until_the_vote_is_closed(person, 
     chair.get_by_role("button", name="Close the vote").click()
     expect(projector.locator("[data-vote]")).to_have_attribute("data-status", "closed")
     expect(projector.locator("[data-vote-countdown]")).to_have_count(0)
-    # (Nobody voted: by simple majority, nothing is adopted.)
-    expect(projector.locator("[data-vote-result]")).to_contain_text("Not adopted")
+    # (Nobody voted: nothing is decided by no one.)
+    expect(projector.locator("[data-vote-result]")).to_contain_text("No quorum: nothing decided")
     assert projector.evaluate(STILL_MARKED)
