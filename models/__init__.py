@@ -25,8 +25,10 @@ from models.conferences import (
     GroupRole,
     Membership,
     VoteRule,
+    VotingUnit,
     WorkingGroup,
 )
+from models.delegations import Delegation, DelegationKind, Seat, delegation_of, delegations_of
 from models.exports import ExportFormat, OutcomeDocument
 from models.notifications import Notification, NotificationKind
 from models.participants import (
@@ -81,6 +83,8 @@ __all__ = [
     "Comment",
     "CommentThread",
     "Conference",
+    "Delegation",
+    "DelegationKind",
     "EditorClient",
     "ExportFormat",
     "GroupRole",
@@ -94,6 +98,7 @@ __all__ = [
     "Participant",
     "Recommendation",
     "RecommendationStatus",
+    "Seat",
     "SpentReceipt",
     "StakeholderCategory",
     "Statement",
@@ -105,11 +110,14 @@ __all__ = [
     "VoteStatus",
     "VoteSubject",
     "VoteVoter",
+    "VotingUnit",
     "WorkingGroup",
     "activity_by_clause",
     "activity_by_recommendation",
     "clause_activity",
     "db",
+    "delegation_of",
+    "delegations_of",
     "hash_secret",
     "may_comment_in",
     "may_comment_on",

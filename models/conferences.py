@@ -32,6 +32,14 @@ class VoteRule(enum.StrEnum):
     ABSOLUTE_MAJORITY = "absolute_majority"
 
 
+class VotingUnit(enum.StrEnum):
+    #: Each participant who may vote casts a ballot of their own (a multi-stakeholder meeting).
+    PERSON = "person"
+    #: One ballot per delegation, cast by its head or its designated voter (an
+    #: intergovernmental body: one State, one vote).
+    DELEGATION = "delegation"
+
+
 #: Roles that draft: write recommendations and clauses. Observers watch and comment.
 DRAFTING_ROLES = frozenset({GroupRole.CHAIR, GroupRole.MEMBER})
 #: Session info key of the roles ``WorkingGroup.remember_roles`` keeps for one transaction.
@@ -53,6 +61,11 @@ class Conference(db.Model):  # type: ignore[name-defined]
     description: Mapped[str] = mapped_column(Text, default="")
     #: Markdown: the preamble of the outcome document, written by the secretariat.
     preamble: Mapped[str] = mapped_column(Text, default="")
+    #: Who casts a ballot in the votes of its working groups: each participant, or each
+    #: delegation (set by the secretariat; a vote keeps the unit it was opened with).
+    voting_unit: Mapped[VotingUnit] = mapped_column(
+        enum_column(VotingUnit, "voting_unit"), default=VotingUnit.PERSON,
+        server_default=VotingUnit.PERSON.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[WorkingGroup]] = relationship(

@@ -385,7 +385,7 @@ def test_consensus_objection_needs_a_reason(world, unchanged):
     closed = world.close(vote)
     assert closed["outcome"] == "rejected"
     entry = next(e for e in closed["roll_call"] if e["voter"]["id"] == world.cast.member.id)
-    assert entry == {"voter": entry["voter"], "option_id": no,
+    assert entry == {"voter": entry["voter"], "delegation": None, "option_id": no,
                      "reason": "It leaves out seasonal workers."}
     assert world.clause_of(world.clause)["status"] == "open"
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from drafting.markup import render_markdown
-from models import Conference
+from models import Conference, VotingUnit
 
 
 class GroupBrief(BaseModel):
@@ -25,6 +25,9 @@ class ConferenceOut(BaseModel):
     description: str
     description_html: str
     preamble: str
+    voting_unit: VotingUnit = Field(description="Who casts the ballots of the groups' votes: "
+                                    "each person, or each delegation (set with PUT "
+                                    "/conferences/{id}/voting-unit).")
     groups: list[GroupBrief]
 
 
@@ -58,7 +61,7 @@ def conference_out(conference: Conference) -> ConferenceOut:
         starts_on=conference.starts_on, ends_on=conference.ends_on,
         organisers=conference.organiser_list, description=conference.description,
         description_html=render_markdown(conference.description),
-        preamble=conference.preamble,
+        preamble=conference.preamble, voting_unit=conference.voting_unit,
         groups=[GroupBrief(id=g.id, name=g.name, position=g.position) for g in conference.groups],
     )
 

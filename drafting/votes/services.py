@@ -34,6 +34,7 @@ from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations import structure
 from drafting.services import is_id, load
+from drafting.votes import units
 from drafting.votes.records import sha256, write_record
 from drafting.votes.rules import Decision, decide
 from drafting.votes.schemas import StatementIn, VoteOpen, vote_out
@@ -59,8 +60,10 @@ from models import (
     VoteStatus,
     VoteSubject,
     VoteVoter,
+    VotingUnit,
     WorkingGroup,
     db,
+    delegation_of,
     utcnow,
 )
 
@@ -91,21 +94,41 @@ def open_votes(recommendation: Recommendation) -> list[Vote]:
 
 
 def is_voter(vote: Vote, participant: Participant) -> bool:
+    """Whether the participant casts a ballot in the vote: their own, or (a vote by
+    delegation) their delegation's, as its head or designated voter."""
+    if vote.by_delegation:
+        try:
+            units.casting_delegation(vote, participant)
+        except PermissionDenied:
+            return False
+        return True
     return db.session.scalar(select(VoteVoter.id).where(
         VoteVoter.vote_id == vote.id, VoteVoter.participant_id == participant.id)) is not None
 
 
+def _ballot_of(vote: Vote, participant: Participant) -> Ballot | None:
+    """The participant's ballot, or (a vote by delegation) their delegation's."""
+    if vote.by_delegation:
+        delegation = delegation_of(vote.group.conference_id, participant.id)
+        if delegation is None:
+            return None
+        return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                      Ballot.delegation_id == delegation.id))
+    return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                  Ballot.voter_id == participant.id))
+
+
 def has_voted(vote: Vote, participant: Participant) -> bool:
-    return db.session.scalar(select(Ballot.id).where(
-        Ballot.vote_id == vote.id, Ballot.voter_id == participant.id)) is not None
+    """Whether the participant (or, a vote by delegation, their delegation) has voted."""
+    return _ballot_of(vote, participant) is not None
 
 
 def own_choice(vote: Vote, participant: Participant) -> Ballot | None:
-    """A roll-call voter's ballot, to show them what they chose (secret: None, always)."""
+    """A roll-call voter's ballot (or their delegation's), to show them what they chose
+    (secret: None, always)."""
     if vote.secret:
         return None
-    return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                  Ballot.voter_id == participant.id))
+    return _ballot_of(vote, participant)
 
 
 # --- opening -----------------------------------------------------------------------------
@@ -292,13 +315,17 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
     voters = _voters(group)
     if not voters:
         raise Conflict(_("Nobody in this group may vote: add members first."))
+    unit = group.conference.voting_unit
+    if unit is VotingUnit.DELEGATION:
+        voters = units.eligible_delegations(group, voters)
     vote = Vote(
         recommendation=recommendation, subject=subject, clause=clause, amendment=amendment,
         question=command.question or question, rule=command.rule or group.default_vote_rule,
         quorum=command.quorum, secret=command.secret, show_tally=command.show_tally,
         deadline=now + timedelta(minutes=command.deadline_minutes)
         if command.deadline_minutes is not None else None, status=VoteStatus.OPEN,
-        eligible_count=len(voters), turnout=0, runoff_of_id=runoff_of.id if runoff_of else None,
+        voting_unit=unit, eligible_count=len(voters), turnout=0,
+        runoff_of_id=runoff_of.id if runoff_of else None,
         opened_by_id=actor.id, opened_at=now, options=options,
     )
     if clause is not None:
@@ -309,7 +336,7 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
     if vote.secret:
         # Sealed from the start: the first ballot rewrites a tally as long as every other.
         seal(vote, Running([0] * len(options), []))
-    db.session.add_all([VoteVoter(vote_id=vote.id, participant_id=p) for p in voters])
+    units.fix_voters(vote, voters)
     if clause is not None:
         _set_clause_status(clause, ClauseStatus.LOCKED)
     emit(vote, "vote_opened")
@@ -510,8 +537,10 @@ def add_statement(actor: Participant, recommendation: Recommendation,
             raise Conflict(_("Statements are attached to adopted texts: this clause is not adopted."))
     elif recommendation.status is not RecommendationStatus.ADOPTED:
         raise Conflict(_("Statements are attached to adopted texts: this recommendation is not adopted."))
+    # Made on behalf of the author's delegation, as it is now (it stays so if they move).
+    delegation = delegation_of(recommendation.group.conference_id, actor.id)
     statement = Statement(recommendation=recommendation, clause=clause, author=actor, kind=kind,
-                          text=command.text)
+                          text=command.text, delegation=delegation)
     db.session.add(statement)
     db.session.flush()
     queue_event("statement_added", {"recommendation": recommendation.id, "statement": statement.id,
