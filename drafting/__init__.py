@@ -201,6 +201,7 @@ def _register_blueprints(app: Flask) -> None:
     from drafting.comments.routes import bp as comments_bp
     from drafting.conferences.routes import bp as conferences_bp
     from drafting.dashboard.routes import bp as dashboard_bp
+    from drafting.delegations.routes import bp as delegations_bp
     from drafting.export.routes import bp as export_bp
     from drafting.groups.routes import bp as groups_bp
     from drafting.history.routes import bp as history_bp
@@ -210,7 +211,7 @@ def _register_blueprints(app: Flask) -> None:
     from drafting.votes.routes import bp as votes_bp
 
     _extend_pages()
-    for blueprint in (auth_bp, dashboard_bp, conferences_bp, groups_bp, participants_bp,
+    for blueprint in (auth_bp, dashboard_bp, conferences_bp, delegations_bp, groups_bp, participants_bp,
                       recommendations_bp, history_bp, comments_bp, amendments_bp,
                       notifications_bp, votes_bp, export_bp):
         app.register_blueprint(blueprint)

@@ -99,7 +99,7 @@ class Refusal:
 
 def run_form(form: FlaskForm | None, action: Callable[[], T], *,
              done: Callable[[T], ResponseReturnValue], refused: Refusal | None = None,
-             check: Callable[[], None] | None = None) -> ResponseReturnValue:
+             check: Callable[[], object] | None = None) -> ResponseReturnValue:
     """The one way an HTML form edge acts, as ``api.endpoint`` is the API's: when the form
     was submitted and its fields parse, run ``action`` (it turns the form into its command,
     ``form.command()``, and calls one service), commit, and answer ``done(result)``.

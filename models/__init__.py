@@ -28,8 +28,10 @@ from models.conferences import (
     QuorumRule,
     RulesOfProcedure,
     VoteRule,
+    VotingUnit,
     WorkingGroup,
 )
+from models.delegations import Delegation, DelegationKind, Seat, delegation_of, delegations_of
 from models.exports import ExportFormat, OutcomeDocument
 from models.notifications import Notification, NotificationKind
 from models.participants import (
@@ -86,6 +88,8 @@ __all__ = [
     "Comment",
     "CommentThread",
     "Conference",
+    "Delegation",
+    "DelegationKind",
     "EditorClient",
     "ExportFormat",
     "GroupRole",
@@ -101,6 +105,7 @@ __all__ = [
     "Recommendation",
     "RecommendationStatus",
     "RulesOfProcedure",
+    "Seat",
     "SpentReceipt",
     "StakeholderCategory",
     "Statement",
@@ -113,11 +118,14 @@ __all__ = [
     "VoteStatus",
     "VoteSubject",
     "VoteVoter",
+    "VotingUnit",
     "WorkingGroup",
     "activity_by_clause",
     "activity_by_recommendation",
     "clause_activity",
     "db",
+    "delegation_of",
+    "delegations_of",
     "hash_secret",
     "may_comment_in",
     "may_comment_on",

@@ -66,6 +66,12 @@ class RulesOfProcedure:
 
 
 DEFAULT_RULES = RulesOfProcedure()
+class VotingUnit(enum.StrEnum):
+    #: Each participant who may vote casts a ballot of their own (a multi-stakeholder meeting).
+    PERSON = "person"
+    #: One ballot per delegation, cast by its head or its designated voter (an
+    #: intergovernmental body: one State, one vote).
+    DELEGATION = "delegation"
 
 
 #: Roles that draft: write recommendations and clauses. Observers watch and comment.
@@ -100,6 +106,11 @@ class Conference(db.Model):  # type: ignore[name-defined]
     reconsideration_rule: Mapped[VoteRule] = mapped_column(
         enum_column(VoteRule, "reconsideration_rule"),
         default=DEFAULT_RULES.reconsideration_rule)
+    #: Who casts a ballot in the votes of its working groups: each participant, or each
+    #: delegation (set by the secretariat; a vote keeps the unit it was opened with).
+    voting_unit: Mapped[VotingUnit] = mapped_column(
+        enum_column(VotingUnit, "voting_unit"), default=VotingUnit.PERSON,
+        server_default=VotingUnit.PERSON.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     groups: Mapped[list[WorkingGroup]] = relationship(

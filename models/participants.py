@@ -55,6 +55,9 @@ class Participant(UserMixin, db.Model):  # type: ignore[name-defined]
     email: Mapped[str] = mapped_column(String(254), unique=True)
     #: Full name as it should appear in lists and in the outcome document.
     name: Mapped[str] = mapped_column(String(200))
+    #: Family name, where people are listed alphabetically (roll calls); empty: the last
+    #: word of ``name`` ("Elena Sokolova" is listed under "Sokolova").
+    family_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     #: Institution, parliament, ministry or organisation the participant represents.
     affiliation: Mapped[str] = mapped_column(String(200), default="")
     #: Country or organisation the participant speaks for, free text ("Kazakhstan", "IOM").
@@ -86,6 +89,11 @@ class Participant(UserMixin, db.Model):  # type: ignore[name-defined]
     def color(self) -> str:
         """The participant's colour for cursors and presence, the same for everyone."""
         return PRESENCE_COLORS[self.id % len(PRESENCE_COLORS)]
+
+    @property
+    def surname(self) -> str:
+        """The name alphabetical lists go by: the family name, or the last word of the name."""
+        return self.family_name.strip() or (self.name.split() or [""])[-1]
 
     @property
     def has_password(self) -> bool:

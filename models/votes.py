@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.amendments import Amendment
 from models.base import UTCDateTime, db, utcnow
-from models.conferences import GroupRole, VoteRule, WorkingGroup
+from models.conferences import GroupRole, VoteRule, VotingUnit, WorkingGroup
+from models.delegations import Delegation
 from models.participants import Participant, enum_column
 from models.recommendations import Clause, Recommendation
 
@@ -110,6 +111,18 @@ class Vote(db.Model):  # type: ignore[name-defined]
     status: Mapped[VoteStatus] = mapped_column(
         enum_column(VoteStatus, "vote_status"), default=VoteStatus.OPEN
     )
+    #: Who casts the ballots: each voter, or each delegation (the conference's unit when the
+    #: vote opened).
+    voting_unit: Mapped[VotingUnit] = mapped_column(
+        enum_column(VotingUnit, "voting_unit"), default=VotingUnit.PERSON,
+        server_default=VotingUnit.PERSON.value)
+    #: Roll-call votes: where the roll call starts, drawn by lot at the opening among those
+    #: who may vote (a delegation, or a participant where people vote); it then goes on in
+    #: alphabetical order (``drafting.votes.roll_call``).
+    drawn_delegation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delegation.id", ondelete="SET NULL"))
+    drawn_participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"))
     #: How many may vote (fixed at opening, with the list in vote_voter).
     eligible_count: Mapped[int] = mapped_column(default=0)
     #: How many have voted: kept on the row so that counting and closing serialise on it.
@@ -147,6 +160,8 @@ class Vote(db.Model):  # type: ignore[name-defined]
     amendment: Mapped[Amendment | None] = relationship()
     opened_by: Mapped[Participant | None] = relationship(foreign_keys=[opened_by_id])
     closed_by: Mapped[Participant | None] = relationship(foreign_keys=[closed_by_id])
+    drawn_delegation: Mapped[Delegation | None] = relationship()
+    drawn_participant: Mapped[Participant | None] = relationship(foreign_keys=[drawn_participant_id])
     options: Mapped[list[VoteOption]] = relationship(
         back_populates="vote", order_by="VoteOption.position", cascade="all, delete-orphan",
         foreign_keys="VoteOption.vote_id",
@@ -168,6 +183,10 @@ class Vote(db.Model):  # type: ignore[name-defined]
     def by_consensus(self) -> bool:
         """Declared consensus or a silence procedure: objections, not ballots."""
         return self.method is not VoteMethod.BALLOT
+
+    @property
+    def by_delegation(self) -> bool:
+        return self.voting_unit is VotingUnit.DELEGATION
 
     def can_view(self, participant: Participant) -> bool:
         return self.recommendation.can_view(participant)
@@ -208,30 +227,41 @@ class VoteOption(db.Model):  # type: ignore[name-defined]
 
 
 class VoteVoter(db.Model):  # type: ignore[name-defined]
-    """Someone who may vote in a vote: fixed when it opens."""
+    """Someone who may vote in a vote, fixed when it opens: a participant, or where the
+    delegation is the voting unit a delegation (whose head or designated voter casts its
+    ballot: whoever of them it is when they cast)."""
 
     __tablename__ = "vote_voter"
-    __table_args__ = (UniqueConstraint("vote_id", "participant_id"),)
+    __table_args__ = (
+        UniqueConstraint("vote_id", "participant_id"),
+        UniqueConstraint("vote_id", "delegation_id"),
+        CheckConstraint("(participant_id IS NULL) <> (delegation_id IS NULL)", name="one_unit"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"))
-    participant_id: Mapped[int] = mapped_column(
+    participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
     #: When the open question first reached them (a page, the console, the API showed it):
     #: who was present when a consensus was declared.
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delegation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delegation.id", ondelete="CASCADE"), index=True
+    )
 
 
 class Ballot(db.Model):  # type: ignore[name-defined]
-    """That a participant voted: one per voter, by the database's unique constraint.
+    """That a participant voted: one per voter, and where the delegation is the voting unit
+    one per delegation (``voter`` cast it), by the database's unique constraints.
 
     In a roll-call vote it also holds their choice. In a secret vote it never does: the
     choice only changes the vote's sealed tally, which every ballot rewrites whatever its
     choice."""
 
     __tablename__ = "ballot"
-    __table_args__ = (UniqueConstraint("vote_id", "voter_id"),)
+    __table_args__ = (UniqueConstraint("vote_id", "voter_id"),
+                      UniqueConstraint("vote_id", "delegation_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     vote_id: Mapped[int] = mapped_column(ForeignKey("vote.id", ondelete="CASCADE"))
@@ -241,9 +271,13 @@ class Ballot(db.Model):  # type: ignore[name-defined]
     option_id: Mapped[int | None] = mapped_column(ForeignKey("vote_option.id", ondelete="CASCADE"))
     #: Roll-call only: an objection's reason (consensus).
     reason: Mapped[str] = mapped_column(Text, default="")
+    #: The delegation whose ballot it is (votes by delegation); NULL where people vote.
+    delegation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delegation.id", ondelete="CASCADE"))
 
     voter: Mapped[Participant] = relationship()
     option: Mapped[VoteOption | None] = relationship()
+    delegation: Mapped[Delegation | None] = relationship()
 
 
 class SpentReceipt(db.Model):  # type: ignore[name-defined]
@@ -277,6 +311,9 @@ class Statement(db.Model):  # type: ignore[name-defined]
     #: NULL: on the recommendation as a whole.
     clause_id: Mapped[int | None] = mapped_column(ForeignKey("clause.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
+    #: The delegation on whose behalf it was made: the author's at the time (NULL: none).
+    delegation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("delegation.id", ondelete="SET NULL"))
     kind: Mapped[StatementKind] = mapped_column(enum_column(StatementKind, "statement_kind"))
     #: Markdown.
     text: Mapped[str] = mapped_column(Text)
@@ -285,3 +322,4 @@ class Statement(db.Model):  # type: ignore[name-defined]
     recommendation: Mapped[Recommendation] = relationship()
     clause: Mapped[Clause | None] = relationship()
     author: Mapped[Participant | None] = relationship()
+    delegation: Mapped[Delegation | None] = relationship()

@@ -114,6 +114,8 @@ def build_conference(factories: Factories) -> Conference:
         (ClauseKind.OPERATIVE, f"Asks for dialogue {XSS};")])
     adopt(other_chair, third, [other_chair, other_member, member], rule="consensus")
 
+    # The member speaks for a delegation (its name carries markup too); the chair for none.
+    factories.delegation(conference, f"Kazakhstan {XSS}", members=(member,), head=member)
     services.add_statement(member, first, StatementIn(kind="reservation",
                                            text=f"We do not accept {XSS} [x]({LOCAL_FILE})."))
     services.add_statement(chair, first, StatementIn(kind="interpretative",
@@ -138,8 +140,8 @@ def hostile_outline(payload: str) -> Outline:
             5, "1.1", payload, [ClauseBlock(6, "preambular", "", text, None, [])], [clause])])],
         votes=[VoteEntry(7, payload, payload, payload, "consensus", None, 3, 3, False,
                          [(payload, 3)], "adopted", "2009-06-25T10:00:00+00:00", "0" * 64,
-                         [(payload, payload)])],
-        statements=[StatementEntry(8, "reservation", payload, payload, payload, text)],
+                         [(payload, payload, payload)], "person", payload)],
+        statements=[StatementEntry(8, "reservation", payload, payload, payload, text, payload)],
         participants=[CategoryList("parliamentarian", "Parliamentarians",
                                    [ParticipantEntry(payload, payload, payload, [payload])])],
     )

@@ -28,12 +28,15 @@ from models import (
     Comment,
     CommentThread,
     Conference,
+    Delegation,
+    DelegationKind,
     GroupRole,
     Membership,
     Participant,
     QuorumRule,
     Recommendation,
     RecommendationStatus,
+    Seat,
     StakeholderCategory,
     VoteRule,
     WorkingGroup,
@@ -154,6 +157,30 @@ class Factories:
         participant = self.participant(**fields)
         self.membership(group, participant, role)
         return participant
+
+    def delegation(self, conference: Conference, name: str | None = None, *,
+                   members: tuple[Participant, ...] = (), head: Participant | None = None,
+                   voter: Participant | None = None, kind: DelegationKind = DelegationKind.STATE,
+                   sort_key: str = "") -> Delegation:
+        """A delegation of the conference with ``members`` seated in it, ``head`` and
+        ``voter`` among them."""
+        n = next(_sequence)
+        delegation = self._make(Delegation(conference_id=conference.id, name=name or f"State {n}",
+                                           kind=kind, sort_key=sort_key))
+        for person in members:
+            self._make(Seat(conference_id=conference.id, delegation_id=delegation.id,
+                            participant_id=person.id))
+        if head is not None or voter is not None:
+            with self._session():
+                found = db.session.get(Delegation, delegation.id)
+                found.head_id = head.id if head else None
+                found.voter_id = voter.id if voter else None
+            if has_app_context():
+                db.session.refresh(delegation)
+            else:
+                delegation.head_id = head.id if head else None
+                delegation.voter_id = voter.id if voter else None
+        return delegation
 
     def recommendation(self, group: WorkingGroup, *, title: str | None = None,
                        status: RecommendationStatus = RecommendationStatus.DRAFTING,

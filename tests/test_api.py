@@ -205,7 +205,8 @@ def test_fuzzed_bodies_never_cause_a_server_error(app, client, factories, cast, 
            "recommendation_id": draft.id, "clause_id": clause.id, "membership_id": 1,
            "participant_id": cast.member.id, "thread_id": thread.id, "comment_id": thread.id,
            "amendment_id": factories.amendment(clause, cast.member).id, "notification_id": 1,
-           "job_id": 1}
+           "job_id": 1,
+           "delegation_id": factories.delegation(cast.conference, members=(cast.member,)).id}
     # An open vote on a clause of its own, so the vote paths reach a real vote.
     voted = factories.clause(draft, text="Voted text;", position=2)
     ids["vote_id"] = client.api("POST", f"/api/v1/recommendations/{draft.id}/votes",

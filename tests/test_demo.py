@@ -18,6 +18,7 @@ from models import (
     ClauseStatus,
     CommentThread,
     Conference,
+    Delegation,
     GroupRole,
     NotificationKind,
     Participant,
@@ -27,8 +28,10 @@ from models import (
     Vote,
     VoteMethod,
     VoteOutcome,
+    VotingUnit,
     WorkingGroup,
     db,
+    delegation_of,
 )
 
 TITLE = "Efficient migration management in the CIS region"
@@ -139,6 +142,25 @@ def test_demo_has_a_clause_adopted_by_consensus_and_a_consensus_sought(app, conf
         member = db.session.scalar(select(Participant).where(
             Participant.email == "member@plenary.example"))
         check_can_object(still_open, member)  # the visitor signing in as the member can object
+
+
+def test_demo_participants_sit_in_the_delegations_of_their_country_or_organisation(app, conference):
+    with app.app_context():
+        delegations = db.session.scalars(select(Delegation).where(
+            Delegation.conference_id == conference.id).order_by(Delegation.name)).all()
+        seats = {d.name: sorted(s.participant.country for s in d.seats) for d in delegations}
+        assert seats == {
+            "International Labour Organization": ["ILO"],
+            "International Organization for Migration": ["IOM"],
+            "Kazakhstan": ["Kazakhstan", "Kazakhstan"], "Kyrgyzstan": ["Kyrgyzstan"],
+            "Russian Federation": ["Russian Federation", "Russian Federation"],
+            "Tajikistan": ["Tajikistan"]}
+        assert all(d.head_id in {s.participant_id for s in d.seats} for d in delegations)
+        # NGO representatives and independent experts speak for themselves; people vote.
+        observer = db.session.scalar(select(Participant).where(
+            Participant.email == "observer@plenary.example"))
+        assert delegation_of(conference.id, observer.id) is None
+        assert db.session.get(Conference, conference.id).voting_unit is VotingUnit.PERSON
 
 
 def test_demo_output_lists_the_logins(demo):

@@ -255,7 +255,8 @@ def test_statements_and_participants_annexes(conference):
                      if isinstance(b, Table)]
     rows = _rows(statements)
     assert rows[0] == ["On", "Kind", "By", "Statement"]
-    assert rows[1][:3] == ["Recommendation 1.1", "Reservation",
+    # Made on behalf of the member's delegation: its heading says so.
+    assert rows[1][:3] == ["Recommendation 1.1", f"Reservation by the delegation of Kazakhstan {XSS}",
                            f"{MEMBER} ([Ministry]({LOCAL_FILE}))"]
     assert rows[1][3] == "We do not accept x."
     assert rows[2][:2] == ["Recommendation 1.1, operative paragraph 1", "Interpretative statement"]

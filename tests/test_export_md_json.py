@@ -162,7 +162,9 @@ def test_annexes_votes_statements_participants(conference):
     secret_number = secret_rows[0].split(" | ")[0].strip("| ")
     assert f"### Roll call of vote {secret_number}\n" not in annex_a
     annex_b = text.split("## Annex B")[1].split("## Annex C")[0]
-    assert "### Reservation: Recommendation 1.1\n" in annex_b
+    # The member's reservation is made on behalf of their delegation.
+    heading = render_md.escape(f"Reservation by the delegation of Kazakhstan {XSS}")
+    assert f"### {heading}: Recommendation 1.1\n" in annex_b
     assert "### Interpretative statement: Recommendation 1.1, operative paragraph 1\n" in annex_b
     assert "Families means *immediate* families." in annex_b
     annex_c = text.split("## Annex C")[1]

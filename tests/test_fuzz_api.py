@@ -123,9 +123,11 @@ def build_world(app: Any, factories: Any) -> World:
         Comment,
         CommentThread,
         Conference,
+        Delegation,
         Membership,
         Participant,
         Recommendation,
+        Seat,
         StakeholderCategory,
         WorkingGroup,
     )
@@ -170,6 +172,12 @@ def build_world(app: Any, factories: Any) -> World:
                             other_chair, outsider, *memberships, recommendation, other, *clauses,
                             foreign_clause, thread, *comments, amendment])
         db.session.flush()
+        delegation = Delegation(conference_id=conference.id, name=f"State {n}", kind="state",
+                                sort_key="", head_id=member.id)
+        db.session.add(delegation)
+        db.session.flush()
+        db.session.add(Seat(conference_id=conference.id, delegation_id=delegation.id,
+                            participant_id=member.id))
         notice = Notification(recipient_id=chair.id, actor_id=member.id, kind=NotificationKind.MENTION,
                               clause_id=clauses[1].id, comment_id=comments[0].id)
         db.session.add(notice)
@@ -187,6 +195,7 @@ def build_world(app: Any, factories: Any) -> World:
             "membership_id": [membership.id for membership in memberships],
             "participant_id": [chair.id, member.id, outsider.id],
             "notification_id": [notice.id],
+            "delegation_id": [delegation.id],
             "job_id": [1],
         }
     vote = app.test_client().api(

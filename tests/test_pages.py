@@ -48,6 +48,8 @@ PAGES = [
     PageCase("conference", "/conferences/{conference}", STAFF),
     PageCase("new conference", "/conferences/new", ("secretariat",)),
     PageCase("edit conference", "/conferences/{conference}/edit", ("secretariat",)),
+    PageCase("delegations", "/conferences/{conference}/delegations", STAFF),
+    PageCase("delegation", "/conferences/{conference}/delegations/{delegation}", STAFF),
     PageCase("group", "/groups/{group}", STAFF),
     PageCase("new group", "/conferences/{conference}/groups/new", ("secretariat",)),
     PageCase("edit group", "/groups/{group}/edit", ("secretariat",)),
@@ -82,7 +84,10 @@ def ids(app, factories, cast) -> dict[str, Any]:
         (ClauseKind.PREAMBULAR, "*Recognising* the effects of the crisis,")])
     clause = factories.clause(draft, text="Calls on States to act;")
     invitee = factories.participant(password=False)
-    return {"conference": cast.conference.id, "group": cast.group.id, "member": cast.member.id,
+    delegation = factories.delegation(cast.conference, "Kazakhstan", members=(cast.member, cast.chair),
+                                      head=cast.member)
+    return {"conference": cast.conference.id, "delegation": delegation.id, "group": cast.group.id,
+            "member": cast.member.id,
             "recommendation": draft.id, "clause": clause.id,
             "invitation": issue_invitation(app, invitee.id), **votes_on(app, cast, draft.id)}
 

@@ -35,6 +35,7 @@ from models import (
     db,
     utcnow,
 )
+from tests.helpers.races import at_once, caster
 
 
 def crowd(app, group_id: int, n: int) -> list[int]:
@@ -73,46 +74,6 @@ def open_vote(app, factories, voters: int, **data: Any) -> tuple[Any, list[int],
         db.session.commit()
         assert vote.eligible_count == voters
         return cast, ids, vote.id, {o.kind.value: o.id for o in vote.options}
-
-
-def at_once(app, jobs: list[Callable[[], Any]]) -> list[Any]:
-    """Run each job in a thread of its own, all released together; their results (or the
-    domain error each raised), in order."""
-    barrier = threading.Barrier(len(jobs), timeout=30)
-    results: list[Any] = [None] * len(jobs)
-
-    def run(index: int, job: Callable[[], Any]) -> None:
-        with app.test_request_context():
-            try:
-                results[index] = job(barrier)
-                db.session.commit()
-            except Conflict as error:
-                db.session.rollback()
-                results[index] = error
-            except Exception as error:  # anything else: the test shows what and where
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
-def caster(vote_id: int, voter_id: int, option_id: int, **data: Any) -> Callable[[Any], Any]:
-    def job(barrier: threading.Barrier) -> Cast:
-        voter = db.session.get(Participant, voter_id)
-        vote = db.session.get(Vote, vote_id)
-        _ = vote.options, vote.recommendation.group
-        db.session.commit()  # nothing held while waiting for the others
-        barrier.wait()
-        return cast_ballot(voter, vote, BallotIn.model_validate({"option_id": option_id, **data}))
-    return job
 
 
 def closer(vote_id: int, chair_id: int | None) -> Callable[[Any], Any]:

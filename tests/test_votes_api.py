@@ -376,6 +376,9 @@ def test_cancel_unlocks_and_decides_nothing(world, unchanged):
     assert world.open_clause()["status"] == "open"
 
 
+# --- secret votes -------------------------------------------------------------------------
+
+
 def _walk(value: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict):
         for key, inner in value.items():

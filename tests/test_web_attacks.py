@@ -57,7 +57,7 @@ PARAMETERS = {
     "comment_id": "comment", "amendment_id": "amendment", "membership_id": "member_membership",
     "notification_id": "notification", "vote_id": "open_vote", "job_id": "export_job",
     "token_id": "own_token", "token": "invitation", "fmt": "final_format",
-    "filename": "static_file",
+    "filename": "static_file", "delegation_id": "delegation",
 }
 
 #: Paths for routes whose generic filling is not a page anyone can see (``{…}`` from ids).

@@ -22,10 +22,12 @@ def clean_locale(value: Any) -> str | None:
 
 
 def identity_checks(data: dict[str, Any]) -> dict[str, Callable[[], Any]]:
-    """The checks of who a person says they are (name, affiliation, country), for
+    """The checks of who a person says they are (name, family name, affiliation, country), for
     ``validate_all``: the same whether they change it themselves or the secretariat does."""
     return {
         "name": lambda: clean_text(data.get("name"), "name", _("Name"), max_length=200),
+        "family_name": lambda: clean_text(data.get("family_name"), "family_name", _("Family name"),
+                                          max_length=200, required=False),
         "affiliation": lambda: clean_text(data.get("affiliation"), "affiliation", _("Affiliation"),
                                           max_length=200, required=False),
         "country": lambda: clean_text(data.get("country"), "country", _("Country or organisation"),

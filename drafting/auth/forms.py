@@ -28,6 +28,7 @@ class ChangePasswordForm(SetPasswordForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Name"))
+    family_name = StringField(_l("Family name"))
     affiliation = StringField(_l("Affiliation"))
     country = StringField(_l("Country or organisation"))
     locale = SelectField(_l("Interface language"),

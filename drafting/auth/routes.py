@@ -128,7 +128,8 @@ def profile() -> ResponseReturnValue:
 @login_required
 def update_profile_view() -> ResponseReturnValue:
     form = ProfileForm()
-    fields = form_data(form, "name", "affiliation", "country", "locale", "publish_name")
+    fields = form_data(form, "name", "family_name", "affiliation", "country", "locale",
+                       "publish_name")
     return run_form(form, lambda: account.update_profile(current_user, fields),
                     done=lambda _none: flashed(_("Your profile is saved."), url_for("auth.profile")),
                     refused=Refusal(lambda _error: (_render_profile(profile_form=form), 400)))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drafting.errors import ValidationFailed
 from drafting.markup import render_markdown
-from models import Conference, QuorumRule, RulesOfProcedure, VoteRule
+from models import Conference, QuorumRule, RulesOfProcedure, VoteRule, VotingUnit
 
 
 class RulesOut(BaseModel):
@@ -71,6 +71,9 @@ class ConferenceOut(BaseModel):
     description: str
     description_html: str
     preamble: str
+    voting_unit: VotingUnit = Field(description="Who casts the ballots of the groups' votes: "
+                                    "each person, or each delegation (set with PUT "
+                                    "/conferences/{id}/voting-unit).")
     groups: list[GroupBrief]
     rules: RulesOut
 
@@ -105,7 +108,7 @@ def conference_out(conference: Conference) -> ConferenceOut:
         starts_on=conference.starts_on, ends_on=conference.ends_on,
         organisers=conference.organiser_list, description=conference.description,
         description_html=render_markdown(conference.description),
-        preamble=conference.preamble,
+        preamble=conference.preamble, voting_unit=conference.voting_unit,
         groups=[GroupBrief(id=g.id, name=g.name, position=g.position) for g in conference.groups],
         rules=rules_out(conference.rules),
     )

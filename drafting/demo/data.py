@@ -71,6 +71,24 @@ PARTICIPANTS = [
      "ngo_representative", False),
 ]
 
+# The delegations, where the demo's participants speak for their country's government or
+# parliament, or for their organisation: (name, kind, head, designated voter, [members]).
+# NGO representatives and independent experts speak for themselves: they sit in none. The
+# conference votes by person (a multi-stakeholder meeting); the secretariat can make the
+# delegation the voting unit on the conference's Delegations page.
+DELEGATIONS = [
+    ("Kazakhstan", "state", "member2@plenary.example", None,
+     ["chair@plenary.example", "member2@plenary.example"]),
+    ("Kyrgyzstan", "state", "kg.mp@plenary.example", None, ["kg.mp@plenary.example"]),
+    ("Russian Federation", "state", "ru.mp@plenary.example", "member@plenary.example",
+     ["ru.mp@plenary.example", "member@plenary.example"]),
+    ("Tajikistan", "state", "tj.official@plenary.example", None, ["tj.official@plenary.example"]),
+    ("International Labour Organization", "organisation", "ilo@plenary.example", None,
+     ["ilo@plenary.example"]),
+    ("International Organization for Migration", "organisation", "iom@plenary.example", None,
+     ["iom@plenary.example"]),
+]
+
 # (name, mandate, [(email, role)])
 GROUPS = [
     (

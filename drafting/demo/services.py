@@ -13,6 +13,7 @@ from drafting.auth.passwords import hash_password
 from drafting.comments.services import reply, start_thread
 from drafting.demo.data import (
     CONFERENCE,
+    DELEGATIONS,
     DEMO_PASSWORD,
     DISCUSSIONS,
     GROUPS,
@@ -28,10 +29,13 @@ from models import (
     Clause,
     ClauseKind,
     Conference,
+    Delegation,
+    DelegationKind,
     GroupRole,
     Membership,
     Participant,
     Recommendation,
+    Seat,
     StakeholderCategory,
     VoteMethod,
     VoteSubject,
@@ -57,6 +61,9 @@ def load_demo() -> DemoReport:
         conference = Conference(**CONFERENCE)
         db.session.add(conference)
         report.count("conferences")
+    db.session.flush()
+    for name, kind, head, voter, seated in DELEGATIONS:
+        _delegation(conference, name, DelegationKind(kind), people, head, voter, seated, report)
     for position, (name, mandate, members) in enumerate(GROUPS, start=1):
         group = db.session.scalar(
             select(WorkingGroup).where(WorkingGroup.conference == conference)
@@ -78,6 +85,31 @@ def load_demo() -> DemoReport:
             _recommendation(group, title, clauses, people, report)
     db.session.flush()
     return report
+
+
+def _delegation(conference: Conference, name: str, kind: DelegationKind,
+                people: dict[str, Participant], head: str, voter: str | None, members: list[str],
+                report: DemoReport) -> None:
+    """A delegation and its members, unless it exists (as the secretariat may have changed it)."""
+    exists = db.session.scalar(select(Delegation.id).where(Delegation.conference_id == conference.id,
+                                                           Delegation.name == name))
+    if exists is not None:
+        return
+    delegation = Delegation(conference=conference, name=name, kind=kind, sort_key="")
+    db.session.add(delegation)
+    db.session.flush()
+    seated = set()
+    for email in members:
+        elsewhere = db.session.scalar(select(Seat.id).where(
+            Seat.conference_id == conference.id, Seat.participant_id == people[email].id))
+        if elsewhere is None:  # the secretariat may have seated them in another meanwhile
+            db.session.add(Seat(conference_id=conference.id, delegation_id=delegation.id,
+                                participant_id=people[email].id))
+            seated.add(email)
+    db.session.flush()
+    delegation.head_id = people[head].id if head in seated else None
+    delegation.voter_id = people[voter].id if voter in seated else None
+    report.count("delegations")
 
 
 def _participant(email: str, name: str, affiliation: str, country: str, category: str,

@@ -33,3 +33,21 @@ def ad_referendum_label() -> str:
 
 def statement_labels() -> dict[str, str]:
     return {"interpretative": _("Interpretative statement"), "reservation": _("Reservation")}
+
+
+def statement_heading(kind: str, delegation: str, kinds: dict[str, str]) -> str:
+    """A statement's kind, by the delegation it was made for where there is one: as the
+    recommendation page heads it (templates/_macros.html ``statement_heading``)."""
+    if not delegation:
+        return kinds.get(kind, kind)
+    if kind == "reservation":
+        return _("Reservation by the delegation of %(delegation)s", delegation=delegation)
+    return _("Interpretative statement by the delegation of %(delegation)s", delegation=delegation)
+
+
+def roll_call_name(name: str, delegation: str, voting_unit: str) -> str:
+    """Who a roll call names: the delegation where delegations vote (one State, one vote),
+    else the voter, with their delegation beside their name."""
+    if voting_unit == "delegation" and delegation:
+        return delegation
+    return f"{name} ({delegation})" if delegation else name

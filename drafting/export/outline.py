@@ -22,12 +22,13 @@ from sqlalchemy.orm import selectinload
 
 from drafting.editing.diff import Piece, word_diff
 from drafting.markup import render_markdown
-from drafting.votes.tally import counts
+from drafting.votes.tally import counts, roll_call
 from models import (
     Ballot,
     Clause,
     ClauseKind,
     Conference,
+    Delegation,
     Membership,
     OptionKind,
     Participant,
@@ -40,6 +41,7 @@ from models import (
     VoteStatus,
     WorkingGroup,
     db,
+    delegations_of,
     utcnow,
 )
 
@@ -116,8 +118,15 @@ class VoteEntry:
     outcome: str
     closed_at: str
     record_sha256: str
-    #: Roll-call votes: (name, choice); None for secret votes, which publish counts only.
-    roll_call: list[tuple[str, str]] | None
+    #: Roll-call votes: (name, choice, delegation) in the roll call's order (alphabetical,
+    #: from the one drawn by lot); None for secret votes, which publish counts only. The
+    #: delegation is whose ballot it was (``voting_unit`` "delegation"), or the voter's
+    #: ("" if none); the name is who cast it.
+    roll_call: list[tuple[str, str, str]] | None
+    #: "person" or "delegation": who cast the ballots.
+    voting_unit: str = "person"
+    #: Roll-call votes: the delegation (or person) the roll call started from, drawn by lot.
+    roll_call_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -129,6 +138,8 @@ class StatementEntry:
     author: str
     affiliation: str
     text: Text
+    #: The delegation it was made on behalf of ("" if none): its heading names it.
+    delegation: str = ""
 
 
 @dataclass(frozen=True)
@@ -256,10 +267,13 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
     group_names = {g.id: g.name for g in groups}
     votes = list(db.session.scalars(
         select(Vote).join(Recommendation).where(Recommendation.group_id.in_(group_ids))
-        .options(selectinload(Vote.options), selectinload(Vote.clause))
+        .options(selectinload(Vote.options), selectinload(Vote.clause),
+                 selectinload(Vote.drawn_delegation), selectinload(Vote.drawn_participant))
         .order_by(Vote.opened_at, Vote.id)))
     closed = [v for v in votes if v.status is VoteStatus.CLOSED]
     ballots = _roll_calls([v.id for v in closed if not v.secret])
+    # Where people vote, each voter's delegation, for all of the conference's roll calls at once.
+    seats = delegations_of(conference.id, [b.voter_id for found in ballots.values() for b in found])
     pending += [Pending("vote", v.id, group_names[v.recommendation.group_id], v.question)
                 for v in votes if v.status is VoteStatus.OPEN]
     return Outline(
@@ -268,7 +282,7 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
         organisers=conference.organiser_list, preamble=Text.of(conference.preamble),
         group_id=group.id if group else None, draft=bool(pending), pending=pending,
         sections=sections,
-        votes=[_vote_entry(v, numbers, group_names, ballots.get(v.id, [])) for v in closed],
+        votes=[_vote_entry(v, numbers, group_names, ballots.get(v.id, []), seats) for v in closed],
         statements=_statements(recommendations, numbers),
         participants=_participants(group_ids, group_names),
     )
@@ -281,20 +295,20 @@ def _published_name(participant: Participant) -> str:
 
 
 def _roll_calls(vote_ids: list[int]) -> dict[int, list[Ballot]]:
-    """The ballots of these (roll-call) votes with their voters, in one query, each vote's in
-    the order ``votes.tally.roll_call`` publishes them (by name)."""
+    """The ballots of these (roll-call) votes with their voters and delegations, in one
+    query (put in the roll call's order by ``votes.tally.roll_call``)."""
     found: dict[int, list[Ballot]] = {vote_id: [] for vote_id in vote_ids}
     if vote_ids:
         for ballot in db.session.scalars(
-                select(Ballot).join(Participant, Ballot.voter_id == Participant.id)
-                .where(Ballot.vote_id.in_(vote_ids)).options(selectinload(Ballot.voter))
-                .order_by(Ballot.vote_id, Participant.name, Ballot.id)):
+                select(Ballot).where(Ballot.vote_id.in_(vote_ids))
+                .options(selectinload(Ballot.voter), selectinload(Ballot.delegation))
+                .order_by(Ballot.vote_id, Ballot.id)):
             found[ballot.vote_id].append(ballot)
     return found
 
 
 def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str],
-                ballots: list[Ballot]) -> VoteEntry:
+                ballots: list[Ballot], seats: dict[int, Delegation]) -> VoteEntry:
     """A closed vote as annex A prints it: counts from a secret vote's counters or from the
     roll call's ballots, loaded with every other vote's."""
     tally = counts(vote, ballots)
@@ -302,6 +316,7 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
     # A consensus sought has no ballots: its one count is the objections, its roll call the
     # objectors.
     consensus = vote.by_consensus
+    drawn = vote.drawn_delegation if vote.by_delegation else vote.drawn_participant
     return VoteEntry(
         id=vote.id, group=group_names[vote.recommendation.group_id],
         subject=_vote_subject(vote, numbers), question=vote.question, rule=vote.rule.value,
@@ -311,16 +326,25 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
         outcome=vote.outcome.value if vote.outcome else "",
         closed_at=vote.closed_at.isoformat() if vote.closed_at else "",
         record_sha256=vote.record_sha256 or "",
-        roll_call=None if vote.secret else [(_published_name(b.voter), labels.get(b.option_id or 0, ""))
-                                            for b in ballots],
+        roll_call=None if vote.secret else [
+            (_published_name(b.voter), labels.get(b.option_id or 0, ""),
+             _delegation_name(b.delegation if vote.by_delegation else seats.get(b.voter_id)))
+            for b in roll_call(vote, ballots)],
+        voting_unit=vote.voting_unit.value,
+        roll_call_from="" if vote.secret or drawn is None else (
+            drawn.name if isinstance(drawn, Delegation) else _published_name(drawn)),
     )
+
+
+def _delegation_name(delegation: Delegation | None) -> str:
+    return delegation.name if delegation else ""
 
 
 def _statements(recommendations: list[Recommendation], numbers: dict[int, str]) -> list[StatementEntry]:
     adopted = [r for r in recommendations if r.id in numbers]
     found = list(db.session.scalars(
         select(Statement).where(Statement.recommendation_id.in_([r.id for r in adopted]))
-        .order_by(Statement.recommendation_id, Statement.id)))
+        .options(selectinload(Statement.delegation)).order_by(Statement.recommendation_id, Statement.id)))
     entries = []
     for statement in found:
         on = _where_in(_("Recommendation %(number)s", number=numbers[statement.recommendation_id]),
@@ -328,7 +352,8 @@ def _statements(recommendations: list[Recommendation], numbers: dict[int, str]) 
         author = statement.author
         entries.append(StatementEntry(statement.id, statement.kind.value, on,
                                       _published_name(author) if author else "",
-                                      author.affiliation if author else "", Text.of(statement.text)))
+                                      author.affiliation if author else "", Text.of(statement.text),
+                                      _delegation_name(statement.delegation)))
     return entries
 
 

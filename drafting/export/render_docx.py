@@ -39,7 +39,9 @@ from drafting.export.html_tree import Element, Kind, Style, parse, walk
 from drafting.export.labels import (
     ad_referendum_label,
     outcome_labels,
+    roll_call_name,
     rule_labels,
+    statement_heading,
     statement_labels,
 )
 from drafting.export.outline import (
@@ -676,6 +678,7 @@ class _Writer:
                  "turnout": _("Ballots cast"), "ballot": _("Ballot"), "secret": _("Secret"),
                  "roll_call": _("Roll call"), "result": _("Result"), "closed": _("Closed"),
                  "record": _("Record (SHA-256)"), "name": _("Name"), "choice": _("Choice"),
+                 "delegation": _("Delegation"),
                  "counts_only": _("Secret ballot: only the counts are published.")}
         heading = _("Vote %(id)s: %(subject)s", id="\x00", subject="\x01")
         for vote in votes:
@@ -701,9 +704,10 @@ class _Writer:
                 self.paragraph(body, "Normal", [Run(label["counts_only"], frozenset({"i"}))])
             elif vote.roll_call:
                 roll = self.table(body, [TEXT_WIDTH // 2, TEXT_WIDTH - TEXT_WIDTH // 2])
-                self.text_row(roll, (label["name"], label["choice"]), header=True)
-                for name, choice in vote.roll_call:
-                    self.text_row(roll, (name, choice))
+                self.text_row(roll, (label["delegation"] if vote.voting_unit == "delegation"
+                                     else label["name"], label["choice"]), header=True)
+                for name, choice, delegation in vote.roll_call:
+                    self.text_row(roll, (roll_call_name(name, delegation, vote.voting_unit), choice))
 
     def statements(self, statements: list[StatementEntry]) -> None:
         body = self.body
@@ -717,7 +721,8 @@ class _Writer:
         for statement in statements:
             cells = self.row(table)
             by = statement.author + (f" ({statement.affiliation})" if statement.affiliation else "")
-            for cell, value in zip(cells, (statement.on, kinds.get(statement.kind, statement.kind), by),
+            kind = statement_heading(statement.kind, statement.delegation, kinds)
+            for cell, value in zip(cells, (statement.on, kind, by),
                                    strict=False):
                 self.runs(cell[-1], [Run(value)])
             self.cell_text(cells[3], statement.text)

@@ -17,6 +17,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from drafting.export.labels import roll_call_name
 from drafting.export.outline import Outline, Text, VoteEntry
 
 TEMPLATE = "export/document.html"
@@ -57,8 +58,8 @@ def _roll_call_by_choice(vote: VoteEntry) -> list[tuple[str, int, list[str]]]:
     """A roll call as recorded votes are published: each option with its count and the names
     of those who chose it, in the roll call's (alphabetical) order."""
     names: dict[str, list[str]] = {label: [] for label, _count in vote.counts}
-    for name, choice in vote.roll_call or []:
-        names.setdefault(choice, []).append(name)
+    for name, choice, delegation in vote.roll_call or []:
+        names.setdefault(choice, []).append(roll_call_name(name, delegation, vote.voting_unit))
     counted = [(label, count, names[label]) for label, count in vote.counts]
     # A ballot for an option the counts do not list (never expected) is still printed.
     return counted + [(label, len(found), found) for label, found in names.items()

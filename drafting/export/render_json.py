@@ -47,8 +47,11 @@ def _vote(vote: dict[str, Any]) -> dict[str, Any]:
         "counts": [{"option": label, "count": n} for label, n in vote["counts"]],
         "outcome": vote["outcome"], "closed_at": vote["closed_at"],
         "record_sha256": vote["record_sha256"],
-        "roll_call": None if roll_call is None else [{"name": name, "choice": choice}
-                                                    for name, choice in roll_call],
+        "roll_call": None if roll_call is None else [
+            {"name": name, "choice": choice, "delegation": delegation or None}
+            for name, choice, delegation in roll_call],
+        "voting_unit": vote["voting_unit"],
+        "roll_call_from": vote["roll_call_from"] or None,
     }
 
 

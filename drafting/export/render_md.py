@@ -23,7 +23,9 @@ from drafting.export.html_tree import Element, Kind, Style, parse, text_of
 from drafting.export.labels import (
     ad_referendum_label,
     outcome_labels,
+    roll_call_name,
     rule_labels,
+    statement_heading,
     statement_labels,
 )
 from drafting.export.outline import ClauseBlock, Outline, Text
@@ -413,8 +415,10 @@ def _annex_votes(outline: Outline) -> list[list[str]]:
         if vote.roll_call is None:
             continue
         blocks.append(["### " + _("Roll call of vote A.%(number)s", number=number)])
-        blocks.append(table([_("Participant"), _("Choice")],
-                            [[cell_of(name), cell_of(choice)] for name, choice in vote.roll_call])
+        blocks.append(table([_("Delegation") if vote.voting_unit == "delegation" else _("Participant"),
+                             _("Choice")],
+                            [[cell_of(roll_call_name(name, delegation, vote.voting_unit)),
+                              cell_of(choice)] for name, choice, delegation in vote.roll_call])
                       if vote.roll_call else ["*" + (_("No objection.") if vote.rule == "consensus"
                                                      else _("Nobody voted.")) + "*"])
     return blocks
@@ -429,7 +433,8 @@ def _annex_statements(outline: Outline) -> list[list[str]]:
         by = escape(statement.author)
         if statement.affiliation:
             by = f"{by} ({escape(statement.affiliation)})"
-        blocks.append([f"### {kinds.get(statement.kind, statement.kind)}: {escape(statement.on)}"])
+        heading = statement_heading(statement.kind, statement.delegation, kinds)
+        blocks.append([f"### {escape(heading)}: {escape(statement.on)}"])
         blocks.append([_("By %(author)s", author=by)])
         blocks.append(markdown_of(statement.text))
     return blocks

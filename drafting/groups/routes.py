@@ -23,9 +23,12 @@ from drafting.groups.schemas import (
     member_out,
 )
 from models import (
+    Delegation,
     GroupRole,
     Participant,
+    WorkingGroup,
     activity_by_recommendation,
+    delegations_of,
     open_amendment_counts,
     visible_recommendations,
 )
@@ -46,6 +49,7 @@ def show(group_id: int) -> ResponseReturnValue:
         "groups/show.html",
         group=group,
         members=services.members_by_role(group),
+        delegations=_delegations(group),
         my_role=group.role_of(current_user),
         recommendations=recommendations,
         activity=activity_by_recommendation(ids),
@@ -82,6 +86,11 @@ def edit(group_id: int) -> ResponseReturnValue:
                                                  conference=group.conference, group=group)))
 
 
+def _delegations(group: WorkingGroup) -> dict[int, Delegation]:
+    """Participant id -> the delegation shown beside their name."""
+    return delegations_of(group.conference_id, [m.participant_id for m in group.memberships])
+
+
 def _render_members(group_id: int, add_form: AddMemberForm | None = None,
                     status: int = 200) -> ResponseReturnValue:
     group = services.get_group(group_id, current_user)
@@ -96,6 +105,7 @@ def _render_members(group_id: int, add_form: AddMemberForm | None = None,
         form.role.choices = [c for c in form.role.choices if c.value != GroupRole.CHAIR.value]
     return render_template(
         "groups/members.html", group=group, members=services.members_by_role(group),
+        delegations=_delegations(group),
         add_form=form, role_form=RoleForm(), can_assign_chair=can_assign_chair,
     ), status
 

@@ -5,15 +5,19 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from drafting.delegations.schemas import DelegationBrief, delegation_brief
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
 from models import (
+    Delegation,
     GroupRole,
     Membership,
     Participant,
     Recommendation,
     RecommendationStatus,
     WorkingGroup,
+    delegation_of,
+    delegations_of,
     visible_recommendations,
 )
 
@@ -22,6 +26,8 @@ class MemberOut(BaseModel):
     membership_id: int
     role: GroupRole
     participant: ParticipantBrief
+    delegation: DelegationBrief | None = Field(description="The delegation the participant sits "
+                                               "in at the group's conference, if any.")
 
 
 class RecommendationBrief(BaseModel):
@@ -77,20 +83,25 @@ class MemberRoleChange(BaseModel):
     role: GroupRole
 
 
-def member_out(membership: Membership) -> MemberOut:
+def member_out(membership: Membership, delegation: Delegation | None = None) -> MemberOut:
+    """``delegation``: the member's, when the caller has looked it up with the others'."""
+    delegation = delegation or delegation_of(membership.group.conference_id,
+                                             membership.participant_id)
     return MemberOut(membership_id=membership.id, role=membership.role,
-                     participant=participant_brief(membership.participant))
+                     participant=participant_brief(membership.participant),
+                     delegation=delegation_brief(delegation) if delegation else None)
 
 
 def group_out(group: WorkingGroup, viewer: Participant) -> GroupOut:
     members = sorted(group.memberships, key=lambda m: (list(GroupRole).index(m.role),
                                                        m.participant.name.lower()))
+    delegations = delegations_of(group.conference_id, [m.participant_id for m in members])
     return GroupOut(
         id=group.id, conference_id=group.conference_id, name=group.name,
         mandate=group.mandate, mandate_html=render_markdown(group.mandate),
         position=group.position, observers_may_comment=group.observers_may_comment,
         my_role=group.role_of(viewer),
-        members=[member_out(m) for m in members],
+        members=[member_out(m, delegations.get(m.participant_id)) for m in members],
         recommendations=[recommendation_brief(r) for r in visible_recommendations(viewer, group)],
     )
 

@@ -17,9 +17,11 @@ CATEGORY_CHOICES = [
 class ParticipantForm(FlaskForm):
     email = EmailField(_l("Email"))
     name = StringField(_l("Full name"))
+    family_name = StringField(_l("Family name"))
     affiliation = StringField(_l("Affiliation"))
     country = StringField(_l("Country or organisation represented"))
     category = SelectField(_l("Stakeholder category"), choices=CATEGORY_CHOICES)
     is_secretariat = BooleanField(_l("Member of the secretariat"))
 
-    FIELDS = ("email", "name", "affiliation", "country", "category", "is_secretariat")
+    FIELDS = ("email", "name", "family_name", "affiliation", "country", "category",
+              "is_secretariat")

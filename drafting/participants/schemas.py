@@ -11,6 +11,8 @@ class ParticipantBrief(BaseModel):
 
     id: int
     name: str
+    family_name: str = Field(description="What alphabetical lists go by; empty: the last word "
+                             "of the name.")
     affiliation: str
     country: str
     category: StakeholderCategory
@@ -32,6 +34,7 @@ class ParticipantCreate(BaseModel):
 
     email: str
     name: str
+    family_name: str = ""
     affiliation: str = ""
     country: str = ""
     category: StakeholderCategory
@@ -43,6 +46,7 @@ class ParticipantUpdate(BaseModel):
 
     email: str | None = None
     name: str | None = None
+    family_name: str | None = None
     affiliation: str | None = None
     country: str | None = None
     category: StakeholderCategory | None = None
@@ -58,7 +62,8 @@ class InvitationOut(BaseModel):
 
 def participant_brief(participant: Participant) -> ParticipantBrief:
     return ParticipantBrief(
-        id=participant.id, name=participant.name, affiliation=participant.affiliation,
+        id=participant.id, name=participant.name, family_name=participant.family_name,
+        affiliation=participant.affiliation,
         country=participant.country, category=participant.category,
     )
 
@@ -75,7 +80,7 @@ def participant_out(participant: Participant) -> ParticipantOut:
 def participant_fields(participant: Participant) -> dict[str, object]:
     """The editable fields as a service expects them, for merging partial updates."""
     return {
-        "email": participant.email, "name": participant.name,
+        "email": participant.email, "name": participant.name, "family_name": participant.family_name,
         "affiliation": participant.affiliation, "country": participant.country,
         "category": participant.category, "is_secretariat": participant.is_secretariat,
     }

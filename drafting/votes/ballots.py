@@ -15,19 +15,20 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
 from drafting.services import clean_text, is_id
+from drafting.votes import units
 from drafting.votes.records import sha256
 from drafting.votes.schemas import BallotIn
-from drafting.votes.services import claim_open, is_voter
+from drafting.votes.services import changeable_ballot, claim_open, is_voter
 from drafting.votes.tally import Running, counts, seal
 from drafting.votes.tally import running as running_tally
 from models import (
     Ballot,
+    Delegation,
     OptionKind,
     Participant,
     SpentReceipt,
@@ -67,7 +68,9 @@ def _clean_reason(vote: Vote, option: VoteOption, value: str | None) -> str:
     return ""
 
 
-def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) -> None:
+def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) -> Delegation | None:
+    """Refuse a ballot that may not be cast; in a vote by delegation, the delegation whose
+    ballot the voter casts."""
     if vote.by_consensus:
         raise Conflict(_("This question is put for consensus: there are no ballots. Object if "
                          "you object; silence is consent."))
@@ -75,11 +78,14 @@ def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) 
         raise Conflict(_("This vote was cancelled."))
     if vote.status is VoteStatus.CLOSED or (vote.deadline is not None and (now or utcnow()) >= vote.deadline):
         raise Conflict(_("This vote is closed: ballots are no longer accepted."))
+    if vote.by_delegation:
+        return units.casting_delegation(vote, voter)  # or says who casts its ballot
     if not is_voter(vote, voter):
         if vote.group.role_of(voter) is None:
             raise PermissionDenied(_("Only the group's members vote in its votes."))
         raise PermissionDenied(_("You are not among the voters of this vote (observers never "
                                  "vote, and the voters were fixed when it opened)."))
+    return None
 
 
 def _claim_open(vote: Vote, new_ballot: bool) -> None:
@@ -89,23 +95,26 @@ def _claim_open(vote: Vote, new_ballot: bool) -> None:
 
 def cast_ballot(voter: Participant, vote: Vote, command: BallotIn) -> Cast:
     """Vote, or change one's vote until the close. ``option_id``; ``reason`` for an
-    objection under consensus; ``receipt`` to change a secret ballot."""
-    check_can_cast(vote, voter)
+    objection under consensus; ``receipt`` to change a secret ballot. In a vote by
+    delegation the ballot is the voter's delegation's (``units``)."""
+    delegation = check_can_cast(vote, voter)
     option = _clean_option(vote, command.option_id)
     reason = _clean_reason(vote, option, command.reason)
     _claim_open(vote, new_ballot=False)  # the row is ours until commit; is it still open?
-    existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                      Ballot.voter_id == voter.id))
+    existing = changeable_ballot(vote, voter, delegation)
     if existing is None:
         try:
             with db.session.begin_nested():
                 db.session.add(Ballot(vote_id=vote.id, voter_id=voter.id,
+                                      delegation_id=delegation.id if delegation else None,
                                       option_id=None if vote.secret else option.id,
                                       reason="" if vote.secret else reason))
         except IntegrityError:
-            # The same voter's other request got there first: this one changes it instead.
-            existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                              Ballot.voter_id == voter.id))
+            # The same voter's (or delegation's) other request got there first: this one
+            # changes it instead, if it is the voter's own.
+            existing = changeable_ballot(vote, voter, delegation)
+            if existing is None:
+                raise Conflict(_("You have cast another ballot in this vote already.")) from None
     receipt = None
     if existing is None:
         _claim_open(vote, new_ballot=True)

@@ -14,18 +14,28 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, delete, select
+from sqlalchemy import CursorResult, delete
 from sqlalchemy.exc import IntegrityError
 
 from drafting.errors import Conflict, PermissionDenied
+from drafting.votes import units
 from drafting.votes.schemas import ObjectionIn
-from drafting.votes.services import claim_open, emit, end_with_decision, is_voter, mark_present
-from models import Ballot, OptionKind, Participant, Vote, VoteMethod, VoteStatus, db, utcnow
+from drafting.votes.services import (
+    changeable_ballot,
+    claim_open,
+    emit,
+    end_with_decision,
+    is_voter,
+    mark_present,
+)
+from models import Ballot, Delegation, OptionKind, Participant, Vote, VoteMethod, VoteStatus, db, utcnow
 
 CLOSED = _l("This question has been decided: objections are no longer taken.")
 
 
-def check_can_object(vote: Vote, member: Participant, now: datetime | None = None) -> None:
+def check_can_object(vote: Vote, member: Participant, now: datetime | None = None) -> Delegation | None:
+    """Refuse an objection that may not be made; in a vote by delegation, the delegation on
+    whose behalf the member objects (its head or designated voter)."""
     if not vote.by_consensus:
         raise Conflict(_("This question is decided by ballot: cast a ballot instead."))
     if vote.status is VoteStatus.CANCELLED:
@@ -33,11 +43,14 @@ def check_can_object(vote: Vote, member: Participant, now: datetime | None = Non
     # A silence procedure past its deadline is decided, whether or not the closer has run.
     if vote.status is VoteStatus.CLOSED or (vote.deadline is not None and (now or utcnow()) >= vote.deadline):
         raise Conflict(str(CLOSED))
+    if vote.by_delegation:
+        return units.casting_delegation(vote, member)  # or says who speaks for it
     if not is_voter(vote, member):
         if vote.group.role_of(member) is None:
             raise PermissionDenied(_("Only the group's members take part in its decisions."))
         raise PermissionDenied(_("You are not among those who decide this question (observers "
                                  "never do, and who decides was fixed when it was put)."))
+    return None
 
 
 def _claim_open(vote: Vote, change: int) -> None:
@@ -49,23 +62,25 @@ def _claim_open(vote: Vote, change: int) -> None:
 def object_to(member: Participant, vote: Vote, command: ObjectionIn) -> Vote:
     """Object (or change the reason of one's objection). Under a silence procedure the
     objection ends it at once: no consensus."""
-    check_can_object(vote, member)
+    delegation = check_can_object(vote, member)
     objection = next(o for o in vote.options if o.kind is OptionKind.NO)
     reason = command.reason or ""
     _claim_open(vote, 0)
     mark_present(vote, member)
-    existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                      Ballot.voter_id == member.id))
+    existing = changeable_ballot(vote, member, delegation)
     if existing is None:
         try:
             with db.session.begin_nested():
                 db.session.add(Ballot(vote_id=vote.id, voter_id=member.id, option_id=objection.id,
+                                      delegation_id=delegation.id if delegation else None,
                                       reason=reason))
             _claim_open(vote, 1)
         except IntegrityError:
-            # The same member's other request got there first: this one updates it.
-            existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                              Ballot.voter_id == member.id))
+            # The same member's (or delegation's) other request got there first: this one
+            # updates it, if it is the member's own.
+            existing = changeable_ballot(vote, member, delegation)
+            if existing is None:
+                raise Conflict(_("Your delegation has objected already.")) from None
     if existing is not None:
         existing.reason = reason
     db.session.refresh(vote)

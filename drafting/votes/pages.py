@@ -24,7 +24,7 @@ from drafting.markup import render_markdown
 from drafting.votes import ballots, objections, records, services
 from drafting.votes.forms import BallotForm, ObjectionForm, OpenVoteForm, StatementForm
 from drafting.votes.rules import Decision
-from drafting.votes.tally import counts, present, roll_call
+from drafting.votes.tally import ballot_delegations, counts, present, roll_call
 from models import (
     DEFAULT_RULES,
     Amendment,
@@ -45,17 +45,23 @@ from models import (
     VoteRule,
     VoteStatus,
     VoteSubject,
+    delegation_of,
     utcnow,
 )
 
 
-def allowed(check: Callable[[], None]) -> bool:
+def allowed(check: Callable[[], object]) -> bool:
     """Whether a service's ``check_can_...`` lets the action through."""
+    return refusal(check) is None
+
+
+def refusal(check: Callable[[], object]) -> DomainError | None:
+    """What a service's ``check_can_...`` says against the action, if anything."""
     try:
         check()
-    except DomainError:
-        return False
-    return True
+    except DomainError as error:
+        return error
+    return None
 
 
 def remaining_seconds(vote: Vote, now: datetime | None = None) -> int | None:
@@ -126,7 +132,9 @@ def vote_context(vote: Vote, viewer: Participant, form: BallotForm | None = None
                  error: DomainError | None = None, receipt: str | None = None) -> dict[str, Any]:
     """What templates/votes/show.html (and the projector) need."""
     seconds = remaining_seconds(vote)
-    can_cast = vote.is_open and allowed(lambda: ballots.check_can_cast(vote, viewer))
+    refused = refusal(lambda: ballots.check_can_cast(vote, viewer)) if vote.is_open else None
+    can_cast = vote.is_open and refused is None
+    called = roll_call(vote) if vote.status is VoteStatus.CLOSED or vote.by_consensus else []
     voted = services.has_voted(vote, viewer)
     mine = services.own_choice(vote, viewer)
     if form is None:
@@ -146,18 +154,23 @@ def vote_context(vote: Vote, viewer: Participant, form: BallotForm | None = None
         "can_object": vote.is_open and allowed(lambda: objections.check_can_object(vote, viewer)),
         "objection_form": ObjectionForm(formdata=None, data={"reason": mine.reason if mine else ""}),
         "present": present(vote) if vote.by_consensus else None,
+        #: Why the viewer casts no ballot (a vote by delegation says who casts theirs).
+        "cast_refusal": refused,
         "is_voter": services.is_voter(vote, viewer),
         "voted": voted,
         "mine": mine,
         "can_run": vote.is_open and vote.can_run(viewer),
         "can_runoff": (vote.outcome is VoteOutcome.RUNOFF and vote.can_run(viewer)
                        and vote.recommendation.status is RecommendationStatus.DRAFTING),
-        "roll_call": roll_call(vote) if vote.status is VoteStatus.CLOSED or vote.by_consensus else [],
+        "roll_call": called,
+        "roll_call_delegations": ballot_delegations(vote, called),
         "objections": record.get("objections", []) if record else [],
         "form": form,
         "error": error,
         "receipt": receipt,
         "viewer": viewer,
+        "my_delegation": delegation_of(vote.group.conference_id, viewer.id)
+        if vote.by_delegation else None,
     }
 
 

@@ -15,10 +15,11 @@ from sqlalchemy.orm import aliased
 from drafting.errors import Conflict
 from drafting.votes.procedure import decide_consensus
 from drafting.votes.rules import Decision, decide
-from drafting.votes.tally import counts, present, roll_call
+from drafting.votes.tally import ballot_delegations, counts, present, roll_call
 from models import (
     Ballot,
     Conference,
+    Delegation,
     OptionKind,
     Participant,
     Recommendation,
@@ -36,6 +37,17 @@ def sha256(text: str) -> str:
 
 def _person(participant: Participant | None) -> dict[str, Any] | None:
     return {"id": participant.id, "name": participant.name} if participant else None
+
+
+def _delegation(delegation: Delegation | None) -> dict[str, Any] | None:
+    return {"id": delegation.id, "name": delegation.name} if delegation else None
+
+
+def _drawn(vote: Vote) -> dict[str, Any] | None:
+    """Where the roll call starts, as drawn by lot at the opening."""
+    if vote.by_delegation:
+        return _delegation(vote.drawn_delegation)
+    return _person(vote.drawn_participant)
 
 
 def _previous_record(vote: Vote) -> str | None:
@@ -85,13 +97,20 @@ def record_of(vote: Vote, tally: list[int], decision: Decision, previous: str | 
         "closed_by": _person(vote.closed_by),
         "closed_at": vote.closed_at.isoformat() if vote.closed_at else None,
         "runoff_of": vote.runoff_of_id, "previous_sha256": previous,
+        "voting_unit": vote.voting_unit.value,
     }
     if vote.secret:
         record["objections"] = json.loads(vote.secret_reasons)
     else:
         by_option = {o.id: o.position for o in vote.options}
-        record["roll_call"] = [{"voter": _person(b.voter), "option": by_option.get(b.option_id or 0),
-                                "reason": b.reason} for b in roll_call(vote)]
+        called = roll_call(vote)
+        delegations = ballot_delegations(vote, called)
+        record["roll_call_from"] = _drawn(vote)
+        # In the roll call's order; each voter's delegation (whose ballot it is, in a vote by
+        # delegation; the one they sat in at the close, where people vote).
+        record["roll_call"] = [{"voter": _person(b.voter), "delegation": _delegation(delegations.get(b.id)),
+                                "option": by_option.get(b.option_id or 0), "reason": b.reason}
+                               for b in called]
     return record
 
 
@@ -118,9 +137,13 @@ class Verification:
         return all(self.checks.values())
 
 
-def _roll_call_key(entries: list[dict[str, Any]]) -> list[tuple[Any, Any, Any]]:
-    """A roll call by voter id (not name: a participant may be renamed after the vote)."""
-    return sorted(((e["voter"] or {}).get("id"), e["option"], e["reason"]) for e in entries)
+def _roll_call_key(entries: list[dict[str, Any]], by_delegation: bool) -> list[tuple[Any, ...]]:
+    """A roll call by voter id (not name: a participant may be renamed after the vote), and
+    in a vote by delegation the delegation's id (where people vote, the delegation beside a
+    name is only who they sat with: seats may change after the vote)."""
+    return sorted(((e["voter"] or {}).get("id"),
+                   (e.get("delegation") or {}).get("id") if by_delegation else None,
+                   e["option"], e["reason"]) for e in entries)
 
 
 def verify_vote(vote: Vote) -> Verification:
@@ -154,7 +177,13 @@ def verify_vote(vote: Vote) -> Verification:
                         and r.get("wording", o.wording) == o.wording
                         for o, r in zip(vote.options, record["options"], strict=True)),
         # Who chose what: two roll-call ballots swapped leave the counts as they were.
-        "roll_call": vote.secret or _roll_call_key(record.get("roll_call", [])) == _roll_call_key(
-            record_of(vote, tally, decision, record["previous_sha256"])["roll_call"]),
+        "roll_call": vote.secret or _roll_call_key(record.get("roll_call", []), vote.by_delegation)
+        == _roll_call_key(record_of(vote, tally, decision, record["previous_sha256"])["roll_call"],
+                          vote.by_delegation),
+        # Where the roll call starts is the one drawn at the opening (records written before
+        # roll calls were drawn name none, nor does the vote).
+        "draw": vote.secret or ((record.get("roll_call_from") or {}).get("id")
+                                == (vote.drawn_delegation_id if vote.by_delegation
+                                    else vote.drawn_participant_id)),
     }
     return Verification(checks)

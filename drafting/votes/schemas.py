@@ -17,11 +17,12 @@ from typing import Literal, Self
 from flask_babel import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from drafting.delegations.schemas import DelegationBrief, delegation_brief
 from drafting.errors import ValidationFailed
 from drafting.markup import render_markdown
 from drafting.participants.schemas import ParticipantBrief, participant_brief
 from drafting.services import clean_text
-from drafting.votes.tally import counts, present, roll_call
+from drafting.votes.tally import ballot_delegations, counts, present, roll_call
 from models import (
     OptionKind,
     Statement,
@@ -31,6 +32,7 @@ from models import (
     VoteRule,
     VoteStatus,
     VoteSubject,
+    VotingUnit,
 )
 
 
@@ -47,9 +49,19 @@ class OptionOut(BaseModel):
 
 
 class RollCallEntry(BaseModel):
-    voter: ParticipantBrief
+    voter: ParticipantBrief = Field(description="Who cast the ballot (in a vote by delegation, "
+                                    "for their delegation).")
+    delegation: DelegationBrief | None = Field(description="In a vote by delegation, whose "
+                                               "ballot it is; else the voter's delegation, if any.")
     option_id: int | None
     reason: str
+
+
+class RollCallFrom(BaseModel):
+    """Where the roll call starts: drawn by lot when the vote opened."""
+
+    delegation: DelegationBrief | None
+    participant: ParticipantBrief | None
 
 
 class VoteOut(BaseModel):
@@ -73,6 +85,8 @@ class VoteOut(BaseModel):
                                     "decision it would set aside.")
     secret: bool
     show_tally: bool
+    voting_unit: VotingUnit = Field(description="person: each voter casts a ballot; delegation: "
+                                    "one ballot per delegation.")
     deadline: datetime | None
     status: VoteStatus
     eligible: int
@@ -89,9 +103,12 @@ class VoteOut(BaseModel):
     runoff_of: int | None
     record_sha256: str | None
     previous_sha256: str | None
-    roll_call: list[RollCallEntry] | None = Field(description="Roll-call votes, once closed; "
-                                                  "consensus and silence: the objections, "
-                                                  "named, from the start.")
+    roll_call_from: RollCallFrom | None = Field(description="Roll-call votes: the delegation "
+                                                "(or participant) the roll call starts from.")
+    roll_call: list[RollCallEntry] | None = Field(description="Roll-call votes, once closed, in "
+                                                  "the roll call's order: alphabetical, from the "
+                                                  "one drawn by lot; consensus and silence: the "
+                                                  "objections, named, from the start.")
     objections: list[str] | None = Field(description="Secret votes, once closed: the reasons "
                                          "of the objections, in alphabetical order, unattributed.")
 
@@ -224,6 +241,8 @@ class StatementOut(BaseModel):
     text: str
     text_html: str
     author: ParticipantBrief | None
+    delegation: DelegationBrief | None = Field(description="The delegation it was made on "
+                                               "behalf of: the author's when they made it.")
     created_at: datetime
 
 
@@ -233,6 +252,7 @@ def statement_out(statement: Statement) -> StatementOut:
         clause_id=statement.clause_id, kind=statement.kind.value, text=statement.text,
         text_html=str(render_markdown(statement.text)),
         author=participant_brief(statement.author) if statement.author else None,
+        delegation=delegation_brief(statement.delegation) if statement.delegation else None,
         created_at=statement.created_at)
 
 
@@ -242,12 +262,14 @@ def vote_out(vote: Vote) -> VoteOut:
     tally = counts(vote) if closed or live_tally else [None] * len(vote.options)
     by_position = {o.position: o.id for o in vote.options}
     runoff = json.loads(vote.record)["runoff"] if closed and vote.record else None
+    called = roll_call(vote) if (closed or vote.by_consensus) and not vote.secret else None
+    delegations = ballot_delegations(vote, called) if called else {}
     return VoteOut(
         id=vote.id, recommendation_id=vote.recommendation_id, subject=vote.subject,
         clause_id=vote.clause_id, amendment_id=vote.amendment_id, question=vote.question,
         method=vote.method, rule=vote.rule, quorum=vote.quorum, quorum_needed=vote.quorum_needed,
         present=present(vote) if vote.by_consensus else None, reconsiders=vote.reconsiders_id,
-        secret=vote.secret, show_tally=vote.show_tally,
+        secret=vote.secret, show_tally=vote.show_tally, voting_unit=vote.voting_unit,
         deadline=vote.deadline, status=vote.status, eligible=vote.eligible_count,
         turnout=vote.turnout,
         options=[OptionOut(id=o.id, position=o.position, kind=o.kind, label=o.label,
@@ -262,8 +284,19 @@ def vote_out(vote: Vote) -> VoteOut:
         runoff_option_ids=[by_position[p] for p in runoff] if runoff else None,
         runoff_of=vote.runoff_of_id, record_sha256=vote.record_sha256,
         previous_sha256=vote.previous_sha256,
+        roll_call_from=_roll_call_from(vote),
         roll_call=[RollCallEntry(voter=participant_brief(b.voter), option_id=b.option_id,
-                                 reason=b.reason) for b in roll_call(vote)]
-        if (closed or vote.by_consensus) and not vote.secret else None,
+                                 delegation=delegation_brief(delegations[b.id])
+                                 if b.id in delegations else None,
+                                 reason=b.reason) for b in called]
+        if called is not None else None,
         objections=json.loads(vote.secret_reasons) if closed and vote.secret else None,
     )
+
+
+def _roll_call_from(vote: Vote) -> RollCallFrom | None:
+    if vote.secret or (vote.drawn_delegation is None and vote.drawn_participant is None):
+        return None
+    return RollCallFrom(
+        delegation=delegation_brief(vote.drawn_delegation) if vote.drawn_delegation else None,
+        participant=participant_brief(vote.drawn_participant) if vote.drawn_participant else None)

@@ -34,6 +34,7 @@ from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations import structure
 from drafting.services import is_id, load
+from drafting.votes import units
 from drafting.votes.procedure import Past, Refusal, quorum_needed, route, standing_decision
 from drafting.votes.records import decision_of, sha256, write_record
 from drafting.votes.rules import Decision
@@ -46,6 +47,7 @@ from models import (
     Ballot,
     Clause,
     ClauseStatus,
+    Delegation,
     GroupRole,
     Membership,
     OptionKind,
@@ -63,8 +65,10 @@ from models import (
     VoteStatus,
     VoteSubject,
     VoteVoter,
+    VotingUnit,
     WorkingGroup,
     db,
+    delegation_of,
     utcnow,
 )
 
@@ -91,21 +95,56 @@ def open_votes(recommendation: Recommendation) -> list[Vote]:
 
 
 def is_voter(vote: Vote, participant: Participant) -> bool:
+    """Whether the participant casts a ballot in the vote: their own, or (a vote by
+    delegation) their delegation's, as its head or designated voter."""
+    if vote.by_delegation:
+        try:
+            units.casting_delegation(vote, participant)
+        except PermissionDenied:
+            return False
+        return True
     return db.session.scalar(select(VoteVoter.id).where(
         VoteVoter.vote_id == vote.id, VoteVoter.participant_id == participant.id)) is not None
 
 
+def _ballot_of(vote: Vote, participant: Participant) -> Ballot | None:
+    """The participant's ballot, or (a vote by delegation) their delegation's."""
+    if vote.by_delegation:
+        delegation = delegation_of(vote.group.conference_id, participant.id)
+        if delegation is None:
+            return None
+        return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                      Ballot.delegation_id == delegation.id))
+    return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                  Ballot.voter_id == participant.id))
+
+
+def changeable_ballot(vote: Vote, voter: Participant, delegation: Delegation | None) -> Ballot | None:
+    """The ballot (or objection) this one would change: the voter's, or their delegation's,
+    which only the one who cast it may change."""
+    if delegation is None:
+        return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                      Ballot.voter_id == voter.id))
+    found = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
+                                                   Ballot.delegation_id == delegation.id))
+    if found is not None and found.voter_id != voter.id:
+        raise Conflict(_("The delegation of %(delegation)s has voted: %(name)s cast its ballot, "
+                         "and only they can change it before the close.",
+                         delegation=delegation.name, name=found.voter.name))
+    return found
+
+
 def has_voted(vote: Vote, participant: Participant) -> bool:
-    return db.session.scalar(select(Ballot.id).where(
-        Ballot.vote_id == vote.id, Ballot.voter_id == participant.id)) is not None
+    """Whether the participant (or, a vote by delegation, their delegation) has voted."""
+    return _ballot_of(vote, participant) is not None
 
 
 def own_choice(vote: Vote, participant: Participant) -> Ballot | None:
-    """A roll-call voter's ballot, to show them what they chose (secret: None, always)."""
+    """A roll-call voter's ballot (or their delegation's), to show them what they chose
+    (secret: None, always)."""
     if vote.secret:
         return None
-    return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                  Ballot.voter_id == participant.id))
+    return _ballot_of(vote, participant)
 
 
 # --- opening -----------------------------------------------------------------------------
@@ -418,6 +457,9 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
     voters = _voters(group)
     if not voters:
         raise Conflict(_("Nobody in this group may vote: add members first."))
+    unit = group.conference.voting_unit
+    if unit is VotingUnit.DELEGATION:
+        voters = units.eligible_delegations(group, voters)
     vote = Vote(
         recommendation=recommendation, subject=subject, clause=clause, amendment=amendment,
         question=command.question or question, method=method, rule=rule, quorum=None,
@@ -425,7 +467,8 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
         secret=command.secret, show_tally=command.show_tally,
         deadline=now + timedelta(minutes=command.deadline_minutes)
         if command.deadline_minutes is not None else None, status=VoteStatus.OPEN,
-        eligible_count=len(voters), turnout=0, runoff_of_id=runoff_of.id if runoff_of else None,
+        voting_unit=unit, eligible_count=len(voters), turnout=0,
+        runoff_of_id=runoff_of.id if runoff_of else None,
         reconsiders_id=reconsiders.id if reconsiders else None,
         opened_by_id=actor.id, opened_at=now, options=options,
     )
@@ -437,7 +480,7 @@ def open_vote(actor: Participant, recommendation: Recommendation, command: VoteO
     if vote.secret:
         # Sealed from the start: the first ballot rewrites a tally as long as every other.
         seal(vote, Running([0] * len(options), []))
-    db.session.add_all([VoteVoter(vote_id=vote.id, participant_id=p) for p in voters])
+    units.fix_voters(vote, voters)
     if clause is not None and not reconsider:
         _set_clause_status(clause, ClauseStatus.LOCKED)
     emit(vote, "vote_opened")
@@ -657,14 +700,21 @@ def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
 
 def mark_present(vote: Vote, participant: Participant) -> bool:
     """The open question has reached this voter (a page, the console or the API showed it
-    to them): counted as present for a consensus or a silence procedure. Once; nothing for
-    a ballot (its turnout says who took part) or for someone not eligible."""
+    to them), or in a vote by delegation their delegation: counted as present for a
+    consensus or a silence procedure. Once; nothing for a ballot (its turnout says who took
+    part) or for someone not eligible."""
     if not vote.is_open or not vote.by_consensus:
         return False
+    if vote.by_delegation:
+        # A delegation is reached when the question is before any of its people.
+        delegation = delegation_of(vote.group.conference_id, participant.id)
+        if delegation is None:
+            return False
+        whose = VoteVoter.delegation_id == delegation.id
+    else:
+        whose = VoteVoter.participant_id == participant.id
     result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(VoteVoter).where(VoteVoter.vote_id == vote.id,
-                                VoteVoter.participant_id == participant.id,
-                                VoteVoter.seen_at.is_(None))
+        update(VoteVoter).where(VoteVoter.vote_id == vote.id, whose, VoteVoter.seen_at.is_(None))
         .values(seen_at=utcnow()).execution_options(synchronize_session=False))
     if result.rowcount != 1:
         return False
@@ -704,8 +754,10 @@ def add_statement(actor: Participant, recommendation: Recommendation,
             raise Conflict(_("Statements are attached to adopted texts: this clause is not adopted."))
     elif recommendation.status is not RecommendationStatus.ADOPTED:
         raise Conflict(_("Statements are attached to adopted texts: this recommendation is not adopted."))
+    # Made on behalf of the author's delegation, as it is now (it stays so if they move).
+    delegation = delegation_of(recommendation.group.conference_id, actor.id)
     statement = Statement(recommendation=recommendation, clause=clause, author=actor, kind=kind,
-                          text=command.text)
+                          text=command.text, delegation=delegation)
     db.session.add(statement)
     db.session.flush()
     queue_event("statement_added", {"recommendation": recommendation.id, "statement": statement.id,

@@ -13,14 +13,17 @@ from sqlalchemy import func, select, update
 
 from drafting.errors import Unavailable
 from drafting.votes import sealing
+from drafting.votes.roll_call import delegation_key, person_key, roll_call_order
+from drafting.votes.units import first_called
 from models import (
     Ballot,
-    Participant,
+    Delegation,
     Vote,
     VoteRule,
     VoteStatus,
     VoteVoter,
     db,
+    delegations_of,
 )
 
 
@@ -104,10 +107,29 @@ def present(vote: Vote) -> int:
     return db.session.scalar(query) or 0
 
 
-def roll_call(vote: Vote) -> list[Ballot]:
-    """Who chose what, published after the close of a roll-call vote; never for a secret one."""
+def roll_call(vote: Vote, ballots: list[Ballot] | None = None) -> list[Ballot]:
+    """Who chose what, published after the close of a roll-call vote (never for a secret
+    one), in the roll call's order: alphabetical by delegation (a vote by delegation) or by
+    surname, from the one drawn by lot at the opening (``roll_call``). ``ballots``: the
+    vote's, when the caller has loaded them already."""
     if vote.secret:
         return []
-    return list(db.session.scalars(
-        select(Ballot).join(Participant, Ballot.voter_id == Participant.id)
-        .where(Ballot.vote_id == vote.id).order_by(Participant.name, Ballot.id)))
+    if ballots is None:
+        ballots = list(db.session.scalars(select(Ballot).where(Ballot.vote_id == vote.id)))
+    if vote.by_delegation:
+        return roll_call_order(ballots, _delegation_key, first_called(vote))
+    return roll_call_order(ballots, lambda b: person_key(b.voter), first_called(vote))
+
+
+def _delegation_key(ballot: Ballot) -> tuple[str, str, int]:
+    assert ballot.delegation is not None  # a vote by delegation's ballots are its delegations'
+    return delegation_key(ballot.delegation)
+
+
+def ballot_delegations(vote: Vote, ballots: list[Ballot]) -> dict[int, Delegation]:
+    """Ballot id -> the delegation named beside it in the roll call: the delegation whose
+    ballot it is (a vote by delegation), or the one its voter sits in now."""
+    if vote.by_delegation:
+        return {b.id: b.delegation for b in ballots if b.delegation is not None}
+    seats = delegations_of(vote.recommendation.group.conference_id, [b.voter_id for b in ballots])
+    return {b.id: seats[b.voter_id] for b in ballots if b.voter_id in seats}

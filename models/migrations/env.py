@@ -92,6 +92,14 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # Batch mode rebuilds a SQLite table by copying it and dropping the old one, and
+            # with foreign keys on, DROP TABLE first deletes every row, cascading: rebuilding
+            # `vote` took every option, voter and ballot with it. Off while migrating (set
+            # outside a transaction, the only place SQLite honours it), checked, on again.
+            connection.exec_driver_sql('PRAGMA foreign_keys=OFF')
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +108,12 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql('PRAGMA foreign_key_check').all()
+            connection.exec_driver_sql('PRAGMA foreign_keys=ON')
+            connection.commit()
+            if broken:
+                raise RuntimeError(f'the migration left rows whose foreign keys point nowhere: {broken[:10]}')
 
 
 if context.is_offline_mode():

@@ -97,6 +97,23 @@ CASES = [
     html("GET", "/conferences/{conference}/edit", {"secretariat"}, 200, hidden={"outsider"}),
     html("POST", "/conferences/{conference}/edit", {"secretariat"}, 302, hidden={"outsider"},
          body=CONFERENCE_FORM),
+    # delegations (build_cast: the member sits in one; another has nobody, so it can go)
+    html("GET", "/conferences/{conference}/delegations", CONFERENCE, 200, hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/delegations", {"secretariat"}, 302, hidden={"outsider"},
+         body={"name": "Kyrgyzstan", "kind": "state", "sort_key": ""}),
+    html("POST", "/conferences/{conference}/voting-unit", {"secretariat"}, 302, hidden={"outsider"},
+         body={"voting_unit": "delegation"}),
+    html("GET", "/conferences/{conference}/delegations/{delegation}", CONFERENCE, 200,
+         hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/delegations/{delegation}", {"secretariat"}, 302,
+         hidden={"outsider"}, body=lambda ids: {"name": "Kazakhstan", "kind": "state", "sort_key": "",
+                                                "head_id": str(ids["seated"]), "voter_id": ""}),
+    html("POST", "/conferences/{conference}/delegations/{empty_delegation}/delete", {"secretariat"},
+         302, hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/delegations/{delegation}/seats", {"secretariat"}, 302,
+         hidden={"outsider"}, body=lambda ids: {"participant_id": str(ids["newcomer"])}),
+    html("POST", "/conferences/{conference}/seats/{seated}/remove", {"secretariat"}, 302,
+         hidden={"outsider"}),
     html("GET", "/groups/{group}", CONFERENCE, 200, hidden={"outsider"}),
     html("GET", "/conferences/{conference}/groups/new", {"secretariat"}, 200, hidden={"outsider"}),
     html("POST", "/conferences/{conference}/groups/new", {"secretariat"}, 302, hidden={"outsider"},
@@ -234,6 +251,21 @@ CASES = [
     api("GET", "/conferences/{conference}", CONFERENCE, 200, hidden={"outsider"}),
     api("PATCH", "/conferences/{conference}", {"secretariat"}, 200, hidden={"outsider"},
         body={"venue": "Almaty"}),
+    api("GET", "/conferences/{conference}/delegations", CONFERENCE, 200, hidden={"outsider"}),
+    api("POST", "/conferences/{conference}/delegations", {"secretariat"}, 201, hidden={"outsider"},
+        body={"name": "Kyrgyzstan"}),
+    api("GET", "/conferences/{conference}/delegations/{delegation}", CONFERENCE, 200,
+        hidden={"outsider"}),
+    api("PATCH", "/conferences/{conference}/delegations/{delegation}", {"secretariat"}, 200,
+        hidden={"outsider"}, body=lambda ids: {"voter_id": ids["seated"]}),
+    api("DELETE", "/conferences/{conference}/delegations/{empty_delegation}", {"secretariat"}, 204,
+        hidden={"outsider"}),
+    api("PUT", "/conferences/{conference}/seats/{newcomer}", {"secretariat"}, 200,
+        hidden={"outsider"}, body=lambda ids: {"delegation_id": ids["delegation"]}),
+    api("DELETE", "/conferences/{conference}/seats/{seated}", {"secretariat"}, 204,
+        hidden={"outsider"}),
+    api("PUT", "/conferences/{conference}/voting-unit", {"secretariat"}, 200, hidden={"outsider"},
+        body={"voting_unit": "delegation"}),
     api("GET", "/groups/{group}", CONFERENCE, 200, hidden={"outsider"}),
     api("POST", "/conferences/{conference}/groups", {"secretariat"}, 201, hidden={"outsider"},
         body={"name": "New group"}),
@@ -384,6 +416,10 @@ def _make_cast(factories) -> tuple[Any, dict[str, int]]:
         "member_membership": member_membership, "newcomer": newcomer.id,
         "deleted_clause": deleted.id, "first_update": first_update,
     }
+    delegation = factories.delegation(cast.conference, "Kazakhstan", members=(cast.member,),
+                                      head=cast.member)
+    empty = factories.delegation(cast.conference, "Uzbekistan")
+    ids.update({"delegation": delegation.id, "empty_delegation": empty.id, "seated": cast.member.id})
     ids.update(_discussion(factories, cast, clause_id))
     ids.update(_votes(factories, cast, recommendation))
     return cast, ids
