@@ -60,6 +60,7 @@ from models.votes import (
     VoteStatus,
     VoteSubject,
     VoteVoter,
+    may_make_statement,
 )
 
 __all__ = [
@@ -113,6 +114,7 @@ __all__ = [
     "hash_secret",
     "may_comment_in",
     "may_comment_on",
+    "may_make_statement",
     "open_amendment_counts",
     "open_amendments_by_clause",
     "utcnow",

@@ -54,12 +54,21 @@ class Conference(db.Model):  # type: ignore[name-defined]
     #: Markdown: the preamble of the outcome document, written by the secretariat.
     preamble: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the secretariat finalised the outcome document: from then on the conference is
+    #: closed, and nothing of its texts changes any more. NULL until then.
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     groups: Mapped[list[WorkingGroup]] = relationship(
         back_populates="conference",
         order_by="WorkingGroup.position, WorkingGroup.id",
         cascade="all, delete-orphan",
     )
+
+    @property
+    def is_closed(self) -> bool:
+        """Finalised: no new drafts, edits, comments, amendments, votes, statements or
+        renames in it."""
+        return self.finalised_at is not None
 
     @property
     def organiser_list(self) -> list[str]:

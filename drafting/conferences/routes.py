@@ -81,7 +81,7 @@ def api_get_conference(actor: Participant, conference_id: int) -> ConferenceOut:
 
 
 @endpoint("/conferences/<int:conference_id>", "PATCH", summary="Change a conference (secretariat)",
-          tag="conferences", response=ConferenceOut, body=ConferencePatch, errors=(403, 404))
+          tag="conferences", response=ConferenceOut, body=ConferencePatch, errors=(403, 404, 409))
 def api_update_conference(actor: Participant, conference_id: int,
                           body: ConferencePatch) -> ConferenceOut:
     conference = services.get_conference(conference_id, actor)

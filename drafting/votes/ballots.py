@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
-from drafting.services import clean_text, is_id
+from drafting.services import check_conference_open, clean_text, is_id
 from drafting.votes.records import sha256
 from drafting.votes.schemas import BallotIn
 from drafting.votes.services import is_voter
@@ -68,6 +68,9 @@ def _clean_reason(vote: Vote, option: VoteOption, value: str | None) -> str:
 
 
 def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) -> None:
+    # Without the conference's share lock: a ballot counts only while its vote is open, and
+    # an open vote keeps the conference from being finalised.
+    check_conference_open(vote.recommendation, serialise=False)
     if vote.status is VoteStatus.CANCELLED:
         raise Conflict(_("This vote was cancelled."))
     if vote.status is VoteStatus.CLOSED or (vote.deadline is not None and (now or utcnow()) >= vote.deadline):

@@ -38,6 +38,7 @@ from models import (
     VoteOutcome,
     VoteStatus,
     VoteSubject,
+    may_make_statement,
     utcnow,
 )
 
@@ -139,9 +140,10 @@ def vote_context(vote: Vote, viewer: Participant, form: BallotForm | None = None
         "is_voter": services.is_voter(vote, viewer),
         "voted": voted,
         "mine": mine,
-        "can_run": vote.is_open and vote.can_run(viewer),
+        "can_run": vote.is_open and vote.can_run(viewer) and not vote.recommendation.is_closed,
         "can_runoff": (vote.outcome is VoteOutcome.RUNOFF and vote.can_run(viewer)
-                       and vote.recommendation.status is RecommendationStatus.DRAFTING),
+                       and vote.recommendation.status is RecommendationStatus.DRAFTING
+                       and not vote.recommendation.is_closed),
         "roll_call": roll_call(vote) if vote.status is VoteStatus.CLOSED else [],
         "objections": record.get("objections", []) if record else [],
         "form": form,
@@ -270,7 +272,7 @@ def build_console(recommendation: Recommendation, viewer: Participant,
     if recommendation.status is RecommendationStatus.ADOPTED:
         targets.insert(0, ("", ""))
     statement_form = None
-    if group.role_of(viewer) is not None and targets:
+    if targets and may_make_statement(recommendation, viewer) and not recommendation.is_closed:
         kept = forms.get("statement")
         statement_form = kept if isinstance(kept, StatementForm) else StatementForm(
             formdata=None, data={"kind": "interpretative", "clause_id": targets[0][0]})

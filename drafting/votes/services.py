@@ -25,15 +25,17 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
 
 from drafting.amendments.redlines import redline
+from drafting.amendments.services import close_hanging
 from drafting.brackets import refusal, unagreed_passages
 from drafting.editing import docs
 from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations import structure
-from drafting.services import is_id, load
+from drafting.services import check_conference_open, is_id, load
 from drafting.votes.records import sha256, write_record
 from drafting.votes.rules import Decision, decide
 from drafting.votes.schemas import StatementIn, VoteOpen, vote_out
@@ -61,6 +63,7 @@ from models import (
     VoteVoter,
     WorkingGroup,
     db,
+    may_make_statement,
     utcnow,
 )
 
@@ -114,6 +117,7 @@ def own_choice(vote: Vote, participant: Participant) -> Ballot | None:
 def check_can_run(recommendation: Recommendation, actor: Participant) -> None:
     if recommendation.group.role_of(actor) is not GroupRole.CHAIR:
         raise PermissionDenied(_("Only the group's chair opens, closes and cancels votes."))
+    check_conference_open(recommendation)
     if recommendation.status is not RecommendationStatus.DRAFTING:
         raise PermissionDenied(_("This recommendation is no longer a draft: there is nothing to vote on."))
 
@@ -352,6 +356,7 @@ def _set_clause_status(clause: Clause, status: ClauseStatus) -> None:
 def check_can_close(vote: Vote, actor: Participant) -> None:
     if not vote.can_run(actor):
         raise PermissionDenied(_("Only the group's chair opens, closes and cancels votes."))
+    check_conference_open(vote.recommendation)
     if not vote.is_open:
         raise Conflict(_("This vote has already ended."))
 
@@ -374,6 +379,8 @@ def close_vote(actor: Participant | None, vote: Vote) -> Decision:
     chained to the conference's previous record, and applied to the text."""
     if actor is not None:
         check_can_close(vote, actor)
+    else:
+        check_conference_open(vote.recommendation)
     _end(vote, VoteStatus.CLOSED, actor)
     if vote.secret:
         unseal_at_close(vote)
@@ -403,6 +410,7 @@ def _apply(vote: Vote, decision: Decision) -> None:
     if vote.subject is VoteSubject.RECOMMENDATION:
         if adopted:
             vote.recommendation.status = RecommendationStatus.ADOPTED
+            close_hanging(vote.recommendation, vote.closed_by)
         elif decision.outcome is VoteOutcome.REJECTED:
             vote.recommendation.status = RecommendationStatus.REJECTED
         return
@@ -453,6 +461,7 @@ def _apply(vote: Vote, decision: Decision) -> None:
     # No square brackets in what is adopted: the wording was checked when the vote was opened
     # (``_check_agreed``), and it is frozen and hashed from then on.
     _set_clause_status(clause, ClauseStatus.ADOPTED)
+    close_hanging(clause, vote.closed_by)
 
 
 def _apply_amendment(vote: Vote, amendment: Amendment, clause: Clause) -> None:
@@ -493,14 +502,42 @@ def statements_of(recommendation: Recommendation) -> list[Statement]:
 
 
 def check_can_state(recommendation: Recommendation, actor: Participant) -> None:
-    if recommendation.group.role_of(actor) is None:
-        raise PermissionDenied(_("Only the group's participants attach statements to its texts."))
+    """Who may make a statement on the group's decisions (``may_make_statement``), in a
+    conference still open: until the outcome document is finalised."""
+    check_conference_open(recommendation)
+    if not may_make_statement(recommendation, actor):
+        raise PermissionDenied(_("Only the group's chair and members make statements on its "
+                                 "decisions; observers do not."))
+
+
+def check_not_stated_twice(recommendation: Recommendation, clause: Clause | None,
+                           actor: Participant, kind: StatementKind) -> None:
+    """One statement of a kind per author and decided text (the clause, or the
+    recommendation as a whole); the database's unique constraints hold it too. The one place
+    that says whose statement counts as the same one."""
+    found = db.session.scalar(select(Statement.id).where(
+        Statement.recommendation_id == recommendation.id,
+        Statement.clause_id.is_(None) if clause is None else Statement.clause_id == clause.id,
+        Statement.author_id == actor.id, Statement.kind == kind).limit(1))
+    if found is not None:
+        raise _stated_twice(kind)
+
+
+def _stated_twice(kind: StatementKind) -> Conflict:
+    if kind is StatementKind.RESERVATION:
+        message = _("You have already made a reservation on this text: a statement is made "
+                    "once, and stands as made.")
+    else:
+        message = _("You have already made an interpretative statement on this text: a "
+                    "statement is made once, and stands as made.")
+    return Conflict(message, fields={"kind": message})
 
 
 def add_statement(actor: Participant, recommendation: Recommendation,
                   command: StatementIn) -> Statement:
     """An interpretative statement or a reservation on an adopted clause (``clause_id``) or on
-    the adopted recommendation as a whole; by the group's chairs, members and observers."""
+    the adopted recommendation as a whole; by the group's chair and members, until the
+    outcome document is finalised, once of each kind per text."""
     check_can_state(recommendation, actor)
     kind = StatementKind(command.kind)
     clause = None
@@ -510,10 +547,15 @@ def add_statement(actor: Participant, recommendation: Recommendation,
             raise Conflict(_("Statements are attached to adopted texts: this clause is not adopted."))
     elif recommendation.status is not RecommendationStatus.ADOPTED:
         raise Conflict(_("Statements are attached to adopted texts: this recommendation is not adopted."))
+    check_not_stated_twice(recommendation, clause, actor, kind)
     statement = Statement(recommendation=recommendation, clause=clause, author=actor, kind=kind,
                           text=command.text)
-    db.session.add(statement)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(statement)
+    except IntegrityError:
+        # The same author's other request got there first.
+        raise _stated_twice(kind) from None
     queue_event("statement_added", {"recommendation": recommendation.id, "statement": statement.id,
                                     "clause": clause.id if clause else None},
                 room=recommendation_room(recommendation.id))

@@ -109,7 +109,7 @@ def export_world(app, factories, xss_payloads) -> World:
         _adopt(chair, get(Recommendation, adopted.id), [chair, member], secret_first=True)
         other_chair = get(Participant, cast.other_chair.id)
         _adopt(other_chair, get(Recommendation, other.id), [other_chair])
-        add_statement(get(Participant, cast.observer.id), get(Recommendation, adopted.id),
+        add_statement(get(Participant, cast.member.id), get(Recommendation, adopted.id),
                       StatementIn(kind="interpretative", text=f"We read *region* broadly. {trap} {script}"))
         draft = get(Recommendation, pending.id)
         vote = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=draft.live_clauses[0].id))

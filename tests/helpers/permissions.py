@@ -208,7 +208,8 @@ CASES = [
     html("POST", "/recommendations/{recommendation}/votes", {"chair"}, 302, hidden=OUTSIDE_GROUP,
          body=lambda ids: {"subject": "clause", "clause_id": str(ids["votable_clause"]),
                            "rule": "simple_majority", "ballot": "roll_call"}),
-    html("POST", "/recommendations/{recommendation}/statements", GROUP, 302, hidden=OUTSIDE_GROUP,
+    # Statements: the group's chair and members; observers have no voice in its decisions.
+    html("POST", "/recommendations/{recommendation}/statements", DRAFTERS, 302, hidden=OUTSIDE_GROUP,
          body=lambda ids: {"kind": "interpretative", "text": "We read it as binding.",
                            "clause_id": str(ids["adopted_clause"])}),
     html("GET", "/notifications", EVERYONE, 200),
@@ -281,9 +282,10 @@ CASES = [
     api("GET", "/votes/{closed_vote}/verify", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
     api("GET", "/recommendations/{recommendation}/statements", GROUP | {"secretariat"}, 200,
         hidden=OUTSIDE_GROUP),
-    api("POST", "/recommendations/{recommendation}/statements", GROUP, 201, hidden=OUTSIDE_GROUP,
+    api("POST", "/recommendations/{recommendation}/statements", DRAFTERS, 201, hidden=OUTSIDE_GROUP,
         body=lambda ids: {"kind": "reservation", "text": "Our delegation cannot join.",
-                          "clause_id": ids["adopted_clause"]}),    # the outcome document (see the pages above)
+                          "clause_id": ids["adopted_clause"]}),
+    # the outcome document (see the pages above)
     api("POST", "/conferences/{conference}/exports", {"secretariat"}, 202, hidden={"outsider"},
         body={"format": "md"}),
     api("GET", "/exports/{export_job}", {"secretariat"}, 200, hidden=EVERYONE - {"secretariat"}),
