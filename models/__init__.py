@@ -21,9 +21,11 @@ from models.comments import (
 )
 from models.conferences import (
     DRAFTING_ROLES,
+    AdoptionMethod,
     Conference,
     GroupRole,
     Membership,
+    PlenaryAdoption,
     VoteRule,
     WorkingGroup,
 )
@@ -67,6 +69,7 @@ __all__ = [
     "DRAFTING_ROLES",
     "OPEN_STATUSES",
     "Activity",
+    "AdoptionMethod",
     "Amendment",
     "AmendmentKind",
     "AmendmentSponsor",
@@ -93,6 +96,7 @@ __all__ = [
     "OptionKind",
     "OutcomeDocument",
     "Participant",
+    "PlenaryAdoption",
     "Recommendation",
     "RecommendationStatus",
     "SpentReceipt",

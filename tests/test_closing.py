@@ -181,14 +181,15 @@ def test_finalising_closes_the_conference_and_tells_its_open_pages(app, world, q
 
 
 def test_what_changes_while_the_document_renders_refuses_finalising(app, world, quick_final):
-    """The files must be the document as decided: a statement made while the renderer ran
-    would be missing from them, so finalising is refused, and nothing is stored or closed."""
+    """The files must be the document as it stands when it is closed: a participant renamed
+    while the renderer ran would be misnamed in them, so finalising is refused, and nothing
+    is stored or closed."""
     settle(app, world)
 
     def render_meanwhile(outline, formats, **options):
         with db.engine.begin() as connection:
-            connection.execute(db.text("UPDATE working_group SET mandate = 'Changed meanwhile.' "
-                                       "WHERE id = :id"), {"id": world.group})
+            connection.execute(db.text("UPDATE participant SET name = 'Renamed Meanwhile' "
+                                       "WHERE id = :id"), {"id": world.cast.member.id})
         return export.render_formats(outline, formats, **options)
 
     with app.test_request_context():

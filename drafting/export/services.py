@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
 
@@ -270,7 +271,9 @@ def export(actor: Participant | None, conference: Conference, fmt: Format | str 
     return Exported(data, filename(conference, fmt, group=group, changes=changes), fmt.mimetype)
 
 
-def _pending_message(outline: Outline) -> str:
+def pending_items(outline: Outline) -> str:
+    """What keeps the document a draft, named for a person (the first five, and how many
+    more)."""
     shown = outline.pending[:5]
     items = "; ".join(
         (_("recommendation “%(title)s” (%(group)s)", title=p.title, group=p.group)
@@ -280,8 +283,26 @@ def _pending_message(outline: Outline) -> str:
     more = len(outline.pending) - len(shown)
     if more:
         items += " " + _("and %(n)d more", n=more)
-    return _("The outcome document cannot be finalised while anything is pending: %(items)s.",
-             items=items)
+    return items
+
+
+def check_nothing_pending(outline: Outline) -> None:
+    if outline.draft:
+        raise Conflict(_("The outcome document cannot be finalised while anything is pending: "
+                         "%(items)s.", items=pending_items(outline)))
+
+
+def check_adopted_in_plenary(conference: Conference, outline: Outline) -> None:
+    """Finalising needs the plenary's adoption of exactly this text (``drafting.export.plenary``)."""
+    adoption = conference.plenary_adoption
+    if adoption is None:
+        raise Conflict(_("The outcome document cannot be finalised before the plenary has "
+                         "adopted it: record the plenary's adoption (its date, place and how "
+                         "it was adopted) first."))
+    if adoption.text_sha256 != outline.adopted_text_sha256():
+        raise Conflict(_("The adopted text changed after the plenary's adoption was recorded "
+                         "(%(date)s): record the plenary's adoption again, then finalise.",
+                         date=format_date(adoption.adopted_on, "d MMMM y")))
 
 
 def check_can_start_finalising(actor: Participant | None, conference: Conference) -> None:
@@ -293,17 +314,18 @@ def check_can_start_finalising(actor: Participant | None, conference: Conference
     for fmt in final_formats():
         check_available(fmt)
     outline = outline_of(conference)
-    if outline.draft:
-        raise Conflict(_pending_message(outline))
+    check_nothing_pending(outline)
+    check_adopted_in_plenary(conference, outline)
 
 
 def finalise(actor: Participant | None, conference: Conference, *,
              progress: Progress | None = None,
              render_with: RenderFormats = render_formats) -> list[OutcomeDocument]:
     """Freeze the outcome document: render every format from one outline and store the
-    bytes with their SHA-256. Refused while a recommendation is still being drafted or a
-    vote is open, and refused once done: the final document is never replaced. Every
-    format is rendered before anything is stored: a failure stores nothing."""
+    bytes with their SHA-256, and close the conference. Refused while a recommendation is
+    still being drafted or a vote is open, until the plenary has adopted this text, and
+    refused once done: the final document is never replaced. Every format is rendered
+    before anything is stored: a failure stores nothing."""
     check_can_finalise(actor, conference)
     if is_final(conference):
         raise Conflict(_("The outcome document is already final; it cannot be finalised again."))
@@ -311,8 +333,8 @@ def finalise(actor: Participant | None, conference: Conference, *,
     for fmt in formats:
         check_available(fmt)
     outline = outline_of(conference)
-    if outline.draft:
-        raise Conflict(_pending_message(outline))
+    check_nothing_pending(outline)
+    check_adopted_in_plenary(conference, outline)
     _report(progress, 10)
     rendered = render_with(outline, formats, changes=False, progress=_between(progress, 10, 95))
     now = utcnow()

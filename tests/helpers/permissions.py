@@ -180,6 +180,14 @@ CASES = [
          hidden={"outsider"}),
     html("POST", "/conferences/{conference}/finalise", {"secretariat"}, 409, hidden={"outsider"},
          body={"confirm": "1"}),
+    # The closing plenary (the cast's draft is pending: its adoption cannot be recorded yet,
+    # so there is none to withdraw).
+    html("POST", "/conferences/{conference}/plenary-adoption", {"secretariat"}, 409,
+         hidden={"outsider"}, body={"adopted_on": "2009-06-25", "method": "consensus"}),
+    html("POST", "/conferences/{conference}/plenary-adoption/withdraw", {"secretariat"}, 404,
+         hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/chairs-summary", {"secretariat"}, 302,
+         hidden={"outsider"}, body={"text": "The chair notes the views on *remittances*."}),
     html("GET", "/groups/{group}/export", {"secretariat", "chair"}, 200, hidden={"outsider"}),
     html("GET", "/groups/{group}/export/preview", {"secretariat", "chair"}, 200,
          hidden={"outsider"}),
@@ -291,6 +299,15 @@ CASES = [
     api("GET", "/exports/{export_job}", {"secretariat"}, 200, hidden=EVERYONE - {"secretariat"}),
     api("POST", "/conferences/{conference}/finalise", {"secretariat"}, 409, hidden={"outsider"}),
     api("GET", "/conferences/{conference}/documents", {"secretariat"}, 200, hidden={"outsider"}),
+    # Not recorded yet (the cast's draft is pending): nothing to read or withdraw.
+    api("GET", "/conferences/{conference}/plenary-adoption", CONFERENCE, 404, hidden={"outsider"}),
+    api("PUT", "/conferences/{conference}/plenary-adoption", {"secretariat"}, 409,
+        hidden={"outsider"}, body={"adopted_on": "2009-06-25", "method": "consensus"}),
+    api("DELETE", "/conferences/{conference}/plenary-adoption", {"secretariat"}, 404,
+        hidden={"outsider"}),
+    api("GET", "/conferences/{conference}/chairs-summary", CONFERENCE, 200, hidden={"outsider"}),
+    api("PUT", "/conferences/{conference}/chairs-summary", {"secretariat"}, 200,
+        hidden={"outsider"}, body={"text": "The chair notes the views on *remittances*."}),
 ]
 
 #: Reachable without signing in, by design; their behaviour is tested in test_auth/test_api.
