@@ -270,8 +270,11 @@ def _install_request_hooks(app: Flask) -> None:
 
 
 def _install_template_helpers(app: Flask) -> None:
+    from drafting.conferences import pages
+
     app.jinja_env.filters["markdown"] = render_markdown
     assets.install(app)
+    pages.install(app)
 
     @app.context_processor
     def template_globals() -> dict[str, Any]:

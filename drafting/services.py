@@ -1,13 +1,18 @@
-"""Helpers shared by every capability's services: loading by id, and field validation."""
+"""Helpers shared by every capability's services: loading by id, field validation, and the
+one check that a conference is still open to change."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
+from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger
+from sqlalchemy import BigInteger, select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm.attributes import set_committed_value
 
-from drafting.errors import NotFound, ValidationFailed
+from drafting.errors import Conflict, NotFound, ValidationFailed
+from models import Conference, Recommendation, WorkingGroup
 from models.base import db
 
 M = TypeVar("M")
@@ -72,3 +77,39 @@ def validate_all(**validators: Any) -> dict[str, Any]:
             first_message = _("Please correct the highlighted fields.")
         raise ValidationFailed(first_message, fields=fields)
     return values
+
+
+# --- a closed conference -------------------------------------------------------------------
+
+
+def closed_message(finalised_at: datetime) -> str:
+    """What every refusal of a change to a closed conference says."""
+    return _("This conference is closed: its outcome document was finalised on %(date)s. "
+             "Nothing can be changed any more.", date=format_date(finalised_at, "d MMMM y"))
+
+
+def check_conference_open(where: Conference | Recommendation, *, serialise: bool = True) -> None:
+    """Refuse (409) any change to the texts of a conference whose outcome document has been
+    finalised. Every service that changes a conference's content calls it first.
+
+    ``where``: the conference, or a recommendation of it (read in one query, without loading
+    its group). The finalisation is read from the database, not from memory; on PostgreSQL
+    under a share lock of the conference's row, kept until the commit: finalising (which
+    updates that row) waits for the changes under way, and a change that comes after it sees
+    it. ``serialise`` False reads without the lock, for changes already serialised with
+    finalising otherwise (a ballot: only in an open vote, and an open vote keeps the
+    conference from being finalised)."""
+    if isinstance(where, Conference):
+        query = select(Conference.finalised_at).where(Conference.id == where.id)
+    else:
+        query = (select(Conference.finalised_at)
+                 .join(WorkingGroup, WorkingGroup.conference_id == Conference.id)
+                 .join(Recommendation, Recommendation.group_id == WorkingGroup.id)
+                 .where(Recommendation.id == where.id))
+    if serialise and db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(read=True, of=Conference)
+    finalised_at = db.session.scalar(query)
+    if finalised_at is not None:
+        if isinstance(where, Conference):
+            set_committed_value(where, "finalised_at", finalised_at)
+        raise Conflict(closed_message(finalised_at))

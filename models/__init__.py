@@ -22,9 +22,11 @@ from models.comments import (
 from models.conferences import (
     DEFAULT_RULES,
     DRAFTING_ROLES,
+    AdoptionMethod,
     Conference,
     GroupRole,
     Membership,
+    PlenaryAdoption,
     QuorumRule,
     RulesOfProcedure,
     VoteRule,
@@ -66,6 +68,7 @@ from models.votes import (
     VoteStatus,
     VoteSubject,
     VoteVoter,
+    may_make_statement,
 )
 
 __all__ = [
@@ -73,6 +76,7 @@ __all__ = [
     "DRAFTING_ROLES",
     "OPEN_STATUSES",
     "Activity",
+    "AdoptionMethod",
     "Amendment",
     "AmendmentKind",
     "AmendmentSponsor",
@@ -101,6 +105,7 @@ __all__ = [
     "OptionKind",
     "OutcomeDocument",
     "Participant",
+    "PlenaryAdoption",
     "QuorumRule",
     "Recommendation",
     "RecommendationStatus",
@@ -129,6 +134,7 @@ __all__ = [
     "hash_secret",
     "may_comment_in",
     "may_comment_on",
+    "may_make_statement",
     "open_amendment_counts",
     "open_amendments_by_clause",
     "utcnow",

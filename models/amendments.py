@@ -31,6 +31,9 @@ class AmendmentStatus(enum.StrEnum):
     TO_BE_VOTED = "to_be_voted"
     ADOPTED_BY_VOTE = "adopted_by_vote"
     REJECTED_BY_VOTE = "rejected_by_vote"
+    #: Still open when its clause (or its recommendation) was adopted: the adoption closed
+    #: it, undecided.
+    SUPERSEDED = "superseded"
 
 
 #: Amendments still waiting to be dealt with.
@@ -85,7 +88,8 @@ class Amendment(db.Model):  # type: ignore[name-defined]
     def _drafting(self) -> bool:
         clause = self.clause
         return (clause.deleted_at is None
-                and clause.recommendation.status is RecommendationStatus.DRAFTING)
+                and clause.recommendation.status is RecommendationStatus.DRAFTING
+                and not clause.recommendation.is_closed)
 
     def can_view(self, participant: Participant) -> bool:
         return self.clause.recommendation.can_view(participant)

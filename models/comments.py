@@ -5,23 +5,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, Text, func, select
+from sqlalchemy import ForeignKey, Index, LargeBinary, Text, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
 from models.conferences import DRAFTING_ROLES, GroupRole
 from models.participants import Participant
-from models.recommendations import Clause, Recommendation, RecommendationStatus
+from models.recommendations import Clause, ClauseStatus, Recommendation, RecommendationStatus
 
 
 def may_comment_on(clause: Clause, participant: Participant) -> bool:
-    return clause.deleted_at is None and may_comment_in(clause.recommendation, participant)
+    """``may_comment_in`` its recommendation, while the clause is neither deleted nor adopted
+    (its adoption closed its discussion)."""
+    return (clause.deleted_at is None and clause.status is not ClauseStatus.ADOPTED
+            and may_comment_in(clause.recommendation, participant))
 
 
 def may_comment_in(recommendation: Recommendation, participant: Participant) -> bool:
-    """While it is a draft: chairs and members; observers unless their group restricts them
-    to reading; the secretariat, which advises every group on wording."""
-    if recommendation.status is not RecommendationStatus.DRAFTING:
+    """While it is a draft of a conference still open: chairs and members; observers unless
+    their group restricts them to reading; the secretariat, which advises every group on
+    wording."""
+    if recommendation.status is not RecommendationStatus.DRAFTING or recommendation.is_closed:
         return False
     if participant.is_secretariat:
         return True
@@ -55,6 +59,9 @@ class CommentThread(db.Model):  # type: ignore[name-defined]
     resolved_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("participant.id", ondelete="SET NULL")
     )
+    #: Resolved because its clause (or its recommendation) was adopted, not by a person's
+    #: decision: the adoption closes the discussion of what it adopted.
+    resolved_by_adoption: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     clause: Mapped[Clause] = relationship()
     created_by: Mapped[Participant | None] = relationship(foreign_keys=[created_by_id])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import UTCDateTime, db, utcnow
@@ -66,12 +66,23 @@ class RulesOfProcedure:
 
 
 DEFAULT_RULES = RulesOfProcedure()
+
+
 class VotingUnit(enum.StrEnum):
     #: Each participant who may vote casts a ballot of their own (a multi-stakeholder meeting).
     PERSON = "person"
     #: One ballot per delegation, cast by its head or its designated voter (an
     #: intergovernmental body: one State, one vote).
     DELEGATION = "delegation"
+
+
+class AdoptionMethod(enum.StrEnum):
+    """How the plenary adopted the outcome document."""
+
+    #: Nobody objected when the chair asked; nothing is counted.
+    CONSENSUS = "consensus"
+    #: Put to a vote: the counts are recorded.
+    VOTE = "vote"
 
 
 #: Roles that draft: write recommendations and clauses. Observers watch and comment.
@@ -111,13 +122,29 @@ class Conference(db.Model):  # type: ignore[name-defined]
     voting_unit: Mapped[VotingUnit] = mapped_column(
         enum_column(VotingUnit, "voting_unit"), default=VotingUnit.PERSON,
         server_default=VotingUnit.PERSON.value)
+    #: Markdown: the Chair's summary, issued under the conference chair's own responsibility
+    #: (written by the secretariat on the chair's behalf): what a group could not agree, kept
+    #: apart from what was adopted. Empty: none.
+    chairs_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: When the secretariat finalised the outcome document: from then on the conference is
+    #: closed, and nothing of its texts changes any more. NULL until then.
+    finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     groups: Mapped[list[WorkingGroup]] = relationship(
         back_populates="conference",
         order_by="WorkingGroup.position, WorkingGroup.id",
         cascade="all, delete-orphan",
     )
+    #: The plenary's adoption of the outcome document, once the secretariat has recorded it.
+    plenary_adoption: Mapped[PlenaryAdoption | None] = relationship(
+        back_populates="conference", cascade="all, delete-orphan", uselist=False)
+
+    @property
+    def is_closed(self) -> bool:
+        """Finalised: no new drafts, edits, comments, amendments, votes, statements or
+        renames in it."""
+        return self.finalised_at is not None
 
     @property
     def rules(self) -> RulesOfProcedure:
@@ -239,3 +266,44 @@ class Membership(db.Model):  # type: ignore[name-defined]
 
     group: Mapped[WorkingGroup] = relationship(back_populates="memberships")
     participant: Mapped[Participant] = relationship(back_populates="memberships")
+
+
+class PlenaryAdoption(db.Model):  # type: ignore[name-defined]
+    """The plenary's decision on the outcome document, as the secretariat records it: when,
+    where, at which meeting, and how (by consensus, or by a vote with its counts). It gives
+    the document's adoption line ("Adopted at the closing plenary meeting, Astana, 25 June
+    2009"). One per conference; finalising needs it."""
+
+    __tablename__ = "plenary_adoption"
+    __table_args__ = (
+        # A vote has its three counts; consensus has none.
+        CheckConstraint("(method = 'consensus' AND votes_yes IS NULL AND votes_no IS NULL "
+                        "AND votes_abstain IS NULL) OR (method = 'vote' AND votes_yes >= 0 "
+                        "AND votes_no >= 0 AND votes_abstain >= 0)", name="counts"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conference_id: Mapped[int] = mapped_column(
+        ForeignKey("conference.id", ondelete="CASCADE"), unique=True)
+    #: The day of the meeting, within the conference's dates.
+    adopted_on: Mapped[date] = mapped_column(Date)
+    #: Where, as printed ("Astana"): the conference's venue unless the secretariat says
+    #: otherwise.
+    place: Mapped[str] = mapped_column(String(300))
+    #: The meeting as printed after "Adopted at" ("the 3rd plenary meeting"); empty: the
+    #: closing plenary meeting, in the document's language.
+    meeting: Mapped[str] = mapped_column(String(300), default="")
+    method: Mapped[AdoptionMethod] = mapped_column(enum_column(AdoptionMethod, "adoption_method"))
+    #: A vote's counts (NULL by consensus). Abstentions are not among those voting.
+    votes_yes: Mapped[int | None] = mapped_column()
+    votes_no: Mapped[int | None] = mapped_column()
+    votes_abstain: Mapped[int | None] = mapped_column()
+    #: SHA-256 of the adopted text as compiled when the adoption was recorded: what the
+    #: plenary adopted is what is finalised, or finalising is refused.
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    conference: Mapped[Conference] = relationship(back_populates="plenary_adoption")
+    recorded_by: Mapped[Participant | None] = relationship()

@@ -95,9 +95,16 @@ class Recommendation(db.Model):  # type: ignore[name-defined]
             return True
         return self.status is RecommendationStatus.ADOPTED and self.group.can_view(participant)
 
+    @property
+    def is_closed(self) -> bool:
+        """Its conference is closed (finalised): nothing of it changes any more."""
+        return self.group.conference.is_closed
+
     def can_edit(self, participant: Participant) -> bool:
-        """Write the text: drafting members and chairs, while the recommendation is a draft."""
-        return self.status is RecommendationStatus.DRAFTING and self.group.can_draft(participant)
+        """Write the text: drafting members and chairs, while the recommendation is a draft
+        of a conference still open."""
+        return (self.status is RecommendationStatus.DRAFTING and not self.is_closed
+                and self.group.can_draft(participant))
 
     def can_manage(self, participant: Participant) -> bool:
         """Rename or withdraw: the group's chair, or the secretariat."""
@@ -145,11 +152,12 @@ class Clause(db.Model):  # type: ignore[name-defined]
 
     @property
     def is_writable(self) -> bool:
-        """Its wording may change at all: not deleted, not locked, its recommendation a draft
-        (the part of ``can_edit`` that is the same for everyone, which live editing keeps in
-        memory and every process is told of when it changes)."""
+        """Its wording may change at all: not deleted, not locked, its recommendation a draft,
+        its conference open (the part of ``can_edit`` that is the same for everyone, which
+        live editing keeps in memory and every process is told of when it changes)."""
         return (self.deleted_at is None and not self.is_locked
-                and self.recommendation.status is RecommendationStatus.DRAFTING)
+                and self.recommendation.status is RecommendationStatus.DRAFTING
+                and not self.recommendation.is_closed)
 
     def can_edit(self, participant: Participant) -> bool:
         return self.is_writable and self.recommendation.group.can_draft(participant)

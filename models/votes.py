@@ -5,12 +5,21 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    literal_column,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.amendments import Amendment
 from models.base import UTCDateTime, db, utcnow
-from models.conferences import GroupRole, VoteRule, VotingUnit, WorkingGroup
+from models.conferences import DRAFTING_ROLES, GroupRole, VoteRule, VotingUnit, WorkingGroup
 from models.delegations import Delegation
 from models.participants import Participant, enum_column
 from models.recommendations import Clause, Recommendation
@@ -298,11 +307,25 @@ class StatementKind(enum.StrEnum):
     RESERVATION = "reservation"
 
 
+def may_make_statement(recommendation: Recommendation, participant: Participant) -> bool:
+    """Whom the rules give a voice on the group's decisions: its chair and members. Observers
+    (and everyone outside the group, the secretariat included) make no statements."""
+    return recommendation.group.role_of(participant) in DRAFTING_ROLES
+
+
 class Statement(db.Model):  # type: ignore[name-defined]
     """An interpretative statement or reservation attached to an adopted clause or
-    recommendation; printed in the outcome document's annex."""
+    recommendation; printed in the outcome document's annex. One of each kind per author
+    and decided text: a clause, or the recommendation as a whole (``clause_id`` NULL)."""
 
     __tablename__ = "statement"
+    __table_args__ = (
+        UniqueConstraint("recommendation_id", "clause_id", "author_id", "kind"),
+        # NULLs are distinct in a unique constraint: the whole's statements need their own.
+        Index("uq_statement_whole", "recommendation_id", "author_id", "kind", unique=True,
+              sqlite_where=literal_column("clause_id").is_(None),
+              postgresql_where=literal_column("clause_id").is_(None)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recommendation_id: Mapped[int] = mapped_column(

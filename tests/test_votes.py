@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import PENDING_KEY, QueuedEvent
@@ -27,6 +28,8 @@ from models import (
     Participant,
     QuorumRule,
     RecommendationStatus,
+    Statement,
+    StatementKind,
     Vote,
     VoteOption,
     VoteOutcome,
@@ -404,7 +407,7 @@ def test_the_whole_recommendation_only_once_every_clause_is_adopted(draft):
 
 # --- statements ---------------------------------------------------------------------------
 
-def test_statements_attach_to_adopted_texts_by_group_participants(draft):
+def test_statements_attach_to_adopted_texts_by_the_chair_and_members(draft):
     cast, _more, recommendation = draft
     clause = recommendation.live_clauses[0]
     data = {"kind": "reservation", "text": "We read *region* narrowly.", "clause_id": clause.id}
@@ -413,7 +416,7 @@ def test_statements_attach_to_adopted_texts_by_group_participants(draft):
     db.session.rollback()
     close(cast.chair, open_(cast.chair, recommendation, subject="clause", clause_id=clause.id,
                             method="consensus"))
-    for stranger in (cast.outsider, cast.other_chair):
+    for stranger in (cast.outsider, cast.other_chair, cast.observer, cast.secretariat):
         with pytest.raises(PermissionDenied):
             services.add_statement(stranger, recommendation, StatementIn.model_validate(data))
         db.session.rollback()
@@ -423,12 +426,62 @@ def test_statements_attach_to_adopted_texts_by_group_participants(draft):
     with pytest.raises(Conflict, match="recommendation is not adopted"):
         services.add_statement(cast.member, recommendation, StatementIn.model_validate({**data, "clause_id": None}))
     db.session.rollback()
-    statement = services.add_statement(cast.observer, recommendation, StatementIn.model_validate(data))
+    statement = services.add_statement(cast.member, recommendation, StatementIn.model_validate(data))
     assert queued("statement_added") == [{"recommendation": recommendation.id,
                                           "statement": statement.id, "clause": clause.id}]
     db.session.commit()
     assert services.statements_of(recommendation) == [statement]
-    assert statement.author_id == cast.observer.id
+    assert statement.author_id == cast.member.id
+
+
+def test_a_statement_is_made_once_of_each_kind_per_author_and_text(draft):
+    cast, _more, recommendation = draft
+    first, second = recommendation.live_clauses[:2]
+    for clause in (first, second):
+        close(cast.chair, open_(cast.chair, recommendation, subject="clause", clause_id=clause.id,
+                                rule="consensus"))
+    close(cast.chair, open_(cast.chair, recommendation, subject="recommendation",
+                            rule="consensus"))
+
+    def state(who, kind, clause):
+        return services.add_statement(who, recommendation, StatementIn.model_validate(
+            {"kind": kind, "text": "As we read it.", "clause_id": clause.id if clause else None}))
+
+    made = [state(cast.member, kind, clause) for kind in ("interpretative", "reservation")
+            for clause in (first, second, None)]
+    made.append(state(cast.chair, "reservation", first))
+    db.session.commit()
+    for kind, words in (("interpretative", "already made an interpretative statement"),
+                        ("reservation", "already made a reservation")):
+        for clause in (first, None):
+            with pytest.raises(Conflict, match=words) as refused:
+                state(cast.member, kind, clause)
+            assert refused.value.fields == {"kind": refused.value.message}
+            db.session.rollback()
+    assert services.statements_of(recommendation) == made
+
+
+def test_the_database_holds_one_statement_of_a_kind_per_author_and_text(draft):
+    """Past the service's check (two requests at once): the unique constraints, for a clause
+    and for the recommendation as a whole alike."""
+    cast, _more, recommendation = draft
+    clause = recommendation.live_clauses[0]
+    for on in (clause.id, None):
+        db.session.add(Statement(recommendation_id=recommendation.id, clause_id=on,
+                                 author_id=cast.member.id, kind=StatementKind.RESERVATION, text="A"))
+        db.session.commit()
+        db.session.add(Statement(recommendation_id=recommendation.id, clause_id=on,
+                                 author_id=cast.member.id, kind=StatementKind.RESERVATION, text="B"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+    # Another kind, another author: not the same statement.
+    db.session.add_all([
+        Statement(recommendation_id=recommendation.id, clause_id=None, author_id=cast.member.id,
+                  kind=StatementKind.INTERPRETATIVE, text="C"),
+        Statement(recommendation_id=recommendation.id, clause_id=None, author_id=cast.chair.id,
+                  kind=StatementKind.RESERVATION, text="D")])
+    db.session.commit()
 
 
 # --- the record -----------------------------------------------------------------------------

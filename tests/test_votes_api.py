@@ -337,10 +337,13 @@ def test_the_whole_recommendation_only_once_every_clause_is_adopted(world, uncha
     assert world.close(vote)["outcome"] == "adopted"
     assert world.ok("chair", "GET", f"/recommendations/{world.recommendation}")["status"] == "adopted"
 
-    statement = world.ok("observer", "POST", f"/recommendations/{world.recommendation}/statements",
+    with unchanged():
+        refused(world.call("observer", "POST", f"/recommendations/{world.recommendation}/statements",
+                           {"kind": "reservation", "text": "Our delegation cannot join."}), 403)
+    statement = world.ok("second", "POST", f"/recommendations/{world.recommendation}/statements",
                          {"kind": "reservation", "text": "Our delegation *cannot* join."}, 201)
     assert statement["kind"] == "reservation" and statement["clause_id"] is None
-    assert statement["author"]["id"] == world.cast.observer.id
+    assert statement["author"]["id"] == world.people["second"][0]
     assert "<em>cannot</em>" in statement["text_html"]
     on_clause = world.ok("member", "POST", f"/recommendations/{world.recommendation}/statements",
                          {"kind": "interpretative", "text": "We read *States* broadly.",
@@ -350,14 +353,19 @@ def test_the_whole_recommendation_only_once_every_clause_is_adopted(world, uncha
     assert [s["id"] for s in listed] == [statement["id"], on_clause["id"]]
 
 
-def test_statement_markup_is_sanitised(world, xss_payloads):
+def test_statement_markup_is_sanitised(world, factories, xss_payloads):
     vote = world.open_clause()
     world.ballot("member", vote, option(vote, "yes"))
     world.close(vote)
     path = f"/recommendations/{world.recommendation}/statements"
-    for payload in xss_payloads:
-        made = world.ok("member", "POST", path, {"kind": "interpretative", "text": payload,
-                                                 "clause_id": world.clause}, 201)
+    # A statement of each kind per person and text: a member for every two payloads.
+    for number, payload in enumerate(xss_payloads):
+        role = f"speaker{number // 2}"
+        if role not in world.tokens:
+            world.tokens[role] = factories.api_token(factories.member_of(world.cast.group))
+        kind = ("interpretative", "reservation")[number % 2]
+        made = world.ok(role, "POST", path, {"kind": kind, "text": payload,
+                                             "clause_id": world.clause}, 201)
         assert_inert(made["text_html"])
 
 

@@ -484,22 +484,33 @@ def test_statements_on_an_adopted_clause(app, cast, draft):
     assert "<em>cannot</em>" in "".join(page.markdown_areas)
 
     # Not on a clause still in drafting: a clear message beside the form, nothing written.
-    refused = observer.submit(f"/recommendations/{draft['recommendation']}/statements", {
+    refused = member.submit(f"/recommendations/{draft['recommendation']}/statements", {
         "kind": "interpretative", "clause_id": str(draft["second"]), "text": "We understand."})
     assert refused.status_code == 409
     assert "this clause is not adopted" in read(refused).text_of("votes-heading") + \
         read(refused).text_of("main")
-    empty = observer.submit(f"/recommendations/{draft['recommendation']}/statements", {
+    empty = member.submit(f"/recommendations/{draft['recommendation']}/statements", {
         "kind": "interpretative", "clause_id": str(draft["first"]), "text": "  "})
     assert empty.status_code == 400
     page = read(empty)
     assert page.text_of("statement-text-errors")
     assert elements(page, "details", open=...)
+    # Not twice: the same kind on the same text again is refused beside the form.
+    again = member.submit(f"/recommendations/{draft['recommendation']}/statements", {
+        "kind": "reservation", "clause_id": str(draft["first"]), "text": "Again."})
+    assert again.status_code == 409
+    page = read(again)
+    assert "You have already made a reservation on this text" in page.text_of("statement-kind-errors")
+    assert elements(page, "details", open=...)
     assert count(app, Statement) == 1
-    # The secretariat is not a participant of the group.
-    assert client_as(app, cast, "secretariat").submit(
-        f"/recommendations/{draft['recommendation']}/statements",
-        {"kind": "interpretative", "clause_id": str(draft["first"]), "text": "No."}).status_code == 403
+    # Observers and the secretariat make none: no form is offered, and a post is refused.
+    assert not elements(console_of(observer, draft["recommendation"]), "form",
+                        data_statement_form=...)
+    for role in ("observer", "secretariat"):
+        assert client_as(app, cast, role).submit(
+            f"/recommendations/{draft['recommendation']}/statements",
+            {"kind": "interpretative", "clause_id": str(draft["first"]), "text": "No."}
+        ).status_code == 403
     assert count(app, Statement) == 1
 
 

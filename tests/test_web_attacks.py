@@ -39,7 +39,7 @@ from drafting.amendments.schemas import AmendmentCreate, AmendmentRejection
 from drafting.recommendations.schemas import ClausePatch
 from drafting.votes.objections import object_to
 from drafting.votes.schemas import BallotIn, ObjectionIn, StatementIn, VoteOpen
-from models import ApiToken, OutcomeDocument, db
+from models import AdoptionMethod, ApiToken, Conference, OutcomeDocument, PlenaryAdoption, db, utcnow
 from models.exports import ExportFormat
 from tests.conftest import HARDENING_LONG
 from tests.helpers.pages import client_as, content_security_policy, issue_invitation
@@ -64,6 +64,8 @@ PARAMETERS = {
 OVERRIDES = {
     # A final document exists only for a finalised conference: the world has one of its own.
     ("GET", "export.final_download"): "/conferences/{final_conference}/export/final/md",
+    # So does the plenary's adoption of its document.
+    ("GET", "api.api_plenary_adoption"): "/api/v1/conferences/{final_conference}/plenary-adoption",
 }
 
 
@@ -114,6 +116,10 @@ def world(app, factories) -> tuple[Any, dict[str, Any]]:
         db.session.add(OutcomeDocument(conference_id=final.id, format=ExportFormat.MD,
                                        data=b"# Outcome", sha256=hashlib.sha256(b"# Outcome").hexdigest(),
                                        size=9))
+        db.session.add(PlenaryAdoption(conference_id=final.id, adopted_on=final.ends_on,
+                                       place="Astana", method=AdoptionMethod.CONSENSUS,
+                                       text_sha256=hashlib.sha256(b"").hexdigest()))
+        db.session.get(Conference, final.id).finalised_at = utcnow()
         db.session.commit()
     invitee = factories.participant(password=False, name="Invited Person")
     factories.api_token(cast.secretariat, "to revoke")

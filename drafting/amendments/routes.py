@@ -185,7 +185,7 @@ def api_recommendation_amendments(actor: Participant, recommendation_id: int,
 @endpoint("/clauses/<int:clause_id>/amendments", "POST", summary="Propose an amendment: a new "
           "wording, a new clause after this one, or the clause's deletion (chair or member)",
           tag="amendments", response=AmendmentOut, status=201, body=AmendmentCreate,
-          errors=(403, 404))
+          errors=(403, 404, 409))
 def api_propose_amendment(actor: Participant, clause_id: int,
                           body: AmendmentCreate) -> AmendmentOut:
     clause = get_clause(clause_id, actor)
@@ -200,7 +200,7 @@ def api_get_amendment(actor: Participant, amendment_id: int) -> AmendmentOut:
 
 @endpoint("/amendments/<int:amendment_id>", "PATCH", summary="Change the wording or rationale "
           "of one's own amendment until it is dealt with", tag="amendments",
-          response=AmendmentOut, body=AmendmentPatch, errors=(403, 404))
+          response=AmendmentOut, body=AmendmentPatch, errors=(403, 404, 409))
 def api_edit_amendment(actor: Participant, amendment_id: int,
                        body: AmendmentPatch) -> AmendmentOut:
     amendment = services.get_amendment(amendment_id, actor)
@@ -218,7 +218,7 @@ def api_withdraw_amendment(actor: Participant, amendment_id: int) -> AmendmentOu
 
 @endpoint("/amendments/<int:amendment_id>/sponsors/me", "PUT", summary="Co-sponsor an "
           "amendment (another chair or member of the group)", tag="amendments",
-          response=AmendmentOut, errors=(400, 403, 404))
+          response=AmendmentOut, errors=(400, 403, 404, 409))
 def api_sponsor_amendment(actor: Participant, amendment_id: int) -> AmendmentOut:
     amendment = services.get_amendment(amendment_id, actor)
     services.set_sponsorship(actor, amendment, True)
@@ -227,7 +227,7 @@ def api_sponsor_amendment(actor: Participant, amendment_id: int) -> AmendmentOut
 
 @endpoint("/amendments/<int:amendment_id>/sponsors/me", "DELETE", summary="Stop "
           "co-sponsoring an amendment", tag="amendments", response=AmendmentOut,
-          errors=(400, 403, 404))
+          errors=(400, 403, 404, 409))
 def api_unsponsor_amendment(actor: Participant, amendment_id: int) -> AmendmentOut:
     amendment = services.get_amendment(amendment_id, actor)
     services.set_sponsorship(actor, amendment, False)

@@ -20,13 +20,14 @@ from drafting.amendments.schemas import (
     AmendmentRejection,
     amendment_out,
 )
+from drafting.comments.services import resolve_by_adoption
 from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations.schemas import ClauseCreate
 from drafting.recommendations.services import add_clause, delete_clause
-from drafting.services import load
+from drafting.services import check_conference_open, load
 from models import (
     OPEN_STATUSES,
     Amendment,
@@ -78,6 +79,7 @@ def recommendation_amendments(recommendation: Recommendation, *,
 
 
 def _check_open_clause(clause: Clause) -> None:
+    check_conference_open(clause.recommendation)
     if clause.deleted_at is not None:
         raise NotFound(_("This clause has been deleted."))
     if clause.recommendation.status is not RecommendationStatus.DRAFTING:
@@ -269,3 +271,24 @@ def put_to_vote(actor: Participant, amendment: Amendment) -> None:
     _claim(amendment, AmendmentStatus.TO_BE_VOTED, actor, "", allowed={AmendmentStatus.PROPOSED})
     _tell_proposer(amendment, actor)
     _emit(amendment, "amendment_put_to_vote")
+
+
+# --- adoption ------------------------------------------------------------------------------
+
+
+def close_hanging(adopted: Clause | Recommendation, actor: Participant | None) -> None:
+    """What hangs on a text is closed with its adoption: call it wherever a clause becomes
+    adopted, or a recommendation as a whole. Its open threads are resolved (by the adoption)
+    and its open amendments superseded: nobody decided them, and the adopted wording no
+    longer changes. ``actor``: who adopted it (the chair closing the vote; None: a deadline)."""
+    clauses = adopted.clauses if isinstance(adopted, Recommendation) else [adopted]
+    resolve_by_adoption(clauses, actor)
+    now = utcnow()
+    hanging = db.session.scalars(select(Amendment).where(
+        Amendment.clause_id.in_([c.id for c in clauses]),
+        Amendment.status.in_(OPEN_STATUSES)).order_by(Amendment.id))
+    for amendment in hanging:
+        amendment.status = AmendmentStatus.SUPERSEDED
+        amendment.decided_at = amendment.updated_at = now
+        amendment.decided_by_id = actor.id if actor else None
+        _emit(amendment, "amendment_superseded")

@@ -151,14 +151,15 @@ def answered(clause: Clause, message: str,
 def refusal(clause: Clause, form: FlaskForm | None = None, key: str = "") -> Refusal:
     """How the panel shows a refused form (``forms.run_form``'s ``refused``): for the
     script, every refusal, as the panel with the message on top and the refusal's status;
-    for a person, what was typed (400) comes back on the page with the form (under ``key``,
-    see ``panel_context``) as it was sent, while "not allowed" and "not found" are the
-    friendly error page."""
+    for a person, what was typed (400) or what the state refuses (409: a closed conference,
+    an amendment dealt with) comes back on the page with the form (under ``key``, see
+    ``panel_context``) as it was sent, while "not allowed" and "not found" are the friendly
+    error page."""
     state = posted_state()
     partial = wants_partial()
 
     def render(error: DomainError | None) -> ResponseReturnValue:
-        status = error.status if partial and error is not None else 400
+        status = error.status if error is not None else 400
         return render_panel(clause, state, forms={key: form} if form is not None else None,
                             error=error, status=status, partial=partial)
 

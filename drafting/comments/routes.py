@@ -149,7 +149,7 @@ def api_recommendation_threads(actor: Participant, recommendation_id: int,
 
 @endpoint("/clauses/<int:clause_id>/threads", "POST", summary="Start a thread on a clause, or "
           "on a range of its words (anchor); @**Name|id** mentions notify members",
-          tag="comments", response=ThreadOut, status=201, body=ThreadCreate, errors=(403, 404))
+          tag="comments", response=ThreadOut, status=201, body=ThreadCreate, errors=(403, 404, 409))
 def api_start_thread(actor: Participant, clause_id: int, body: ThreadCreate) -> ThreadOut:
     clause = get_clause(clause_id, actor)
     return thread_out(services.start_thread(actor, clause, body.model_dump()))
@@ -163,14 +163,14 @@ def api_get_thread(actor: Participant, thread_id: int) -> ThreadOut:
 
 @endpoint("/threads/<int:thread_id>/comments", "POST", summary="Reply in a thread (reopens it "
           "if resolved); parent_id answers one of its comments", tag="comments",
-          response=CommentOut, status=201, body=CommentCreate, errors=(403, 404))
+          response=CommentOut, status=201, body=CommentCreate, errors=(403, 404, 409))
 def api_reply(actor: Participant, thread_id: int, body: CommentCreate) -> CommentOut:
     thread = services.get_thread(thread_id, actor)
     return comment_out(services.reply(actor, thread, body.model_dump()))
 
 
 @endpoint("/comments/<int:comment_id>", "PATCH", summary="Change one's own comment (it shows "
-          "'edited')", tag="comments", response=CommentOut, body=CommentPatch, errors=(403, 404))
+          "'edited')", tag="comments", response=CommentOut, body=CommentPatch, errors=(403, 404, 409))
 def api_edit_comment(actor: Participant, comment_id: int, body: CommentPatch) -> CommentOut:
     comment = services.get_comment(comment_id, actor)
     services.edit_comment(actor, comment, body.model_dump())
@@ -179,13 +179,13 @@ def api_edit_comment(actor: Participant, comment_id: int, body: CommentPatch) ->
 
 @endpoint("/comments/<int:comment_id>", "DELETE", summary="Remove one's own comment (a "
           "'comment removed' placeholder keeps its place)", tag="comments", status=204,
-          errors=(400, 403, 404))
+          errors=(400, 403, 404, 409))
 def api_delete_comment(actor: Participant, comment_id: int) -> None:
     services.delete_comment(actor, services.get_comment(comment_id, actor))
 
 
 @endpoint("/threads/<int:thread_id>/resolve", "POST", summary="Resolve a thread (whoever "
-          "started it, or the chair)", tag="comments", response=ThreadOut, errors=(403, 404))
+          "started it, or the chair)", tag="comments", response=ThreadOut, errors=(403, 404, 409))
 def api_resolve_thread(actor: Participant, thread_id: int) -> ThreadOut:
     thread = services.get_thread(thread_id, actor)
     services.set_resolved(actor, thread, True)
@@ -194,7 +194,7 @@ def api_resolve_thread(actor: Participant, thread_id: int) -> ThreadOut:
 
 @endpoint("/threads/<int:thread_id>/reopen", "POST", summary="Reopen a resolved thread "
           "(whoever started it, or the chair)", tag="comments", response=ThreadOut,
-          errors=(403, 404))
+          errors=(403, 404, 409))
 def api_reopen_thread(actor: Participant, thread_id: int) -> ThreadOut:
     thread = services.get_thread(thread_id, actor)
     services.set_resolved(actor, thread, False)

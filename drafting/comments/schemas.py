@@ -42,6 +42,8 @@ class ThreadOut(BaseModel):
     resolved: bool
     resolved_at: datetime | None
     resolved_by: ParticipantBrief | None
+    resolved_by_adoption: bool = Field(description="Resolved because its clause (or its "
+                                       "recommendation) was adopted, not by a person.")
     anchor: AnchorOut | None = Field(description="The commented words; null: the whole clause.")
     comments: list[CommentOut]
 
@@ -106,6 +108,7 @@ def _thread_out(thread: CommentThread, anchor: dict[str, Any] | None) -> ThreadO
         created_at=thread.created_at, last_activity_at=thread.last_activity_at,
         resolved=thread.is_resolved, resolved_at=thread.resolved_at,
         resolved_by=participant_brief(thread.resolved_by) if thread.resolved_by else None,
+        resolved_by_adoption=thread.resolved_by_adoption,
         anchor=AnchorOut(**anchor) if anchor else None,
         comments=[comment_out(c) for c in thread.comments],
     )

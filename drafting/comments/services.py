@@ -20,9 +20,10 @@ from drafting.editing.services import resolve_anchor
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.notifications.services import notify
 from drafting.realtime import queue_event, recommendation_room
-from drafting.services import clean_text, is_id, load
+from drafting.services import check_conference_open, clean_text, is_id, load
 from models import (
     Clause,
+    ClauseStatus,
     Comment,
     CommentThread,
     NotificationKind,
@@ -103,10 +104,14 @@ def recommendation_threads(recommendation: Recommendation,
 
 
 def check_can_comment(clause: Clause, actor: Participant) -> None:
+    check_conference_open(clause.recommendation)
     if clause.deleted_at is not None:
         raise NotFound(_("This clause has been deleted."))
     if clause.recommendation.status is not RecommendationStatus.DRAFTING:
         raise PermissionDenied(_("This recommendation is no longer a draft: its discussion is closed."))
+    if clause.status is ClauseStatus.ADOPTED:
+        # Its open threads were resolved with the adoption (``close_hanging``).
+        raise PermissionDenied(_("This clause is adopted: its discussion is closed."))
     if not may_comment_on(clause, actor):
         raise PermissionDenied(_("Your role in this group does not allow you to comment."))
 
@@ -265,3 +270,21 @@ def set_resolved(actor: Participant, thread: CommentThread, resolved: bool) -> N
         thread.resolved_at = thread.resolved_by_id = None
     _touch(thread)
     _emit(thread, "thread_resolved" if resolved else "thread_reopened")
+
+
+def resolve_by_adoption(clauses: list[Clause], actor: Participant | None) -> None:
+    """The adoption of these clauses (or of their recommendation) closes their discussion:
+    every open thread on them is resolved, recorded as resolved by the adoption (by
+    ``actor``, who closed the vote; None: its deadline did). Their open pages are told."""
+    if not clauses:
+        return
+    now = utcnow()
+    threads = db.session.scalars(select(CommentThread).where(
+        CommentThread.clause_id.in_([c.id for c in clauses]),
+        CommentThread.resolved_at.is_(None)).order_by(CommentThread.id))
+    for thread in threads:
+        thread.resolved_at = now
+        thread.resolved_by_id = actor.id if actor else None
+        thread.resolved_by_adoption = True
+        _touch(thread)
+        _emit(thread, "thread_resolved")

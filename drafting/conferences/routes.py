@@ -118,7 +118,7 @@ def api_conference_rules(actor: Participant, conference_id: int) -> RulesOut:
 
 @endpoint("/conferences/<int:conference_id>/rules", "PUT", summary="Set the rules of "
           "procedure (secretariat); questions already put keep theirs", tag="conferences",
-          response=RulesOut, body=RulesIn, errors=(403, 404))
+          response=RulesOut, body=RulesIn, errors=(403, 404, 409))
 def api_set_conference_rules(actor: Participant, conference_id: int, body: RulesIn) -> RulesOut:
     conference = services.get_conference(conference_id, actor)
     services.set_rules(actor, conference, body)
@@ -126,7 +126,7 @@ def api_set_conference_rules(actor: Participant, conference_id: int, body: Rules
 
 
 @endpoint("/conferences/<int:conference_id>", "PATCH", summary="Change a conference (secretariat)",
-          tag="conferences", response=ConferenceOut, body=ConferencePatch, errors=(403, 404))
+          tag="conferences", response=ConferenceOut, body=ConferencePatch, errors=(403, 404, 409))
 def api_update_conference(actor: Participant, conference_id: int,
                           body: ConferencePatch) -> ConferenceOut:
     conference = services.get_conference(conference_id, actor)

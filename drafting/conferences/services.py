@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from drafting.conferences.schemas import RulesIn
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
-from drafting.services import clean_text, load, validate_all
+from drafting.services import check_conference_open, clean_text, load, validate_all
 from models import Conference, Membership, Participant, WorkingGroup, db
 
 
@@ -34,9 +34,12 @@ def get_conference(conference_id: Any, viewer: Participant) -> Conference:
 
 
 def check_can_manage(conference: Conference | None, actor: Participant) -> None:
+    """The secretariat sets up conferences; a closed one (finalised) no longer changes."""
     allowed = actor.is_secretariat if conference is None else conference.can_manage(actor)
     if not allowed:
         raise PermissionDenied(_("Only the secretariat can set up conferences."))
+    if conference is not None:
+        check_conference_open(conference)
 
 
 def _clean_date(value: Any, field: str, label: str) -> date:
@@ -92,6 +95,9 @@ def set_rules(actor: Participant, conference: Conference, command: RulesIn) -> N
 
 
 def update_conference(actor: Participant, conference: Conference, data: dict[str, Any]) -> None:
+    # Its row locked first, for the update: a share lock (``check_conference_open``) held
+    # by two editors at once, each then waiting to update, would deadlock.
+    db.session.refresh(conference, with_for_update=True)
     check_can_manage(conference, actor)
     for name, value in _clean(data).items():
         setattr(conference, name, value)

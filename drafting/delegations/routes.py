@@ -46,7 +46,8 @@ def _render_index(conference: Conference, *, new_form: DelegationForm | None = N
         unit_form=unit_form or VotingUnitForm(formdata=None,
                                               data={"voting_unit": conference.voting_unit.value}),
         unseated=services.unseated_members(conference) if manage else [],
-    ), 400 if error is not None or (new_form and new_form.errors) or (unit_form and unit_form.errors) else 200
+    ), (error.status if error is not None
+        else 400 if (new_form and new_form.errors) or (unit_form and unit_form.errors) else 200)
 
 
 @bp.get("/conferences/<int:conference_id>/delegations")
@@ -128,8 +129,8 @@ def edit(conference_id: int, delegation_id: int) -> ResponseReturnValue:
                     check=lambda: services.check_can_manage(conference, current_user),
                     done=lambda _none: flashed(_("The delegation of %(name)s is saved.",
                                                  name=delegation.name), _here(delegation)),
-                    refused=Refusal(lambda _error: _render_delegation(
-                        conference, delegation, edit_form=form, status=400)))
+                    refused=Refusal(lambda error: _render_delegation(
+                        conference, delegation, edit_form=form, status=error.status if error else 400)))
 
 
 def _here(delegation: Delegation) -> str:
@@ -158,8 +159,8 @@ def seat(conference_id: int, delegation_id: int) -> ResponseReturnValue:
         check=lambda: services.check_can_manage(conference, current_user),
         done=lambda _delegation: flashed(_("The participant now sits in the delegation of "
                                            "%(name)s.", name=delegation.name), _here(delegation)),
-        refused=Refusal(lambda _error: _render_delegation(conference, delegation, seat_form=form,
-                                                          status=400)))
+        refused=Refusal(lambda error: _render_delegation(conference, delegation, seat_form=form,
+                                                         status=error.status if error else 400)))
 
 
 @bp.post("/conferences/<int:conference_id>/seats/<int:participant_id>/remove")
@@ -228,7 +229,7 @@ def api_delete_delegation(actor: Participant, conference_id: int, delegation_id:
 @endpoint("/conferences/<int:conference_id>/seats/<int:participant_id>", "PUT",
           summary="Seat a participant in a delegation of the conference, moving them from "
           "any other (secretariat)", tag="delegations", response=DelegationOut, body=SeatIn,
-          errors=(403, 404))
+          errors=(403, 404, 409))
 def api_seat_participant(actor: Participant, conference_id: int, participant_id: int,
                          body: SeatIn) -> DelegationOut:
     conference = get_conference(conference_id, actor)
@@ -239,7 +240,7 @@ def api_seat_participant(actor: Participant, conference_id: int, participant_id:
 
 @endpoint("/conferences/<int:conference_id>/seats/<int:participant_id>", "DELETE",
           summary="Take a participant out of their delegation (secretariat)", tag="delegations",
-          status=204, errors=(403, 404))
+          status=204, errors=(403, 404, 409))
 def api_unseat_participant(actor: Participant, conference_id: int, participant_id: int) -> None:
     conference = get_conference(conference_id, actor)
     services.check_can_manage(conference, actor)
@@ -248,7 +249,7 @@ def api_unseat_participant(actor: Participant, conference_id: int, participant_i
 
 @endpoint("/conferences/<int:conference_id>/voting-unit", "PUT", summary="Who casts the "
           "ballots of the conference's votes: each person, or each delegation (secretariat)",
-          tag="delegations", response=VotingUnitOut, body=VotingUnitIn, errors=(403, 404))
+          tag="delegations", response=VotingUnitOut, body=VotingUnitIn, errors=(403, 404, 409))
 def api_set_voting_unit(actor: Participant, conference_id: int, body: VotingUnitIn) -> VotingUnitOut:
     conference = get_conference(conference_id, actor)
     services.set_voting_unit(actor, conference, body)

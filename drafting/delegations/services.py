@@ -11,7 +11,7 @@ from sqlalchemy import exists, or_, select
 from drafting.collation import sort_key
 from drafting.delegations.schemas import DelegationPatch, DelegationWrite, SeatIn, VotingUnitIn
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from drafting.services import load
+from drafting.services import check_conference_open, load
 from models import (
     Ballot,
     Conference,
@@ -28,8 +28,11 @@ from models import (
 
 
 def check_can_manage(conference: Conference, actor: Participant) -> None:
+    """The secretariat manages the delegations of an open conference (a closed one no longer
+    changes)."""
     if not conference.can_manage(actor):
         raise PermissionDenied(_("Only the secretariat manages delegations."))
+    check_conference_open(conference)
 
 
 def list_delegations(conference: Conference) -> list[Delegation]:

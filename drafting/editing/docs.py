@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pycrdt import Doc, Text
@@ -48,13 +49,17 @@ class Gate:
     """What an editor's keystroke is checked against in memory, besides its sender's grant."""
 
     recommendation_id: int
-    #: ``Clause.is_writable``: not deleted, not locked, its recommendation a draft.
+    #: ``Clause.is_writable``: not deleted, not locked, its recommendation a draft, its
+    #: conference open.
     writable: bool
     deleted: bool
+    #: When its conference was closed (its outcome document finalised): what a refusal says.
+    closed_at: datetime | None = None
 
     @classmethod
     def of(cls, clause: Clause) -> Gate:
-        return cls(clause.recommendation_id, clause.is_writable, clause.deleted_at is not None)
+        return cls(clause.recommendation_id, clause.is_writable, clause.deleted_at is not None,
+                   clause.recommendation.group.conference.finalised_at)
 
 
 @dataclass

@@ -30,13 +30,14 @@ from drafting.errors import (
 )
 from drafting.realtime import queue_event, queue_update, recommendation_room, yupdate
 from drafting.realtime.protocol import ProtocolError
-from drafting.services import load
+from drafting.services import closed_message, load
 from models import (
     Clause,
     ClauseSnapshot,
     ClauseUpdate,
     Participant,
     Recommendation,
+    WorkingGroup,
     activity_by_clause,
     db,
     may_comment_in,
@@ -125,7 +126,8 @@ def clause_for_doc(doc_name: Any, joined: set[int], *, deleted_ok: bool = False)
     connection has joined; NotFound otherwise (whether it exists elsewhere is not said)."""
     # With its recommendation and group: every permission question about it needs them.
     clause = db.session.get(Clause, clause_id_of(doc_name), options=[
-        joinedload(Clause.recommendation).joinedload(Recommendation.group)])
+        joinedload(Clause.recommendation).joinedload(Recommendation.group)
+        .joinedload(WorkingGroup.conference)])
     if clause is None or clause.recommendation_id not in joined:
         raise NotFound(_("Unknown document."))
     if clause.deleted_at is not None and not deleted_ok:
@@ -431,6 +433,9 @@ def apply_update(clause: Clause, author: Participant, update: bytes, *,
         if not clients and not deletions:
             return False
         if not _may_edit(clause, author):
+            closed_at = clause.recommendation.group.conference.finalised_at
+            if closed_at is not None:
+                raise PermissionDenied(closed_message(closed_at))
             if clause.is_locked:
                 raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
             raise PermissionDenied(_("Your role does not allow you to edit this text."))
@@ -544,6 +549,8 @@ def _accept(live: docs.LiveDoc, gate: docs.Gate, grant: Grant, doc_name: str, up
     clients = yupdate.new_clients(decoded, known)
     if not clients and not deletions:
         return Accepted(live, doc_name, gate.recommendation_id, None, live.accepted)
+    if gate.closed_at is not None:
+        raise PermissionDenied(closed_message(gate.closed_at))
     if not gate.writable:
         raise PermissionDenied(_("This clause is locked: its wording cannot change now."))
     if not grant.drafts[gate.recommendation_id]:
@@ -581,7 +588,8 @@ def write_accepted(batch: Sequence[Written]) -> None:
     for clause_id in sorted(by_clause):
         entries = by_clause[clause_id]
         clause = db.session.get(Clause, clause_id, options=[
-            joinedload(Clause.recommendation).joinedload(Recommendation.group)])
+            joinedload(Clause.recommendation).joinedload(Recommendation.group)
+        .joinedload(WorkingGroup.conference)])
         if clause is None:  # gone with its recommendation
             for each in entries:
                 each.error = NotFound(_("Unknown document."))
@@ -641,6 +649,9 @@ def _refusal(clause: Clause, each: Written) -> DomainError | None:
             return NotAuthenticated(_("Your session has ended. Sign in again."))
         if clause.deleted_at is not None:
             return _deleted()
+        closed_at = clause.recommendation.group.conference.finalised_at
+        if closed_at is not None:
+            return PermissionDenied(closed_message(closed_at))
         if not clause.is_writable:
             return PermissionDenied(_("This clause is locked: its wording cannot change now."))
         return PermissionDenied(_("Your role does not allow you to edit this text."))

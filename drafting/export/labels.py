@@ -3,8 +3,10 @@ same as the vote pages (templates/votes/_vote.html), so the document and the pag
 Each is a dict, translated once per document: a large conference has thousands of votes."""
 from __future__ import annotations
 
+from datetime import date
+
+from flask_babel import format_date, ngettext, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 
 
 def rule_labels() -> dict[str, str]:
@@ -51,3 +53,23 @@ def roll_call_name(name: str, delegation: str, voting_unit: str) -> str:
     if voting_unit == "delegation" and delegation:
         return delegation
     return f"{name} ({delegation})" if delegation else name
+def adoption_line(meeting: str, place: str, adopted_on: date) -> str:
+    """The outcome document's adoption line, in the document's language: "Adopted at the
+    closing plenary meeting, Astana, 25 June 2009". ``meeting`` empty: the closing plenary
+    meeting; otherwise as the secretariat wrote it ("the 3rd plenary meeting")."""
+    when = format_date(adopted_on, "d MMMM y")
+    if not meeting:
+        return _("Adopted at the closing plenary meeting, %(place)s, %(date)s",
+                 place=place, date=when)
+    return _("Adopted at %(meeting)s, %(place)s, %(date)s", meeting=meeting, place=place,
+             date=when)
+
+
+def adoption_how(method: str, yes: int | None, no: int | None, abstain: int | None) -> str:
+    """How the plenary adopted it, printed under the adoption line."""
+    if method != "vote":
+        return _("Adopted by consensus.")
+    return _("Adopted by a vote of %(yes)s in favour and %(no)s against, %(abstentions)s.",
+             yes=yes or 0, no=no or 0,
+             abstentions=ngettext("with %(num)d abstention", "with %(num)d abstentions",
+                                  abstain or 0))

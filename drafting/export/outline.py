@@ -11,6 +11,7 @@ Markdown itself, so no format can carry markup past the sanitiser.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from drafting.editing.diff import Piece, word_diff
+from drafting.export.labels import adoption_how, adoption_line
 from drafting.markup import render_markdown
 from drafting.votes.tally import counts, roll_call
 from models import (
@@ -143,6 +145,23 @@ class StatementEntry:
 
 
 @dataclass(frozen=True)
+class AdoptionBlock:
+    """The plenary's adoption of the document, as printed after the adopted text."""
+
+    adopted_on: date
+    place: str
+    #: Empty: the closing plenary meeting.
+    meeting: str
+    method: str
+    #: (in favour, against, abstaining) of a vote; None by consensus.
+    counts: tuple[int, int, int] | None
+    #: "Adopted at the closing plenary meeting, Astana, 25 June 2009", in the document's
+    #: language; and how ("Adopted by consensus.").
+    line: str
+    how: str
+
+
+@dataclass(frozen=True)
 class ParticipantEntry:
     name: str
     affiliation: str
@@ -175,9 +194,22 @@ class Outline:
     statements: list[StatementEntry]
     participants: list[CategoryList]
     generated_at: datetime = field(default_factory=utcnow)
+    #: The plenary's adoption, once recorded (never in a group's section).
+    adoption: AdoptionBlock | None = None
+    #: The Chair's summary: not adopted, printed apart after the adopted text (empty: none;
+    #: never in a group's section).
+    chairs_summary: Text = field(default_factory=lambda: Text("", ""))
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=str))
+
+    def adopted_text_sha256(self) -> str:
+        """SHA-256 of what the document adopts: every adopted recommendation with its clauses
+        (and the groups' names and mandates that head them), as compiled, in canonical JSON.
+        The plenary's adoption records it; finalising compares."""
+        sections = json.dumps([asdict(section) for section in self.sections], sort_keys=True,
+                              separators=(",", ":"), ensure_ascii=False, default=str)
+        return hashlib.sha256(sections.encode("utf-8")).hexdigest()
 
 
 def _category_labels() -> dict[StakeholderCategory, str]:
@@ -285,7 +317,22 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
         votes=[_vote_entry(v, numbers, group_names, ballots.get(v.id, []), seats) for v in closed],
         statements=_statements(recommendations, numbers),
         participants=_participants(group_ids, group_names),
+        adoption=_adoption(conference) if group is None else None,
+        chairs_summary=Text.of(conference.chairs_summary if group is None else ""),
     )
+
+
+def _adoption(conference: Conference) -> AdoptionBlock | None:
+    adoption = conference.plenary_adoption
+    if adoption is None:
+        return None
+    counts = None if adoption.votes_yes is None else (
+        adoption.votes_yes, adoption.votes_no or 0, adoption.votes_abstain or 0)
+    return AdoptionBlock(
+        adoption.adopted_on, adoption.place, adoption.meeting, adoption.method.value, counts,
+        adoption_line(adoption.meeting, adoption.place, adoption.adopted_on),
+        adoption_how(adoption.method.value, adoption.votes_yes, adoption.votes_no,
+                     adoption.votes_abstain))
 
 
 def _published_name(participant: Participant) -> str:

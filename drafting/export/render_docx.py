@@ -569,6 +569,8 @@ class _Writer:
         self.user_text(body, html_blocks(outline.preamble.html))
         for section in outline.sections:
             self.section(section)
+        self.adoption()
+        self.chairs_summary()
         self.voting_record(outline.votes)
         self.statements(outline.statements)
         self.participants()
@@ -663,6 +665,24 @@ class _Writer:
         if clause.ad_referendum:
             self.paragraph(self.body, "List Continue" if list_depth else style,
                            [Run(ad_referendum_label(), frozenset({Style.ITALIC.value}))])
+
+    def adoption(self) -> None:
+        """The adoption line after the adopted text, once the plenary's adoption is recorded."""
+        adoption = self.outline.adoption
+        if adoption is not None:
+            for text in (adoption.line, adoption.how):
+                self.paragraph(self.body, "Normal", [Run(text, frozenset({Style.ITALIC.value}))])
+
+    def chairs_summary(self) -> None:
+        """The Chair's summary, apart from the adopted text and saying so (none: nothing)."""
+        summary = html_blocks(self.outline.chairs_summary.html)
+        if not summary:
+            return
+        self.paragraph(self.body, "Heading 1", text=_("Chair’s summary"))
+        self.paragraph(self.body, "Normal", [Run(_(
+            "Issued under the Chair’s own responsibility. It was not adopted by the conference "
+            "and is not part of the adopted text above."), frozenset({"b"}))])
+        self.user_text(self.body, summary)
 
     # annexes
 

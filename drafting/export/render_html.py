@@ -76,7 +76,9 @@ def _page_counter() -> Markup:
     return Markup(" ".join(parts))  # noqa: S704 - built from escaped CSS strings
 
 
-ANNEXES = ("a", "b", "c")
+#: What follows the adopted text, in order: the Chair's summary ("s": apart, not adopted; only
+#: when there is one), then annexes A, B and C.
+ANNEXES = ("s", "a", "b", "c")
 
 
 @dataclass(frozen=True)
@@ -98,8 +100,13 @@ def document(outline: Outline, *, changes: bool = False, part: Part | None = Non
     ``part``: only that piece, with no page numbers of its own (they are stamped on the
     assembled PDF); ``toc_pages``: the table of contents' page numbers as text, by anchor, for
     a front matter laid out apart from the pages it lists (else CSS ``target-counter``)."""
+    last = len(outline.sections) - 1
     context: dict[str, Any] = {
         "front": part is None or part.front,
+        # The adoption line follows the adopted text: after the last group's section (or the
+        # front matter, when there is none).
+        "adoption_here": outline.adoption is not None and (
+            part is None or (last in part.sections if last >= 0 else part.front)),
         "sections": (outline.sections if part is None
                      else [outline.sections[index] for index in part.sections]),
         "annexes": ANNEXES if part is None else part.annexes,

@@ -81,7 +81,20 @@ def document(outline: Outline, *, changes: bool = False) -> dict[str, Any]:
         "votes": [_vote(v) for v in data["votes"]],
         "statements": data["statements"],
         "participants": data["participants"],
+        "adoption": _adoption(data["adoption"]),
+        "chairs_summary": data["chairs_summary"] if outline.chairs_summary.markdown else None,
     }
+
+
+def _adoption(adoption: dict[str, Any] | None) -> dict[str, Any] | None:
+    if adoption is None:
+        return None
+    counts = adoption["counts"]
+    return {"adopted_on": adoption["adopted_on"], "place": adoption["place"],
+            "meeting": adoption["meeting"], "method": adoption["method"],
+            "votes": None if counts is None else dict(zip(("yes", "no", "abstain"), counts,
+                                                          strict=True)),
+            "line": adoption["line"], "how": adoption["how"]}
 
 
 def render(outline: Outline, *, changes: bool = False,

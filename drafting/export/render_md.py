@@ -394,6 +394,23 @@ def _sections(outline: Outline, changes: bool) -> list[list[str]]:
     return blocks
 
 
+def _adoption(outline: Outline) -> list[list[str]]:
+    """The adoption line after the adopted text, once the plenary's adoption is recorded."""
+    if outline.adoption is None:
+        return []
+    return [[f"*{escape(outline.adoption.line)}*  ", f"*{escape(outline.adoption.how)}*"]]
+
+
+def _chairs_summary(outline: Outline) -> list[list[str]]:
+    """The Chair's summary, apart from the adopted text and saying so (none: nothing)."""
+    if not outline.chairs_summary.markdown:
+        return []
+    note = _("Issued under the Chair’s own responsibility. It was not adopted by the "
+             "conference and is not part of the adopted text above.")
+    return [["---"], ["## " + _("Chair’s summary")], [f"> **{note}**"],
+            markdown_of(outline.chairs_summary)]
+
+
 def _annex_votes(outline: Outline) -> list[list[str]]:
     blocks: list[list[str]] = [["## " + _("Annex A: Voting record")]]
     if not outline.votes:
@@ -464,6 +481,8 @@ def render(outline: Outline, *, changes: bool = False,
                  "words in bold.")
         blocks.append([f"*{note}*"])
     blocks += _sections(outline, changes)
+    blocks += _adoption(outline)
+    blocks += _chairs_summary(outline)
     blocks += _annex_votes(outline)
     blocks += _annex_statements(outline)
     blocks += _annex_participants(outline)

@@ -71,7 +71,7 @@ SPLIT_ABOVE = 150_000
 #: fewer embed fewer copies of the fonts.
 PARTS_PER_WORKER = 8
 #: Anchors kept as the assembled PDF's named destinations.
-NAMED_DESTINATIONS = ("contents", "group-", "recommendation-", "annex-")
+NAMED_DESTINATIONS = ("contents", "group-", "recommendation-", "chairs-summary", "annex-")
 #: WeasyPrint draws in CSS pixels; PDF counts points.
 POINTS_PER_PIXEL = 0.75
 
@@ -117,7 +117,8 @@ def _weights(outline: Outline) -> tuple[list[int], dict[str, int]]:
     """What laying out each group's section and each annex costs, roughly: its HTML's length."""
     sections = [sum(len(c.text.html) + 200 for r in s.recommendations for c in r.preambular + r.operative)
                 + 500 for s in outline.sections]
-    annexes = {"a": 600 * len(outline.votes) + sum(40 * len(v.roll_call or []) for v in outline.votes),
+    annexes = {"s": len(outline.chairs_summary.html),
+               "a": 600 * len(outline.votes) + sum(40 * len(v.roll_call or []) for v in outline.votes),
                "b": sum(len(s.text.html) + 300 for s in outline.statements),
                "c": sum(150 * len(c.participants) for c in outline.participants)}
     return sections, annexes
@@ -334,7 +335,8 @@ def _toc_anchors(outline: Outline) -> list[str]:
     anchors = [f"group-{s.number}" for s in outline.sections]
     anchors += [f"recommendation-{r.number.replace('.', '-')}" for s in outline.sections
                 for r in s.recommendations]
-    return [*anchors, "annex-a", "annex-b", "annex-c"]
+    summary = ["chairs-summary"] if outline.chairs_summary.html else []
+    return [*anchors, *summary, "annex-a", "annex-b", "annex-c"]
 
 
 def _offsets(parts: Sequence[LaidOut]) -> list[int]:

@@ -1,4 +1,5 @@
-"""The export page, downloads, background export jobs, finalising, and the export API."""
+"""The export page, downloads, background export jobs, the closing plenary (its adoption of
+the outcome document, the Chair's summary), finalising, and the export API."""
 from __future__ import annotations
 
 from flask import (
@@ -20,15 +21,24 @@ from flask_login import current_user, login_required
 from drafting.api import endpoint
 from drafting.conferences.services import get_conference
 from drafting.errors import INPUT_ERRORS, Conflict, DomainError, NotFound
-from drafting.export import jobs, services
+from drafting.export import jobs, plenary, services
+from drafting.export.forms import ChairsSummaryForm, PlenaryAdoptionForm
 from drafting.export.schemas import (
+    ChairsSummaryIn,
+    ChairsSummaryOut,
     ExportJobOut,
     ExportRequest,
     OutcomeDocumentOut,
+    PlenaryAdoptionIn,
+    PlenaryAdoptionOut,
+    chairs_summary_out,
     document_out,
     job_out,
+    plenary_adoption_out,
 )
+from drafting.forms import Refusal, flashed, run_form
 from drafting.groups.services import get_group
+from drafting.markup import render_markdown
 from models import Conference, Participant, WorkingGroup, db
 
 bp = Blueprint("export", __name__)
@@ -49,17 +59,42 @@ def _flag(name: str) -> bool:
 
 
 def _render_page(conference: Conference, group: WorkingGroup | None = None,
-                 error: DomainError | None = None, status: int = 200) -> ResponseReturnValue:
+                 error: DomainError | None = None, status: int = 200,
+                 adoption_form: PlenaryAdoptionForm | None = None,
+                 summary_form: ChairsSummaryForm | None = None) -> ResponseReturnValue:
     services.check_can_export(current_user, conference, group)
     outline = services.outline_of(conference, group)
     documents = services.final_documents(conference) if group is None else []
     formats = [(fmt, services.is_available(fmt)) for fmt in services.FORMATS.values()]
+    closing = group is None and current_user.is_secretariat
+    adoption = conference.plenary_adoption
     return render_template(
         "export/page.html", conference=conference, group=group, outline=outline,
         documents=documents, formats=formats, error=error,
         labels={name: fmt.label for name, fmt in services.FORMATS.items()},
-        can_finalise=group is None and current_user.is_secretariat,
+        can_finalise=closing,
+        # The closing plenary's part of the page, the secretariat's (refused forms come back
+        # with what was typed).
+        closing=closing, adoption=plenary_adoption_out(adoption) if adoption else None,
+        adoption_current=adoption is not None and adoption.text_sha256 == outline.adopted_text_sha256(),
+        adoption_form=adoption_form or _blank_adoption_form(conference),
+        summary_form=summary_form or ChairsSummaryForm(formdata=None,
+                                                       data={"text": conference.chairs_summary}),
+        summary_html=render_markdown(conference.chairs_summary),
     ), status
+
+
+def _blank_adoption_form(conference: Conference) -> PlenaryAdoptionForm:
+    """Filled from the record when there is one (to correct it), else the last day."""
+    adoption = conference.plenary_adoption
+    if adoption is None:
+        return PlenaryAdoptionForm(formdata=None, data={
+            "adopted_on": conference.ends_on.isoformat(), "method": "consensus"})
+    return PlenaryAdoptionForm(formdata=None, data={
+        "adopted_on": adoption.adopted_on.isoformat(), "place": adoption.place,
+        "meeting": adoption.meeting, "method": adoption.method.value,
+        **{name: "" if getattr(adoption, name) is None else str(getattr(adoption, name))
+           for name in ("votes_yes", "votes_no", "votes_abstain")}})
 
 
 @bp.get("/conferences/<int:conference_id>/export")
@@ -162,6 +197,50 @@ def finalise(conference_id: int) -> ResponseReturnValue:
     return redirect(url_for("export.job_page", job_id=job.id))
 
 
+def _closing_page(conference: Conference, anchor: str) -> str:
+    return url_for("export.conference_page", conference_id=conference.id, _anchor=anchor)
+
+
+@bp.post("/conferences/<int:conference_id>/plenary-adoption")
+@login_required
+def record_adoption(conference_id: int) -> ResponseReturnValue:
+    """The secretariat records the plenary's adoption of the outcome document (or corrects
+    the record)."""
+    conference = get_conference(conference_id, current_user)
+    plenary.check_can_record(current_user, conference)
+    form = PlenaryAdoptionForm()
+    return run_form(form, lambda: plenary.record_plenary_adoption(current_user, conference,
+                                                                  form.command()),
+                    done=lambda _adoption: flashed(_("The plenary's adoption is recorded."),
+                                                   _closing_page(conference, "plenary")),
+                    refused=Refusal(lambda error: _render_page(
+                        conference, status=error.status if error else 400, adoption_form=form)))
+
+
+@bp.post("/conferences/<int:conference_id>/plenary-adoption/withdraw")
+@login_required
+def withdraw_adoption(conference_id: int) -> ResponseReturnValue:
+    conference = get_conference(conference_id, current_user)
+    return run_form(None, lambda: plenary.withdraw_plenary_adoption(current_user, conference),
+                    done=lambda _none: flashed(_("The record of the plenary's adoption is "
+                                                 "withdrawn."), _closing_page(conference, "plenary")))
+
+
+@bp.post("/conferences/<int:conference_id>/chairs-summary")
+@login_required
+def save_summary(conference_id: int) -> ResponseReturnValue:
+    """The secretariat writes the Chair's summary, on the chair's behalf."""
+    conference = get_conference(conference_id, current_user)
+    plenary.check_can_record(current_user, conference)
+    form = ChairsSummaryForm()
+    return run_form(form, lambda: plenary.update_chairs_summary(current_user, conference,
+                                                                form.command()),
+                    done=lambda _none: flashed(_("The Chair's summary is saved."),
+                                               _closing_page(conference, "chairs-summary")),
+                    refused=Refusal(lambda error: _render_page(
+                        conference, status=error.status if error else 400, summary_form=form)))
+
+
 def _start(conference: Conference, group: WorkingGroup | None) -> ResponseReturnValue:
     """A format button: the export runs in the background and the browser follows its
     progress on a page that refreshes itself (no script needed)."""
@@ -239,13 +318,62 @@ def api_export_job(actor: Participant, job_id: int) -> ExportJobOut:
 
 @endpoint("/conferences/<int:conference_id>/finalise", "POST", summary="Start finalising the "
           "outcome document (secretariat): a job renders every format once and stores it with "
-          "its SHA-256, all or nothing; refused while anything is pending, once final, and "
+          "its SHA-256, all or nothing, and closes the conference; refused while anything is "
+          "pending, until the plenary's adoption of this text is recorded, once final, and "
           "while another finalisation runs. Poll the job; once finished, the documents are "
           "listed by GET .../documents", tag="export",
           response=ExportJobOut, status=202, errors=(403, 404, 409, 429, 503))
 def api_finalise(actor: Participant, conference_id: int) -> ExportJobOut:
     conference = get_conference(conference_id, actor)
     return job_out(jobs.start_finalise(actor, conference))
+
+
+@endpoint("/conferences/<int:conference_id>/plenary-adoption", summary="The plenary's adoption "
+          "of the outcome document, as recorded (404 until it is)", tag="export",
+          response=PlenaryAdoptionOut, errors=(404,))
+def api_plenary_adoption(actor: Participant, conference_id: int) -> PlenaryAdoptionOut:
+    conference = get_conference(conference_id, actor)
+    if conference.plenary_adoption is None:
+        raise NotFound(_("The plenary's adoption has not been recorded."))
+    return plenary_adoption_out(conference.plenary_adoption)
+
+
+@endpoint("/conferences/<int:conference_id>/plenary-adoption", "PUT", summary="Record (or "
+          "correct) the plenary's adoption of the outcome document (secretariat): the date, "
+          "within the conference's dates; the place (default: the venue); the meeting (default: "
+          "the closing plenary meeting); by consensus, or by a vote with its counts, which must "
+          "carry two thirds of those present and voting. Refused while anything is pending and "
+          "once final; it gives the document's adoption line, and finalising needs it",
+          tag="export", response=PlenaryAdoptionOut, body=PlenaryAdoptionIn,
+          errors=(403, 404, 409))
+def api_record_plenary_adoption(actor: Participant, conference_id: int,
+                                body: PlenaryAdoptionIn) -> PlenaryAdoptionOut:
+    conference = get_conference(conference_id, actor)
+    return plenary_adoption_out(plenary.record_plenary_adoption(actor, conference, body))
+
+
+@endpoint("/conferences/<int:conference_id>/plenary-adoption", "DELETE", summary="Withdraw a "
+          "record of the plenary's adoption made in error (secretariat; not once final)",
+          tag="export", status=204, errors=(403, 404, 409))
+def api_withdraw_plenary_adoption(actor: Participant, conference_id: int) -> None:
+    plenary.withdraw_plenary_adoption(actor, get_conference(conference_id, actor))
+
+
+@endpoint("/conferences/<int:conference_id>/chairs-summary", summary="The Chair's summary "
+          "(empty text: none)", tag="export", response=ChairsSummaryOut, errors=(404,))
+def api_chairs_summary(actor: Participant, conference_id: int) -> ChairsSummaryOut:
+    return chairs_summary_out(get_conference(conference_id, actor))
+
+
+@endpoint("/conferences/<int:conference_id>/chairs-summary", "PUT", summary="Write the Chair's "
+          "summary (secretariat, on the chair's behalf; Markdown, empty: none): issued under the "
+          "Chair's own responsibility, printed apart after the adopted text; not once final",
+          tag="export", response=ChairsSummaryOut, body=ChairsSummaryIn, errors=(403, 404, 409))
+def api_update_chairs_summary(actor: Participant, conference_id: int,
+                              body: ChairsSummaryIn) -> ChairsSummaryOut:
+    conference = get_conference(conference_id, actor)
+    plenary.update_chairs_summary(actor, conference, body)
+    return chairs_summary_out(conference)
 
 
 @endpoint("/conferences/<int:conference_id>/documents", summary="The stored final documents "

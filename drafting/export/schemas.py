@@ -1,14 +1,23 @@
-"""Exports on the wire: the API's shapes of an export job and of a stored final document."""
+"""Exports on the wire: the API's shapes of an export job, of a stored final document, of
+the plenary's adoption of the outcome document and of the Chair's summary."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Literal, Self
 
 from flask import url_for
-from pydantic import BaseModel, Field
+from flask_babel import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drafting.export.jobs import ExportJob
-from models import OutcomeDocument
+from drafting.export.labels import adoption_how, adoption_line
+from drafting.markup import render_markdown
+from drafting.participants.schemas import ParticipantBrief, participant_brief
+from drafting.services import clean_text
+from models import Conference, OutcomeDocument, PlenaryAdoption
+
+#: The longest Chair's summary, in characters.
+MAX_SUMMARY_LENGTH = 50000
 
 FormatName = Literal["html", "pdf", "docx", "md", "json"]
 
@@ -74,3 +83,84 @@ def document_out(document: OutcomeDocument) -> OutcomeDocumentOut:
         created_at=document.created_at, created_by_id=document.created_by_id,
         download_url=url_for("export.final_download", conference_id=document.conference_id,
                              fmt=document.format.value))
+
+
+# --- the closing plenary ---------------------------------------------------------------------
+
+
+class PlenaryAdoptionIn(BaseModel):
+    """The plenary's adoption of the outcome document, as the secretariat records it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    adopted_on: date = Field(description="The day of the meeting, within the conference's dates.")
+    place: str = Field("", description="Where, as printed; empty: the conference's venue.")
+    meeting: str = Field("", description="The meeting as printed after \"Adopted at\" (\"the "
+                         "3rd plenary meeting\"); empty: the closing plenary meeting, in the "
+                         "document's language.")
+    method: Literal["consensus", "vote"] = Field("consensus", description="consensus: nobody "
+                                                 "objected, nothing counted; vote: with counts.")
+    votes_yes: int | None = Field(None, ge=0, le=1_000_000)
+    votes_no: int | None = Field(None, ge=0, le=1_000_000)
+    votes_abstain: int | None = Field(None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        self.place = clean_text(self.place, "place", _("Place"), max_length=300, required=False)
+        self.meeting = clean_text(self.meeting, "meeting", _("Meeting"), max_length=300,
+                                  required=False)
+        return self
+
+
+class PlenaryAdoptionOut(BaseModel):
+    conference_id: int
+    adopted_on: date
+    place: str
+    meeting: str = Field(description="Empty: the closing plenary meeting.")
+    method: Literal["consensus", "vote"]
+    votes_yes: int | None
+    votes_no: int | None
+    votes_abstain: int | None
+    line: str = Field(description="The adoption line as the outcome document prints it, in "
+                      "the reader's language.")
+    how: str = Field(description="How it was adopted, as printed under the line.")
+    recorded_by: ParticipantBrief | None
+    recorded_at: datetime
+
+
+def plenary_adoption_out(adoption: PlenaryAdoption) -> PlenaryAdoptionOut:
+    return PlenaryAdoptionOut(
+        conference_id=adoption.conference_id, adopted_on=adoption.adopted_on,
+        place=adoption.place, meeting=adoption.meeting, method=adoption.method.value,
+        votes_yes=adoption.votes_yes, votes_no=adoption.votes_no,
+        votes_abstain=adoption.votes_abstain,
+        line=adoption_line(adoption.meeting, adoption.place, adoption.adopted_on),
+        how=adoption_how(adoption.method.value, adoption.votes_yes, adoption.votes_no,
+                         adoption.votes_abstain),
+        recorded_by=participant_brief(adoption.recorded_by) if adoption.recorded_by else None,
+        recorded_at=adoption.recorded_at)
+
+
+class ChairsSummaryIn(BaseModel):
+    """The Chair's summary (Markdown); empty: none."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: str
+
+    @model_validator(mode="after")
+    def _clean(self) -> Self:
+        self.text = clean_text(self.text, "text", _("Chair's summary"),
+                               max_length=MAX_SUMMARY_LENGTH, required=False)
+        return self
+
+
+class ChairsSummaryOut(BaseModel):
+    conference_id: int
+    text: str = Field(description="Markdown, as written; empty: there is none.")
+    text_html: str = Field(description="The same, as the one sanitiser renders it.")
+
+
+def chairs_summary_out(conference: Conference) -> ChairsSummaryOut:
+    return ChairsSummaryOut(conference_id=conference.id, text=conference.chairs_summary,
+                            text_html=str(render_markdown(conference.chairs_summary)))

@@ -21,21 +21,27 @@ import importlib.util
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import CursorResult, select, update
 
+from drafting.editing.docs import gates_changed
 from drafting.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
 from drafting.export.outline import Outline, compile_outline
+from drafting.realtime import participant_room, queue_event, recommendation_room
 from models import (
+    Clause,
     Conference,
     ExportFormat,
     GroupRole,
+    Membership,
     OutcomeDocument,
     Participant,
+    Recommendation,
     WorkingGroup,
     db,
     utcnow,
@@ -265,7 +271,9 @@ def export(actor: Participant | None, conference: Conference, fmt: Format | str 
     return Exported(data, filename(conference, fmt, group=group, changes=changes), fmt.mimetype)
 
 
-def _pending_message(outline: Outline) -> str:
+def pending_items(outline: Outline) -> str:
+    """What keeps the document a draft, named for a person (the first five, and how many
+    more)."""
     shown = outline.pending[:5]
     items = "; ".join(
         (_("recommendation “%(title)s” (%(group)s)", title=p.title, group=p.group)
@@ -275,8 +283,26 @@ def _pending_message(outline: Outline) -> str:
     more = len(outline.pending) - len(shown)
     if more:
         items += " " + _("and %(n)d more", n=more)
-    return _("The outcome document cannot be finalised while anything is pending: %(items)s.",
-             items=items)
+    return items
+
+
+def check_nothing_pending(outline: Outline) -> None:
+    if outline.draft:
+        raise Conflict(_("The outcome document cannot be finalised while anything is pending: "
+                         "%(items)s.", items=pending_items(outline)))
+
+
+def check_adopted_in_plenary(conference: Conference, outline: Outline) -> None:
+    """Finalising needs the plenary's adoption of exactly this text (``drafting.export.plenary``)."""
+    adoption = conference.plenary_adoption
+    if adoption is None:
+        raise Conflict(_("The outcome document cannot be finalised before the plenary has "
+                         "adopted it: record the plenary's adoption (its date, place and how "
+                         "it was adopted) first."))
+    if adoption.text_sha256 != outline.adopted_text_sha256():
+        raise Conflict(_("The adopted text changed after the plenary's adoption was recorded "
+                         "(%(date)s): record the plenary's adoption again, then finalise.",
+                         date=format_date(adoption.adopted_on, "d MMMM y")))
 
 
 def check_can_start_finalising(actor: Participant | None, conference: Conference) -> None:
@@ -288,17 +314,18 @@ def check_can_start_finalising(actor: Participant | None, conference: Conference
     for fmt in final_formats():
         check_available(fmt)
     outline = outline_of(conference)
-    if outline.draft:
-        raise Conflict(_pending_message(outline))
+    check_nothing_pending(outline)
+    check_adopted_in_plenary(conference, outline)
 
 
 def finalise(actor: Participant | None, conference: Conference, *,
              progress: Progress | None = None,
              render_with: RenderFormats = render_formats) -> list[OutcomeDocument]:
     """Freeze the outcome document: render every format from one outline and store the
-    bytes with their SHA-256. Refused while a recommendation is still being drafted or a
-    vote is open, and refused once done: the final document is never replaced. Every
-    format is rendered before anything is stored: a failure stores nothing."""
+    bytes with their SHA-256, and close the conference. Refused while a recommendation is
+    still being drafted or a vote is open, until the plenary has adopted this text, and
+    refused once done: the final document is never replaced. Every format is rendered
+    before anything is stored: a failure stores nothing."""
     check_can_finalise(actor, conference)
     if is_final(conference):
         raise Conflict(_("The outcome document is already final; it cannot be finalised again."))
@@ -306,8 +333,8 @@ def finalise(actor: Participant | None, conference: Conference, *,
     for fmt in formats:
         check_available(fmt)
     outline = outline_of(conference)
-    if outline.draft:
-        raise Conflict(_pending_message(outline))
+    check_nothing_pending(outline)
+    check_adopted_in_plenary(conference, outline)
     _report(progress, 10)
     rendered = render_with(outline, formats, changes=False, progress=_between(progress, 10, 95))
     now = utcnow()
@@ -317,11 +344,55 @@ def finalise(actor: Participant | None, conference: Conference, *,
             sha256=hashlib.sha256(data).hexdigest(), size=len(data), created_at=now,
             created_by_id=actor.id if actor else None)
         for fmt, data in zip(formats, rendered, strict=True)]
-    try:
-        with db.session.begin_nested():
-            db.session.add_all(documents)
-    except IntegrityError:
-        # Someone else finalised between our check and our insert: theirs stands.
-        raise Conflict(_("The outcome document is already final; it cannot be finalised again.")) from None
+    # Closing the conference claims it: of two finalisations, the second finds it closed
+    # (and so never inserts a second set of files, which the unique row per conference and
+    # format would refuse anyway).
+    close_conference(conference, outline, now)
+    db.session.add_all(documents)
+    db.session.flush()
     _report(progress, 100)
     return documents
+
+
+def close_conference(conference: Conference, rendered: Outline, now: datetime) -> None:
+    """Close the conference with its finalisation, in the finalising transaction: nothing of
+    its texts changes any more (``drafting.services.check_conference_open``).
+
+    One conditional UPDATE of its row: it waits for the changes under way (each holds a
+    share lock of the row until its commit), and only one of two finalisations finds the
+    conference still open. Then the document is compiled again: if anything changed while
+    ``rendered`` was being rendered, the files would not be what was decided, and finalising
+    is refused. Every clause's gate is changed (an open editor's next keystroke is refused,
+    saying why), and every open page of the conference is told."""
+    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
+        update(Conference).where(Conference.id == conference.id, Conference.finalised_at.is_(None))
+        .values(finalised_at=now).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict(_("The outcome document is already final; it cannot be finalised again."))
+    # What this session read while rendering is read again, as committed now.
+    db.session.expire_all()
+    if replace(outline_of(conference), generated_at=rendered.generated_at) != rendered:
+        raise Conflict(_("Something in the conference changed while the outcome document was "
+                         "being rendered. Nothing was finalised: finalise it again."))
+    clauses = list(db.session.scalars(
+        select(Clause.id).join(Recommendation).join(WorkingGroup)
+        .where(WorkingGroup.conference_id == conference.id)))
+    gates_changed(clauses)
+    _announce_closed(conference, now)
+
+
+def _announce_closed(conference: Conference, now: datetime) -> None:
+    """``conference_closed`` to every open page of the conference: its recommendations'
+    editors and votes, and the sockets of everyone who may see it (export pages)."""
+    payload = {"conference": conference.id, "finalised_at": now.isoformat()}
+    recommendations = db.session.scalars(
+        select(Recommendation.id).join(WorkingGroup)
+        .where(WorkingGroup.conference_id == conference.id).order_by(Recommendation.id))
+    for recommendation_id in recommendations:
+        queue_event("conference_closed", payload, room=recommendation_room(recommendation_id))
+    people = db.session.scalars(
+        select(Participant.id).where(Participant.is_secretariat.is_(True)).union(
+            select(Membership.participant_id).join(WorkingGroup)
+            .where(WorkingGroup.conference_id == conference.id)))
+    for participant_id in sorted(set(people)):
+        queue_event("conference_closed", payload, room=participant_room(participant_id))

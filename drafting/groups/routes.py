@@ -191,7 +191,7 @@ def api_add_member(actor: Participant, group_id: int, body: MemberAdd) -> Member
 
 
 @endpoint("/memberships/<int:membership_id>", "PATCH", summary="Change a member's role",
-          tag="groups", response=MemberOut, body=MemberRoleChange, errors=(403, 404))
+          tag="groups", response=MemberOut, body=MemberRoleChange, errors=(403, 404, 409))
 def api_change_role(actor: Participant, membership_id: int, body: MemberRoleChange) -> MemberOut:
     membership = services.get_membership(membership_id, actor)
     services.change_role(actor, membership, body.role)
@@ -199,6 +199,6 @@ def api_change_role(actor: Participant, membership_id: int, body: MemberRoleChan
 
 
 @endpoint("/memberships/<int:membership_id>", "DELETE", summary="Remove a member from a group",
-          tag="groups", status=204, errors=(403, 404))
+          tag="groups", status=204, errors=(403, 404, 409))
 def api_remove_member(actor: Participant, membership_id: int) -> None:
     services.remove_member(actor, services.get_membership(membership_id, actor))

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import group_room, participant_room, queue_event, queue_sockets_ended
-from drafting.services import clean_text, load, validate_all
+from drafting.services import check_conference_open, clean_text, load, validate_all
 from models import Conference, GroupRole, Membership, Participant, WorkingGroup, db
 
 
@@ -30,6 +30,7 @@ def check_can_manage(group: WorkingGroup | None, conference: Conference, actor: 
     allowed = conference.can_manage(actor) if group is None else group.can_manage(actor)
     if not allowed:
         raise PermissionDenied(_("Only the secretariat can set up working groups."))
+    check_conference_open(conference)
 
 
 def _clean_flag(value: Any, field: str) -> bool:
@@ -103,6 +104,7 @@ def check_can_assign(group: WorkingGroup, actor: Participant, *roles: GroupRole)
     for role in roles:
         if not group.can_assign_role(actor, role):
             raise PermissionDenied(_("Only the secretariat appoints or removes chairs."))
+    check_conference_open(group.conference)
 
 
 def _membership_changed(group: WorkingGroup, participant_id: int, *, rights_changed: bool = False) -> None:

@@ -82,7 +82,7 @@ def api_diff(actor: Participant, clause_id: int, query: DiffQuery) -> list[Piece
 
 @endpoint("/clauses/<int:clause_id>/restore-wording", "POST", summary="Make an earlier "
           "wording current again (a new edit; the history keeps both)", tag="history",
-          response=ClauseOut, body=RestoreWording, errors=(403, 404))
+          response=ClauseOut, body=RestoreWording, errors=(403, 404, 409))
 def api_restore_wording(actor: Participant, clause_id: int, body: RestoreWording) -> ClauseOut:
     clause = get_clause(clause_id, actor)
     history.restore_wording(actor, clause, body.at)

@@ -166,7 +166,7 @@ def api_list_recommendations(actor: Participant,
 
 @endpoint("/groups/<int:group_id>/recommendations", "POST", summary="Start a draft "
           "recommendation (chair or member of the group)", tag="recommendations",
-          response=RecommendationOut, status=201, body=RecommendationWrite, errors=(403, 404))
+          response=RecommendationOut, status=201, body=RecommendationWrite, errors=(403, 404, 409))
 def api_create_recommendation(actor: Participant, group_id: int,
                               body: RecommendationWrite) -> RecommendationOut:
     group = get_group(group_id, actor)
@@ -182,7 +182,7 @@ def api_get_recommendation(actor: Participant, recommendation_id: int) -> Recomm
 
 @endpoint("/recommendations/<int:recommendation_id>", "PATCH", summary="Rename a draft (chair "
           "or secretariat)", tag="recommendations", response=RecommendationOut,
-          body=RecommendationWrite, errors=(403, 404))
+          body=RecommendationWrite, errors=(403, 404, 409))
 def api_rename_recommendation(actor: Participant, recommendation_id: int,
                               body: RecommendationWrite) -> RecommendationOut:
     recommendation = services.get_recommendation(recommendation_id, actor)
@@ -192,7 +192,7 @@ def api_rename_recommendation(actor: Participant, recommendation_id: int,
 
 @endpoint("/recommendations/<int:recommendation_id>/withdraw", "POST", summary="Withdraw a "
           "draft (chair or secretariat)", tag="recommendations", response=RecommendationOut,
-          errors=(403, 404))
+          errors=(403, 404, 409))
 def api_withdraw_recommendation(actor: Participant, recommendation_id: int) -> RecommendationOut:
     recommendation = services.get_recommendation(recommendation_id, actor)
     services.withdraw_recommendation(actor, recommendation)
@@ -201,7 +201,7 @@ def api_withdraw_recommendation(actor: Participant, recommendation_id: int) -> R
 
 @endpoint("/recommendations/<int:recommendation_id>/clauses", "POST", summary="Add a clause",
           tag="recommendations", response=ClauseOut, status=201, body=ClauseCreate,
-          errors=(403, 404))
+          errors=(403, 404, 409))
 def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreate) -> ClauseOut:
     recommendation = services.get_recommendation(recommendation_id, actor)
     clause = services.add_clause(actor, recommendation, body)
@@ -210,7 +210,7 @@ def api_add_clause(actor: Participant, recommendation_id: int, body: ClauseCreat
 
 @endpoint("/clauses/<int:clause_id>", "PATCH", summary="Change a clause's wording (as a live "
           "edit, merged with what others type) or its kind", tag="recommendations",
-          response=ClauseOut, body=ClausePatch, errors=(403, 404))
+          response=ClauseOut, body=ClausePatch, errors=(403, 404, 409))
 def api_update_clause(actor: Participant, clause_id: int, body: ClausePatch) -> ClauseOut:
     clause = services.get_clause(clause_id, actor)
     services.update_clause(actor, clause, body)
@@ -218,7 +218,7 @@ def api_update_clause(actor: Participant, clause_id: int, body: ClausePatch) -> 
 
 
 @endpoint("/clauses/<int:clause_id>/move", "POST", summary="Reorder a clause within its part",
-          tag="recommendations", response=RecommendationOut, body=ClauseMove, errors=(403, 404))
+          tag="recommendations", response=RecommendationOut, body=ClauseMove, errors=(403, 404, 409))
 def api_move_clause(actor: Participant, clause_id: int, body: ClauseMove) -> RecommendationOut:
     clause = services.get_clause(clause_id, actor)
     services.move_clause(actor, clause, body)
@@ -226,7 +226,7 @@ def api_move_clause(actor: Participant, clause_id: int, body: ClauseMove) -> Rec
 
 
 @endpoint("/clauses/<int:clause_id>/restore", "POST", summary="Undo the deletion of a clause",
-          tag="recommendations", response=ClauseOut, errors=(400, 403, 404))
+          tag="recommendations", response=ClauseOut, errors=(400, 403, 404, 409))
 def api_restore_clause(actor: Participant, clause_id: int) -> ClauseOut:
     clause = services.get_clause(clause_id, actor, deleted=True)
     services.restore_clause(actor, clause)
@@ -268,6 +268,6 @@ def api_clear_ad_referendum(actor: Participant, clause_id: int) -> ClauseOut:
 
 
 @endpoint("/clauses/<int:clause_id>", "DELETE", summary="Delete a clause (kept in history; its "
-          "id is never reused)", tag="recommendations", status=204, errors=(403, 404))
+          "id is never reused)", tag="recommendations", status=204, errors=(403, 404, 409))
 def api_delete_clause(actor: Participant, clause_id: int) -> None:
     services.delete_clause(actor, services.get_clause(clause_id, actor))

@@ -21,7 +21,7 @@ from drafting.recommendations.schemas import (
     ClausePatch,
     RecommendationWrite,
 )
-from drafting.services import load
+from drafting.services import check_conference_open, load
 from models import (
     Clause,
     ClauseStatus,
@@ -57,6 +57,7 @@ def _emit(recommendation: Recommendation, name: str, **payload: Any) -> None:
 
 
 def check_can_edit(recommendation: Recommendation, actor: Participant) -> None:
+    check_conference_open(recommendation)
     if recommendation.status is not RecommendationStatus.DRAFTING:
         raise PermissionDenied(_("This recommendation is no longer a draft and cannot be edited."))
     if not recommendation.can_edit(actor):
@@ -66,11 +67,13 @@ def check_can_edit(recommendation: Recommendation, actor: Participant) -> None:
 def check_can_draft(group: WorkingGroup, actor: Participant) -> None:
     if not group.can_draft(actor):
         raise PermissionDenied(_("Only the group's chair and members draft its recommendations."))
+    check_conference_open(group.conference)
 
 
 def check_can_manage(recommendation: Recommendation, actor: Participant) -> None:
     if not recommendation.can_manage(actor):
         raise PermissionDenied(_("Only the group's chair or the secretariat can do this."))
+    check_conference_open(recommendation)
     check_can_edit_status(recommendation)
 
 
@@ -183,6 +186,7 @@ def set_clause_lock(actor: Participant, clause: Clause, locked: bool) -> None:
     """Freeze the wording (editors go read-only everywhere, live) or open it again."""
     if not clause.can_lock(actor):
         raise PermissionDenied(_("Only the group's chair can lock or unlock a clause."))
+    check_conference_open(clause.recommendation)
     if clause.status is ClauseStatus.ADOPTED:
         raise PermissionDenied(_("This clause is adopted: its wording is final."))
     structure.lock(clause.recommendation)
@@ -203,6 +207,7 @@ def set_ad_referendum(actor: Participant, clause: Clause, agreed: bool) -> None:
     untouched; every open editor and page is told."""
     if not clause.can_mark_ad_referendum(actor):
         raise PermissionDenied(_("Only the group's chair can mark a clause agreed ad referendum."))
+    check_conference_open(clause.recommendation)
     check_can_edit_status(clause.recommendation)
     if clause.deleted_at is not None:
         raise NotFound(_("Not found."))

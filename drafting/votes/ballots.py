@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
-from drafting.services import clean_text, is_id
+from drafting.services import check_conference_open, clean_text, is_id
 from drafting.votes import units
 from drafting.votes.records import sha256
 from drafting.votes.schemas import BallotIn
@@ -74,6 +74,9 @@ def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) 
     if vote.by_consensus:
         raise Conflict(_("This question is put for consensus: there are no ballots. Object if "
                          "you object; silence is consent."))
+    # Without the conference's share lock: a ballot counts only while its vote is open, and
+    # an open vote keeps the conference from being finalised.
+    check_conference_open(vote.recommendation, serialise=False)
     if vote.status is VoteStatus.CANCELLED:
         raise Conflict(_("This vote was cancelled."))
     if vote.status is VoteStatus.CLOSED or (vote.deadline is not None and (now or utcnow()) >= vote.deadline):

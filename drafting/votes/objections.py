@@ -18,6 +18,7 @@ from sqlalchemy import CursorResult, delete
 from sqlalchemy.exc import IntegrityError
 
 from drafting.errors import Conflict, PermissionDenied
+from drafting.services import check_conference_open
 from drafting.votes import units
 from drafting.votes.schemas import ObjectionIn
 from drafting.votes.services import (
@@ -38,6 +39,8 @@ def check_can_object(vote: Vote, member: Participant, now: datetime | None = Non
     whose behalf the member objects (its head or designated voter)."""
     if not vote.by_consensus:
         raise Conflict(_("This question is decided by ballot: cast a ballot instead."))
+    # As a ballot: an open question keeps the conference from being finalised.
+    check_conference_open(vote.recommendation, serialise=False)
     if vote.status is VoteStatus.CANCELLED:
         raise Conflict(_("This question was withdrawn."))
     # A silence procedure past its deadline is decided, whether or not the closer has run.

@@ -46,6 +46,7 @@ from models import (
     VoteStatus,
     VoteSubject,
     delegation_of,
+    may_make_statement,
     utcnow,
 )
 
@@ -159,9 +160,10 @@ def vote_context(vote: Vote, viewer: Participant, form: BallotForm | None = None
         "is_voter": services.is_voter(vote, viewer),
         "voted": voted,
         "mine": mine,
-        "can_run": vote.is_open and vote.can_run(viewer),
+        "can_run": vote.is_open and vote.can_run(viewer) and not vote.recommendation.is_closed,
         "can_runoff": (vote.outcome is VoteOutcome.RUNOFF and vote.can_run(viewer)
-                       and vote.recommendation.status is RecommendationStatus.DRAFTING),
+                       and vote.recommendation.status is RecommendationStatus.DRAFTING
+                       and not vote.recommendation.is_closed),
         "roll_call": called,
         "roll_call_delegations": ballot_delegations(vote, called),
         "objections": record.get("objections", []) if record else [],
@@ -313,7 +315,7 @@ def build_console(recommendation: Recommendation, viewer: Participant,
         kept = forms.get("whole")
         whole = kept if isinstance(kept, OpenVoteForm) else open_form(
             recommendation, {"subject": "recommendation"})
-    runs = recommendation.group.role_of(viewer) is GroupRole.CHAIR
+    runs = recommendation.group.role_of(viewer) is GroupRole.CHAIR and not recommendation.is_closed
     reconsider_whole = runs and not open_now and recommendation.status in (
         RecommendationStatus.ADOPTED, RecommendationStatus.REJECTED)
     statements = services.statements_of(recommendation)
@@ -321,7 +323,7 @@ def build_console(recommendation: Recommendation, viewer: Participant,
     if recommendation.status is RecommendationStatus.ADOPTED:
         targets.insert(0, ("", ""))
     statement_form = None
-    if group.role_of(viewer) is not None and targets:
+    if targets and may_make_statement(recommendation, viewer) and not recommendation.is_closed:
         kept = forms.get("statement")
         statement_form = kept if isinstance(kept, StatementForm) else StatementForm(
             formdata=None, data={"kind": "interpretative", "clause_id": targets[0][0]})

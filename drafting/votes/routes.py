@@ -234,10 +234,10 @@ def api_get_vote(actor: Participant, vote_id: int) -> VoteOut:
 
 @endpoint("/votes/<int:vote_id>/presence", "POST", summary="The open question has reached "
           "me (the page shows it): counted as present for a consensus or a silence procedure",
-          tag="votes", response=VoteOut, errors=(404,))
+          tag="votes", response=VoteOut, errors=(404, 409))
 def api_mark_present(actor: Participant, vote_id: int) -> VoteOut:
     vote = services.get_vote(vote_id, actor)
-    services.mark_present(vote, actor)
+    services.report_presence(vote, actor)
     return vote_out(vote)
 
 

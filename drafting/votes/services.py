@@ -25,15 +25,17 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
 
 from drafting.amendments.redlines import redline
+from drafting.amendments.services import close_hanging
 from drafting.brackets import refusal, unagreed_passages
 from drafting.editing import docs
 from drafting.editing.services import hold_text, replace_text
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
 from drafting.recommendations import structure
-from drafting.services import is_id, load
+from drafting.services import check_conference_open, is_id, load
 from drafting.votes import units
 from drafting.votes.procedure import Past, Refusal, quorum_needed, route, standing_decision
 from drafting.votes.records import decision_of, sha256, write_record
@@ -69,6 +71,7 @@ from models import (
     WorkingGroup,
     db,
     delegation_of,
+    may_make_statement,
     utcnow,
 )
 
@@ -155,6 +158,7 @@ def check_can_run(recommendation: Recommendation, actor: Participant, *,
     """The group's chair, on a draft (or, ``reconsider``, on a decided recommendation)."""
     if recommendation.group.role_of(actor) is not GroupRole.CHAIR:
         raise PermissionDenied(_("Only the group's chair opens, closes and cancels votes."))
+    check_conference_open(recommendation)
     if recommendation.status is not RecommendationStatus.DRAFTING and not reconsider:
         raise PermissionDenied(_("This recommendation is no longer a draft: there is nothing to vote on."))
 
@@ -525,6 +529,7 @@ def _set_clause_status(clause: Clause, status: ClauseStatus) -> None:
 def check_can_close(vote: Vote, actor: Participant) -> None:
     if not vote.can_run(actor):
         raise PermissionDenied(_("Only the group's chair opens, closes and cancels votes."))
+    check_conference_open(vote.recommendation)
     if not vote.is_open:
         raise Conflict(_("This vote has already ended."))
 
@@ -574,6 +579,8 @@ def close_vote(actor: Participant | None, vote: Vote) -> Decision:
                                  "far; the quorum is %(needed)d. Consensus can be declared "
                                  "once it has reached them (or cancel it).",
                                  n=reached, total=vote.eligible_count, needed=needed))
+    else:
+        check_conference_open(vote.recommendation)
     return end_with_decision(vote, actor)
 
 
@@ -611,6 +618,7 @@ def _apply(vote: Vote, decision: Decision) -> None:
     if vote.subject is VoteSubject.RECOMMENDATION:
         if adopted:
             vote.recommendation.status = RecommendationStatus.ADOPTED
+            close_hanging(vote.recommendation, vote.closed_by)
         elif decision.outcome is VoteOutcome.REJECTED:
             vote.recommendation.status = RecommendationStatus.REJECTED
         return
@@ -662,6 +670,7 @@ def _apply(vote: Vote, decision: Decision) -> None:
     # No square brackets in what is adopted: the wording was checked when the vote was opened
     # (``_check_agreed``), and it is frozen and hashed from then on.
     _set_clause_status(clause, ClauseStatus.ADOPTED)
+    close_hanging(clause, vote.closed_by)
 
 
 def _set_aside(motion: Vote) -> None:
@@ -722,6 +731,13 @@ def mark_present(vote: Vote, participant: Participant) -> bool:
     return True
 
 
+def report_presence(vote: Vote, participant: Participant) -> bool:
+    """The participant's page says the open question is before them (``mark_present``); a
+    closed conference takes nothing more, this included."""
+    check_conference_open(vote.recommendation, serialise=False)
+    return mark_present(vote, participant)
+
+
 def due_votes(now: datetime) -> list[int]:
     """The open votes whose deadline has passed by ``now``, to be closed (``deadlines``)."""
     return list(db.session.scalars(select(Vote.id).where(
@@ -737,14 +753,42 @@ def statements_of(recommendation: Recommendation) -> list[Statement]:
 
 
 def check_can_state(recommendation: Recommendation, actor: Participant) -> None:
-    if recommendation.group.role_of(actor) is None:
-        raise PermissionDenied(_("Only the group's participants attach statements to its texts."))
+    """Who may make a statement on the group's decisions (``may_make_statement``), in a
+    conference still open: until the outcome document is finalised."""
+    check_conference_open(recommendation)
+    if not may_make_statement(recommendation, actor):
+        raise PermissionDenied(_("Only the group's chair and members make statements on its "
+                                 "decisions; observers do not."))
+
+
+def check_not_stated_twice(recommendation: Recommendation, clause: Clause | None,
+                           actor: Participant, kind: StatementKind) -> None:
+    """One statement of a kind per author and decided text (the clause, or the
+    recommendation as a whole); the database's unique constraints hold it too. The one place
+    that says whose statement counts as the same one."""
+    found = db.session.scalar(select(Statement.id).where(
+        Statement.recommendation_id == recommendation.id,
+        Statement.clause_id.is_(None) if clause is None else Statement.clause_id == clause.id,
+        Statement.author_id == actor.id, Statement.kind == kind).limit(1))
+    if found is not None:
+        raise _stated_twice(kind)
+
+
+def _stated_twice(kind: StatementKind) -> Conflict:
+    if kind is StatementKind.RESERVATION:
+        message = _("You have already made a reservation on this text: a statement is made "
+                    "once, and stands as made.")
+    else:
+        message = _("You have already made an interpretative statement on this text: a "
+                    "statement is made once, and stands as made.")
+    return Conflict(message, fields={"kind": message})
 
 
 def add_statement(actor: Participant, recommendation: Recommendation,
                   command: StatementIn) -> Statement:
     """An interpretative statement or a reservation on an adopted clause (``clause_id``) or on
-    the adopted recommendation as a whole; by the group's chairs, members and observers."""
+    the adopted recommendation as a whole; by the group's chair and members, until the
+    outcome document is finalised, once of each kind per text."""
     check_can_state(recommendation, actor)
     kind = StatementKind(command.kind)
     clause = None
@@ -754,12 +798,17 @@ def add_statement(actor: Participant, recommendation: Recommendation,
             raise Conflict(_("Statements are attached to adopted texts: this clause is not adopted."))
     elif recommendation.status is not RecommendationStatus.ADOPTED:
         raise Conflict(_("Statements are attached to adopted texts: this recommendation is not adopted."))
+    check_not_stated_twice(recommendation, clause, actor, kind)
     # Made on behalf of the author's delegation, as it is now (it stays so if they move).
     delegation = delegation_of(recommendation.group.conference_id, actor.id)
     statement = Statement(recommendation=recommendation, clause=clause, author=actor, kind=kind,
                           text=command.text, delegation=delegation)
-    db.session.add(statement)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(statement)
+    except IntegrityError:
+        # The same author's other request got there first.
+        raise _stated_twice(kind) from None
     queue_event("statement_added", {"recommendation": recommendation.id, "statement": statement.id,
                                     "clause": clause.id if clause else None},
                 room=recommendation_room(recommendation.id))

@@ -19,6 +19,8 @@ import pytest
 from sqlalchemy import select
 
 from drafting.export import jobs, services
+from drafting.export.plenary import record_plenary_adoption
+from drafting.export.schemas import PlenaryAdoptionIn
 from drafting.recommendations.services import withdraw_recommendation
 from drafting.votes.ballots import cast_ballot
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
@@ -111,7 +113,7 @@ def export_world(app, factories, xss_payloads) -> World:
         _adopt(chair, get(Recommendation, adopted.id), [chair, member], secret_first=True)
         other_chair = get(Participant, cast.other_chair.id)
         _adopt(other_chair, get(Recommendation, other.id), [other_chair])
-        add_statement(get(Participant, cast.observer.id), get(Recommendation, adopted.id),
+        add_statement(get(Participant, cast.member.id), get(Recommendation, adopted.id),
                       StatementIn(kind="interpretative", text=f"We read *region* broadly. {trap} {script}"))
         draft = get(Recommendation, pending.id)
         vote = open_vote(chair, draft, VoteOpen(subject="clause", clause_id=draft.live_clauses[0].id))
@@ -121,12 +123,26 @@ def export_world(app, factories, xss_payloads) -> World:
                  other.id, pending.id, open_id, hidden)
 
 
-def settle(app, world: World) -> None:
-    """Nothing pending any more: the open vote cancelled, the unfinished draft withdrawn."""
+def settle(app, world: World, *, adopt: bool = True) -> None:
+    """Nothing pending any more: the open vote cancelled, the unfinished draft withdrawn;
+    and (``adopt``) the plenary's adoption of the document recorded, so that it may be
+    finalised."""
     with app.test_request_context():
         chair = db.session.get(Participant, world.cast.chair.id)
         cancel_vote(chair, db.session.get(Vote, world.open_vote))
         withdraw_recommendation(chair, db.session.get(Recommendation, world.pending_recommendation))
+        db.session.commit()
+    if adopt:
+        adopt_in_plenary(app, world.conference, world.cast.secretariat)
+
+
+def adopt_in_plenary(app, conference_id: int, secretariat, **fields: Any) -> None:
+    """The secretariat records the plenary's adoption (by consensus on the last day, unless
+    told otherwise)."""
+    with app.test_request_context():
+        conference = db.session.get(Conference, conference_id)
+        command = PlenaryAdoptionIn.model_validate({"adopted_on": conference.ends_on, **fields})
+        record_plenary_adoption(db.session.get(Participant, secretariat.id), conference, command)
         db.session.commit()
 
 

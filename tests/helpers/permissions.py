@@ -200,6 +200,14 @@ CASES = [
          hidden={"outsider"}),
     html("POST", "/conferences/{conference}/finalise", {"secretariat"}, 409, hidden={"outsider"},
          body={"confirm": "1"}),
+    # The closing plenary (the cast's draft is pending: its adoption cannot be recorded yet,
+    # so there is none to withdraw).
+    html("POST", "/conferences/{conference}/plenary-adoption", {"secretariat"}, 409,
+         hidden={"outsider"}, body={"adopted_on": "2009-06-25", "method": "consensus"}),
+    html("POST", "/conferences/{conference}/plenary-adoption/withdraw", {"secretariat"}, 404,
+         hidden={"outsider"}),
+    html("POST", "/conferences/{conference}/chairs-summary", {"secretariat"}, 302,
+         hidden={"outsider"}, body={"text": "The chair notes the views on *remittances*."}),
     html("GET", "/groups/{group}/export", {"secretariat", "chair"}, 200, hidden={"outsider"}),
     html("GET", "/groups/{group}/export/preview", {"secretariat", "chair"}, 200,
          hidden={"outsider"}),
@@ -235,7 +243,8 @@ CASES = [
     html("POST", "/recommendations/{recommendation}/votes", {"chair"}, 302, hidden=OUTSIDE_GROUP,
          body=lambda ids: {"subject": "clause", "clause_id": str(ids["votable_clause"]),
                            "ballot": "roll_call"}),
-    html("POST", "/recommendations/{recommendation}/statements", GROUP, 302, hidden=OUTSIDE_GROUP,
+    # Statements: the group's chair and members; observers have no voice in its decisions.
+    html("POST", "/recommendations/{recommendation}/statements", DRAFTERS, 302, hidden=OUTSIDE_GROUP,
          body=lambda ids: {"kind": "interpretative", "text": "We read it as binding.",
                            "clause_id": str(ids["adopted_clause"])}),
     html("GET", "/notifications", EVERYONE, 200),
@@ -333,14 +342,24 @@ CASES = [
     api("GET", "/votes/{closed_vote}/verify", GROUP | {"secretariat"}, 200, hidden=OUTSIDE_GROUP),
     api("GET", "/recommendations/{recommendation}/statements", GROUP | {"secretariat"}, 200,
         hidden=OUTSIDE_GROUP),
-    api("POST", "/recommendations/{recommendation}/statements", GROUP, 201, hidden=OUTSIDE_GROUP,
+    api("POST", "/recommendations/{recommendation}/statements", DRAFTERS, 201, hidden=OUTSIDE_GROUP,
         body=lambda ids: {"kind": "reservation", "text": "Our delegation cannot join.",
-                          "clause_id": ids["adopted_clause"]}),    # the outcome document (see the pages above)
+                          "clause_id": ids["adopted_clause"]}),
+    # the outcome document (see the pages above)
     api("POST", "/conferences/{conference}/exports", {"secretariat"}, 202, hidden={"outsider"},
         body={"format": "md"}),
     api("GET", "/exports/{export_job}", {"secretariat"}, 200, hidden=EVERYONE - {"secretariat"}),
     api("POST", "/conferences/{conference}/finalise", {"secretariat"}, 409, hidden={"outsider"}),
     api("GET", "/conferences/{conference}/documents", {"secretariat"}, 200, hidden={"outsider"}),
+    # Not recorded yet (the cast's draft is pending): nothing to read or withdraw.
+    api("GET", "/conferences/{conference}/plenary-adoption", CONFERENCE, 404, hidden={"outsider"}),
+    api("PUT", "/conferences/{conference}/plenary-adoption", {"secretariat"}, 409,
+        hidden={"outsider"}, body={"adopted_on": "2009-06-25", "method": "consensus"}),
+    api("DELETE", "/conferences/{conference}/plenary-adoption", {"secretariat"}, 404,
+        hidden={"outsider"}),
+    api("GET", "/conferences/{conference}/chairs-summary", CONFERENCE, 200, hidden={"outsider"}),
+    api("PUT", "/conferences/{conference}/chairs-summary", {"secretariat"}, 200,
+        hidden={"outsider"}, body={"text": "The chair notes the views on *remittances*."}),
 ]
 
 #: Reachable without signing in, by design; their behaviour is tested in test_auth/test_api.

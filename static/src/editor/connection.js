@@ -3,6 +3,7 @@
 // editor does with what arrives on it.
 import { io } from "socket.io-client";
 
+import { followClosing } from "../closed.js";
 import { Connection, SocketIOProvider } from "./provider.js";
 
 /**
@@ -35,6 +36,8 @@ export function followConnection(editor) {
     list.apply(data.clauses);
   });
   socket.on("reset", (data) => refusals.onReset(data));
+  // Nothing of a closed conference is written any more: every clause goes read-only.
+  followClosing(socket, () => editor.onClosed());
   socket.on("error", (data) => {
     // A refused join is answered in its acknowledgement too (see EditorStatus.render).
     if (data?.doc == null && provider.connection !== Connection.JOINED) return;

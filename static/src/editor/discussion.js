@@ -20,7 +20,7 @@ import { capture, extract, fieldOf, isTyped, restore } from "./keep.js";
 const THREAD_EVENTS = ["comment_created", "comment_updated", "comment_deleted", "thread_resolved", "thread_reopened"];
 const AMENDMENT_EVENTS = [
   "amendment_proposed", "amendment_updated", "amendment_withdrawn",
-  "amendment_accepted", "amendment_rejected", "amendment_put_to_vote",
+  "amendment_accepted", "amendment_rejected", "amendment_put_to_vote", "amendment_superseded",
 ];
 // Events come in bursts (a reply and a reopen, an accept and its edit): one reload for them.
 const EVENT_REFRESH_MS = 100;

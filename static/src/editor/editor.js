@@ -94,6 +94,12 @@ export class RecommendationEditor {
     this.status.announce(text);
   }
 
+  /** The conference was closed: nothing here may be written any more. */
+  onClosed() {
+    this.canEdit = false;
+    this.list.apply(this.list.clauses.map((clause) => ({ ...clause, editable: false })));
+  }
+
   /** @param {any} ack the join's answer: can_edit, version, clauses, and the discussion's */
   onJoined(ack) {
     this.canEdit = Boolean(ack.can_edit);

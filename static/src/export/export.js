@@ -17,6 +17,7 @@
 import { io } from "socket.io-client";
 
 import { ApiError, apiFetch } from "../api.js";
+import { followClosing } from "../closed.js";
 
 const POLL_MS = 1000;
 
@@ -129,6 +130,7 @@ class ExportPage {
     this.socket.on("connect", () => this.catchUp());
     this.socket.on("disconnect", () => this.schedule());
     this.socket.on("export_progress", (data) => this.jobs.get(Number(data?.job))?.show(data));
+    followClosing(this.socket);
     this.socket.on("export_finished", (data) => {
       const job = this.jobs.get(Number(data?.job));
       if (!job) return;

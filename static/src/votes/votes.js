@@ -21,6 +21,7 @@
 import { io } from "socket.io-client";
 
 import { apiFetch } from "../api.js";
+import { followClosing } from "../closed.js";
 import { extract, replaceKeeping } from "../editor/keep.js";
 
 // After the countdown reached zero: the server closes the vote within its poll interval;
@@ -96,6 +97,7 @@ class LiveVote {
     this.socket = io({ transports: ["websocket", "polling"], tryAllTransports: true });
     this.socket.on("connect", () => this.join());
     this.socket.on("ballot_counted", (data) => this.onBallot(data));
+    followClosing(this.socket);
     for (const name of ["vote_closed", "vote_cancelled"]) {
       this.socket.on(name, (data) => {
         if (this.mine(data) && Number(data.vote?.id) === this.voteId) this.refresh({ ended: true });
