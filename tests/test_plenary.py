@@ -22,7 +22,7 @@ from flask_babel import force_locale
 from drafting.conferences.plenary import Counts, PlenaryDecision, Refusal, plenary_decision
 from drafting.export import render_docx, render_html, render_json, render_md, render_pdf
 from drafting.export.outline import compile_outline
-from models import AdoptionMethod, Conference, PlenaryAdoption, WorkingGroup, db
+from models import AdoptionMethod, Conference, PlenaryAdoption, RulesOfProcedure, VoteRule, WorkingGroup, db
 from tests import rows
 from tests.helpers.exports import export_world, final_quickly, settle, stored, wait_for  # noqa: F401 - fixtures
 from tests.helpers.html import assert_inert
@@ -52,9 +52,9 @@ CONSENSUS, VOTE = AdoptionMethod.CONSENSUS, AdoptionMethod.VOTE
     # Two thirds of those present and voting: exactly two thirds carries, a vote less does not.
     (VOTE, Counts(2, 1, 0), PlenaryDecision(True)),
     (VOTE, Counts(20, 10, 0), PlenaryDecision(True)),
-    (VOTE, Counts(19, 10, 0), PlenaryDecision(False, Refusal.SHORT_OF_TWO_THIRDS)),
-    (VOTE, Counts(1, 1, 0), PlenaryDecision(False, Refusal.SHORT_OF_TWO_THIRDS)),
-    (VOTE, Counts(0, 5, 0), PlenaryDecision(False, Refusal.SHORT_OF_TWO_THIRDS)),
+    (VOTE, Counts(19, 10, 0), PlenaryDecision(False, Refusal.NOT_CARRIED)),
+    (VOTE, Counts(1, 1, 0), PlenaryDecision(False, Refusal.NOT_CARRIED)),
+    (VOTE, Counts(0, 5, 0), PlenaryDecision(False, Refusal.NOT_CARRIED)),
     # Abstentions are not among those voting, however many.
     (VOTE, Counts(2, 1, 100), PlenaryDecision(True)),
     (VOTE, Counts(1, 0, 40), PlenaryDecision(True)),
@@ -62,6 +62,26 @@ CONSENSUS, VOTE = AdoptionMethod.CONSENSUS, AdoptionMethod.VOTE
 ])
 def test_the_plenary_s_rule(method, counts, expected):
     assert plenary_decision(method, counts) == expected
+
+
+MAJORITY = RulesOfProcedure(decision_rule=VoteRule.SIMPLE_MAJORITY)
+ABSOLUTE = RulesOfProcedure(fallback_rule=VoteRule.ABSOLUTE_MAJORITY)
+CONSENSUS_ONLY = RulesOfProcedure(fallback_rule=None)
+
+
+@pytest.mark.parametrize(("rules", "counts", "expected"), [
+    # The conference votes by simple majority: more yes than no.
+    (MAJORITY, Counts(3, 2, 10), PlenaryDecision(True)),
+    (MAJORITY, Counts(2, 2, 0), PlenaryDecision(False, Refusal.NOT_CARRIED)),
+    # After a failed consensus, by an absolute majority of those present.
+    (ABSOLUTE, Counts(6, 0, 5), PlenaryDecision(True)),
+    (ABSOLUTE, Counts(5, 0, 5), PlenaryDecision(False, Refusal.NOT_CARRIED)),
+    # Consensus only: no vote adopts it, whatever the counts.
+    (CONSENSUS_ONLY, Counts(45, 0, 0), PlenaryDecision(False, Refusal.NO_VOTING)),
+])
+def test_the_plenary_votes_by_the_conference_s_rules_of_procedure(rules, counts, expected):
+    assert plenary_decision(VOTE, counts, rules) == expected
+    assert plenary_decision(CONSENSUS, None, rules) == PlenaryDecision(True)
 
 
 # --- recording the plenary's adoption -----------------------------------------------------------
@@ -381,3 +401,16 @@ def test_the_forms_on_the_export_page(app, world, quick_final):
         assert db.session.get(Conference, world.conference).plenary_adoption is None
         assert db.session.get(Conference, world.conference).chairs_summary == SUMMARY
 
+
+
+def test_the_plenary_adopts_by_the_conference_s_rules_of_procedure(app, closing):
+    settle(app, closing.world, adopt=False)
+    rules = closing.ok("GET", "/rules")
+    closing.ok("PUT", "/rules", {**rules, "decision_rule": "consensus", "fallback_rule": None})
+    vote = {"adopted_on": "2009-06-25", "method": "vote", "votes_yes": 30, "votes_no": 0,
+            "votes_abstain": 0}
+    with unchanged(app):
+        refused(closing.call("PUT", "/plenary-adoption", vote), 409, "by consensus, not by a vote")
+    closing.ok("PUT", "/rules", {**rules, "decision_rule": "simple_majority"})
+    recorded = closing.ok("PUT", "/plenary-adoption", {**vote, "votes_yes": 16, "votes_no": 15})
+    assert (recorded["method"], recorded["votes_yes"]) == ("vote", 16)

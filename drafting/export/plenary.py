@@ -19,12 +19,13 @@ from datetime import date
 from flask_babel import format_date
 from flask_babel import gettext as _
 
-from drafting.conferences.plenary import Counts, Refusal, plenary_decision
+from drafting.conferences.plenary import Counts, Refusal, plenary_decision, vote_rule
 from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from drafting.export.schemas import ChairsSummaryIn, PlenaryAdoptionIn
 from drafting.export.services import outline_of, pending_items
 from drafting.services import check_conference_open
-from models import AdoptionMethod, Conference, Participant, PlenaryAdoption, db, utcnow
+from drafting.votes.services import rule_name
+from models import AdoptionMethod, Conference, Participant, PlenaryAdoption, VoteRule, db, utcnow
 
 
 def check_can_record(actor: Participant, conference: Conference) -> None:
@@ -54,10 +55,11 @@ def _counts(command: PlenaryAdoptionIn) -> Counts | None:
     return Counts(*(n or 0 for n in given))
 
 
-def _check_decision(method: AdoptionMethod, counts: Counts | None) -> None:
-    """The recorded decision adopts the document by the plenary's rule, or is refused: what
-    was typed does not fit (400), or the vote did not carry (409)."""
-    decision = plenary_decision(method, counts)
+def _check_decision(conference: Conference, method: AdoptionMethod, counts: Counts | None) -> None:
+    """The recorded decision adopts the document by the conference's rules of procedure, or
+    is refused: what was typed does not fit (400), or the vote did not carry (409)."""
+    rules = conference.rules
+    decision = plenary_decision(method, counts, rules)
     if decision.adopted:
         return
     if decision.refusal is Refusal.COUNTS_WITH_CONSENSUS:
@@ -66,10 +68,21 @@ def _check_decision(method: AdoptionMethod, counts: Counts | None) -> None:
     if decision.refusal in (Refusal.COUNTS_MISSING, Refusal.NEGATIVE):
         message = _("A vote is recorded with its counts: in favour, against and abstaining.")
         raise ValidationFailed(message, fields={"votes_yes": message})
+    if decision.refusal is Refusal.NO_VOTING:
+        message = _("Under the conference's rules of procedure decisions are taken by consensus "
+                    "only: the plenary adopts the outcome document by consensus, not by a vote.")
+        raise Conflict(message, fields={"method": message})
     assert counts is not None
-    message = _("The vote does not carry: %(yes)s in favour is not two thirds of the %(voting)s "
-                "present and voting (abstentions do not count). The outcome document is not "
-                "adopted.", yes=counts.yes, voting=counts.yes + counts.no)
+    rule = vote_rule(rules)
+    if rule is VoteRule.TWO_THIRDS:
+        message = _("The vote does not carry: %(yes)s in favour is not two thirds of the "
+                    "%(voting)s present and voting (abstentions do not count). The outcome "
+                    "document is not adopted.", yes=counts.yes, voting=counts.yes + counts.no)
+    else:
+        message = _("The vote does not carry: %(yes)s in favour, %(no)s against and "
+                    "%(abstain)s abstaining do not make %(rule)s. The outcome document is not "
+                    "adopted.", yes=counts.yes, no=counts.no, abstain=counts.abstain,
+                    rule=rule_name(rule) if rule else "")
     raise Conflict(message, fields={"votes_yes": message})
 
 
@@ -88,7 +101,7 @@ def record_plenary_adoption(actor: Participant, conference: Conference,
         raise ValidationFailed(message, fields={"place": message})
     method = AdoptionMethod(command.method)
     counts = _counts(command)
-    _check_decision(method, counts)
+    _check_decision(conference, method, counts)
     adoption = conference.plenary_adoption or PlenaryAdoption(conference=conference)
     adoption.adopted_on, adoption.place, adoption.meeting = day, place, command.meeting
     adoption.method = method
