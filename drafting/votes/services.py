@@ -529,7 +529,11 @@ def _set_clause_status(clause: Clause, status: ClauseStatus) -> None:
 def check_can_close(vote: Vote, actor: Participant) -> None:
     if not vote.can_run(actor):
         raise PermissionDenied(_("Only the group's chair opens, closes and cancels votes."))
-    check_conference_open(vote.recommendation)
+    # Without the conference's share lock: the close takes the conference's row for update to
+    # chain its record (``records._previous_record``), and two closers each holding a share
+    # lock would deadlock there. An open vote keeps the conference from being finalised, so
+    # the read is enough.
+    check_conference_open(vote.recommendation, serialise=False)
     if not vote.is_open:
         raise Conflict(_("This vote has already ended."))
 
@@ -580,7 +584,7 @@ def close_vote(actor: Participant | None, vote: Vote) -> Decision:
                                  "once it has reached them (or cancel it).",
                                  n=reached, total=vote.eligible_count, needed=needed))
     else:
-        check_conference_open(vote.recommendation)
+        check_conference_open(vote.recommendation, serialise=False)  # as ``check_can_close``
     return end_with_decision(vote, actor)
 
 
