@@ -3,29 +3,36 @@ receipt and no link to its voter, a changed choice, and the turnout announced.
 
 A secret ballot's transaction writes the same rows whatever its choice: the ballot row
 (without a choice) and the vote's row (its turnout, and the whole tally sealed afresh,
-``tally.seal``); never an option's row, whose versions would name the choice."""
+``tally.sealed``); never an option's row, whose versions would name the choice. A batch of
+ballots (``Ballots``) writes one ballot row each and the vote's row once.
+
+One ballot is cast by ``cast_ballot``; the pages and the API hand theirs to the process's
+ballots' writer (``drafting.votes.writer``), which casts together those that arrive
+together, in one transaction and one commit."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from drafting.errors import Conflict, PermissionDenied, ValidationFailed
 from drafting.realtime import queue_event, recommendation_room
 from drafting.services import clean_text, is_id
 from drafting.votes.records import sha256
 from drafting.votes.schemas import BallotIn
-from drafting.votes.services import is_voter
-from drafting.votes.tally import Running, counts, seal
-from drafting.votes.tally import running as running_tally
+from drafting.votes.services import is_voter, remember_voters
+from drafting.votes.tally import Running, counts, unsealed
+from drafting.votes.tally import sealed as sealed_tally
 from models import (
     Ballot,
     OptionKind,
@@ -79,51 +86,118 @@ def check_can_cast(vote: Vote, voter: Participant, now: datetime | None = None) 
                                  "vote, and the voters were fixed when it opened)."))
 
 
-def _claim_open(vote: Vote, new_ballot: bool) -> None:
-    """Lock the vote's row while it is open (and count a new ballot on it): a close waits for
-    this transaction, and one that came first makes this find nothing to update."""
-    result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
-        update(Vote).where(Vote.id == vote.id, Vote.status == VoteStatus.OPEN)
-        .values(turnout=Vote.turnout + (1 if new_ballot else 0))
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise Conflict(_("This vote is closed: ballots are no longer accepted."))
-
-
 def cast_ballot(voter: Participant, vote: Vote, command: BallotIn) -> Cast:
     """Vote, or change one's vote until the close. ``option_id``; ``reason`` for an
     objection under consensus; ``receipt`` to change a secret ballot."""
-    check_can_cast(vote, voter)
-    option = _clean_option(vote, command.option_id)
-    reason = _clean_reason(vote, option, command.reason)
-    _claim_open(vote, new_ballot=False)  # the row is ours until commit; is it still open?
-    existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                      Ballot.voter_id == voter.id))
-    if existing is None:
-        try:
-            with db.session.begin_nested():
-                db.session.add(Ballot(vote_id=vote.id, voter_id=voter.id,
-                                      option_id=None if vote.secret else option.id,
-                                      reason="" if vote.secret else reason))
-        except IntegrityError:
-            # The same voter's other request got there first: this one changes it instead.
-            existing = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
-                                                              Ballot.voter_id == voter.id))
-    receipt = None
-    if existing is None:
-        _claim_open(vote, new_ballot=True)
+    ballots = Ballots(vote, [voter])
+    cast = ballots.cast(voter, command)
+    ballots.write()
+    return cast
+
+
+class Ballots:
+    """Ballots of one vote cast in one transaction: one (``cast_ballot``), or every ballot
+    that arrived while the previous batch was being committed (the ballots' writer,
+    drafting/votes/writer.py). Each ``cast`` checks and counts one ballot, or refuses it
+    alone with nothing of it written; ``write`` then writes what was counted, together: the
+    new ballot rows in one INSERT, the vote's row once (its turnout, and a secret vote's
+    whole tally sealed afresh), one announcement of the turnout.
+
+    Before the first ballot is counted the vote's row is claimed: a conditional UPDATE that
+    succeeds only while the vote is open, and whose lock is held until commit. A close
+    waits for this transaction, or came first and then every ballot here is refused as too
+    late: counted or refused, never lost. Under that lock the ballots these voters cast
+    before are read once for all of them, and no other transaction can add one for this
+    vote until this one ends (every ballot is cast through here); one ballot per voter is
+    still the database's unique constraint, which refuses a second row whatever happens.
+    The voters' roles and eligibility, and the vote's options, are read once for the batch.
+
+    ``voters``: everyone who casts in this batch."""
+
+    def __init__(self, vote: Vote, voters: Iterable[Participant]) -> None:
+        self.vote = vote
+        self.voter_ids = sorted({voter.id for voter in voters})
+        vote.group.remember_roles()
+        remember_voters(vote)
+        #: None until claimed; then whether the vote was still open.
+        self.open: bool | None = None
+        #: The turnout and the sealed tally under the claim, before this batch.
+        self.turnout = 0
+        self.stored_tally: bytes | None = None
+        self.tally: Running | None = None
+        #: The ballots cast before this batch, and the rows this batch adds, by voter.
+        self.existing: dict[int, Ballot] = {}
+        self.new: dict[int, dict[str, Any]] = {}
+        self.counted = 0
+
+    def cast(self, voter: Participant, command: BallotIn) -> Cast:
+        """Count one ballot (a new one, or a change), or refuse it (a ``DomainError``) with
+        nothing of it written. Its rows are written by ``write``."""
+        vote = self.vote
+        check_can_cast(vote, voter)
+        option = _clean_option(vote, command.option_id)
+        reason = _clean_reason(vote, option, command.reason)
+        self._claim()  # the row is ours until commit; is it still open?
+        changed = voter.id in self.existing or voter.id in self.new
+        receipt = None
         if vote.secret:
-            receipt = _count_secretly(vote, voter, option, reason)
-    elif vote.secret:
-        receipt = _change_secretly(vote, voter, option, reason, command.receipt)
-    else:
-        existing.option_id, existing.reason = option.id, reason
-    db.session.flush()
-    db.session.refresh(vote)
-    for each in vote.options:
-        db.session.refresh(each)
-    _announce_turnout(vote)
-    return Cast(vote, changed=existing is not None, receipt=receipt)
+            receipt = (_change_secretly(vote, voter, option, reason, command.receipt, self._running())
+                       if changed else _count_secretly(vote, voter, option, reason, self._running()))
+        if not changed:
+            self.new[voter.id] = {"vote_id": vote.id, "voter_id": voter.id,
+                                  "option_id": None if vote.secret else option.id,
+                                  "reason": "" if vote.secret else reason}
+        elif not vote.secret and voter.id in self.new:
+            self.new[voter.id].update(option_id=option.id, reason=reason)
+        elif not vote.secret:
+            existing = self.existing[voter.id]
+            existing.option_id, existing.reason = option.id, reason
+        self.counted += 1
+        return Cast(vote, changed=changed, receipt=receipt)
+
+    def write(self) -> None:
+        """Write what was counted (nothing, if nothing was), and announce the turnout."""
+        if not self.counted:
+            return
+        vote = self.vote
+        if self.new:
+            # Under a savepoint, as a ballot always was: the rows get a transaction id of
+            # their own, after the claim's (which is how tests/test_secret_ballot_storage.py,
+            # reading the files as an attacker, tells each batch's writes apart).
+            with db.session.begin_nested():
+                db.session.execute(insert(Ballot.__table__), list(self.new.values()))
+        values: dict[str, Any] = {"turnout": self.turnout + len(self.new)}
+        if vote.secret:
+            # Every ballot rewrites the whole tally, whatever its choice.
+            values["sealed_tally"] = sealed_tally(vote, self._running())
+        if self.new or vote.secret:
+            db.session.execute(update(Vote).where(Vote.id == vote.id).values(**values)
+                               .execution_options(synchronize_session=False))
+        for name, value in values.items():
+            set_committed_value(vote, name, value)
+        db.session.flush()  # a roll-call voter's changed choice
+        _announce_turnout(vote)
+
+    def _claim(self) -> None:
+        if self.open is None:
+            claimed = db.session.execute(
+                update(Vote).where(Vote.id == self.vote.id, Vote.status == VoteStatus.OPEN)
+                .values(turnout=Vote.turnout).returning(Vote.turnout, Vote.sealed_tally)
+                .execution_options(synchronize_session=False)).first()
+            self.open = claimed is not None
+            if claimed is not None:
+                self.turnout, self.stored_tally = claimed
+                self.existing = {ballot.voter_id: ballot for ballot in db.session.scalars(
+                    select(Ballot).where(Ballot.vote_id == self.vote.id,
+                                         Ballot.voter_id.in_(self.voter_ids)))}
+        if not self.open:
+            raise Conflict(_("This vote is closed: ballots are no longer accepted."))
+
+    def _running(self) -> Running:
+        """A secret vote's tally as this batch has counted it so far."""
+        if self.tally is None:
+            self.tally = unsealed(self.vote, self.stored_tally)
+        return self.tally
 
 
 def _receipt_mac(vote: Vote, voter: Participant, option: VoteOption, reason: str,
@@ -135,28 +209,26 @@ def _receipt_mac(vote: Vote, voter: Participant, option: VoteOption, reason: str
 
 
 def _count_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str,
-                    running: Running | None = None) -> str:
-    """Add the choice (and an objection's reason) to the sealed tally, rewritten whole in
-    the vote's row as every ballot rewrites it; hand the voter the receipt that proves it,
-    and keep nothing that does."""
-    tally = running or running_tally(vote)
+                    tally: Running) -> str:
+    """Add the choice (and an objection's reason) to the tally, which ``Ballots.write``
+    seals whole into the vote's row as every ballot rewrites it; hand the voter the receipt
+    that proves it, and keep nothing that does."""
     tally.counts[vote.options.index(option)] += 1
     if reason:
         tally.reasons.append(reason)
-    seal(vote, tally)
     nonce = secrets.token_urlsafe(16)
     return f"{nonce}.{_receipt_mac(vote, voter, option, reason, nonce)}"
 
 
 def _change_secretly(vote: Vote, voter: Participant, option: VoteOption, reason: str,
-                     receipt: str | None) -> str:
-    """Move a secret ballot: the receipt tells (to whoever holds it) which choice it was."""
+                     receipt: str | None, tally: Running) -> str:
+    """Move a secret ballot: the receipt tells (to whoever holds it) which choice it was.
+    Refused with nothing changed, or the tally moved and the receipt spent."""
     refused = Conflict(_("You have voted. A secret ballot can be changed only with the receipt "
                          "you were given when you cast it (kept by the browser you used)."))
     if not isinstance(receipt, str) or len(receipt) > 100 or receipt.count(".") != 1:
         raise refused
     nonce, mac = receipt.split(".")
-    tally = running_tally(vote)
     previous = next(((o, r) for o in vote.options for r in {"", *tally.reasons}
                      if hmac.compare_digest(_receipt_mac(vote, voter, o, r, nonce), mac)), None)
     if previous is None:

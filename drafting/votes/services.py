@@ -63,6 +63,7 @@ from models import (
     db,
     utcnow,
 )
+from models.votes import VOTERS_KEY
 
 MAX_REASON_LENGTH = 500
 
@@ -91,8 +92,20 @@ def open_votes(recommendation: Recommendation) -> list[Vote]:
 
 
 def is_voter(vote: Vote, participant: Participant) -> bool:
+    known = db.session().info.get(VOTERS_KEY, {}).get(vote.id)
+    if known is not None:
+        return participant.id in known
     return db.session.scalar(select(VoteVoter.id).where(
         VoteVoter.vote_id == vote.id, VoteVoter.participant_id == participant.id)) is not None
+
+
+def remember_voters(vote: Vote) -> None:
+    """Answer ``is_voter`` for this vote from one query, until the transaction ends: a batch
+    of ballots asks about each of its voters. The voters are fixed when the vote opens."""
+    known = db.session().info.setdefault(VOTERS_KEY, {})
+    if vote.id not in known:
+        known[vote.id] = frozenset(db.session.scalars(
+            select(VoteVoter.participant_id).where(VoteVoter.vote_id == vote.id)))
 
 
 def has_voted(vote: Vote, participant: Participant) -> bool:
