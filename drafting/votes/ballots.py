@@ -22,7 +22,7 @@ from drafting.realtime import queue_event, recommendation_room
 from drafting.services import check_conference_open, clean_text, is_id
 from drafting.votes import units
 from drafting.votes.records import sha256
-from drafting.votes.schemas import BallotIn
+from drafting.votes.schemas import MAX_REASON_LENGTH, BallotIn
 from drafting.votes.services import changeable_ballot, claim_open, is_voter
 from drafting.votes.tally import Running, counts, seal
 from drafting.votes.tally import running as running_tally
@@ -39,8 +39,6 @@ from models import (
     db,
     utcnow,
 )
-
-MAX_REASON_LENGTH = 500
 
 
 @dataclass(frozen=True)

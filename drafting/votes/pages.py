@@ -228,6 +228,8 @@ class Console:
     #: decided recommendation).
     can_reconsider: bool = False
     reconsider_whole: bool = False
+    #: How a motion to reconsider is put under the rules.
+    reconsider_by: VoteMethod = VoteMethod.BALLOT
     #: Consensus and silence: how many the open question has reached.
     present: dict[int, int] = field(default_factory=dict)
 
@@ -338,6 +340,7 @@ def build_console(recommendation: Recommendation, viewer: Participant,
         statement_form=statement_form,
         statement_targets=targets, error=error,
         rules=recommendation.group.conference.rules, can_reconsider=runs,
+        reconsider_by=reconsider_method(recommendation.group.conference.rules),
         reconsider_whole=reconsider_whole,
         present={v.id: present(v) for v in open_now if v.by_consensus},
         refused=next(iter(forms), ""),

@@ -16,7 +16,7 @@ import struct
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-#: The longest reason in bytes: 500 characters (``ballots.MAX_REASON_LENGTH``) of at most
+#: The longest reason in bytes: 500 characters (``schemas.MAX_REASON_LENGTH``) of at most
 #: four bytes each in UTF-8.
 REASON_BYTES = 4 * 500
 NONCE_BYTES = 12
