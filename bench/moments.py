@@ -1,10 +1,5 @@
-"""The plenary's busiest moments besides typing: a whole group voting at once, and a comment
+"""The plenary's busiest moments besides typing and voting (bench/ballots.py): a comment
 reaching everyone on the page.
-
-``ballots``: N voters (API tokens, one HTTP connection each) cast their ballots in the same
-instant, released together by a barrier; the figures are the acknowledgement times (request
-sent to answer read), and afterwards the vote is closed and its recorded count must equal N
-(a ballot lost or counted twice fails the run).
 
 ``comments``: N people have the recommendation open (a Socket.IO connection each, joined as
 the browser joins); one of them starts a thread through the API every ``interval`` seconds;
@@ -16,7 +11,6 @@ saturated client would inflate the figures.
 """
 from __future__ import annotations
 
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,61 +20,6 @@ import socketio
 
 from bench import plenary, proc
 from bench.floor import percentiles
-
-
-class _Api:
-    """One participant's API client: their token, one kept-alive connection."""
-
-    def __init__(self, url: str, token: str) -> None:
-        self.url = url
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token}"
-
-    def call(self, method: str, path: str, body: Any = None) -> Any:
-        answer = self.session.request(method, self.url + "/api/v1" + path, json=body, timeout=60)
-        if answer.status_code >= 400:
-            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
-        return answer.json()
-
-
-def ballots(url: str, room: plenary.Room, server_pid: int) -> dict[str, Any]:
-    """Room: its first participant chairs the group; every participant votes."""
-    clients = [_Api(url, token) for token in room.tokens]
-    vote = clients[0].call("POST", f"/recommendations/{room.recommendation_id}/votes",
-                           {"subject": "clause", "clause_id": room.clause_id, "method": "ballot"})
-    yes = vote["options"][0]["id"]
-    for client in clients:  # one open connection each, as a browser keeps one
-        client.call("GET", f"/votes/{vote['id']}/ballot")
-    barrier = threading.Barrier(len(clients))
-    times: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def cast(client: _Api) -> None:
-        barrier.wait()
-        began = time.perf_counter()
-        try:
-            client.call("POST", f"/votes/{vote['id']}/ballot", {"option_id": yes})
-        except (RuntimeError, OSError) as error:
-            with lock:
-                failures.append(str(error))
-            return
-        with lock:
-            times.append((time.perf_counter() - began) * 1000)
-
-    cpu = proc.cpu_seconds(server_pid)
-    threads = [threading.Thread(target=cast, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    server_cpu = proc.cpu_seconds(server_pid) - cpu
-    closed = clients[0].call("POST", f"/votes/{vote['id']}/close")
-    counted = sum(option.get("count") or 0 for option in closed["options"])
-    return {"bench": "ballots", "voters": len(clients), "acknowledged": len(times),
-            "failures": failures[:3], "counted": counted,
-            "accounted": counted == len(clients) == len(times),
-            "server_cpu_s": round(server_cpu, 3), **(percentiles(times) if times else {})}
 
 
 class _Reader:
@@ -103,7 +42,7 @@ class _Reader:
 
 def comments(url: str, room: plenary.Room, server_pid: int, count: int, interval: float) -> dict[str, Any]:
     readers = [_Reader(url, token, room.recommendation_id) for token in room.tokens[1:]]
-    poster = _Api(url, room.tokens[0])
+    poster = plenary.Api(url, room.tokens[0])
     sent: dict[str, float] = {}
     cpu = proc.cpu_seconds(server_pid)
     own = time.process_time()
@@ -130,7 +69,7 @@ def comments(url: str, room: plenary.Room, server_pid: int, count: int, interval
             **(percentiles(times) if times else {})}
 
 
-def run(kind: str, people: int, database_url: str, workdir: Path, server_kind: str,
+def run(people: int, database_url: str, workdir: Path, server_kind: str,
         count: int, interval: float) -> dict[str, Any]:
     room = plenary.prepare_room(database_url, workdir, people, chairs=1)
     port = plenary.free_port()
@@ -138,10 +77,7 @@ def run(kind: str, people: int, database_url: str, workdir: Path, server_kind: s
     url = f"http://127.0.0.1:{port}"
     try:
         plenary.wait_until_ready(process, lambda: requests.get(url + "/login", timeout=1), url)
-        if kind == "ballots":
-            row = ballots(url, room, process.pid)
-        else:
-            row = comments(url, room, process.pid, count, interval)
+        row = comments(url, room, process.pid, count, interval)
     finally:
         plenary.stop(process)
     return {**row, "database": "PostgreSQL" if database_url.startswith("postgres") else "SQLite",
@@ -152,12 +88,9 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines = ["| moment | people | database | p50 ms | p90 ms | p99 ms | max ms | accounted | server CPU s |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for row in rows:
-        what = ("ballots cast at once (acknowledged)" if row["bench"] == "ballots"
-                else f"{row['comments']} comments delivered to everyone")
-        people = row.get("voters", row.get("people"))
-        done = (f"{row['counted']} counted of {row['voters']}" if row["bench"] == "ballots"
-                else f"{row['deliveries']} of {row['expected']}")
-        lines.append(f"| {what} | {people} | {row['database']} | {row.get('p50_ms', 0):.1f} | "
+        what = f"{row['comments']} comments delivered to everyone"
+        done = f"{row['deliveries']} of {row['expected']}"
+        lines.append(f"| {what} | {row['people']} | {row['database']} | {row.get('p50_ms', 0):.1f} | "
                      f"{row.get('p90_ms', 0):.1f} | {row.get('p99_ms', 0):.1f} | {row.get('max_ms', 0):.1f} | "
                      f"{done} | {row['server_cpu_s']} |")
     return "\n".join(lines)

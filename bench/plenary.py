@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import requests
 from flask import Flask
@@ -27,13 +28,16 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class Room:
-    """One recommendation with one clause, and a token for each of its editors."""
+    """One recommendation with its clauses (one, unless asked for more), and a token for
+    each of its editors."""
 
     database_url: str
     recommendation_id: int
     clause_id: int
     participant_ids: list[int]
     tokens: list[str]
+    #: Every clause, ``clause_id`` first.
+    clause_ids: tuple[int, ...] = ()
 
 
 def _app(database_url: str, instance: Path) -> Flask:
@@ -45,10 +49,11 @@ def _app(database_url: str, instance: Path) -> Flask:
     return create_app()
 
 
-def prepare_room(database_url: str, instance: Path, editors: int, chairs: int = 0) -> Room:
+def prepare_room(database_url: str, instance: Path, editors: int, chairs: int = 0,
+                 clauses: int = 1) -> Room:
     """Migrate the database, then add a conference, a working group whose members are the
-    editors (the first ``chairs`` of them its chairs), a recommendation with one empty
-    operative clause, and an API token each."""
+    editors (the first ``chairs`` of them its chairs), a recommendation with ``clauses``
+    operative clauses (the first empty, the others worded), and an API token each."""
     from flask_migrate import upgrade
 
     from drafting.auth.services import create_api_token
@@ -77,7 +82,10 @@ def prepare_room(database_url: str, instance: Path, editors: int, chairs: int = 
         group = WorkingGroup(conference=conference, name=f"Bench {stamp}")
         recommendation = Recommendation(group=group, title="Bench")
         clause = Clause(recommendation=recommendation, kind=ClauseKind.OPERATIVE, text="", position=1)
-        db.session.add_all([conference, group, recommendation, clause])
+        more = [Clause(recommendation=recommendation, kind=ClauseKind.OPERATIVE, position=n,
+                       text=f"Invites the participating States to take measure {n};")
+                for n in range(2, clauses + 1)]
+        db.session.add_all([conference, group, recommendation, clause, *more])
         people, tokens = [], []
         for n in range(editors):
             person = Participant(email=f"bench{n}.{stamp}@example.org", name=f"Editor {n}",
@@ -88,7 +96,30 @@ def prepare_room(database_url: str, instance: Path, editors: int, chairs: int = 
             people.append(person.id)
             tokens.append(create_api_token(person, "bench")[1])
         db.session.commit()
-        return Room(database_url, recommendation.id, clause.id, people, tokens)
+        return Room(database_url, recommendation.id, clause.id, people, tokens,
+                    (clause.id, *(c.id for c in more)))
+
+
+def sign_in_all(room: Room, instance: Path) -> tuple[str, list[str]]:
+    """Each participant signed in as the sign-in page signs people in (a login session on
+    the server, its secret in the signed session cookie), without typing a password a
+    hundred times: the cookie's name, and each participant's cookie, in ``room`` order."""
+    from flask import session
+
+    from drafting.auth.sessions import sign_in
+    from models import Participant, db
+
+    app = _app(room.database_url, instance)
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    cookies = []
+    for participant_id in room.participant_ids:
+        with app.test_request_context(headers={"User-Agent": "plenary-bench"}):
+            participant = db.session.get(Participant, participant_id)
+            assert participant is not None
+            sign_in(participant)
+            db.session.commit()
+            cookies.append(serializer.dumps(dict(session)))
+    return str(app.config["SESSION_COOKIE_NAME"]), cookies
 
 
 def read_history(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -165,8 +196,11 @@ def server_env(database_url: str, instance: Path, kind: str) -> dict[str, str]:
     return env
 
 
-def start_server(kind: str, port: int, env: dict[str, str], threads: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(server_command(kind, port, threads), cwd=ROOT, env=env,  # noqa: S603
+def start_server(kind: str, port: int, env: dict[str, str], threads: int,
+                 root: Path = ROOT) -> subprocess.Popen[bytes]:
+    """The server, serving the code of the checkout at ``root`` (this one by default; another,
+    such as main's, to compare two versions on the same machine in the same run)."""
+    return subprocess.Popen(server_command(kind, port, threads), cwd=root, env=env,  # noqa: S603
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -195,6 +229,21 @@ def wait_until_ready(process: subprocess.Popen[bytes], probe: Callable[[], objec
         except OSError:  # not listening yet, or still importing
             time.sleep(0.1)
     raise RuntimeError(f"{what} did not answer within {timeout} s")
+
+
+class Api:
+    """One participant's API client: their token, one kept-alive connection."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        answer = self.session.request(method, self.url + "/api/v1" + path, json=body, timeout=60)
+        if answer.status_code >= 400:
+            raise RuntimeError(f"{method} {path}: {answer.status_code} {answer.text[:300]}")
+        return answer.json()
 
 
 def stored_text(url: str, room: Room) -> str:

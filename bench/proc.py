@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,3 +71,22 @@ def machine_busy_seconds() -> float:
     idle, iowait = fields[3], fields[4]
     # guest time is already counted in user time
     return (sum(fields[:8]) - idle - iowait) / TICKS
+
+
+def wait_for_quiet(limit: float, busy_share: float = 0.15, sample: float = 3) -> float:
+    """Wait (at most ``limit`` seconds) until the machine is nearly idle — both cores are
+    shared with whatever else runs here — and return how busy it was at the last look."""
+    deadline = time.monotonic() + limit
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(sample)
+        share = (machine_busy_seconds() - before) / sample
+        if share <= busy_share or time.monotonic() >= deadline:
+            if share > busy_share:
+                _log(f"the machine is still busy ({share:.0%} of a core); measuring anyway")
+            return share
+        _log(f"waiting for a quiet machine ({share:.0%} of a core busy)")
+
+
+def _log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)

@@ -15,9 +15,10 @@ Run from the repository root:
 ``--warmup`` seconds for ``--seconds``; with ``--awareness`` each keystroke also sends a cursor.
 ``latejoin``: a clause with a long history, joined by fresh clients, warm and right after a
 server restart. ``floor``: one durable commit alone, paced as editors type — the least any
-fan-out can take when edits are relayed only once stored (bench/floor.py). ``ballots`` and
-``comments``: a whole group casting at once, a comment reaching everyone on the page
-(bench/moments.py). Each run prints
+fan-out can take when edits are relayed only once stored (bench/floor.py). ``ballots``: a
+whole group casting at once from their vote pages, every ballot counted once (bench/ballots.py;
+``--against /work/main`` measures another checkout in the same run, turn about).
+``comments``: a comment reaching everyone on the page (bench/moments.py). Each run prints
 one JSON line; ``--markdown`` adds a table with every peer's figures beside Plenary's and
 their ratio. A run that does not converge (every replica, the
 server's state as a newcomer syncs it, and for Plenary the stored text, all equal) is a
@@ -44,7 +45,7 @@ from typing import Any
 
 import requests
 
-from bench import floor, moments, peers, plenary, proc
+from bench import ballots, floor, moments, peers, plenary, proc
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -215,24 +216,9 @@ def scratch_database(workdir: Path, database: str) -> str:
 
 # --- fan-out --------------------------------------------------------------------------------
 
-def wait_for_quiet(limit: float, busy_share: float = 0.15, sample: float = 3) -> float:
-    """Wait (at most ``limit`` seconds) until the machine is nearly idle — both cores are
-    shared with whatever else runs here — and return how busy it was at the last look."""
-    deadline = time.monotonic() + limit
-    while True:
-        before = proc.machine_busy_seconds()
-        time.sleep(sample)
-        share = (proc.machine_busy_seconds() - before) / sample
-        if share <= busy_share or time.monotonic() >= deadline:
-            if share > busy_share:
-                log(f"the machine is still busy ({share:.0%} of a core); measuring anyway")
-            return share
-        log(f"waiting for a quiet machine ({share:.0%} of a core busy)")
-
-
 def measure_fanout(server: Running, config: dict[str, Any], quiet_wait: float) -> dict[str, Any]:
     if quiet_wait:
-        wait_for_quiet(quiet_wait)
+        proc.wait_for_quiet(quiet_wait)
     loadgen = Loadgen({"mode": "fanout", **server.link, **config})
     marks: dict[str, float] = {}
     result: dict[str, Any] = {}
@@ -329,7 +315,7 @@ def fanout(options: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def emit(row: dict[str, Any]) -> dict[str, Any]:
-    row = {**row, "server_version": server_version()}
+    row = {"server_version": server_version(), **row}  # a row of another checkout names its own
     print(json.dumps(row), flush=True)
     return row
 
@@ -558,12 +544,20 @@ def main() -> int:
     lowest.add_argument("--commits", type=int, default=1000)
     lowest.add_argument("--rate", type=float, default=50, help="commits a second (10 editors x 5)")
 
-    for moment, what in (("ballots", "N voters cast at once: acknowledgement times, all counted"),
-                         ("comments", "comments reaching N people with the page open")):
-        busy = commands.add_parser(moment, parents=[common], help=what)
-        busy.add_argument("--people", type=numbers, default=[100], help="comma-separated")
-        busy.add_argument("--count", type=int, default=20, help="comments posted (comments)")
-        busy.add_argument("--interval", type=float, default=0.5, help="seconds between comments")
+    voting = commands.add_parser("ballots", parents=[common],
+                                 help="N voters cast at once from their pages: acknowledgement times, all counted once")
+    voting.add_argument("--people", type=numbers, default=[100], help="comma-separated")
+    voting.add_argument("--no-pages", dest="pages", action="store_false",
+                        help="the voters' pages without their live connection (no ballot_counted heard)")
+    voting.add_argument("--against", type=Path, action="append", default=[], metavar="CHECKOUT",
+                        help="also measure the server of another checkout (e.g. /work/main), turn about")
+    voting.add_argument("--rounds", type=int, default=1, help="times each checkout is measured")
+    voting.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                        help="before each burst, wait up to this long for the machine to be nearly idle")
+    busy = commands.add_parser("comments", parents=[common], help="comments reaching N people with the page open")
+    busy.add_argument("--people", type=numbers, default=[100], help="comma-separated")
+    busy.add_argument("--count", type=int, default=20, help="comments posted")
+    busy.add_argument("--interval", type=float, default=0.5, help="seconds between comments")
 
     commands.add_parser("install-peers", help=f"install {', '.join(peers.PEERS)} into bench/.peers/")
     table = commands.add_parser("table", help="the Markdown tables of saved JSON lines")
@@ -578,7 +572,7 @@ def main() -> int:
         saved = [json.loads(line) for path in options.results for line in path.read_text().splitlines()
                  if line.startswith("{")]
         for kind, render in (("fanout", fanout_table), ("latejoin", latejoin_table), ("floor", floor.table),
-                             ("ballots", moments.table), ("comments", moments.table)):
+                             ("ballots", ballots.table), ("comments", moments.table)):
             if chosen := [row for row in saved if row["bench"] == kind]:
                 print(render(chosen) + "\n")
         return 0
@@ -590,13 +584,31 @@ def main() -> int:
         if options.markdown:
             print(floor.table(rows))
         return 0
-    if options.command in ("ballots", "comments"):
+    if options.command == "ballots":
         rows = []
         for database in options.database:
             for people in options.people:
                 with tempfile.TemporaryDirectory(prefix="plenary-bench-") as scratch:
-                    log(f"{options.command}: {people} people, {database_label(database)}")
-                    rows.append(emit(moments.run(options.command, people, scratch_database(Path(scratch), database),
+                    log(f"ballots: {people} voters, {database_label(database)}")
+                    rows += [emit(row) for row in ballots.run(
+                        people, database, Path(scratch), options.plenary_server, options.pages,
+                        [ROOT, *(root.resolve() for root in options.against)], options.rounds,
+                        options.wait_quiet)]
+        print(ballots.table(rows), file=sys.stderr)
+        if options.markdown:
+            print(ballots.table(rows))
+        for row in rows:
+            if not row["accounted"]:
+                log(f"NOT ALL COUNTED ONCE: {row['ballot']} vote, {row['database']}, {row['server_version']}: "
+                    + "; ".join(row["problems"] or [f"{row['acknowledged']} of {row['voters']} acknowledged"]))
+        return 0 if all(row["accounted"] for row in rows) else 1
+    if options.command == "comments":
+        rows = []
+        for database in options.database:
+            for people in options.people:
+                with tempfile.TemporaryDirectory(prefix="plenary-bench-") as scratch:
+                    log(f"comments: {people} people, {database_label(database)}")
+                    rows.append(emit(moments.run(people, scratch_database(Path(scratch), database),
                                                  Path(scratch), options.plenary_server, options.count,
                                                  options.interval)))
         print(moments.table(rows), file=sys.stderr)

@@ -101,6 +101,11 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PRESENCE_TICK_MS": int(os.environ.get("PRESENCE_TICK_MS", "30")),
         # How often each process looks for votes past their deadline (0: never).
         "VOTE_DEADLINE_POLL_SECONDS": float(os.environ.get("VOTE_DEADLINE_POLL_SECONDS", "1")),
+        # Ballots cast together in one transaction (drafting/votes/writer.py), at most, and how
+        # long the writer waits after a ballot for another to cast with it (while they keep
+        # coming: at most 50 ms in all).
+        "BALLOT_BATCH_LIMIT": int(os.environ.get("BALLOT_BATCH_LIMIT", "200")),
+        "BALLOT_BATCH_LINGER_MS": float(os.environ.get("BALLOT_BATCH_LINGER_MS", "2")),
         # Loggers that also write their DEBUG lines (comma-separated names, e.g.
         # "drafting.votes.deadlines" for each look of the deadline closer); the rest log INFO.
         "DEBUG_LOGGERS": [name.strip() for name in os.environ.get("DEBUG_LOGGERS", "").split(",")

@@ -24,6 +24,10 @@ from models.delegations import Delegation
 from models.participants import Participant, enum_column
 from models.recommendations import Clause, Recommendation
 
+#: Where a transaction keeps the voters of the votes it asked about all at once
+#: (``drafting.votes.services.remember_voters``), dropped when it ends.
+VOTERS_KEY = "plenary_vote_voters"
+
 
 class VoteSubject(enum.StrEnum):
     #: Adopt the clause's wording: yes / no / abstain.

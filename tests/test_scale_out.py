@@ -94,6 +94,61 @@ def test_sign_in_limits_count_across_processes(two_servers, factories):
     assert sign_in(first, person.email)[1] == 429
 
 
+# --- a group voting at once on two processes ------------------------------------------------
+
+def test_ballots_on_two_processes_are_each_counted_once(two_servers, factories, app):
+    """Thirty voters cast at once, half through each process (each batching what it
+    receives), and one of them through both at the same moment: every ballot is counted
+    once, the voter twice over is one ballot (the other answer says it was changed), and the
+    recorded counts are the ballots sent."""
+    from models import ClauseKind
+
+    first, second = two_servers
+    group = factories.group()
+    chair = factories.member_of(group, GroupRole.CHAIR)
+    people = [factories.member_of(group, GroupRole.MEMBER) for _ in range(30)]
+    recommendation = factories.recommendation(group, clauses=[
+        (ClauseKind.OPERATIVE, "Calls on States to protect migrant workers;")])
+    tokens = [factories.api_token(person) for person in people]
+
+    def call(server, token: str, method: str, path: str, body: Any = None) -> requests.Response:
+        return requests.request(method, f"{server.url}/api/v1{path}", json=body, timeout=60,
+                                headers={"Authorization": f"Bearer {token}"})
+
+    chair_token = factories.api_token(chair)
+    clause_id = call(first, chair_token, "GET", f"/recommendations/{recommendation.id}").json()["clauses"][0]["id"]
+    vote = call(first, chair_token, "POST", f"/recommendations/{recommendation.id}/votes",
+                {"subject": "clause", "clause_id": clause_id, "method": "ballot"}).json()
+    yes, no = (o["id"] for o in vote["options"][:2])
+    for n, token in enumerate(tokens):  # each voter opens the vote first, on their process
+        assert call(first if n % 2 else second, token, "GET", f"/votes/{vote['id']}").status_code == 200
+    sends = [(first if n % 2 else second, token, yes if n % 3 else no) for n, token in enumerate(tokens)]
+    sends.append((first, tokens[0], no))  # voter 0 sends through the other process too
+    barrier = threading.Barrier(len(sends))
+    answers: list[requests.Response | None] = [None] * len(sends)
+
+    def cast(index: int) -> None:
+        server, token, option = sends[index]
+        barrier.wait()
+        answers[index] = call(server, token, "POST", f"/votes/{vote['id']}/ballot", {"option_id": option})
+
+    threads = [threading.Thread(target=cast, args=(n,)) for n in range(len(sends))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert all(answer is not None and answer.status_code == 200 for answer in answers), \
+        [answer.text[:200] for answer in answers if answer is None or answer.status_code != 200]
+    assert sorted(answer.json()["changed"] for answer in answers) == [False] * 30 + [True]
+    closed = call(first, chair_token, "POST", f"/votes/{vote['id']}/close").json()
+    voter_0 = next(entry["option_id"] for entry in closed["roll_call"] if entry["voter"]["id"] == people[0].id)
+    expected = {option: sum(1 for _s, _t, chosen in sends[1:30] if chosen == option) for option in (yes, no)}
+    expected[voter_0] += 1
+    assert closed["turnout"] == len(closed["roll_call"]) == 30
+    assert {o["id"]: o["count"] for o in closed["options"][:2]} == expected
+    assert call(second, chair_token, "GET", f"/votes/{vote['id']}/verify").json()["ok"] is True
+
+
 # --- live editing across processes -------------------------------------------------------
 
 def editing_room(factories):

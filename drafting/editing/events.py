@@ -174,7 +174,7 @@ def _accept(connection: connections.Connection, doc: Any, update: bytes) -> Any:
     to_log = writer()
     try:
         accepted, submission = services.accept_update(
-            grant, doc, update, hand_over=lambda accepted: to_log.submit(connection, accepted))
+            grant, doc, update, hand_over=lambda accepted: to_log.submit_update(connection, accepted))
     except services.UpdateBehind as behind:
         # What it builds on is missing: the sender's answer to this brings it.
         answer_sender("y", doc, sync_step1(behind.state))

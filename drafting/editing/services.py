@@ -44,6 +44,7 @@ from models import (
     open_amendments_by_clause,
 )
 from models.conferences import ROLES_KEY
+from models.votes import VOTERS_KEY
 
 T = TypeVar("T")
 
@@ -266,6 +267,7 @@ def forget_permission_answers(session: Session, transaction: SessionTransaction)
     if transaction.parent is None:
         session.info.pop(MAY_EDIT_KEY, None)
         session.info.pop(ROLES_KEY, None)
+        session.info.pop(VOTERS_KEY, None)
 
 
 def drop_logged_updates(session: Session, previous: SessionTransaction) -> None:

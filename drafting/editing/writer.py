@@ -21,9 +21,7 @@ service, and commits.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-import time
 from dataclasses import dataclass, field
 
 from flask import Flask, current_app
@@ -31,10 +29,9 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import SQLAlchemyError
 
-from drafting import sqlite
 from drafting.editing import docs, services
 from drafting.errors import DomainError, Unavailable
-from drafting.realtime.workers import Worker, worker
+from drafting.realtime.workers import GroupCommit, worker
 from drafting.sockets import connections
 from drafting.sockets.connections import Connection
 from models import db
@@ -53,40 +50,20 @@ class Submission:
 RETRY_SECONDS = 0.5
 
 
-class Writer(Worker):
+class Writer(GroupCommit[Submission]):
     name = "writer"
 
-    def __init__(self, app: Flask, batch_limit: int, linger: float) -> None:
-        super().__init__(app)
-        self.batch_limit = batch_limit
-        self.linger = linger
-        self.waiting: queue.SimpleQueue[Submission] = queue.SimpleQueue()
-        #: Submissions handed in and not yet settled (queued, being written, or retried).
-        self.unsettled = 0
-        self.counting = threading.Lock()
-
-    def submit(self, connection: Connection, accepted: services.Accepted) -> Submission:
+    def submit_update(self, connection: Connection, accepted: services.Accepted) -> Submission:
         """Write an accepted update; its ``done`` is set once it is durable or refused (or
         could not be written yet: ``error`` says which)."""
-        submission = Submission(connection, accepted)
-        with self.counting:
-            self.unsettled += 1
-        self.waiting.put(submission)
-        return submission
+        return self.submit(Submission(connection, accepted))
 
     def run(self) -> None:
         retry: list[Submission] = []
         while True:
-            batch = retry or [self.waiting.get()]
             # Linger a moment for whatever else is on its way: a transaction costs about the
-            # same for one update as for twenty (docs/benchmarks.md, 2026-11-27). Under
-            # gevent this wait is also when the sockets are read (SQLite does not yield).
-            until = time.monotonic() + (RETRY_SECONDS if retry else self.linger)
-            while len(batch) < self.batch_limit:
-                try:
-                    batch.append(self.waiting.get(timeout=max(0.0, until - time.monotonic())))
-                except queue.Empty:
-                    break
+            # same for one update as for twenty (docs/benchmarks.md, 2026-11-27).
+            batch = self.collect(retry, RETRY_SECONDS if retry else self.linger)
             retry = []
             try:
                 with self.app.app_context():
@@ -106,24 +83,12 @@ class Writer(Worker):
             for submission in batch:
                 docs.settle(submission.accepted.live, submission.accepted.seq)
                 submission.done.set()
-            with self.counting:
-                self.unsettled -= len(batch)
-
-    def drain(self, timeout: float) -> bool:
-        """Wait until every update handed in so far is written (or refused), for at most
-        ``timeout`` seconds; whether it was. For a process that is about to stop: what it
-        accepted is made durable and acknowledged before its connections close."""
-        deadline = time.monotonic() + timeout
-        while self.unsettled:
-            if time.monotonic() >= deadline:
-                return False
-            time.sleep(0.01)  # under gevent, a yield to the writer and the handlers
-        return True
+            self.settled(len(batch))
 
     def _write(self, batch: list[Submission]) -> bool:
         """Write the batch and commit; whether it committed."""
         try:
-            self._limit_lock_waits()
+            self.limit_lock_waits(int(self.app.config["YJS_WRITE_TIMEOUT_MS"]))
             participants = connections.authenticate_all([s.connection for s in batch])
             written = [services.Written(s.accepted, participants.get(s.connection.sid), s.connection.locale)
                        for s in batch]
@@ -138,19 +103,6 @@ class Writer(Worker):
         for submission, each in zip(batch, written, strict=True):
             submission.error = each.error
         return True
-
-    def _limit_lock_waits(self) -> None:
-        """Wait at most YJS_WRITE_TIMEOUT_MS for the database's locks: past that the batch is
-        answered "unavailable" and tried again, rather than every editor of the process
-        waiting behind a database that does not answer."""
-        milliseconds = int(self.app.config["YJS_WRITE_TIMEOUT_MS"])
-        dialect = db.session.get_bind().dialect.name
-        connection = db.session.connection()
-        if dialect == "postgresql":
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {milliseconds}")
-        elif dialect == "sqlite":
-            # A connection's setting, not a transaction's (drafting/sqlite.py waits for it).
-            sqlite.set_wait(connection.connection.driver_connection, milliseconds / 1000)
 
     @staticmethod
     def _unavailable(submission: Submission) -> Unavailable:

@@ -14,7 +14,7 @@ from drafting.errors import DomainError
 from drafting.forms import Refusal, flashed, run_form
 from drafting.recommendations.page import render_page
 from drafting.recommendations.services import get_recommendation
-from drafting.votes import ballots, objections, pages, records, services
+from drafting.votes import objections, pages, records, services, writer
 from drafting.votes.forms import BallotForm, ObjectionForm, OpenVoteForm, StatementForm
 from drafting.votes.schemas import (
     BallotIn,
@@ -93,19 +93,21 @@ def withdraw_objection(vote_id: int) -> ResponseReturnValue:
 @bp.post("/votes/<int:vote_id>/ballot")
 @login_required
 def cast(vote_id: int) -> ResponseReturnValue:
-    vote = services.get_vote(vote_id, current_user)
+    """Cast through the process's ballots' writer (``drafting.votes.writer``), which also
+    finds the vote and checks that the voter may see it, with the ballots that arrive
+    together."""
     form = BallotForm()
 
-    def counted(done: ballots.Cast) -> ResponseReturnValue:
+    def counted(done: writer.Counted) -> ResponseReturnValue:
         if done.receipt:
-            session[RECEIPT_KEY] = {"vote": vote.id, "receipt": done.receipt}
+            session[RECEIPT_KEY] = {"vote": vote_id, "receipt": done.receipt}
             message = (_("Your secret ballot is changed.") if done.changed
                        else _("Your secret ballot is counted."))
         else:
             message = _("Your ballot is changed.") if done.changed else _("Your ballot is counted.")
-        return flashed(message, url_for("votes.show", vote_id=vote.id))
+        return flashed(message, url_for("votes.show", vote_id=vote_id))
 
-    return run_form(form, lambda: ballots.cast_ballot(current_user, vote, form.command()),
+    return run_form(form, lambda: writer.submit(current_user, vote_id, form.command()),
                     done=counted, refused=_vote_page_refusal(vote_id, form))
 
 
@@ -261,9 +263,9 @@ def api_withdraw_objection(actor: Participant, vote_id: int) -> VoteOut:
           "the close; a secret ballot answers with a receipt, needed to change it",
           tag="votes", response=BallotOut, body=BallotIn, errors=(403, 404, 409))
 def api_cast_ballot(actor: Participant, vote_id: int, body: BallotIn) -> BallotOut:
-    vote = services.get_vote(vote_id, actor)
-    cast = ballots.cast_ballot(actor, vote, body)
-    return BallotOut(vote=vote_out(cast.vote), changed=cast.changed, receipt=cast.receipt)
+    counted = writer.submit(actor, vote_id, body, with_vote=True)
+    assert counted.vote is not None
+    return BallotOut(vote=counted.vote, changed=counted.changed, receipt=counted.receipt)
 
 
 @endpoint("/votes/<int:vote_id>/ballot", summary="Whether one has voted, and in a roll-call "

@@ -74,6 +74,7 @@ from models import (
     may_make_statement,
     utcnow,
 )
+from models.votes import VOTERS_KEY
 
 # --- reading -----------------------------------------------------------------------------
 
@@ -106,6 +107,9 @@ def is_voter(vote: Vote, participant: Participant) -> bool:
         except PermissionDenied:
             return False
         return True
+    known = db.session().info.get(VOTERS_KEY, {}).get(vote.id)
+    if known is not None:
+        return participant.id in known
     return db.session.scalar(select(VoteVoter.id).where(
         VoteVoter.vote_id == vote.id, VoteVoter.participant_id == participant.id)) is not None
 
@@ -131,10 +135,25 @@ def changeable_ballot(vote: Vote, voter: Participant, delegation: Delegation | N
     found = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id,
                                                    Ballot.delegation_id == delegation.id))
     if found is not None and found.voter_id != voter.id:
-        raise Conflict(_("The delegation of %(delegation)s has voted: %(name)s cast its ballot, "
-                         "and only they can change it before the close.",
-                         delegation=delegation.name, name=found.voter.name))
+        raise cast_by_another(delegation, found.voter)
     return found
+
+
+def cast_by_another(delegation: Delegation, caster: Participant) -> Conflict:
+    """The refusal of a change to a delegation's ballot (or objection) by someone other than
+    whoever cast it."""
+    return Conflict(_("The delegation of %(delegation)s has voted: %(name)s cast its ballot, "
+                      "and only they can change it before the close.",
+                      delegation=delegation.name, name=caster.name))
+
+
+def remember_voters(vote: Vote) -> None:
+    """Answer ``is_voter`` for this vote from one query, until the transaction ends: a batch
+    of ballots asks about each of its voters. The voters are fixed when the vote opens."""
+    known = db.session().info.setdefault(VOTERS_KEY, {})
+    if vote.id not in known:
+        known[vote.id] = frozenset(db.session.scalars(
+            select(VoteVoter.participant_id).where(VoteVoter.vote_id == vote.id)))
 
 
 def has_voted(vote: Vote, participant: Participant) -> bool:

@@ -45,21 +45,29 @@ def _slots(vote: Vote) -> int:
     return vote.eligible_count if vote.rule is VoteRule.CONSENSUS else 0
 
 
+def sealed(vote: Vote, running: Running) -> bytes:
+    """The whole tally, sealed afresh, as the vote's row stores it."""
+    return sealing.seal(_secret(), vote.id, running.counts, running.reasons,
+                        options=len(vote.options), slots=_slots(vote))
+
+
 def seal(vote: Vote, running: Running) -> None:
     """Write the whole tally, sealed afresh, into the vote's row (and nowhere else)."""
-    sealed = sealing.seal(_secret(), vote.id, running.counts, running.reasons,
-                          options=len(vote.options), slots=_slots(vote))
-    db.session.execute(update(Vote).where(Vote.id == vote.id).values(sealed_tally=sealed)
+    db.session.execute(update(Vote).where(Vote.id == vote.id).values(sealed_tally=sealed(vote, running))
                        .execution_options(synchronize_session=False))
 
 
 def running(vote: Vote) -> Running:
     """The sealed tally as stored now (read again: the caller holds the vote's row)."""
-    sealed = db.session.scalar(select(Vote.sealed_tally).where(Vote.id == vote.id))
-    if sealed is None:
+    return unsealed(vote, db.session.scalar(select(Vote.sealed_tally).where(Vote.id == vote.id)))
+
+
+def unsealed(vote: Vote, stored: bytes | None) -> Running:
+    """The tally of the vote's ``sealed_tally`` as the caller read it (holding the row)."""
+    if stored is None:
         return Running([0] * len(vote.options), [])
     try:
-        counts, reasons = sealing.unseal(_secret(), vote.id, sealed)
+        counts, reasons = sealing.unseal(_secret(), vote.id, stored)
     except InvalidTag:
         # Sealed under another secret key (it was changed while the vote was open): nothing
         # here can count it; said plainly rather than failing (docs/security.md).
