@@ -78,6 +78,26 @@ def test_tokens_are_stored_hashed(app, cast, tokens):
     assert all(secret not in stored for secret in tokens.values())
 
 
+@pytest.mark.postgresql_only
+def test_a_tokens_first_use_takes_no_second_connection(app_variant, factories):
+    """Noting when a token was last used must not take a second connection from the pool
+    while the request holds its own: with 16 API clients signing in at once the pool was
+    exhausted and requests stalled until its timeout. A pool of one connection shows it
+    for a single request."""
+    from models import ApiToken, db
+
+    narrow = app_variant(SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 1,
+                                                    "max_overflow": 0, "pool_timeout": 2})
+    person = factories.participant()
+    token = factories.api_token(person)
+    client = narrow.test_client()
+    for _ in range(2):
+        response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    with narrow.app_context():
+        assert db.session.query(ApiToken).filter_by(participant_id=person.id).one().last_used_at is not None
+
+
 def test_cli_creates_a_working_token(app, client, cast):
     result = app.test_cli_runner().invoke(args=["token", "create", cast.observer.email,
                                                 "--name", "rapporteur"])

@@ -234,24 +234,36 @@ def participants_for_api_tokens(secrets: Iterable[str]) -> dict[str, Participant
 
 
 def _record_use(tokens: list[ApiToken], now: datetime) -> None:
-    """Note when tokens were last used, in a transaction of its own and only if nobody holds
-    the database's write lock right now (else at a later use): the request that uses a token
-    must not start writing because of it. A read would otherwise take SQLite's write lock
-    before its own work, and a request that then waits for a live document would wait on
-    whoever waits for that lock (the live-editing writer): a stall of seconds."""
+    """Note when tokens were last used, never making the request wait for it (else at a
+    later use).
+
+    On PostgreSQL, in the request's own transaction (under a savepoint) and only for the
+    tokens nobody else is noting right now (``SKIP LOCKED``): a row lock blocks no reader,
+    and a second connection per request would empty the pool when many clients arrive at
+    once, each holding one connection and waiting for another.
+
+    On SQLite, in a transaction of its own and only if nobody holds the database's write
+    lock right now: a read would otherwise take SQLite's one write lock before its own work,
+    and a request that then waits for a live document would wait on whoever waits for that
+    lock (the live-editing writer): a stall of seconds. SQLite's connections are not pooled
+    that way (one per thread), so the second one is not taken from other requests."""
+    ids = [token.id for token in tokens]
     try:
-        with db.engine.connect() as connection, connection.begin():
-            driver = connection.connection.driver_connection
-            waits = getattr(driver, "wait_seconds", None)
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("SET LOCAL lock_timeout = 100")
-            sqlite.set_wait(driver, 0)
-            try:
-                connection.execute(update(ApiToken).where(ApiToken.id.in_([t.id for t in tokens]))
-                                   .values(last_used_at=now))
-            finally:
-                if waits is not None:
-                    sqlite.set_wait(driver, waits)
+        if db.session.get_bind().dialect.name == "postgresql":
+            with db.session.begin_nested():
+                free = select(ApiToken.id).where(ApiToken.id.in_(ids)).with_for_update(skip_locked=True)
+                db.session.execute(update(ApiToken).where(ApiToken.id.in_(free)).values(last_used_at=now)
+                                   .execution_options(synchronize_session=False))
+        else:
+            with db.engine.connect() as connection, connection.begin():
+                driver = connection.connection.driver_connection
+                waits = getattr(driver, "wait_seconds", None)
+                sqlite.set_wait(driver, 0)
+                try:
+                    connection.execute(update(ApiToken).where(ApiToken.id.in_(ids)).values(last_used_at=now))
+                finally:
+                    if waits is not None:
+                        sqlite.set_wait(driver, waits)
     except OperationalError:
         log.info("A token's last use was not recorded now: the database was busy")
         return
