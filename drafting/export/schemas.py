@@ -19,7 +19,7 @@ from models import Conference, OutcomeDocument, PlenaryAdoption
 #: The longest Chair's summary, in characters.
 MAX_SUMMARY_LENGTH = 50000
 
-FormatName = Literal["html", "pdf", "docx", "md", "json"]
+FormatName = Literal["html", "pdf", "docx", "md", "json", "akn"]
 
 
 class ExportRequest(BaseModel):
