@@ -189,7 +189,7 @@ def test_once_adopted_it_carries_the_adoption_line_and_its_hash(conference):
         assert status == ("Adopted" if locale == "en" else "Принят")
         line = "Adopted at the closing plenary meeting, Astana, 25 June 2009 Adopted by consensus."
         assert text(conclusions) == line if locale == "en" else "25 июня 2009" in text(conclusions)
-    plenary = collection.find("a:meta/a:proprietary/{urn:plenary:outcome-document}document")
+    plenary = collection.find("a:meta/a:proprietary/{urn:plenary:outcome-document}document", NS)
     assert plenary.get("status") == "adopted"
     assert plenary.get("adoptedTextSha256") == outline.adopted_text_sha256()
 
