@@ -296,3 +296,12 @@ def test_an_unknown_format_names_akoma_ntoso_among_the_choices(app, world):
     client = signed_in(app, world.cast.secretariat)
     refused = client.api("POST", f"/api/v1/conferences/{world.conference}/exports", {"format": "xml"})
     assert refused.status_code == 400 and "akn" in refused.get_data(as_text=True)
+
+
+def test_the_command_line_writes_akoma_ntoso(app, world, tmp_path):
+    target = tmp_path / "outcome.xml"
+    result = app.test_cli_runner().invoke(args=[
+        "export", "--conference", str(world.conference), "--format", "akn", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    tree = validated(target.read_bytes())
+    assert WORLD_FIRST in text(tree.getroot())

@@ -466,16 +466,16 @@ def _resolution(collection: etree._Element, recommendation: RecommendationBlock,
     _el(title, "docNumber", _("Recommendation %(number)s", number=recommendation.number))
     _append_text(title, ": ")
     _el(title, "docTitle", recommendation.title)
-    if recommendation.preambular or outline.title:
-        preamble = _el(statement, "preamble")
-        formula = _el(preamble, "formula", name="enactingFormula", eId=f"{prefix}formula_1")
-        _el(formula, "p", _("The participants in the Conference “%(title)s”,", title=outline.title))
-        for number_, clause in enumerate(recommendation.preambular, start=1):
-            container = _el(preamble, "container", name="preambularParagraph",
-                            eId=f"{prefix}container_{number_ + 1}", wId=f"clause_{clause.id}")
-            _clause_body(container, clause, changes)
-            if container[0].tag == _A + "p":
-                _italic_opening(container[0])
+    # The subject of the one sentence a resolution is, then its preambular paragraphs.
+    preamble = _el(statement, "preamble")
+    formula = _el(preamble, "formula", name="enactingFormula", eId=f"{prefix}formula_1")
+    _el(formula, "p", _("The participants in the Conference “%(title)s”,", title=outline.title))
+    for number_, clause in enumerate(recommendation.preambular, start=1):
+        container = _el(preamble, "container", name="preambularParagraph",
+                        eId=f"{prefix}container_{number_ + 1}", wId=f"clause_{clause.id}")
+        _clause_body(container, clause, changes)
+        if container[0].tag == _A + "p":
+            _italic_opening(container[0])
     body = _el(statement, "mainBody")
     for number_, clause in enumerate(recommendation.operative, start=1):
         _operative(body, clause, prefix, number_, changes, russian)
@@ -634,8 +634,8 @@ def render(outline: Outline, *, changes: bool = False,
     status = _el(preface, "p", class_="status")
     _el(status, "docStatus", _status(outline))
     if changes:
-        _el(preface, "p", _("Changes since the first draft: deleted words are struck through, "
-                            "inserted words in bold."), class_="note")
+        # Each clause's deleted and inserted words are marked as such (del, ins).
+        _el(preface, "p", _("Changes since the first draft"), class_="note")
     _el(_el(preface, "p"), "docTitle", outline.title)
     facts = _el(preface, "p")
     if outline.venue.strip():
