@@ -88,7 +88,7 @@ def create_secretariat(email: str, name: str, affiliation: str) -> None:
 @click.command("export", help="Write the outcome document of a conference to a file.")
 @with_appcontext
 @click.option("--conference", "conference_id", type=int, required=True, help="Conference id.")
-@click.option("--format", "fmt", type=click.Choice(["pdf", "docx", "html", "md", "json"]),
+@click.option("--format", "fmt", type=click.Choice(list(export_services.FORMATS)),
               required=True)
 @click.option("--final", is_flag=True,
               help="The stored final document, byte for byte; refused if it is not finalised.")

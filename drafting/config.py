@@ -119,6 +119,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         # processes a large PDF is laid out by (drafting/export/render_pdf.py; 0: one a core).
         "EXPORT_CONCURRENCY": int(os.environ.get("EXPORT_CONCURRENCY", "2")),
         "EXPORT_PDF_WORKERS": int(os.environ.get("EXPORT_PDF_WORKERS", "0")),
+        # The jurisdiction of the Akoma Ntoso export's FRBR URIs (/akn/kz/...): an ISO 3166
+        # code, by the AKN naming convention; the OSCE has none (docs/akoma-ntoso.md).
+        "EXPORT_AKN_JURISDICTION": os.environ.get("EXPORT_AKN_JURISDICTION", "kz"),
         # "threading" (gunicorn's gthread worker, the development server) is what the suite
         # runs; "gevent" needs gunicorn's gevent worker (see docs/deployment.md).
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),

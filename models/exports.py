@@ -18,6 +18,7 @@ class ExportFormat(enum.StrEnum):
     DOCX = "docx"
     MD = "md"
     JSON = "json"
+    AKN = "akn"
 
 
 class OutcomeDocument(db.Model):  # type: ignore[name-defined]

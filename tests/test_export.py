@@ -297,7 +297,7 @@ def test_a_job_that_loses_its_permission_fails_cleanly(app, world):
     assert job.status == "failed" and job.error and job.data is None
 
 
-def test_a_participant_runs_few_jobs_and_keeps_few_files():
+def test_a_participant_queues_a_bounded_number_of_jobs_and_keeps_few_files():
     from drafting.errors import RateLimited
 
     store = jobs.JobStore()
@@ -306,19 +306,56 @@ def test_a_participant_runs_few_jobs_and_keeps_few_files():
         return jobs.ExportJob(id=n, owner_id=1, conference_id=1, group_id=None, format="md",
                               changes=False, locale="en", **fields)
 
-    for n in range(1, jobs.MAX_RUNNING_PER_OWNER + 1):
+    for n in range(1, jobs.MAX_UNFINISHED_PER_OWNER + 1):
         store.add(job(n))
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited) as refused:
         store.add(job(99))
+    assert refused.value.message == (
+        f"You already have {jobs.MAX_UNFINISHED_PER_OWNER} exports waiting or running; wait "
+        "for one to finish before asking for another.")
     store.add(jobs.ExportJob(id=100, owner_id=2, conference_id=1, group_id=None, format="md",
                              changes=False, locale="en"))  # someone else is not held up
-    for n in range(1, jobs.MAX_RUNNING_PER_OWNER + 1):
+    for n in range(1, jobs.MAX_UNFINISHED_PER_OWNER + 1):
         store.update(n, status=jobs.FINISHED, finished_at=utcnow())
     for n in range(10, 30):
         store.add(job(n, status=jobs.FINISHED, finished_at=utcnow(), data=b"x"))
     mine = [j.id for j in store.jobs.values() if j.owner_id == 1]
     assert len(mine) == jobs.MAX_KEPT_PER_OWNER and 29 in mine and 1 not in mine
     assert store.get(100) is not None
+
+
+def test_the_process_queues_a_bounded_number_of_jobs_of_everyone(monkeypatch):
+    from drafting.errors import RateLimited
+
+    monkeypatch.setattr(jobs, "MAX_UNFINISHED", 5)
+    store = jobs.JobStore()
+
+    def job(n: int, owner: int) -> jobs.ExportJob:
+        return jobs.ExportJob(id=n, owner_id=owner, conference_id=1, group_id=None, format="md",
+                              changes=False, locale="en")
+
+    for n in range(1, 6):
+        store.add(job(n, owner=n))  # five people, one export each
+    with pytest.raises(RateLimited) as refused:
+        store.add(job(6, owner=6))
+    assert refused.value.message == "The server has too many exports waiting; try again in a minute."
+    store.update(1, status=jobs.FINISHED, finished_at=utcnow())
+    store.add(job(6, owner=6))  # one has run: room for another
+
+
+def test_a_queue_is_served_by_one_runner_oldest_first():
+    store = jobs.JobStore()
+    for n, owner in ((3, 1), (1, 2), (2, 1)):
+        store.add(jobs.ExportJob(id=n, owner_id=owner, conference_id=1, group_id=None,
+                                 format="md", changes=False, locale="en"))
+    assert store.claim_queue(1) and not store.claim_queue(1)  # one runner per queue
+    assert store.claim_queue(2)
+    assert store.next_queued(1) == 3  # in the order asked for, not by id
+    store.update(3, status=jobs.RUNNING)
+    assert store.next_queued(1) == 2
+    store.update(2, status=jobs.FINISHED, finished_at=utcnow())
+    assert store.next_queued(1) is None  # the runner ends ...
+    assert store.claim_queue(1)  # ... and the next job of this owner starts a new one
 
 
 # --- finalise and documents through the API ---------------------------------------------

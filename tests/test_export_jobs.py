@@ -8,11 +8,13 @@ Finalising is a job too: every format once, all or nothing, one at a time.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -378,3 +380,53 @@ def test_jobs_beyond_the_concurrency_wait_their_turn(app, world):
         page = client.get(f"/export/jobs/{job_id}/progress").get_data(as_text=True)
         assert "Waiting for other exports to finish…" in page
     assert wait_for(client, job_id)[-1]["status"] == "finished"
+
+
+def test_five_formats_in_a_row_queue_and_run_in_turn(app, world):
+    """Clicking five formats in a row: five jobs queued (none refused), which run one at a
+    time in the order asked for, each ending before the next starts."""
+    formats = [name for name in ("md", "json", "html", "akn", "docx", "pdf")
+               if services.is_available(services.FORMATS[name])][:5]
+    assert len(formats) == 5
+    client = signed_in(app, world.cast.secretariat)
+    url = f"/api/v1/conferences/{world.conference}/exports"
+    with every_turn_taken(app) as asked:
+        started = [client.api("POST", url, {"format": name}) for name in formats]
+        assert [r.status_code for r in started] == [202] * 5, started[-1].get_data(as_text=True)
+        ids = [r.get_json()["id"] for r in started]
+        assert asked.wait(10), "the first job never asked for a turn"
+        waiting = [client.get(f"/export/jobs/{job_id}").get_json() for job_id in ids]
+        assert [j["status"] for j in waiting] == ["queued"] * 5
+        assert all(j["started_at"] is None for j in waiting)
+    ended = [wait_for(client, job_id)[-1] for job_id in ids]
+    assert [j["status"] for j in ended] == ["finished"] * 5
+    assert [j["format"] for j in ended] == formats
+    for before, after in itertools.pairwise(ended):
+        assert datetime.fromisoformat(before["finished_at"]) <= \
+            datetime.fromisoformat(after["started_at"]), (before, after)
+    assert [client.get(j["download_url"]).status_code for j in ended] == [200] * 5
+
+
+def test_beyond_the_queues_bound_a_clear_refusal(app, world, monkeypatch):
+    monkeypatch.setattr(jobs, "MAX_UNFINISHED_PER_OWNER", 2)
+    client = signed_in(app, world.cast.secretariat)
+    url = f"/api/v1/conferences/{world.conference}/exports"
+    with every_turn_taken(app):
+        accepted = [client.api("POST", url, {"format": TEXTUAL}) for _n in range(2)]
+        assert [r.status_code for r in accepted] == [202, 202]
+        refused = client.api("POST", url, {"format": TEXTUAL})
+        assert refused.status_code == 429
+        assert refused.get_json()["error"]["message"] == (
+            "You already have 2 exports waiting or running; wait for one to finish before "
+            "asking for another.")
+        # The page's form (no script) says the same on a page, not a 500.
+        page = client.submit(f"/conferences/{world.conference}/export/jobs", {"format": TEXTUAL})
+        assert page.status_code == 429
+        assert "You already have 2 exports waiting or running" in page.get_data(as_text=True)
+        # Someone else's export is not held up by this person's queue.
+        chair = signed_in(app, world.cast.chair)
+        other = chair.api("POST", url, {"format": TEXTUAL, "group_id": world.group})
+        assert other.status_code == 202
+    for response in [*accepted, other]:
+        client_of = chair if response is other else client
+        assert wait_for(client_of, response.get_json()["id"])[-1]["status"] == "finished"

@@ -7,6 +7,7 @@ The job runs on the session's live server and renders in a child process, as in 
 """
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -92,3 +93,30 @@ def test_a_job_waiting_for_a_turn_says_so_then_runs(app, world, person):
     with page.expect_download(timeout=60_000):
         expect(job).to_have_attribute("data-status", "finished", timeout=60_000)
     expect(job.get_by_role("status")).to_have_text(f"{label} is ready.")
+
+
+def test_five_formats_clicked_in_a_row_queue_and_each_downloads(app, world, person):
+    """Five format buttons pressed one after the other: five jobs on the page, none refused,
+    each queued behind the one before, then each finished with its download link."""
+    names = [name for name in ("md", "json", "html", "akn", "docx", "pdf")
+             if services.is_available(services.FORMATS[name])][:5]
+    labels = [services.FORMATS[name].label for name in names]
+    with every_turn_taken(app) as asked:
+        _context, page = person(world.cast.secretariat)
+        page.goto(f"/conferences/{world.conference}/export")
+        jobs = page.locator("[data-export-live-job]")
+        for count, label in enumerate(labels, start=1):
+            page.get_by_role("button", name=label, exact=True).click()
+            expect(jobs).to_have_count(count)
+        assert asked.wait(10)
+        expect(page.locator("[data-export-refused]")).to_have_count(0)
+        for index in range(5):
+            expect(jobs.nth(index)).to_have_attribute("data-status", "queued")
+            expect(jobs.nth(index).get_by_role("status")).to_have_text("Waiting for other exports to finish…")
+    # Newest first on the page: the last asked for is on top.
+    for index, label in enumerate(reversed(labels)):
+        job = jobs.nth(index)
+        expect(job).to_have_attribute("data-status", "finished", timeout=120_000)
+        expect(job.get_by_role("status")).to_have_text(f"{label} is ready.")
+        expect(job.get_by_role("link")).to_have_attribute("href", re.compile(r"/export/jobs/\d+/download"))
+    page.screenshot(path=SCREENSHOT.with_name("export-queue.png"), full_page=True)

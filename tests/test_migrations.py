@@ -62,7 +62,8 @@ def table_names() -> set[str]:
 
 
 def schema() -> dict[str, Any]:
-    """Tables with their columns, indexes, unique and foreign keys, as the database reports them."""
+    """Tables with their columns, indexes, unique and foreign keys and check constraints (what
+    an enum column may hold), as the database reports them."""
     inspector = inspect(db.engine)
     return {
         table: {
@@ -72,6 +73,8 @@ def schema() -> dict[str, Any]:
                              for u in inspector.get_unique_constraints(table)),
             "foreign_keys": sorted((f["name"] or "", f["referred_table"], tuple(f["constrained_columns"]))
                                    for f in inspector.get_foreign_keys(table)),
+            "checks": sorted((c["name"] or "", " ".join(c["sqltext"].split()))
+                             for c in inspector.get_check_constraints(table)),
         }
         for table in sorted(inspector.get_table_names()) if table != "alembic_version"
     }

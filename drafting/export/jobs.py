@@ -42,8 +42,13 @@ log = logging.getLogger(__name__)
 
 #: How long a finished job and its file are kept for download.
 KEEP_FOR = timedelta(minutes=15)
-#: Unfinished jobs one participant may have at once: each holds a thread and a file in memory.
-MAX_RUNNING_PER_OWNER = 3
+#: Unfinished jobs (queued or running) one participant may have: every format of the
+#: document and its changes version clicked in a row, and no more. A participant's jobs
+#: run one at a time, in the order asked for.
+MAX_UNFINISHED_PER_OWNER = 8
+#: Unfinished jobs of everyone in this process: beyond it a new export is refused until
+#: some have run (each waiting job is a little memory; each finished one holds its file).
+MAX_UNFINISHED = 64
 #: Jobs kept per participant; beyond it the oldest finished ones (and their files) go first.
 MAX_KEPT_PER_OWNER = 10
 STORE_KEY = "plenary_export_jobs"
@@ -70,6 +75,8 @@ class ExportJob:
     progress: int = 0
     error: str | None = None
     created_at: datetime = field(default_factory=utcnow)
+    #: When it left the queue and began to run.
+    started_at: datetime | None = None
     finished_at: datetime | None = None
     data: bytes | None = None
     filename: str | None = None
@@ -83,12 +90,21 @@ class ExportJob:
 
 
 class JobStore:
-    """This process's export jobs, under a lock (background threads update them)."""
+    """This process's export jobs, under a lock (background threads update them).
+
+    Each participant's jobs form a queue, served by one background task at a time (a
+    "runner", ``run_queue``) that runs them one after the other in the order they were
+    asked for; every runner then waits for one of the process's ``EXPORT_CONCURRENCY``
+    rendering turns. So clicking five formats queues five exports, which run in turn,
+    and nobody's queue holds up anyone else's beyond the shared turns."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        #: In the order asked for (dicts keep it): a queue is served oldest first.
         self.jobs: dict[int, ExportJob] = {}
         self._turns: threading.BoundedSemaphore | None = None
+        #: Owners whose queue has a runner now.
+        self._served: set[int | None] = set()
 
     def turns(self, concurrency: int) -> threading.BoundedSemaphore:
         """The semaphore that lets ``concurrency`` jobs render at once (made on first use:
@@ -101,10 +117,15 @@ class JobStore:
     def add(self, job: ExportJob) -> None:
         with self.lock:
             self._forget_expired()
-            running = [j for j in self.jobs.values() if j.owner_id == job.owner_id and not j.done]
-            if job.owner_id is not None and len(running) >= MAX_RUNNING_PER_OWNER:
-                raise RateLimited(_("You already have %(n)d exports running; wait for one to "
-                                    "finish.", n=len(running)))
+            unfinished = [j for j in self.jobs.values() if not j.done]
+            running = [j for j in unfinished if j.owner_id == job.owner_id]
+            if job.owner_id is not None and len(running) >= MAX_UNFINISHED_PER_OWNER:
+                raise RateLimited(_("You already have %(n)d exports waiting or running; wait "
+                                    "for one to finish before asking for another.",
+                                    n=len(running)))
+            if len(unfinished) >= MAX_UNFINISHED:
+                raise RateLimited(_("The server has too many exports waiting; try again in a "
+                                    "minute."))
             # Two finalisations would render everything twice for one to be refused at the
             # end; in this process the second is refused now. (Across processes the unique
             # row per conference and format still lets exactly one of them store.)
@@ -118,6 +139,24 @@ class JobStore:
             for old in ended[:max(0, len(ended) + len(running) + 1 - MAX_KEPT_PER_OWNER)]:
                 del self.jobs[old.id]
             self.jobs[job.id] = job
+
+    def claim_queue(self, owner_id: int | None) -> bool:
+        """Whether the caller is to start the runner of this owner's queue (none runs)."""
+        with self.lock:
+            if owner_id in self._served:
+                return False
+            self._served.add(owner_id)
+            return True
+
+    def next_queued(self, owner_id: int | None) -> int | None:
+        """The owner's oldest queued job, for its runner; None: the queue is empty, and its
+        runner ends (a job added from now on starts a new one)."""
+        with self.lock:
+            for job in self.jobs.values():
+                if job.owner_id == owner_id and job.status == QUEUED:
+                    return job.id
+            self._served.discard(owner_id)
+            return None
 
     def get(self, job_id: int) -> ExportJob | None:
         """A copy of the job as it is now: a page reads it several times (its status, whether
@@ -186,12 +225,32 @@ def _new_id() -> int:
 
 
 def _start(job: ExportJob) -> ExportJob:
+    """Queue the job; start its owner's runner unless one is serving the queue already."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    store(app).add(job)
-    # A thread under "threading", a greenlet under gevent: either way it mostly waits for
-    # the child process that renders, without holding the others.
-    socketio.start_background_task(run_job, app, job.id)
+    jobs = store(app)
+    jobs.add(job)
+    if jobs.claim_queue(job.owner_id):
+        # A thread under "threading", a greenlet under gevent: either way it mostly waits
+        # for the child process that renders, without holding the others.
+        socketio.start_background_task(run_queue, app, job.owner_id)
     return job
+
+
+def run_queue(app: Flask, owner_id: int | None) -> None:
+    """One participant's runner: their queued jobs, one after the other, oldest first, until
+    none is left."""
+    jobs = store(app)
+    while (job_id := jobs.next_queued(owner_id)) is not None:
+        try:
+            run_job(app, job_id)
+        except Exception:
+            # Never a queue stuck behind a job: that one fails, the next runs.
+            log.exception("export job %s could not run", job_id)
+            job = jobs.get(job_id)
+            with app.app_context(), force_locale(job.locale if job else "en"):
+                jobs.update(job_id, status=FAILED, finished_at=utcnow(),
+                            error=_("The export failed; the error has been logged. Please "
+                                    "try again."))
 
 
 def render_with(app: Flask, locale: str) -> services.RenderFormats:
@@ -224,7 +283,7 @@ def run_job(app: Flask, job_id: int) -> None:
 
 
 def _run(app: Flask, jobs: JobStore, job_id: int) -> None:
-    job = jobs.update(job_id, status=RUNNING)
+    job = jobs.update(job_id, status=RUNNING, started_at=utcnow())
     if job is None:
         return
     with app.app_context(), force_locale(job.locale):

@@ -19,7 +19,7 @@ from models import Conference, OutcomeDocument, PlenaryAdoption
 #: The longest Chair's summary, in characters.
 MAX_SUMMARY_LENGTH = 50000
 
-FormatName = Literal["html", "pdf", "docx", "md", "json"]
+FormatName = Literal["html", "pdf", "docx", "md", "json", "akn"]
 
 
 class ExportRequest(BaseModel):
@@ -50,6 +50,9 @@ class ExportJobOut(BaseModel):
     download_url: str | None = Field(description="Where the finished file is downloaded "
                                      "(an HTTP route, same authentication).")
     created_at: datetime
+    started_at: datetime | None = Field(description="When it left the queue (a participant's "
+                                        "exports run one at a time, in the order asked for); "
+                                        "null while queued.")
     finished_at: datetime | None
 
 
@@ -73,7 +76,7 @@ def job_out(job: ExportJob) -> ExportJobOut:
         filename=job.filename if downloadable else None,
         size=len(job.data) if downloadable and job.data is not None else None,
         download_url=url_for("export.job_download", job_id=job.id) if downloadable else None,
-        created_at=job.created_at, finished_at=job.finished_at)
+        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at)
 
 
 def document_out(document: OutcomeDocument) -> OutcomeDocumentOut:

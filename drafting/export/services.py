@@ -78,6 +78,9 @@ FORMATS: dict[str, Format] = {
                    "docx", "Word (DOCX)", heavy=True),
     "md": Format("md", "drafting.export.render_md", "text/markdown; charset=utf-8", "md", "Markdown"),
     "json": Format("json", "drafting.export.render_json", "application/json", "json", "JSON"),
+    # The media type OASIS registered for Akoma Ntoso (akn-media v1.0); the file is plain XML.
+    "akn": Format("akn", "drafting.export.render_akn", "application/akn+xml", "xml",
+                  "Akoma Ntoso (XML)"),
 }
 
 

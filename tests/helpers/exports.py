@@ -41,7 +41,7 @@ from models import (
 AVAILABLE = [name for name, fmt in services.FORMATS.items()
              if importlib.util.find_spec(fmt.module) is not None]
 #: What the tests finalise in: the quick formats (PDF and DOCX once, in their own test).
-QUICK = [name for name in AVAILABLE if name in ("html", "md", "json")]
+QUICK = [name for name in AVAILABLE if name in ("html", "md", "json", "akn")]
 #: Markdown reads back simply; HTML if the Markdown renderer is not there.
 TEXTUAL = "md" if "md" in AVAILABLE else "html"
 
