@@ -22,7 +22,6 @@ from drafting.export import render_docx
 from drafting.export.outline import ClauseBlock, GroupSection, Outline, RecommendationBlock, Text, compile_outline
 from drafting.votes import services
 from drafting.votes.schemas import VoteOpen
-from drafting.votes.tally import counts
 from models import (
     ClauseKind,
     Conference,
@@ -241,7 +240,7 @@ def test_the_record_of_decisions_numbers_each_and_prints_recorded_votes_in_full(
             assert len(tables) == 1, "a consensus is no roll call"
         else:
             assert decision.text.startswith(("Adopted by a recorded vote of ",
-                                             "Not adopted: recorded vote of "))
+                                             "Rejected by a recorded vote of "))
             roll = _rows(tables[1])
             assert roll[0] == ["Name", "Choice"]
             assert len(roll) - 1 == vote.turnout

@@ -284,7 +284,7 @@ def test_html_annexes_votes_statements_and_participants(conference):
     assert text_of(next(h for h in tree.find("h3") if first in h["parents"])) == (
         "A.1 Recommendation 1.1, operative paragraph 1: choice of wordings")
     assert text_of(next(p for p in tree.find("p", "decision") if first in p["parents"])).startswith(
-        "Wording adopted by recorded vote: Amendment ")
+        "Wording adopted by a recorded vote: Amendment ")
     roll = next(t for t in tree.find("div", "roll-call") if first in t["parents"])
     assert "Aigerim Chair" in text_of(roll) and "Amendment" in text_of(roll)
     assert "clause 2" not in text_of(tree.by_id("annex-a"))  # the question's own words are not printed

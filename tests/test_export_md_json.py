@@ -157,7 +157,7 @@ def test_annexes_votes_statements_participants(conference):
     # One line per decision, the paragraph named as everywhere else.
     assert headings[0] == "### A.1 Recommendation 1.1, operative paragraph 1"
     first = annex_a.split(headings[0])[1]
-    assert "**Not adopted: recorded vote of 0 in favour, 3 against, 0 abstentions**" in first
+    assert "**Rejected by a recorded vote of 0 in favour, 3 against, 0 abstentions**" in first
     assert annex_a.count("**Adopted by a secret ballot of 3 in favour, 0 against, 0 abstentions**") == 1
     assert annex_a.count("**Adopted by consensus**") == 3
     assert "### A.13 Recommendation 2.1 as a whole" in annex_a

@@ -125,16 +125,17 @@ def decision_line(*, method: str, outcome: str, secret: bool, yes: int, no: int,
     recorded = not secret
     if wordings:
         tally = "; ".join(f"{label}: {count}" for label, count in wordings)
-        how = (_("recorded vote") if recorded else _("secret ballot"))
         if outcome == "adopted":
-            return _("Wording adopted by %(how)s: %(wording)s (%(tally)s)", how=how,
-                     wording=winner, tally=tally)
+            return (_("Wording adopted by a recorded vote: %(wording)s (%(tally)s)",
+                      wording=winner, tally=tally) if recorded
+                    else _("Wording adopted by a secret ballot: %(wording)s (%(tally)s)",
+                           wording=winner, tally=tally))
         if outcome == "runoff":
             return _("No wording carried (%(tally)s): run-off between %(first)s and %(second)s",
                      tally=tally, first=runoff[0] if runoff else "",
                      second=runoff[1] if len(runoff) > 1 else "")
         if outcome == "no_quorum":
-            return _("No decision: quorum not met (%(tally)s)", tally=tally)
+            return _("No decision: quorum not met (%(counts)s)", counts=tally)
         return _("No wording adopted (%(tally)s)", tally=tally)
     counted = _counted(yes, no, abstain)
     if outcome == "adopted":
@@ -142,5 +143,5 @@ def decision_line(*, method: str, outcome: str, secret: bool, yes: int, no: int,
                 else _("Adopted by a secret ballot of %(counts)s", counts=counted))
     if outcome == "no_quorum":
         return _("No decision: quorum not met (%(counts)s)", counts=counted)
-    return (_("Not adopted: recorded vote of %(counts)s", counts=counted) if recorded
-            else _("Not adopted: secret ballot of %(counts)s", counts=counted))
+    return (_("Rejected by a recorded vote of %(counts)s", counts=counted) if recorded
+            else _("Rejected by a secret ballot of %(counts)s", counts=counted))

@@ -402,14 +402,16 @@ def _decision(vote: Vote, tally: list[int], called: list[tuple[str, str, str]]) 
         by_kind[option.kind] = by_kind.get(option.kind, 0) + n
     labels = {o.position: o.label for o in vote.options}
     objection = next((o.label for o in vote.options if o.kind is OptionKind.NO), None)
-    runoff = json.loads(vote.record or "{}").get("runoff") or []
+    record = json.loads(vote.record or "{}")
+    runoff = record.get("runoff") or []
     return decision_line(
         method=vote.method.value, outcome=vote.outcome.value if vote.outcome else "",
         secret=vote.secret, yes=by_kind.get(OptionKind.YES, 0), no=by_kind.get(OptionKind.NO, 0),
         abstain=by_kind.get(OptionKind.ABSTAIN, 0),
         objectors=[roll_call_name(name, delegation, vote.voting_unit)
                    for name, choice, delegation in called if choice == objection],
-        objections=by_kind.get(OptionKind.NO, 0), present=vote.turnout,
+        # A consensus's turnout in its record: how many it reached (the row counts objections).
+        objections=by_kind.get(OptionKind.NO, 0), present=record.get("turnout", vote.turnout),
         wordings=[(o.label, n) for o, n in zip(vote.options, tally, strict=True)
                   if o.kind is OptionKind.WORDING],
         winner=labels.get(vote.winner_position, "") if vote.winner_position is not None else "",
