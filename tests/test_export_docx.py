@@ -95,7 +95,7 @@ def test_the_document_is_built_of_word_styles_in_order(conference):
     assert paragraphs[0] == ("Title", f"Migration and security {XSS}")
     assert paragraphs[1][0] == "Subtitle" and paragraphs[1][1].startswith("Astana, Kazakhstan, ")
     assert "2009" in paragraphs[1][1]
-    assert paragraphs[2] == ("Normal", f"Organised by OSCE Centre in Astana; IOM {SCRIPT_LINK}")
+    assert paragraphs[2] == ("Normal", f"Organised by OSCE Centre in Astana in co-operation with IOM {SCRIPT_LINK}")
     headings = [(style, text) for style, text in paragraphs if style.startswith("Heading")
                 and not text.startswith("A.")]
     assert headings == [

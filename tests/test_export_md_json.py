@@ -125,7 +125,7 @@ def test_markdown_headings_numbering_italics_and_tables(conference):
     assert body[5:8] == ["    | body | role |", "    | --- | --- |", "    | IOM | a \\| b |"]
     # The venue and organisers under the title, the preamble after them.
     assert "Astana, Kazakhstan  " in lines
-    assert any(line.startswith("Organised by: OSCE Centre in Astana; IOM \\[x\\]") for line in lines)
+    assert any(line.startswith("Organised by OSCE Centre in Astana in co-operation with IOM \\[x\\]") for line in lines)
 
 
 def test_markdown_renders_as_the_document(conference):

@@ -145,3 +145,19 @@ def decision_line(*, method: str, outcome: str, secret: bool, yes: int, no: int,
         return _("No decision: quorum not met (%(counts)s)", counts=counted)
     return (_("Rejected by a recorded vote of %(counts)s", counts=counted) if recorded
             else _("Rejected by a secret ballot of %(counts)s", counts=counted))
+
+
+def organised_by(organisers: list[str]) -> str:
+    """Who organised the conference, as its documents credit them: the first organiser, then
+    those it worked with ("Organised by the OSCE Centre in Astana in co-operation with the
+    Ministry of Labour and Social Protection, the International Organization for Migration
+    (IOM) and the International Labour Organization (ILO)"). Empty: none."""
+    if not organisers:
+        return ""
+    first, others = organisers[0], organisers[1:]
+    if not others:
+        return _("Organised by %(organiser)s", organiser=first)
+    partners = others[0] if len(others) == 1 else _(
+        "%(list)s and %(last)s", list=", ".join(others[:-1]), last=others[-1])
+    return _("Organised by %(organiser)s in co-operation with %(partners)s", organiser=first,
+             partners=partners)

@@ -38,6 +38,7 @@ from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, walk
 from drafting.export.labels import (
     ad_referendum_label,
+    organised_by,
     roll_call_name,
     rule_labels,
     statement_heading,
@@ -562,8 +563,7 @@ class _Writer:
         self.paragraph(body, "Subtitle", text=", ".join(
             part for part in (outline.venue, _dates(outline.starts_on, outline.ends_on)) if part))
         if outline.organisers:
-            self.paragraph(body, "Normal", text=_("Organised by %(organisers)s",
-                                                  organisers="; ".join(outline.organisers)))
+            self.paragraph(body, "Normal", text=organised_by(outline.organisers))
         if self.changes:
             self.paragraph(body, "Normal", [
                 Run(_("Changes since the first draft:") + " ", frozenset({"b"})),

@@ -22,6 +22,7 @@ from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, text_of
 from drafting.export.labels import (
     ad_referendum_label,
+    organised_by,
     roll_call_name,
     rule_labels,
     statement_heading,
@@ -358,7 +359,7 @@ def _title_block(outline: Outline) -> list[list[str]]:
         dates = f"{dates} – {format_date(outline.ends_on, 'long')}"
     facts.append(dates)
     if outline.organisers:
-        facts.append(_("Organised by") + ": " + "; ".join(escape(o) for o in outline.organisers))
+        facts.append(escape(organised_by(outline.organisers)))
     blocks.append([f"{line}  " for line in facts[:-1]] + facts[-1:])
     blocks.append(markdown_of(outline.preamble))
     return blocks
