@@ -205,6 +205,10 @@ def test_one_line_per_decision_numbered_and_named_alike_in_every_format(story, l
         assert f"### {heading}\n\n**{render_md.escape(decision)}**" in markdown
         at = paragraphs.index(("Heading 2", heading))
         assert paragraphs[at + 1] == ("Normal", decision)
+    # A consensus says how many it reached, not a turnout of ballots nobody cast.
+    present = {"en": "Present: 6", "ru": "Присутствовали: 6"}[language]
+    assert present in html.split("A.4 ")[1].split("A.5 ")[0]
+    assert present in markdown.split("### A.4 ")[1].split("### A.5 ")[0]
     # One way of naming a paragraph: the chair's question ("clause PP1") is not printed.
     for text in (html, markdown, " ".join(t for _s, t in paragraphs)):
         assert "PP1" not in text and "Vote " not in text and "Голосование " not in text

@@ -151,6 +151,9 @@ class VoteEntry:
     #: consensus"; "Adopted by a recorded vote of 12 in favour, 3 against, 2 abstentions";
     #: "No consensus: objection by …").
     decision: str = ""
+    #: A consensus sought: how many the question reached (its record's turnout); ``turnout``
+    #: counts its objections. None for a ballot.
+    present: int | None = None
 
     @property
     def recorded(self) -> bool:
@@ -446,6 +449,7 @@ def _vote_entry(vote: Vote, number: str, numbers: dict[int, str], group_names: d
         roll_call_from="" if vote.secret or drawn is None else (
             drawn.name if isinstance(drawn, Delegation) else _published_name(drawn)),
         number=number, method=vote.method.value, decision=_decision(vote, tally, called),
+        present=json.loads(vote.record or "{}").get("turnout") if consensus else None,
     )
 
 

@@ -702,7 +702,7 @@ class _Writer:
         # Translated once: a large conference has thousands of votes.
         label = {"group": _("Working group"), "rule": _("Decision rule"),
                  "quorum": _("Quorum"), "none": _("None"), "eligible": _("Eligible voters"),
-                 "turnout": _("Turnout"), "closed": _("Closed"),
+                 "turnout": _("Turnout"), "present": _("Present"), "closed": _("Closed"),
                  "record": _("Record (SHA-256)"), "name": _("Name"), "choice": _("Choice"),
                  "delegation": _("Delegation")}
         for vote in votes:
@@ -714,7 +714,8 @@ class _Writer:
                 (label["rule"], rules.get(vote.rule, vote.rule)),
                 (label["quorum"], f"{vote.quorum} %" if vote.quorum is not None else label["none"]),
                 (label["eligible"], str(vote.eligible)),
-                (label["turnout"], str(vote.turnout)),
+                (label["present"], str(vote.present)) if vote.present is not None
+                else (label["turnout"], str(vote.turnout)),
                 (label["closed"], _closed(vote.closed_at)),
                 (label["record"], vote.record_sha256),
             ]

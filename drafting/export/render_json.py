@@ -53,6 +53,7 @@ def _vote(vote: dict[str, Any]) -> dict[str, Any]:
         "voting_unit": vote["voting_unit"],
         "roll_call_from": vote["roll_call_from"] or None,
         "number": vote["number"], "method": vote["method"], "decision": vote["decision"],
+        "present": vote["present"],
     }
 
 

@@ -419,12 +419,15 @@ def _annex_votes(outline: Outline) -> list[list[str]]:
         return [*blocks, ["*" + _("No decision has been taken.") + "*"]]
     rules = rule_labels()
     terms = {"group": _("Working group"), "rule": _("Decision rule"), "quorum": _("Quorum"),
-             "eligible": _("Eligible voters"), "turnout": _("Turnout"), "closed": _("Closed")}
+             "eligible": _("Eligible voters"), "turnout": _("Turnout"), "present": _("Present"),
+             "closed": _("Closed")}
     for vote in outline.votes:
         blocks.append([f"### {vote.number} {escape(vote.subject)}"])
         facts = [(terms["group"], escape(vote.group)), (terms["rule"], rules.get(vote.rule, vote.rule)),
                  (terms["quorum"], f"{vote.quorum} %" if vote.quorum is not None else "—"),
-                 (terms["eligible"], str(vote.eligible)), (terms["turnout"], str(vote.turnout)),
+                 (terms["eligible"], str(vote.eligible)),
+                 (terms["present"], str(vote.present)) if vote.present is not None
+                 else (terms["turnout"], str(vote.turnout)),
                  (terms["closed"], _when(vote.closed_at))]
         blocks.append([f"**{escape(vote.decision)}**  ",
                        " · ".join(f"{term}: {value}" for term, value in facts)])
