@@ -25,6 +25,7 @@ from drafting.votes import ballots, objections, services
 from drafting.votes.deadlines import close_due_votes
 from drafting.votes.schemas import BallotIn, ObjectionIn, VoteOpen
 from models import (
+    AmendmentStatus,
     ClauseKind,
     Conference,
     DelegationKind,
@@ -252,6 +253,28 @@ def test_a_vote_by_delegation_names_the_objecting_delegation(ctx, factories):
     _close(chair, vote)
     (entry,) = compile_outline(conference).votes
     assert entry.decision == "No consensus: objection by Russian Federation"
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_an_amendment_decided_is_named_with_its_paragraph(ctx, factories, language):
+    group = factories.group(factories.conference())
+    chair = factories.member_of(group, GroupRole.CHAIR)
+    member = factories.member_of(group)
+    recommendation = factories.recommendation(group, title="Skills", clauses=[
+        (ClauseKind.PREAMBULAR, "*Noting* the need,"), (ClauseKind.OPERATIVE, "Call on States;"),
+        (ClauseKind.OPERATIVE, "Invite employers.")])
+    amendment = factories.amendment(recommendation.live_clauses[2], member, text="Invite unions.",
+                                    status=AmendmentStatus.TO_BE_VOTED)
+    vote = _put(chair, recommendation, subject="amendment", amendment_id=amendment.id)
+    _ballots(vote, [(chair, OptionKind.NO), (member, OptionKind.YES)])
+    _close(chair, vote)
+    (entry,) = _outline(Story(group.conference, recommendation, {}), language).votes
+    assert (entry.number, entry.subject, entry.decision) == {
+        "en": ("A.1", f"Skills, operative paragraph 2: amendment {amendment.id}",
+               "Rejected by a recorded vote of 1 in favour, 1 against, 0 abstentions"),
+        "ru": ("A.1", f"Skills, пункт 2 постановляющей части: поправка {amendment.id}",
+               "Отклонено заносимым в отчёт голосованием: «за» — 1, «против» — 1, воздержались — 0"),
+    }[language]
 
 
 def test_every_decision_the_rules_can_reach_has_its_line(ctx):
