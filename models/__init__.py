@@ -8,7 +8,7 @@ from models.amendments import (
     open_amendment_counts,
     open_amendments_by_clause,
 )
-from models.base import Base, db, utcnow
+from models.base import Base, Replay, db, replayed_at, utcnow
 from models.comments import (
     Activity,
     Comment,
@@ -109,6 +109,7 @@ __all__ = [
     "QuorumRule",
     "Recommendation",
     "RecommendationStatus",
+    "Replay",
     "RulesOfProcedure",
     "Seat",
     "SpentReceipt",
@@ -137,6 +138,7 @@ __all__ = [
     "may_make_statement",
     "open_amendment_counts",
     "open_amendments_by_clause",
+    "replayed_at",
     "utcnow",
     "visible_recommendations",
 ]

@@ -1,7 +1,10 @@
 """The declarative base and the one ``db`` object every module shares."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
@@ -19,8 +22,36 @@ NAMING_CONVENTION = {
 }
 
 
+#: Set only by ``replayed_at``: the time everything is dated meanwhile.
+_replay: ContextVar[datetime | None] = ContextVar("plenary_replayed_at", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """The time every row and record is dated with: now, or while ``replayed_at`` runs, the
+    time it replays."""
+    return _replay.get() or datetime.now(UTC)
+
+
+class Replay:
+    """The clock of a replay: ``advance`` moves it on."""
+
+    def advance(self, minutes: int = 1) -> None:
+        _replay.set((_replay.get() or datetime.now(UTC)) + timedelta(minutes=minutes))
+
+    def at(self, moment: datetime) -> None:
+        _replay.set(moment)
+
+
+@contextmanager
+def replayed_at(moment: datetime) -> Iterator[Replay]:
+    """Date everything done inside as happening at ``moment`` (then as the replay's clock is
+    moved on): how the demo loads its past conference through the real services, its records
+    dated within the conference. Only for the current context (thread or greenlet)."""
+    token = _replay.set(moment)
+    try:
+        yield Replay()
+    finally:
+        _replay.reset(token)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

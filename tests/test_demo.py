@@ -2,18 +2,24 @@
 `flask participant create-secretariat` (how an installation gets its first account)."""
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from urllib.parse import urlsplit
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from drafting.amendments.redlines import redline
+from drafting.export import render_md
+from drafting.export.labels import organised_by
+from drafting.export.outline import compile_outline
 from drafting.notifications.services import notifications_of
 from drafting.votes.objections import check_can_object
 from drafting.votes.records import verify_vote
 from models import (
     Amendment,
+    Clause,
     ClauseKind,
     ClauseStatus,
     CommentThread,
@@ -134,7 +140,10 @@ def test_demo_shows_a_discussion_and_an_amendment(app, conference):
 
 def test_demo_has_a_clause_adopted_by_consensus_and_a_consensus_sought(app, conference):
     with app.app_context():
-        closed, still_open = db.session.scalars(select(Vote).order_by(Vote.id)).all()
+        closed, still_open = db.session.scalars(
+            select(Vote).join(Recommendation)
+            .where(Recommendation.title == "Regional co-operation on labour market information")
+            .order_by(Vote.id)).all()
         assert closed.outcome is VoteOutcome.ADOPTED and verify_vote(closed).ok
         assert closed.method is VoteMethod.CONSENSUS
         assert closed.clause.status is ClauseStatus.ADOPTED
@@ -142,6 +151,63 @@ def test_demo_has_a_clause_adopted_by_consensus_and_a_consensus_sought(app, conf
         member = db.session.scalar(select(Participant).where(
             Participant.email == "member@plenary.example"))
         check_can_object(still_open, member)  # the visitor signing in as the member can object
+
+
+def test_demo_is_organised_as_the_press_release_says(app, conference):
+    with app.app_context():
+        outline = compile_outline(db.session.get(Conference, conference.id))
+        assert organised_by(outline.organisers) == (
+            "Organised by the OSCE Centre in Astana in co-operation with the Ministry of Labour "
+            "and Social Protection of the Republic of Kazakhstan, the International Organization "
+            "for Migration (IOM) and the International Labour Organization (ILO)")
+
+
+def test_demo_records_are_dated_within_the_conference_and_chained(app, conference):
+    with app.app_context():
+        votes = db.session.scalars(select(Vote).order_by(Vote.opened_at, Vote.id)).all()
+        assert len(votes) == 8
+        first, last = datetime(2009, 6, 24, tzinfo=UTC), datetime(2009, 6, 26, tzinfo=UTC)
+        for vote in votes:
+            assert first <= vote.opened_at < last, vote.opened_at
+            assert vote.closed_at is None or vote.opened_at <= vote.closed_at < last
+            if vote.record is not None:
+                assert verify_vote(vote).ok
+                assert json.loads(vote.record)["closed_at"].startswith("2009-06-2")
+        closed = [v for v in votes if v.record_sha256]
+        # One chain: each record follows the one closed before it.
+        assert [v.previous_sha256 for v in closed] == [None, *[v.record_sha256 for v in closed[:-1]]]
+        comments = db.session.scalars(select(CommentThread)).one().comments
+        amendment = db.session.scalars(select(Amendment)).one()
+        assert all(first <= c.created_at < last for c in comments)
+        assert first <= amendment.created_at < last
+
+
+def test_a_newcomers_draft_outcome_document_shows_an_adopted_recommendation(app, conference):
+    """The first group adopted one recommendation on the second day, paragraph by paragraph
+    and then as a whole, by consensus: the draft document has its text, in UN form, the
+    operative verbs agreeing with "The participants in the Conference"."""
+    with app.app_context(), force_locale("en"):
+        outline = compile_outline(db.session.get(Conference, conference.id))
+        assert outline.draft  # other drafts and a question are still open
+        (adopted,) = outline.sections[0].recommendations
+        assert (adopted.number, adopted.title) == ("1.1", "Remittances of migrant workers")
+        assert [c.text.markdown.split()[0] for c in adopted.preambular] == ["*Recognising*", "*Concerned*"]
+        assert [c.text.markdown.split()[0] for c in adopted.operative] == ["Recommend", "Call", "Invite"]
+        assert all(c.text.markdown.endswith(",") for c in adopted.preambular)
+        assert [c.text.markdown[-1] for c in adopted.operative] == [";", ";", "."]
+        assert not any(r.recommendations for r in outline.sections[1:3])
+        decisions = [(v.number, v.subject, v.decision) for v in outline.votes]
+        assert decisions[0] == ("A.1", "Regional co-operation on labour market information, "
+                                "preambular paragraph 1", "Adopted by consensus")
+        assert decisions[1] == ("A.2", "Recommendation 1.1, preambular paragraph 1", "Adopted by consensus")
+        assert decisions[-1] == ("A.7", "Recommendation 1.1 as a whole", "Adopted by consensus")
+        assert outline.preamble.markdown.startswith("The participants in the Conference")
+        markdown = render_md.render(outline).decode()
+        assert "1. Recommend that the countries of the region" in markdown
+    # Every clause of every demo draft agrees with the plural subject.
+    with app.app_context():
+        texts = db.session.scalars(select(Clause.text).where(Clause.kind == ClauseKind.OPERATIVE)).all()
+        assert texts and not [t for t in texts if t.split()[0].endswith("s")]
 
 
 def test_demo_participants_sit_in_the_delegations_of_their_country_or_organisation(app, conference):

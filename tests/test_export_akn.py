@@ -121,7 +121,7 @@ def test_each_adopted_recommendation_is_a_valid_resolution(conference, locale, l
     # The annexes are attachments, each a doc of its own.
     attachments = collection.findall("a:attachments/a:attachment", NS)
     assert [a.find("a:doc", NS).get("name") for a in attachments] == ["votes", "statements", "participants"]
-    assert "Other Member" in text(attachments[2])
+    assert "MEMBER, Other" in text(attachments[2])
     assert "Hidden Person" not in etree.tostring(tree, encoding="unicode")
     status = text(collection.find("a:preface//a:docStatus", NS))
     assert status == ("DRAFT — not adopted" if locale == "en" else "ПРОЕКТ — не принят")

@@ -227,7 +227,7 @@ def test_html_has_the_document_in_order_with_numbering(conference):
         "Contents", "Working group 1: Labour migration",
         "Recommendation 1.1: Labour migrants in the crisis",
         "Working group 2: Ethnic migration <svg onload=alert(1)>",
-        "Recommendation 2.1: Return migration", "Annex A: Voting record",
+        "Recommendation 2.1: Return migration", "Annex A: Record of decisions",
         "Annex B: Interpretative statements and reservations", "Annex C: Participants")]
     assert order == sorted(order)
     assert any(h.startswith("Recommendation 1.2: Hostile <script>") for h in headings)
@@ -236,7 +236,7 @@ def test_html_has_the_document_in_order_with_numbering(conference):
     assert toc[:3] == ["Working group 1: Labour migration",
                        "Recommendation 1.1: Labour migrants in the crisis",
                        toc[2]] and toc[2].startswith("Recommendation 1.2: Hostile")
-    assert toc[-3:] == ["Annex A: Voting record", "Annex B: Interpretative statements and reservations",
+    assert toc[-3:] == ["Annex A: Record of decisions", "Annex B: Interpretative statements and reservations",
                         "Annex C: Participants"]
     for a in tree.find("a"):
         if a["attrs"].get("href", "").startswith("#"):
@@ -256,35 +256,38 @@ def test_html_annexes_votes_statements_and_participants(conference):
     tree = Tree(html_of(compile_outline(conference.conference)))
     votes = tree.find("section", "vote")
     secret = [v for v in votes if "vote--secret" in v["classes"]]
-    open_ = [v for v in votes if "vote--roll-call" in v["classes"]]
+    open_ = [v for v in votes if "vote--open" in v["classes"]]
     assert len(secret) == 2 and len(open_) == 7  # the second recommendation's clauses were secret
+    # Numbered as in every format, in the order decided.
+    numbers = [text_of(e) for e in tree.find("span", "decision-number")]
+    assert numbers == [f"A.{n}" for n in range(1, len(votes) + 1)]
     for vote in votes:
         record = text_of(next(p for p in tree.find("p", "record") if vote in p["parents"]))
         rows = dict(fact.split(": ", 1) for fact in record.split(" · "))
         assert list(rows) == ["Working group", "Decision rule", "Quorum", "Eligible voters",
-                              "Turnout", "Ballot", "Closed"]
-        assert text_of(next(p for p in tree.find("p", "question") if vote in p["parents"]))
+                              "Turnout", "Closed"]
         assert rows["Decision rule"] == "Simple majority of the votes cast" and rows["Closed"]
-        result, counts = text_of(next(p for p in tree.find("p", "result") if vote in p["parents"])).split(" — ")
-        assert result == "Adopted"
+        decision = text_of(next(p for p in tree.find("p", "decision") if vote in p["parents"]))
         roll_calls = [t for t in tree.find("div", "roll-call") if vote in t["parents"]]
         if vote in secret:
-            assert not roll_calls and rows["Ballot"] == "Secret: counts only"
-            assert counts == "Yes: 2; No: 0; Abstain: 0"
+            assert not roll_calls
+            assert decision == "Adopted by a secret ballot of 2 in favour, 0 against, 0 abstentions"
         else:
-            assert len(roll_calls) == 1 and rows["Ballot"] == "Roll call"
+            assert len(roll_calls) == 1
             # A line per option, as recorded votes are published: "Yes (n): names".
             lines = [text_of(p) for p in tree.find("p") if roll_calls[0] in p["parents"]]
-            counted = dict(part.split(": ") for part in counts.split("; "))
-            assert [line.split(":")[0] for line in lines] == [f"{label} ({n})" for label, n in counted.items()]
-            for line, n in zip(lines, counted.values(), strict=True):
+            for line in lines:
                 named = line.split(": ", 1)[1]
-                assert (named == "—") if n == "0" else len(named.split("; ")) == int(n)
+                n = int(line.split(":")[0].rsplit("(", 1)[1].rstrip(")"))
+                assert (named == "—") if n == 0 else len(named.split("; ")) == n
     first = open_[0]
     assert text_of(next(h for h in tree.find("h3") if first in h["parents"])) == (
-        "Recommendation 1.1, operative paragraph 1")
+        "A.1 Recommendation 1.1, operative paragraph 1: choice of wordings")
+    assert text_of(next(p for p in tree.find("p", "decision") if first in p["parents"])).startswith(
+        "Wording adopted by a recorded vote: Amendment ")
     roll = next(t for t in tree.find("div", "roll-call") if first in t["parents"])
     assert "Aigerim Chair" in text_of(roll) and "Amendment" in text_of(roll)
+    assert "clause 2" not in text_of(tree.by_id("annex-a"))  # the question's own words are not printed
 
     statements = tree.find("article", "statement")
     assert text_of(statements[0]).split(" On ")[0] == (
@@ -295,14 +298,14 @@ def test_html_annexes_votes_statements_and_participants(conference):
     annex_c = tree.by_id("annex-c")
     assert conference.hidden_name not in " ".join(text_of(e) for e in tree.elements)
     whole = next(v for v in open_ if text_of(next(h for h in tree.find("h3") if v in h["parents"]))
-                 == "Recommendation 1.1")
+                 .endswith(" Recommendation 1.1 as a whole"))
     whole_roll = next(t for t in tree.find("div", "roll-call") if whole in t["parents"])
     yes = next(line for line in tree.find("p") if whole_roll in line["parents"]
                and text_of(line).startswith("Yes ("))
     assert "(name withheld at the participant's request)" in text_of(yes)
     names = [text_of(next(td for td in tree.find("td") if row in td["parents"])) for row in tree.find("tr")
              if annex_c in row["parents"] and not any(p["tag"] == "thead" for p in row["parents"])]
-    assert "Aigerim Chair" in names and "Olga Chair" in names
+    assert "CHAIR, Aigerim" in names and "CHAIR, Olga" in names
     member_row = next(r for r in tree.find("tr") if annex_c in r["parents"] and "Boris" in text_of(r))
     assert "Ethnic migration <svg onload=alert(1)>; Labour migration" in text_of(member_row)
 
@@ -404,7 +407,7 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
         TITLE, "Contents", "Working group 1: Labour migration", "Recommendation 1.1: Labour migrants in the crisis",
         PREAMBULAR, f"1. {AMENDED}", f"2. {SECOND}", "Recommendation 1.2: Hostile",
         "Working group 2: Ethnic migration", "Recommendation 2.1: Return migration",
-        "Annex A: Voting record", "Annex B: Interpretative statements and reservations",
+        "Annex A: Record of decisions", "Annex B: Interpretative statements and reservations",
         "Annex C: Participants"):
         found = flat.find(expected, position)
         assert found >= 0, f"{expected!r} missing or out of order"
@@ -427,7 +430,7 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
 
     # Bookmarks from the headings; fonts embedded; links only internal.
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert "Working group 1: Labour migration" in titles and "Annex A: Voting record" in titles
+    assert "Working group 1: Labour migration" in titles and "Annex A: Record of decisions" in titles
     fonts: set[str] = set()
     for page in reader.pages:
         for font in (page["/Resources"].get("/Font") or {}).values():
@@ -506,7 +509,7 @@ def test_pdf_in_parts_reads_as_in_one_piece(conference, factories):
     for section in outline.sections:
         entries.append(f"Working group {section.number}: {section.name}")
         entries += [f"Recommendation {r.number}: {r.title}" for r in section.recommendations]
-    entries += ["Annex A: Voting record", "Annex B: Interpretative statements and reservations",
+    entries += ["Annex A: Record of decisions", "Annex B: Interpretative statements and reservations",
                 "Annex C: Participants"]
     # An entry on two lines is a link on each line.
     places = [(numbers[link["/Dest"][0].idnum], float(link["/Dest"][3])) for link in links]

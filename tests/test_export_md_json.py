@@ -125,7 +125,7 @@ def test_markdown_headings_numbering_italics_and_tables(conference):
     assert body[5:8] == ["    | body | role |", "    | --- | --- |", "    | IOM | a \\| b |"]
     # The venue and organisers under the title, the preamble after them.
     assert "Astana, Kazakhstan  " in lines
-    assert any(line.startswith("Organised by: OSCE Centre in Astana; IOM \\[x\\]") for line in lines)
+    assert any(line.startswith("Organised by OSCE Centre in Astana in co-operation with IOM \\[x\\]") for line in lines)
 
 
 def test_markdown_renders_as_the_document(conference):
@@ -151,16 +151,19 @@ def test_markdown_renders_as_the_document(conference):
 def test_annexes_votes_statements_participants(conference):
     text = _markdown(conference)
     annex_a = text.split("## Annex A")[1].split("## Annex B")[0]
-    rows = [line for line in annex_a.splitlines() if line.startswith("| A.")]
-    votes = db.session.scalars(select(Vote).order_by(Vote.opened_at, Vote.id)).all()
-    assert len(rows) == len(votes) == 13
-    assert "| Two-thirds majority of the votes cast |" in rows[0] and "| Not adopted |" in rows[0]
-    secret_rows = [r for r in rows if "(secret ballot)" in r]
-    assert len(secret_rows) == 1
-    # A roll call for every vote but the secret one.
-    assert annex_a.count("### Roll call of vote A.") == len(votes) - 1
-    secret_number = secret_rows[0].split(" | ")[0].strip("| ")
-    assert f"### Roll call of vote {secret_number}\n" not in annex_a
+    headings = [line for line in annex_a.splitlines() if line.startswith("### ")]
+    votes = db.session.scalars(select(Vote).order_by(Vote.closed_at, Vote.id)).all()
+    assert [h.split(" ")[1] for h in headings] == [f"A.{n}" for n in range(1, 14)] and len(votes) == 13
+    # One line per decision, the paragraph named as everywhere else.
+    assert headings[0] == "### A.1 Recommendation 1.1, operative paragraph 1"
+    first = annex_a.split(headings[0])[1]
+    assert "**Rejected by a recorded vote of 0 in favour, 3 against, 0 abstentions**" in first
+    assert annex_a.count("**Adopted by a secret ballot of 3 in favour, 0 against, 0 abstentions**") == 1
+    assert annex_a.count("**Adopted by consensus**") == 3
+    assert "### A.13 Recommendation 2.1 as a whole" in annex_a
+    # A roll call in full for the recorded votes only: not the secret one, not the consensus.
+    assert annex_a.count("| Participant | Choice |") == 9
+    assert "clause PP" not in annex_a and "Vote " not in annex_a
     annex_b = text.split("## Annex B")[1].split("## Annex C")[0]
     # The member's reservation is made on behalf of their delegation.
     heading = render_md.escape(f"Reservation by the delegation of Kazakhstan {XSS}")
@@ -169,9 +172,10 @@ def test_annexes_votes_statements_participants(conference):
     assert "Families means *immediate* families." in annex_b
     annex_c = text.split("## Annex C")[1]
     assert "Hidden Person" not in annex_c
+    # The member sits in a delegation: listed under it, first; the others by category.
     assert [h for h in annex_c.splitlines() if h.startswith("### ")] == [
-        "### Parliamentarians", "### Government officials", "### Non-governmental organisations",
-        "### International experts"]
+        "### " + render_md.escape(f"Kazakhstan {XSS}"), "### Parliamentarians",
+        "### Non-governmental organisations", "### International experts"]
     assert "| Name | Affiliation | Country | Working groups |" in annex_c
     assert "Ethnic migration &lt;img" in annex_c and "Labour migration" in annex_c
 
@@ -323,7 +327,10 @@ def test_json_validates_and_reads_back(conference):
     assert {r["name"] for r in open_ballot["roll_call"]} == {
         "Chair Person", MEMBER, "(name withheld at the participant's request)"}
     names = [p["name"] for c in document["participants"] for p in c["participants"]]
-    assert "Hidden Person" not in names and MEMBER in names
+    # Surname first, by surname: the member's "surname" is the last word of their name.
+    assert not any("Hidden" in n or "HIDDEN" in n for n in names)
+    assert names == ['ONERROR="WINDOW.__XSS=1">, Member <img src=x', "PERSON, Chair",
+                     "CHAIR, Other", "MEMBER, Other"]
     assert [s["kind"] for s in document["statements"]] == ["reservation", "interpretative"]
 
 

@@ -274,7 +274,7 @@ def test_html_prints_the_line_after_the_adopted_text_and_the_summary_apart(app, 
     flat = " ".join(re.sub(r"<[^>]+>", " ", html).split())
     _in_order(flat, "On ethnic migration", LINE, "Adopted by consensus.", "Chair’s summary",
               NOTE, "The chair notes that the group could not agree on remittances",
-              "Annex A: Voting record")
+              "Annex A: Record of decisions")
     assert '<a href="#chairs-summary">Chair’s summary (not adopted)</a>' in html
     assert html.count(LINE) == 1
 
@@ -319,7 +319,7 @@ def test_docx_prints_them(app, adopted):
     paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
     texts = [text for _style, text in paragraphs]
     _in_order("\n".join(texts), LINE, "Adopted by consensus.", "Chair’s summary", NOTE,
-              "remittances", "Annex A: Voting record")
+              "remittances", "Annex A: Record of decisions")
     assert ("Heading 1", "Chair’s summary") in paragraphs
     assert all(run.italic for p in document.paragraphs if p.text == LINE for run in p.runs)
 
@@ -335,7 +335,7 @@ def test_pdf_prints_them(app, adopted, how):
     reader = PdfReader(io.BytesIO(pdf))
     flat = " ".join(" ".join(page.extract_text() or "" for page in reader.pages).split())
     _in_order(flat, LINE, "Adopted by consensus.", "Chair’s summary", "Issued under the Chair’s own",
-              "Annex A: Voting record")
+              "Annex A: Record of decisions")
     if how == "in parts":
         assert "chairs-summary" in reader.named_destinations
 

@@ -3,7 +3,7 @@ in Astana on 24-25 June 2009 (see the press release in the project's seed). Peop
 fictional; institutions and topics are those of the event."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 DEMO_PASSWORD = "plenary-demo"  # noqa: S105 - demo accounts only, documented in the README
 
@@ -12,11 +12,13 @@ CONFERENCE = {
     "venue": "Astana, Kazakhstan",
     "starts_on": date(2009, 6, 24),
     "ends_on": date(2009, 6, 25),
+    # As the press release credits them: the OSCE Centre in Astana "in co-operation with"
+    # the others (the document prints "Organised by … in co-operation with …, … and …").
     "organisers": "\n".join([
-        "OSCE Centre in Astana",
-        "Ministry of Labour and Social Protection of the Republic of Kazakhstan",
-        "International Organization for Migration (IOM)",
-        "International Labour Organization (ILO)",
+        "the OSCE Centre in Astana",
+        "the Ministry of Labour and Social Protection of the Republic of Kazakhstan",
+        "the International Organization for Migration (IOM)",
+        "the International Labour Organization (ILO)",
     ]),
     "description": (
         "Some 100 parliamentarians, government officials, NGO representatives, international "
@@ -28,7 +30,7 @@ CONFERENCE = {
         "of the region."
     ),
     "preamble": (
-        "The participants of the Conference on efficient migration management in the CIS "
+        "The participants in the Conference on efficient migration management in the CIS "
         "region, meeting in Astana on 24 and 25 June 2009,\n\n"
         "*Aware* of the consequences of the world financial crisis for migrant workers and "
         "their families, and of the importance of coherent migration policies for development "
@@ -137,13 +139,13 @@ RECOMMENDATIONS = {
                  "many migrant workers of the region are employed,"),
                 ("preambular", "*Concerned* that migrant workers who lose their jobs are "
                  "exposed to irregular status, exploitation and the loss of social protection,"),
-                ("operative", "Calls on the governments of countries of destination to allow "
+                ("operative", "Call on the governments of countries of destination to allow "
                  "migrant workers whose employment has ended to remain lawfully for a reasonable "
                  "period in order to seek new employment;"),
-                ("operative", "Recommends that countries of origin and destination conclude "
+                ("operative", "Recommend that countries of origin and destination conclude "
                  "bilateral agreements on the portability of pension and social-security rights "
                  "of migrant workers;"),
-                ("operative", "Encourages the reduction of the cost of remittances through "
+                ("operative", "Encourage the reduction of the cost of remittances through "
                  "transparent and competitive money-transfer services."),
             ],
         ),
@@ -152,9 +154,25 @@ RECOMMENDATIONS = {
             [
                 ("preambular", "*Noting* the need for reliable data on labour demand and supply "
                  "across the region,"),
-                ("operative", "Proposes a regional exchange of labour-market information between "
+                ("operative", "Propose a regional exchange of labour-market information between "
                  "the ministries of labour of the participating States, with the support of the "
                  "ILO and IOM."),
+            ],
+        ),
+        (
+            "Remittances of migrant workers",
+            [
+                ("preambular", "*Recognising* that remittances are the main source of income of "
+                 "many households in the countries of origin of the region,"),
+                ("preambular", "*Concerned* that the world financial crisis has reduced "
+                 "remittances while the cost of sending them remains high,"),
+                ("operative", "Recommend that the countries of the region remove the obstacles "
+                 "to sending remittances through formal channels and reduce their cost;"),
+                ("operative", "Call on the banks and money-transfer services of the region to "
+                 "inform migrant workers and their families of their fees in advance and in a "
+                 "language they understand;"),
+                ("operative", "Invite the IOM and the ILO to support the exchange of good "
+                 "practices on the productive use of remittances."),
             ],
         ),
     ],
@@ -164,9 +182,9 @@ RECOMMENDATIONS = {
             [
                 ("preambular", "*Taking into account* the OSCE Guide on Gender-sensitive Labour "
                  "Migration Policies,"),
-                ("operative", "Recommends that national labour-migration policies be assessed "
+                ("operative", "Recommend that national labour-migration policies be assessed "
                  "for their different effects on women and men before adoption;"),
-                ("operative", "Calls for information services in countries of origin that "
+                ("operative", "Call for information services in countries of origin that "
                  "inform women migrants of their rights, of lawful recruitment channels and of "
                  "where to seek help."),
             ],
@@ -188,7 +206,7 @@ DISCUSSIONS = {
         ],
         "amendments": [
             (3, "member@plenary.example", "replace",
-             "Recommends that countries of origin and destination conclude bilateral and "
+             "Recommend that countries of origin and destination conclude bilateral and "
              "multilateral agreements on the portability of pension and social-security rights "
              "of migrant workers and members of their families;",
              "Families depend on these rights as much as workers do, and several States of the "
@@ -204,11 +222,32 @@ DISCUSSIONS = {
 #: Questions put on a recommendation's clauses under the demo's rules of procedure (the
 #: practice's: consensus first): (clause index, method, what members do — "present" when
 #: the question reached them, or an objection's reason —, whether the chair declares it).
-VOTES = {
+#: A clause index of None puts the recommendation as a whole.
+VOTES: dict[str, list[tuple[int | None, str, list[tuple[str, str]], bool]]] = {
     "Regional co-operation on labour market information": [
         (0, "consensus", [("member@plenary.example", "present"), ("member2@plenary.example", "present"),
                           ("ilo@plenary.example", "present")], True),
         (1, "consensus", [("member2@plenary.example", "The exchange of data needs safeguards first.")],
          False),
     ],
+    # The first group's recommendation adopted on the second day: every paragraph, then the
+    # whole, by consensus, so that the draft outcome document has a text to show.
+    "Remittances of migrant workers": [
+        *[(index, "consensus", [(member, "present") for member in (
+            "member@plenary.example", "member2@plenary.example", "ilo@plenary.example",
+            "kg.mp@plenary.example")], True) for index in range(5)],
+        (None, "consensus", [(member, "present") for member in (
+            "member@plenary.example", "member2@plenary.example", "ilo@plenary.example",
+            "kg.mp@plenary.example")], True),
+    ],
+}
+
+#: When things happen, in UTC (Astana is UTC+6): the demo is loaded as if on the conference's
+#: days, so its records, comments and amendments are dated within it. Registration and
+#: drafting from the morning of the first day; the questions on each recommendation from the
+#: time given.
+CONFERENCE_OPENS = datetime(2009, 6, 24, 4, 0, tzinfo=UTC)
+QUESTIONS_PUT_AT = {
+    "Regional co-operation on labour market information": datetime(2009, 6, 24, 10, 30, tzinfo=UTC),
+    "Remittances of migrant workers": datetime(2009, 6, 25, 5, 0, tzinfo=UTC),
 }

@@ -13,11 +13,13 @@ from drafting.auth.passwords import hash_password
 from drafting.comments.services import reply, start_thread
 from drafting.demo.data import (
     CONFERENCE,
+    CONFERENCE_OPENS,
     DELEGATIONS,
     DEMO_PASSWORD,
     DISCUSSIONS,
     GROUPS,
     PARTICIPANTS,
+    QUESTIONS_PUT_AT,
     RECOMMENDATIONS,
     VOTES,
 )
@@ -35,12 +37,14 @@ from models import (
     Membership,
     Participant,
     Recommendation,
+    Replay,
     Seat,
     StakeholderCategory,
     VoteMethod,
     VoteSubject,
     WorkingGroup,
     db,
+    replayed_at,
 )
 
 
@@ -53,6 +57,13 @@ class DemoReport:
 
 
 def load_demo() -> DemoReport:
+    """Everything through the real services, dated as if done during the conference (its
+    records then say 24 and 25 June 2009)."""
+    with replayed_at(CONFERENCE_OPENS) as clock:
+        return _load(clock)
+
+
+def _load(clock: Replay) -> DemoReport:
     report = DemoReport()
     people = {email: _participant(email, name, affiliation, country, category, secretariat, report)
               for email, name, affiliation, country, category, secretariat in PARTICIPANTS}
@@ -82,7 +93,7 @@ def load_demo() -> DemoReport:
                 db.session.flush()
                 report.count("memberships")
         for title, clauses in RECOMMENDATIONS.get(name, []):
-            _recommendation(group, title, clauses, people, report)
+            _recommendation(group, title, clauses, people, report, clock)
     db.session.flush()
     return report
 
@@ -128,7 +139,7 @@ def _participant(email: str, name: str, affiliation: str, country: str, category
 
 
 def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, str]],
-                    people: dict[str, Participant], report: DemoReport) -> None:
+                    people: dict[str, Participant], report: DemoReport, clock: Replay) -> None:
     exists = db.session.scalar(
         select(Recommendation.id).where(Recommendation.group_id == group.id)
         .where(Recommendation.title == title)
@@ -148,22 +159,26 @@ def _recommendation(group: WorkingGroup, title: str, clauses: list[tuple[str, st
     db.session.flush()
     report.count("recommendations")
     if title in DISCUSSIONS:
+        clock.advance(30)
         db.session.refresh(recommendation)
-        _discussion(recommendation, DISCUSSIONS[title], people, report)
+        _discussion(recommendation, DISCUSSIONS[title], people, report, clock)
     if title in VOTES and chair is not None:
+        clock.at(QUESTIONS_PUT_AT[title])
         db.session.refresh(recommendation)
-        _votes(recommendation, chair, VOTES[title], people, report)
+        _votes(recommendation, chair, VOTES[title], people, report, clock)
 
 
 def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
-                people: dict[str, Participant], report: DemoReport) -> None:
+                people: dict[str, Participant], report: DemoReport, clock: Replay) -> None:
     clauses = recommendation.live_clauses
     for index, author, body, replies in discussion["threads"]:
         thread = start_thread(people[author], clauses[index], {"body": body})
         for replier, text in replies:
+            clock.advance(12)
             reply(people[replier], thread, {"body": text})
         report.count("comment threads")
     for index, proposer, kind, text, rationale, sponsors in discussion["amendments"]:
+        clock.advance(20)
         amendment = propose_amendment(people[proposer], clauses[index], AmendmentCreate(
             kind=AmendmentKind(kind), text=text, rationale=rationale))
         for sponsor in sponsors:
@@ -172,19 +187,27 @@ def _discussion(recommendation: Recommendation, discussion: dict[str, Any],
 
 
 def _votes(recommendation: Recommendation, chair: Participant, votes: list[Any],
-           people: dict[str, Participant], report: DemoReport) -> None:
+           people: dict[str, Participant], report: DemoReport, clock: Replay) -> None:
+    """The questions the chair puts, a few minutes apart: on a clause (its index), or on the
+    whole (None)."""
     clauses = recommendation.live_clauses
     for index, method, answers, declared in votes:
-        vote = open_vote(chair, recommendation, VoteOpen(
-            subject=VoteSubject.CLAUSE, clause_id=clauses[index].id, method=VoteMethod(method)))
+        put = (VoteOpen(subject=VoteSubject.RECOMMENDATION, method=VoteMethod(method)) if index is None
+               else VoteOpen(subject=VoteSubject.CLAUSE, clause_id=clauses[index].id,
+                             method=VoteMethod(method)))
+        vote = open_vote(chair, recommendation, put)
         db.session.flush()
         for member, answer in answers:
+            clock.advance(1)
             if answer == "present":
                 mark_present(vote, people[member])
             else:
                 object_to(people[member], vote, ObjectionIn(reason=answer))
         if declared:
+            clock.advance(1)
             close_vote(chair, vote)
+            db.session.flush()
+        clock.advance(2)
         report.count("votes")
 
 

@@ -73,3 +73,91 @@ def adoption_how(method: str, yes: int | None, no: int | None, abstain: int | No
              yes=yes or 0, no=no or 0,
              abstentions=ngettext("with %(num)d abstention", "with %(num)d abstentions",
                                   abstain or 0))
+
+
+# --- the annex of decisions ------------------------------------------------------------------
+
+
+def paragraph_name(kind: str, number: str) -> str:
+    """How every format names a paragraph of a recommendation: "preambular paragraph 2",
+    "operative paragraph 3" (the way resolutions are cited). ``number`` as the drafting
+    pages show it ("PP2", "3.") or bare ("2")."""
+    if kind == "preambular":
+        return _("preambular paragraph %(number)s", number=number.removeprefix("PP"))
+    return _("operative paragraph %(number)s", number=number.rstrip("."))
+
+
+def decision_number(index: int) -> str:
+    """A decision's number in annex A, in every format: "A.1", "A.2", …"""
+    return f"A.{index}"
+
+
+def _counted(yes: int, no: int, abstain: int) -> str:
+    """How a ballot came out: "12 in favour, 3 against, 2 abstentions"."""
+    return _("%(yes)s in favour, %(no)s against, %(abstentions)s", yes=yes, no=no,
+             abstentions=ngettext("%(num)d abstention", "%(num)d abstentions", abstain))
+
+
+def decision_line(*, method: str, outcome: str, secret: bool, yes: int, no: int, abstain: int,
+                  objectors: list[str], objections: int, present: int,
+                  wordings: list[tuple[str, int]], winner: str, runoff: list[str]) -> str:
+    """One line per decision, as a secretariat writes it in the record: "Adopted by
+    consensus"; "Adopted by a recorded vote of 12 in favour, 3 against, 2 abstentions";
+    "No consensus: objection by Kazakhstan"; a choice of wordings names the one chosen.
+
+    ``objectors``: who objected to a consensus sought, by name (empty where the question was
+    secret: ``objections`` counts them); ``wordings``: a choice's wordings and their votes;
+    ``winner``: the wording chosen; ``runoff``: the two a run-off would put."""
+    if method != "ballot":
+        silence = method == "silence"
+        if outcome == "adopted":
+            return (_("Adopted under the silence procedure: no objection")
+                    if silence else _("Adopted by consensus"))
+        if outcome == "no_quorum":
+            return _("No decision: too few members present (%(present)s)", present=present)
+        if objectors:
+            names = "; ".join(objectors)
+            return (_("Silence broken: objection by %(names)s", names=names) if silence
+                    else _("No consensus: objection by %(names)s", names=names))
+        count = ngettext("%(num)d objection", "%(num)d objections", objections)
+        return (_("Silence broken: %(objections)s", objections=count) if silence
+                else _("No consensus: %(objections)s", objections=count))
+    recorded = not secret
+    if wordings:
+        tally = "; ".join(f"{label}: {count}" for label, count in wordings)
+        if outcome == "adopted":
+            return (_("Wording adopted by a recorded vote: %(wording)s (%(tally)s)",
+                      wording=winner, tally=tally) if recorded
+                    else _("Wording adopted by a secret ballot: %(wording)s (%(tally)s)",
+                           wording=winner, tally=tally))
+        if outcome == "runoff":
+            return _("No wording carried (%(tally)s): run-off between %(first)s and %(second)s",
+                     tally=tally, first=runoff[0] if runoff else "",
+                     second=runoff[1] if len(runoff) > 1 else "")
+        if outcome == "no_quorum":
+            return _("No decision: quorum not met (%(counts)s)", counts=tally)
+        return _("No wording adopted (%(tally)s)", tally=tally)
+    counted = _counted(yes, no, abstain)
+    if outcome == "adopted":
+        return (_("Adopted by a recorded vote of %(counts)s", counts=counted) if recorded
+                else _("Adopted by a secret ballot of %(counts)s", counts=counted))
+    if outcome == "no_quorum":
+        return _("No decision: quorum not met (%(counts)s)", counts=counted)
+    return (_("Rejected by a recorded vote of %(counts)s", counts=counted) if recorded
+            else _("Rejected by a secret ballot of %(counts)s", counts=counted))
+
+
+def organised_by(organisers: list[str]) -> str:
+    """Who organised the conference, as its documents credit them: the first organiser, then
+    those it worked with ("Organised by the OSCE Centre in Astana in co-operation with the
+    Ministry of Labour and Social Protection, the International Organization for Migration
+    (IOM) and the International Labour Organization (ILO)"). Empty: none."""
+    if not organisers:
+        return ""
+    first, others = organisers[0], organisers[1:]
+    if not others:
+        return _("Organised by %(organiser)s", organiser=first)
+    partners = others[0] if len(others) == 1 else _(
+        "%(list)s and %(last)s", list=", ".join(others[:-1]), last=others[-1])
+    return _("Organised by %(organiser)s in co-operation with %(partners)s", organiser=first,
+             partners=partners)

@@ -17,12 +17,21 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from drafting.collation import name_key, sort_key
 from drafting.editing.diff import Piece, word_diff
-from drafting.export.labels import adoption_how, adoption_line
+from drafting.export.labels import (
+    adoption_how,
+    adoption_line,
+    decision_line,
+    decision_number,
+    paragraph_name,
+    roll_call_name,
+)
 from drafting.markup import render_markdown
 from drafting.votes.tally import counts, roll_call
 from models import (
@@ -31,16 +40,19 @@ from models import (
     ClauseKind,
     Conference,
     Delegation,
+    DelegationKind,
     Membership,
     OptionKind,
     Participant,
     Recommendation,
     RecommendationStatus,
+    Seat,
     StakeholderCategory,
     Statement,
     Vote,
     VoteOption,
     VoteStatus,
+    VoteSubject,
     WorkingGroup,
     db,
     delegations_of,
@@ -129,6 +141,24 @@ class VoteEntry:
     voting_unit: str = "person"
     #: Roll-call votes: the delegation (or person) the roll call started from, drawn by lot.
     roll_call_from: str = ""
+    #: Its number in annex A ("A.1"), the same in every format.
+    number: str = ""
+    #: "ballot", "consensus" or "silence": how the question was decided. Only a ballot's
+    #: roll call is printed in full (a recorded vote); a consensus names its objectors in
+    #: ``decision``.
+    method: str = "ballot"
+    #: The decision in one line, as the record of decisions gives it ("Adopted by
+    #: consensus"; "Adopted by a recorded vote of 12 in favour, 3 against, 2 abstentions";
+    #: "No consensus: objection by …").
+    decision: str = ""
+    #: A consensus sought: how many the question reached (its record's turnout); ``turnout``
+    #: counts its objections. None for a ballot.
+    present: int | None = None
+
+    @property
+    def recorded(self) -> bool:
+        """A recorded vote: a ballot by roll call, whose roll call the document prints."""
+        return self.method == "ballot" and self.roll_call is not None
 
 
 @dataclass(frozen=True)
@@ -253,18 +283,28 @@ def _where_in(recommendation: str, clause: Clause | None) -> str:
     shown = clause.recommendation.display_numbers().get(clause.id)
     if shown is None:
         return _("%(recommendation)s, a clause since removed", recommendation=recommendation)
-    if clause.kind is ClauseKind.PREAMBULAR:
-        return _("%(recommendation)s, preambular paragraph %(number)s",
-                 recommendation=recommendation, number=shown.removeprefix("PP"))
-    return _("%(recommendation)s, operative paragraph %(number)s",
-             recommendation=recommendation, number=shown.rstrip("."))
+    return _("%(recommendation)s, %(paragraph)s", recommendation=recommendation,
+             paragraph=paragraph_name(clause.kind.value, shown))
 
 
 def _vote_subject(vote: Vote, numbers: dict[int, str]) -> str:
+    """What was decided, named as the document names it: "Recommendation 1.2, operative
+    paragraph 3", "… amendment 4", "Recommendation 1.2 as a whole", "Motion to reconsider …"."""
     where = numbers.get(vote.recommendation_id)
     recommendation = (_("Recommendation %(number)s", number=where) if where
                       else vote.recommendation.title)
-    return _where_in(recommendation, vote.clause)
+    place = _where_in(recommendation, vote.clause)
+    if vote.subject is VoteSubject.RECOMMENDATION:
+        matter = _("%(recommendation)s as a whole", recommendation=recommendation)
+    elif vote.subject is VoteSubject.AMENDMENT:
+        matter = _("%(place)s: amendment %(id)s", place=place, id=vote.amendment_id)
+    elif vote.subject is VoteSubject.WORDINGS:
+        matter = _("%(place)s: choice of wordings", place=place)
+    elif vote.subject is VoteSubject.RECONSIDER:
+        matter = _("Motion to reconsider the decision on %(place)s", place=place)
+    else:
+        matter = place
+    return _("%(matter)s (run-off)", matter=matter) if vote.runoff_of_id else matter
 
 
 def compile_outline(conference: Conference, group: WorkingGroup | None = None) -> Outline:
@@ -302,7 +342,9 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
         .options(selectinload(Vote.options), selectinload(Vote.clause),
                  selectinload(Vote.drawn_delegation), selectinload(Vote.drawn_participant))
         .order_by(Vote.opened_at, Vote.id)))
-    closed = [v for v in votes if v.status is VoteStatus.CLOSED]
+    # Annex A in the order decisions were taken.
+    closed = sorted((v for v in votes if v.status is VoteStatus.CLOSED),
+                    key=lambda v: (v.closed_at or v.opened_at, v.id))
     ballots = _roll_calls([v.id for v in closed if not v.secret])
     # Where people vote, each voter's delegation, for all of the conference's roll calls at once.
     seats = delegations_of(conference.id, [b.voter_id for found in ballots.values() for b in found])
@@ -314,9 +356,10 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
         organisers=conference.organiser_list, preamble=Text.of(conference.preamble),
         group_id=group.id if group else None, draft=bool(pending), pending=pending,
         sections=sections,
-        votes=[_vote_entry(v, numbers, group_names, ballots.get(v.id, []), seats) for v in closed],
+        votes=[_vote_entry(v, decision_number(index), numbers, group_names, ballots.get(v.id, []),
+                           seats) for index, v in enumerate(closed, start=1)],
         statements=_statements(recommendations, numbers),
-        participants=_participants(group_ids, group_names),
+        participants=_participants(conference, group_ids, group_names, whole=group is None),
         adoption=_adoption(conference) if group is None else None,
         chairs_summary=Text.of(conference.chairs_summary if group is None else ""),
     )
@@ -354,7 +397,31 @@ def _roll_calls(vote_ids: list[int]) -> dict[int, list[Ballot]]:
     return found
 
 
-def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str],
+def _decision(vote: Vote, tally: list[int], called: list[tuple[str, str, str]]) -> str:
+    """The vote's decision in one line (``labels.decision_line``), from its counts by kind of
+    option, and for a consensus sought openly the objectors' names."""
+    by_kind: dict[OptionKind, int] = {}
+    for option, n in zip(vote.options, tally, strict=True):
+        by_kind[option.kind] = by_kind.get(option.kind, 0) + n
+    labels = {o.position: o.label for o in vote.options}
+    objection = next((o.label for o in vote.options if o.kind is OptionKind.NO), None)
+    record = json.loads(vote.record or "{}")
+    runoff = record.get("runoff") or []
+    return decision_line(
+        method=vote.method.value, outcome=vote.outcome.value if vote.outcome else "",
+        secret=vote.secret, yes=by_kind.get(OptionKind.YES, 0), no=by_kind.get(OptionKind.NO, 0),
+        abstain=by_kind.get(OptionKind.ABSTAIN, 0),
+        objectors=[roll_call_name(name, delegation, vote.voting_unit)
+                   for name, choice, delegation in called if choice == objection],
+        # A consensus's turnout in its record: how many it reached (the row counts objections).
+        objections=by_kind.get(OptionKind.NO, 0), present=record.get("turnout", vote.turnout),
+        wordings=[(o.label, n) for o, n in zip(vote.options, tally, strict=True)
+                  if o.kind is OptionKind.WORDING],
+        winner=labels.get(vote.winner_position, "") if vote.winner_position is not None else "",
+        runoff=[labels.get(position, "") for position in runoff])
+
+
+def _vote_entry(vote: Vote, number: str, numbers: dict[int, str], group_names: dict[int, str],
                 ballots: list[Ballot], seats: dict[int, Delegation]) -> VoteEntry:
     """A closed vote as annex A prints it: counts from a secret vote's counters or from the
     roll call's ballots, loaded with every other vote's."""
@@ -364,6 +431,10 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
     # objectors.
     consensus = vote.by_consensus
     drawn = vote.drawn_delegation if vote.by_delegation else vote.drawn_participant
+    called = [] if vote.secret else [
+        (_published_name(b.voter), labels.get(b.option_id or 0, ""),
+         _delegation_name(b.delegation if vote.by_delegation else seats.get(b.voter_id)))
+        for b in roll_call(vote, ballots)]
     return VoteEntry(
         id=vote.id, group=group_names[vote.recommendation.group_id],
         subject=_vote_subject(vote, numbers), question=vote.question, rule=vote.rule.value,
@@ -373,13 +444,12 @@ def _vote_entry(vote: Vote, numbers: dict[int, str], group_names: dict[int, str]
         outcome=vote.outcome.value if vote.outcome else "",
         closed_at=vote.closed_at.isoformat() if vote.closed_at else "",
         record_sha256=vote.record_sha256 or "",
-        roll_call=None if vote.secret else [
-            (_published_name(b.voter), labels.get(b.option_id or 0, ""),
-             _delegation_name(b.delegation if vote.by_delegation else seats.get(b.voter_id)))
-            for b in roll_call(vote, ballots)],
+        roll_call=None if vote.secret else called,
         voting_unit=vote.voting_unit.value,
         roll_call_from="" if vote.secret or drawn is None else (
             drawn.name if isinstance(drawn, Delegation) else _published_name(drawn)),
+        number=number, method=vote.method.value, decision=_decision(vote, tally, called),
+        present=json.loads(vote.record or "{}").get("turnout") if consensus else None,
     )
 
 
@@ -404,18 +474,86 @@ def _statements(recommendations: list[Recommendation], numbers: dict[int, str]) 
     return entries
 
 
-def _participants(group_ids: list[int], group_names: dict[int, str]) -> list[CategoryList]:
-    """By stakeholder category, then name; those who opted out of publication are left out."""
-    rows = db.session.execute(
-        select(Participant, Membership.group_id).join(Membership)
-        .where(Membership.group_id.in_(group_ids), Participant.publish_name.is_(True))
-        .order_by(Participant.name, Participant.id)).tuples().all()
-    people: dict[int, tuple[Participant, list[str]]] = {}
-    for person, group_id in rows:
-        people.setdefault(person.id, (person, []))[1].append(group_names[group_id])
+def listed_name(name: str, surname: str) -> str:
+    """A name as lists of participants print it: surname first, in capitals, then the given
+    names ("SOKOLOVA, Elena"; «СОКОЛОВА, Елена»)."""
+    words, family = name.split(), surname.split()
+    if not family:
+        return " ".join(words)
+    if words[-len(family):] == family:
+        given = words[:-len(family)]
+    elif words[:len(family)] == family:  # written surname first already
+        given = words[len(family):]
+    else:
+        given = words
+    family_text = " ".join(family).upper()
+    return f"{family_text}, {' '.join(given)}" if given else family_text
+
+
+def _participants(conference: Conference, group_ids: list[int], group_names: dict[int, str],
+                  whole: bool) -> list[CategoryList]:
+    """Annex C: everyone registered for the conference (its groups' members, its delegations'
+    members and, for the whole document, the secretariat), grouped by delegation where they
+    sit in one, else by stakeholder category, the secretariat last; surname first and by
+    surname within each group, in the alphabetical order of the document's language. A
+    group's own export lists its members only. Those who opted out of publication are left
+    out; an international organisation's staff have no country (their organisation is their
+    affiliation, or their delegation's heading)."""
+    language = str(get_locale() or "en").split("_")[0]
+    people: dict[int, Participant] = {}
+    groups: dict[int, list[str]] = {}
+    for person, group_id in db.session.execute(
+            select(Participant, Membership.group_id).join(Membership)
+            .where(Membership.group_id.in_(group_ids), Participant.publish_name.is_(True))
+            ).tuples():
+        people[person.id] = person
+        groups.setdefault(person.id, []).append(group_names[group_id])
+    seats: dict[int, Delegation] = {}
+    if whole:
+        for person, delegation in db.session.execute(
+                select(Participant, Delegation).join(Seat, Seat.participant_id == Participant.id)
+                .join(Delegation, Delegation.id == Seat.delegation_id)
+                .where(Seat.conference_id == conference.id, Participant.publish_name.is_(True))
+                ).tuples():
+            people[person.id] = person
+            seats[person.id] = delegation
+        for person in db.session.scalars(select(Participant).where(
+                Participant.is_secretariat.is_(True), Participant.is_active_account.is_(True),
+                Participant.publish_name.is_(True))):
+            people.setdefault(person.id, person)
+    else:
+        seats = delegations_of(conference.id, people)
+
+    def entry(person: Participant) -> ParticipantEntry:
+        delegation = seats.get(person.id)
+        organisation = (person.category is StakeholderCategory.INTERNATIONAL_ORGANISATION
+                        or (delegation is not None and delegation.kind is not DelegationKind.STATE))
+        return ParticipantEntry(listed_name(person.name, person.surname), person.affiliation,
+                                "" if organisation else person.country,
+                                sorted(groups.get(person.id, []), key=lambda g: name_key(g, language)))
+
+    def listed(members: list[Participant]) -> list[ParticipantEntry]:
+        members.sort(key=lambda p: (name_key(p.surname, language), name_key(p.name, language),
+                                    sort_key(p.name), p.id))
+        return [entry(p) for p in members]
+
+    by_delegation: dict[int, list[Participant]] = {}
+    by_category: dict[StakeholderCategory, list[Participant]] = {}
+    secretariat: list[Participant] = []
+    for person in people.values():
+        if person.id in seats and whole:
+            by_delegation.setdefault(seats[person.id].id, []).append(person)
+        elif person.is_secretariat and person.id not in groups:
+            secretariat.append(person)
+        else:
+            by_category.setdefault(person.category, []).append(person)
+    delegations = sorted({d.id: d for d in seats.values()}.values(),
+                         key=lambda d: (name_key(d.sort_key or d.name, language), d.id))
     labels = _category_labels()
-    return [CategoryList(category.value, labels[category], [
-        ParticipantEntry(p.name, p.affiliation, p.country, sorted(groups))
-        for p, groups in people.values() if p.category is category])
-        for category in StakeholderCategory
-        if any(p.category is category for p, _groups in people.values())]
+    lists = [CategoryList("delegation", d.name, listed(by_delegation[d.id]))
+             for d in delegations if d.id in by_delegation]
+    lists += [CategoryList(category.value, labels[category], listed(by_category[category]))
+              for category in StakeholderCategory if category in by_category]
+    if secretariat:
+        lists.append(CategoryList("secretariat", _("Secretariat"), listed(secretariat)))
+    return lists

@@ -38,7 +38,7 @@ from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, walk
 from drafting.export.labels import (
     ad_referendum_label,
-    outcome_labels,
+    organised_by,
     roll_call_name,
     rule_labels,
     statement_heading,
@@ -520,13 +520,18 @@ class _Writer:
             _sub(grid, "w:gridCol", w=str(width))
         return _Table(table, [str(width) for width in widths])
 
-    def row(self, table: _Table, columns: int | None = None, *,
-            header: bool = False) -> list[BaseOxmlElement]:
-        """A new row's cells, each holding one empty paragraph."""
+    def row(self, table: _Table, columns: int | None = None, *, header: bool = False,
+            cant_split: bool = False) -> list[BaseOxmlElement]:
+        """A new row's cells, each holding one empty paragraph. ``cant_split``: the row is
+        never broken across pages (an annex's row: a name and its delegation stay together)."""
         tr = _sub(table.element, "w:tr")
-        if header:
-            # Repeated at the top of each page the table runs over.
-            _sub(_sub(tr, "w:trPr"), "w:tblHeader")
+        if header or cant_split:
+            properties = _sub(tr, "w:trPr")
+            if cant_split:  # before tblHeader, in the schema's order
+                _sub(properties, "w:cantSplit")
+            if header:
+                # Repeated at the top of each page the table runs over.
+                _sub(properties, "w:tblHeader")
         cells = []
         # No tcW: a cell takes its column's width from the table's grid.
         for _column in range(columns or len(table.widths)):
@@ -537,7 +542,8 @@ class _Writer:
 
     def text_row(self, table: _Table, values: Iterable[str], *, header: bool = False) -> None:
         values = list(values)
-        for cell, value in zip(self.row(table, len(values), header=header), values, strict=True):
+        for cell, value in zip(self.row(table, len(values), header=header, cant_split=True), values,
+                               strict=True):
             self.runs(cell[-1], [Run(value, frozenset({"b"}) if header else frozenset())])
 
     # the document
@@ -557,8 +563,7 @@ class _Writer:
         self.paragraph(body, "Subtitle", text=", ".join(
             part for part in (outline.venue, _dates(outline.starts_on, outline.ends_on)) if part))
         if outline.organisers:
-            self.paragraph(body, "Normal", text=_("Organised by %(organisers)s",
-                                                  organisers="; ".join(outline.organisers)))
+            self.paragraph(body, "Normal", text=organised_by(outline.organisers))
         if self.changes:
             self.paragraph(body, "Normal", [
                 Run(_("Changes since the first draft:") + " ", frozenset({"b"})),
@@ -687,46 +692,40 @@ class _Writer:
     # annexes
 
     def voting_record(self, votes: list[VoteEntry]) -> None:
+        """Annex A: a heading per decision ("A.3 Recommendation 1.2, operative paragraph 1"),
+        its decision in one line, the record's facts; a recorded vote's roll call in full."""
         body = self.body
-        self.paragraph(body, "Heading 1", text=_("Annex A: Voting record"))
+        self.paragraph(body, "Heading 1", text=_("Annex A: Record of decisions"))
         if not votes:
-            self.paragraph(body, "Normal", text=_("No vote has been closed."))
-        rules, outcomes = rule_labels(), outcome_labels()
+            self.paragraph(body, "Normal", text=_("No decision has been taken."))
+        rules = rule_labels()
         # Translated once: a large conference has thousands of votes.
-        label = {"group": _("Working group"), "question": _("Question"), "rule": _("Decision rule"),
+        label = {"group": _("Working group"), "rule": _("Decision rule"),
                  "quorum": _("Quorum"), "none": _("None"), "eligible": _("Eligible voters"),
-                 "turnout": _("Ballots cast"), "ballot": _("Ballot"), "secret": _("Secret"),
-                 "roll_call": _("Roll call"), "result": _("Result"), "closed": _("Closed"),
+                 "turnout": _("Turnout"), "present": _("Present"), "closed": _("Closed"),
                  "record": _("Record (SHA-256)"), "name": _("Name"), "choice": _("Choice"),
-                 "delegation": _("Delegation"),
-                 "counts_only": _("Secret ballot: only the counts are published.")}
-        heading = _("Vote %(id)s: %(subject)s", id="\x00", subject="\x01")
+                 "delegation": _("Delegation")}
         for vote in votes:
-            self.paragraph(body, "Heading 2", text=heading.replace("\x00", str(vote.id))
-                           .replace("\x01", vote.subject))
+            self.paragraph(body, "Heading 2", text=f"{vote.number} {vote.subject}")
+            self.paragraph(body, "Normal", [Run(vote.decision, frozenset({"b"}))])
             table = self.table(body, [3000, TEXT_WIDTH - 3000])
             rows: list[tuple[str, str]] = [
                 (label["group"], vote.group),
-                (label["question"], vote.question),
                 (label["rule"], rules.get(vote.rule, vote.rule)),
                 (label["quorum"], f"{vote.quorum} %" if vote.quorum is not None else label["none"]),
                 (label["eligible"], str(vote.eligible)),
-                (label["turnout"], str(vote.turnout)),
-                (label["ballot"], label["secret"] if vote.secret else label["roll_call"]),
+                (label["present"], str(vote.present)) if vote.present is not None
+                else (label["turnout"], str(vote.turnout)),
+                (label["closed"], _closed(vote.closed_at)),
+                (label["record"], vote.record_sha256),
             ]
-            rows += [(option, str(count)) for option, count in vote.counts]
-            rows += [(label["result"], outcomes.get(vote.outcome, vote.outcome)),
-                     (label["closed"], _closed(vote.closed_at)),
-                     (label["record"], vote.record_sha256)]
             for row in rows:
                 self.text_row(table, row)
-            if vote.roll_call is None:
-                self.paragraph(body, "Normal", [Run(label["counts_only"], frozenset({"i"}))])
-            elif vote.roll_call:
+            if vote.recorded and vote.roll_call:
                 roll = self.table(body, [TEXT_WIDTH // 2, TEXT_WIDTH - TEXT_WIDTH // 2])
                 self.text_row(roll, (label["delegation"] if vote.voting_unit == "delegation"
                                      else label["name"], label["choice"]), header=True)
-                for name, choice, delegation in vote.roll_call:
+                for name, choice, delegation in vote.roll_call or []:
                     self.text_row(roll, (roll_call_name(name, delegation, vote.voting_unit), choice))
 
     def statements(self, statements: list[StatementEntry]) -> None:

@@ -17,7 +17,7 @@ from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from drafting.export.labels import roll_call_name
+from drafting.export.labels import organised_by, roll_call_name
 from drafting.export.outline import Outline, Text, VoteEntry
 
 TEMPLATE = "export/document.html"
@@ -121,6 +121,7 @@ def document(outline: Outline, *, changes: bool = False, part: Part | None = Non
         "page_counter": _page_counter(),
         "draft_mark": _("DRAFT — not adopted"),
         "css_string": _css_string,
+        "organised_by": organised_by(outline.organisers),
     }
     return render_template(TEMPLATE, **context)
 

@@ -52,6 +52,8 @@ def _vote(vote: dict[str, Any]) -> dict[str, Any]:
             for name, choice, delegation in roll_call],
         "voting_unit": vote["voting_unit"],
         "roll_call_from": vote["roll_call_from"] or None,
+        "number": vote["number"], "method": vote["method"], "decision": vote["decision"],
+        "present": vote["present"],
     }
 
 

@@ -22,7 +22,7 @@ from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, text_of
 from drafting.export.labels import (
     ad_referendum_label,
-    outcome_labels,
+    organised_by,
     roll_call_name,
     rule_labels,
     statement_heading,
@@ -359,7 +359,7 @@ def _title_block(outline: Outline) -> list[list[str]]:
         dates = f"{dates} – {format_date(outline.ends_on, 'long')}"
     facts.append(dates)
     if outline.organisers:
-        facts.append(_("Organised by") + ": " + "; ".join(escape(o) for o in outline.organisers))
+        facts.append(escape(organised_by(outline.organisers)))
     blocks.append([f"{line}  " for line in facts[:-1]] + facts[-1:])
     blocks.append(markdown_of(outline.preamble))
     return blocks
@@ -412,32 +412,31 @@ def _chairs_summary(outline: Outline) -> list[list[str]]:
 
 
 def _annex_votes(outline: Outline) -> list[list[str]]:
-    blocks: list[list[str]] = [["## " + _("Annex A: Voting record")]]
+    """Annex A: one line per decision, numbered as in every format; a recorded vote's roll
+    call in full after it."""
+    blocks: list[list[str]] = [["## " + _("Annex A: Record of decisions")]]
     if not outline.votes:
-        return [*blocks, ["*" + _("No vote closed.") + "*"]]
-    header = [_("No."), _("Subject"), _("Question"), _("Rule"), _("Quorum"), _("Eligible"),
-              _("Turnout"), _("Counts"), _("Result"), _("Closed")]
-    rows = []
-    rules, outcomes = rule_labels(), outcome_labels()
-    for number, vote in enumerate(outline.votes, start=1):
-        counts = "; ".join(f"{cell_of(label)}: {n}" for label, n in vote.counts)
-        secret = " (" + _("secret ballot") + ")" if vote.secret else ""
-        rows.append([f"A.{number}", cell_of(vote.subject), cell_of(vote.question),
-                     rules.get(vote.rule, vote.rule),
-                     f"{vote.quorum} %" if vote.quorum is not None else "—",
-                     str(vote.eligible), str(vote.turnout), counts + secret,
-                     outcomes.get(vote.outcome, vote.outcome), _when(vote.closed_at)])
-    blocks.append(table(header, rows))
-    for number, vote in enumerate(outline.votes, start=1):
-        if vote.roll_call is None:
-            continue
-        blocks.append(["### " + _("Roll call of vote A.%(number)s", number=number)])
-        blocks.append(table([_("Delegation") if vote.voting_unit == "delegation" else _("Participant"),
-                             _("Choice")],
-                            [[cell_of(roll_call_name(name, delegation, vote.voting_unit)),
-                              cell_of(choice)] for name, choice, delegation in vote.roll_call])
-                      if vote.roll_call else ["*" + (_("No objection.") if vote.rule == "consensus"
-                                                     else _("Nobody voted.")) + "*"])
+        return [*blocks, ["*" + _("No decision has been taken.") + "*"]]
+    rules = rule_labels()
+    terms = {"group": _("Working group"), "rule": _("Decision rule"), "quorum": _("Quorum"),
+             "eligible": _("Eligible voters"), "turnout": _("Turnout"), "present": _("Present"),
+             "closed": _("Closed")}
+    for vote in outline.votes:
+        blocks.append([f"### {vote.number} {escape(vote.subject)}"])
+        facts = [(terms["group"], escape(vote.group)), (terms["rule"], rules.get(vote.rule, vote.rule)),
+                 (terms["quorum"], f"{vote.quorum} %" if vote.quorum is not None else "—"),
+                 (terms["eligible"], str(vote.eligible)),
+                 (terms["present"], str(vote.present)) if vote.present is not None
+                 else (terms["turnout"], str(vote.turnout)),
+                 (terms["closed"], _when(vote.closed_at))]
+        blocks.append([f"**{escape(vote.decision)}**  ",
+                       " · ".join(f"{term}: {value}" for term, value in facts)])
+        if vote.recorded:
+            blocks.append(table([_("Delegation") if vote.voting_unit == "delegation" else _("Participant"),
+                                 _("Choice")],
+                                [[cell_of(roll_call_name(name, delegation, vote.voting_unit)),
+                                  cell_of(choice)] for name, choice, delegation in vote.roll_call or []])
+                          if vote.roll_call else ["*" + _("Nobody voted.") + "*"])
     return blocks
 
 
