@@ -24,7 +24,10 @@ from typing import Any
 
 from bench import outcome, proc
 
-ENGINES = ("weasyprint", "typst")
+ENGINES = ("weasyprint", "typst", "weasyprint-gc")
+#: ``weasyprint-gc``: the WeasyPrint path with the garbage collector's thresholds raised in
+#: every process (bench/gc_site/sitecustomize.py), an experiment.
+GC_SITE = Path(__file__).resolve().parent / "gc_site"
 GOAL_SECONDS = 5.0
 
 
@@ -42,7 +45,7 @@ def render_one(database: Path, conference_id: int, engine: str, locale: str, kee
     from models import Conference, db
 
     app = outcome._app(database)
-    if engine == "weasyprint":
+    if engine.startswith("weasyprint"):
         from drafting.export import render_pdf as module
     else:
         from bench import typst_pdf as module  # type: ignore[no-redef]
@@ -61,8 +64,9 @@ def render_one(database: Path, conference_id: int, engine: str, locale: str, kee
     if keep is not None:
         keep.mkdir(parents=True, exist_ok=True)
         (keep / f"{engine}-{locale}.pdf").write_bytes(data)
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     pages = len(PdfReader(io.BytesIO(data)).pages)
     return {"bench": "pdf", "engine": engine, "locale": locale, "render_seconds": round(wall, 2),
@@ -73,18 +77,23 @@ def render_one(database: Path, conference_id: int, engine: str, locale: str, kee
 
 
 def run(engines: list[str], rounds: int, groups: int, recommendations: int, clauses: int,
-        voters: int, locale: str, keep: Path | None) -> list[dict[str, Any]]:
+        voters: int, locale: str, keep: Path | None, wait_quiet: float = 0) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="plenary-bench-") as scratch:
         database = Path(scratch) / "outcome.sqlite"
         conference_id = outcome.seed(database, groups, recommendations, clauses, voters)
         for number in range(rounds):
             for engine in engines if number % 2 == 0 else list(reversed(engines)):
+                if wait_quiet:
+                    proc.wait_for_quiet(wait_quiet)
                 command = [sys.executable, "-m", "bench.pdf", str(database), str(conference_id), engine, locale]
                 if keep is not None:
                     command.append(str(keep))
+                env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+                if engine == "weasyprint-gc":
+                    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(GC_SITE), env.get("PYTHONPATH")]))
                 child = subprocess.run(command, capture_output=True, text=True, check=True,  # noqa: S603
-                                       env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                                       env=env)
                 row = json.loads(child.stdout.strip().splitlines()[-1])
                 row.update(round=number + 1, size=f"{groups}x{recommendations}x{clauses}")
                 print(json.dumps(row), flush=True)
@@ -99,20 +108,21 @@ def table(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         by_engine.setdefault(f"{row['engine']} ({row['locale']})", []).append(row)
     medians = {name: statistics.median(r["render_seconds"] for r in found) for name, found in by_engine.items()}
-    reference = next((value for name, value in medians.items() if name.startswith("weasyprint")), None)
+    reference = next((value for name, value in medians.items() if name.startswith("weasyprint (")), None)
     lines = [f"| engine | compile + render s, median (goal ≤ {GOAL_SECONDS:g}) | render s, median "
              "| runs: render s (other CPU, cores) | compile s | render CPU s | peak MB | pages | size "
-             "| render vs WeasyPrint |",
+             "| WeasyPrint's render time ÷ this |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, found in by_engine.items():
         runs = ", ".join(f"{r['render_seconds']} ({r['other_cpu']})" for r in found)
         last = found[-1]
-        ratio = f"{reference / medians[name]:.1f}× faster" if reference and name[:5] != "weasy" else "–"
+        ratio = f"{reference / medians[name]:.2f}×" if reference and not name.startswith("weasyprint (") else "–"
         total = statistics.median(r["seconds"] for r in found)
         lines.append(f"| {name} | {total:.2f} | {medians[name]:.2f} | {runs} "
                      f"| {statistics.median(r['compile_seconds'] for r in found):.2f} "
                      f"| {statistics.median(r['render_cpu_seconds'] for r in found):.1f} "
-                     f"| {max(r['peak_mb'] for r in found)} | {last['pages']} | {last['bytes'] // 1024} KiB | {ratio} |")
+                     f"| {max(r['peak_mb'] for r in found)} | {last['pages']} | {last['bytes'] // 1024} KiB "
+                     f"| {ratio} |")
     return "\n".join(lines)
 
 

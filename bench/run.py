@@ -559,7 +559,8 @@ def main() -> int:
     busy.add_argument("--count", type=int, default=20, help="comments posted")
     busy.add_argument("--interval", type=float, default=0.5, help="seconds between comments")
 
-    engines = commands.add_parser("pdf", help="the PDF engines (WeasyPrint, Typst) on the outcome benchmark, turn about")
+    engines = commands.add_parser("pdf", help="the PDF engines (WeasyPrint, Typst) on the outcome "
+                                               "benchmark, turn about")
     engines.add_argument("--engines", type=lambda text: text.split(","), default=list(pdf.ENGINES),
                          help=f"comma-separated: {', '.join(pdf.ENGINES)}")
     engines.add_argument("--rounds", type=int, default=3, help="runs of each engine, the order flipped each round")
@@ -570,6 +571,8 @@ def main() -> int:
     engines.add_argument("--locale", default="en", help="the document's language (en, ru)")
     engines.add_argument("--keep", type=Path, help="write each engine's last PDF into this folder")
     engines.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    engines.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
+                         help="before each run, wait up to this long for the machine to be nearly idle")
     commands.add_parser("install-peers", help=f"install {', '.join(peers.PEERS)} into bench/.peers/")
     table = commands.add_parser("table", help="the Markdown tables of saved JSON lines")
     table.add_argument("results", type=Path, nargs="+", help="files of this command's JSON lines")
@@ -593,7 +596,8 @@ def main() -> int:
         if unknown:
             parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
         rows = pdf.run(options.engines, options.rounds, options.groups, options.recommendations,
-                       options.clauses, options.voters, options.locale, options.keep)
+                       options.clauses, options.voters, options.locale, options.keep,
+                       options.wait_quiet)
         print(pdf.table(rows), file=sys.stderr)
         if options.markdown:
             print(pdf.table(rows))

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import get_template_attribute
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 
 from drafting.export.html_tree import Element, Kind, Style, parse, text_of
@@ -101,11 +101,10 @@ def user(value: Text, *, participle: bool = False, number: str = "") -> str:
     if not number:
         return "".join(blocks)
     mark = f"#box(width: {HANG})[{text(number)}]"
-    first, rest = (blocks[0], blocks[1:]) if blocks and blocks[0].startswith("#par(") else ("", blocks)
-    if first:
-        first = f"#par(hanging-indent: {HANG})[{mark}" + first.removeprefix("#par()[")
-    else:
-        first = f"#par[{mark}]\n"
+    if blocks and blocks[0].startswith("#par()["):
+        first, rest = f"#par(hanging-indent: {HANG})[{mark}" + blocks[0].removeprefix("#par()["), blocks[1:]
+    else:  # a list or a quotation first: the number on a line of its own
+        first, rest = f"#par[{mark}]\n", blocks
     return first + (f"#pad(left: {HANG})[{''.join(rest)}]\n" if rest else "")
 
 
@@ -198,15 +197,13 @@ def _clause(clause: ClauseBlock, *, preambular: bool) -> str:
     if clause.ad_referendum:
         body += (f"#par[#text(font: \"DejaVu Sans\", size: 9pt, style: \"italic\", fill: rgb(\"#0c5550\"))"
                  f"[{text(_('(agreed ad referendum)'))}]]\n")
-    return f"#block(below: 0.5em)[{body}]\n"
+    return f"#block[{body}]\n#v(0.3em)\n"
 
 
 def _vote(vote: VoteEntry) -> str:
     rule_label = get_template_attribute("votes/_vote.html", "rule_label")
     outcome_label = get_template_attribute("votes/_vote.html", "outcome_label")
     closed = datetime.fromisoformat(vote.closed_at) if vote.closed_at else None
-    from flask_babel import format_datetime
-
     facts = [
         (_("Working group"), vote.group),
         (_("Decision rule"), _plain(rule_label(vote.rule))),
@@ -218,7 +215,7 @@ def _vote(vote: VoteEntry) -> str:
     ]
     record = " · ".join(f"{term}: {value}" for term, value in facts)
     result = "; ".join(f"{label}: {count}" for label, count in vote.counts)
-    out = [f"#heading(level: 2, outlined: false, bookmarked: true)[{text(vote.subject)}] {_anchor(f'vote-{vote.id}')}\n",
+    out = [_heading(2, vote.subject, f"vote-{vote.id}", listed=False),
            f"#par[{text(vote.question)}]\n",
            f"#par[#text(size: 9.5pt, fill: rgb(\"#333333\"))[{text(record)}]]\n",
            f"#par[#text(size: 9.5pt)[#strong[{text(_plain(outcome_label(vote.outcome)))}]{text(' — ' + result)}]]\n"]
@@ -236,7 +233,7 @@ PREAMBLE = r"""
 #let sans = "DejaVu Sans"
 #set document(title: TITLE, author: AUTHORS, description: DESCRIPTION, date: auto)
 #set text(font: "DejaVu Serif", size: 10.5pt, lang: LANG, hyphenate: true, fill: rgb("#111111"))
-#set par(justify: true, leading: 0.62em, spacing: 0.55em)
+#set par(justify: true, leading: 0.65em, spacing: 0.45em)
 #show heading: set text(font: sans)
 #show heading: set block(sticky: true)
 #show heading.where(level: 1): it => { pagebreak(weak: true); set text(size: 14pt); block(below: 1em, it) }
@@ -251,12 +248,15 @@ PREAMBLE = r"""
   margin: (top: 25mm, right: 20mm, bottom: 22mm, left: 20mm),
   header: context {
     if here().page() > 1 {
-      let found = query(heading.where(level: 1).before(here()))
+      // The section this page is in: its first heading here, else the last one before.
+      let here-page = here().page()
+      let opening = query(heading.where(level: 1)).filter(h => h.location().page() == here-page)
+      let found = if opening.len() > 0 { opening } else { query(heading.where(level: 1).before(here())) }
       set text(font: sans, size: 8pt, fill: grey)
       grid(columns: (1fr, auto, 1fr), align: (left, center, right),
         TITLE_TEXT,
         DRAFT_HEADER,
-        if found.len() > 0 { found.last().body })
+        if found.len() > 0 { if opening.len() > 0 { found.first().body } else { found.last().body } })
     } else { align(center, DRAFT_HEADER) }
   },
   footer: context align(center, text(font: sans, size: 8pt, fill: grey)[PAGE_LABEL]),
@@ -265,11 +265,106 @@ PREAMBLE = r"""
 """
 
 
+def _heading(level: int, title: str, anchor: str = "", *, listed: bool = True) -> str:
+    """A heading (a bookmark; ``listed``: also in the contents), with its anchor as label."""
+    options = "" if listed else ", outlined: false, bookmarked: true"
+    return f"#heading(level: {level}{options})[{text(title)}] {_anchor(anchor) if anchor else ''}\n"
+
+
+def _title_page(outline: Outline) -> list[str]:
+    date_range = get_template_attribute("_dates.html", "date_range")
+    out = ["#align(center)[#set par(justify: false)\n#set text(hyphenate: false)\n#v(30mm)\n",
+           f"#text(font: sans, size: 9pt, fill: grey, tracking: 0.15em)[{text(_('Outcome document').upper())}]\n\n",
+           f"#text(font: sans, size: 20pt, weight: \"bold\")[{text(outline.title)}]\n\n"]
+    if outline.venue:
+        out.append(f"#text(size: 12pt)[{text(outline.venue)}]\n\n")
+    out.append(f"#text(size: 12pt)[{text(_plain(date_range(outline.starts_on, outline.ends_on)))}]\n\n")
+    if outline.organisers:
+        out.append(f"#v(2em){text(_('Organised by'))}\n\n")
+        out += [f"{text(organiser)}\n\n" for organiser in outline.organisers]
+    out.append("]\n")
+    if outline.draft:
+        items = "".join(f"[{text(_('Open vote') if item.kind == 'vote' else _('Recommendation still being drafted'))}"
+                        f"{text(f': {item.title} ({item.group})')}], " for item in outline.pending)
+        out.append(f"#block(stroke: 1.5pt + rgb(\"#b00020\"), inset: (x: 1em, y: 0.6em), width: 100%)["
+                   f"#text(font: sans, size: 14pt, weight: \"bold\", fill: rgb(\"#b00020\"))"
+                   f"[{text(_('Pending items'))}]\n\n"
+                   f"{text(_('This document is a draft. These items are not decided yet:'))}\n\n"
+                   f"#list({items})]\n")
+    if outline.preamble.html:
+        out.append(f"#v(2em)\n{user(outline.preamble)}")
+    # Contents: the groups and recommendations, the annexes; page numbers are Typst's own.
+    out.append(_heading(1, _("Contents"), "contents", listed=False))
+    out.append("#[#set text(font: sans, size: 10pt)\n#outline(title: none, depth: 2, indent: 1.5em)]\n")
+    return out
+
+
+def _sections(outline: Outline) -> list[str]:
+    out = []
+    for section in outline.sections:
+        out.append(_heading(1, _("Working group %(number)s: %(name)s", number=section.number, name=section.name),
+                            f"group-{section.number}"))
+        if section.mandate.html:
+            out.append(f"#block(stroke: (left: 2pt + rgb(\"#999999\")), inset: (left: 0.8em), below: 1.5em)["
+                       f"#text(font: sans, weight: \"bold\")[{text(_('Mandate'))}]\n\n{user(section.mandate)}]\n")
+        for recommendation in section.recommendations:
+            title = _("Recommendation %(number)s: %(title)s", number=recommendation.number,
+                      title=recommendation.title)
+            out.append(_heading(2, title, f"recommendation-{recommendation.number.replace('.', '-')}"))
+            out += [_clause(c, preambular=True) for c in recommendation.preambular]
+            out += [_clause(c, preambular=False) for c in recommendation.operative]
+            out.append("#v(1em)\n")
+        if not section.recommendations:
+            out.append(f"#emph[{text(_('No recommendation of this group has been adopted.'))}]\n")
+    if outline.adoption is not None:
+        out.append(f"#v(2em)\n#emph[{text(outline.adoption.line)}\n\n{text(outline.adoption.how)}]\n")
+    if outline.chairs_summary.html:
+        note = _("Issued under the Chair’s own responsibility. It was not adopted by the conference and is "
+                 "not part of the adopted text above.")
+        out.append(_heading(1, _("Chair’s summary"), "chairs-summary"))
+        out.append(f"#block(stroke: 1pt + grey, inset: (x: 0.8em, y: 0.5em))"
+                   f"[#text(font: sans, size: 9.5pt)[{text(note)}]]\n")
+        out.append(user(outline.chairs_summary))
+    return out
+
+
+def _annexes(outline: Outline) -> list[str]:
+    out = [_heading(1, _("Annex A: Voting record"), "annex-a")]
+    out += [_vote(vote) for vote in outline.votes] or [f"#emph[{text(_('No vote has been closed.'))}]\n"]
+    out.append(_heading(1, _("Annex B: Interpretative statements and reservations"), "annex-b"))
+    statement_heading = get_template_attribute("_macros.html", "statement_heading")
+    for statement in outline.statements:
+        kind = _("Reservation") if statement.kind == "reservation" else _("Interpretative statement")
+        title = (f"{_plain(statement_heading(statement.kind, statement.delegation))} — " if statement.delegation
+                 else f"{kind}: ") + (statement.author or _("Former participant"))
+        if statement.affiliation:
+            title += f" ({statement.affiliation})"
+        on = _("On %(subject)s", subject=statement.on)
+        heading = _heading(2, title, f"statement-{statement.id}", listed=False)
+        out.append(f"#block(breakable: false, below: 1em)[{heading}"
+                   f"#text(fill: grey)[{text(on)}]\n\n{user(statement.text)}]\n")
+    if not outline.statements:
+        out.append(f"#emph[{text(_('No statement or reservation has been made.'))}]\n")
+    out.append(_heading(1, _("Annex C: Participants"), "annex-c"))
+    labels = (_("Name"), _("Affiliation"), _("Country"), _("Working groups"))
+    header = ", ".join(f"[*{text(label)}*]" for label in labels)
+    for category in outline.participants:
+        rows = "".join(
+            "".join(f"[{text(value)}], " for value in (p.name, p.affiliation, p.country, "; ".join(p.groups))) + "\n"
+            for p in category.participants)
+        # Rows never split across pages (``table.cell(breakable: false)``); the header repeats.
+        out.append(f"{_heading(2, category.label, listed=False)}"
+                   f"#table(columns: (1.3fr, 1.5fr, 1fr, 1.5fr), fill: (_, y) => if y == 0 {{ rgb(\"#eeeeee\") }},\n"
+                   f"table.header({header}),\n{rows})\n")
+    if not outline.participants:
+        out.append(f"#emph[{text(_('No participant is listed.'))}]\n")
+    return out
+
+
 def document_source(outline: Outline) -> str:
     """The whole document as Typst source."""
     language = str(get_locale() or "en")
     draft_mark = _("DRAFT — not adopted")
-    date_range = get_template_attribute("_dates.html", "date_range")
     draft_header = (f'text(font: sans, size: 9pt, weight: "bold", fill: rgb("#b00020"), {string(draft_mark)})'
                     if outline.draft else "none")
     watermark = (f'place(center + horizon, rotate(-30deg, text(font: sans, size: 40pt, weight: "bold", '
@@ -283,77 +378,7 @@ def document_source(outline: Outline) -> str:
             .replace("DRAFT_HEADER", draft_header)
             .replace("WATERMARK", watermark)
             .replace("PAGE_LABEL", _page_label()))
-    out = [head]
-    # The title page.
-    out.append("#align(center)[#v(30mm)\n")
-    out.append(f"#text(font: sans, size: 9pt, fill: grey, tracking: 0.15em)[{text(_('Outcome document').upper())}]\n\n")
-    out.append(f"#text(font: sans, size: 20pt, weight: \"bold\")[{text(outline.title)}]\n\n")
-    if outline.venue:
-        out.append(f"#text(size: 12pt)[{text(outline.venue)}]\n\n")
-    out.append(f"#text(size: 12pt)[{text(_plain(date_range(outline.starts_on, outline.ends_on)))}]\n\n")
-    if outline.organisers:
-        out.append(f"#v(2em){text(_('Organised by'))}\n\n")
-        out += [f"{text(organiser)}\n\n" for organiser in outline.organisers]
-    out.append("]\n")
-    if outline.draft:
-        items = "".join(f"[{text(_('Open vote') if item.kind == 'vote' else _('Recommendation still being drafted'))}"
-                        f"{text(f': {item.title} ({item.group})')}], " for item in outline.pending)
-        out.append(f"#block(stroke: 1.5pt + rgb(\"#b00020\"), inset: (x: 1em, y: 0.6em), width: 100%)["
-                   f"#text(font: sans, size: 14pt, weight: \"bold\", fill: rgb(\"#b00020\"))[{text(_('Pending items'))}]\n\n"
-                   f"{text(_('This document is a draft. These items are not decided yet:'))}\n\n"
-                   f"#list({items})]\n")
-    if outline.preamble.html:
-        out.append(f"#v(2em)\n{user(outline.preamble)}")
-    # Contents: the groups and recommendations, the annexes; page numbers are Typst's own.
-    out.append(f"#heading(level: 1, outlined: false, bookmarked: true)[{text(_('Contents'))}] <contents>\n")
-    out.append("#outline(title: none, depth: 2, indent: 1.5em)\n")
-    for section in outline.sections:
-        out.append(f"#heading(level: 1)[{text(_('Working group %(number)s: %(name)s', number=section.number, name=section.name))}] {_anchor(f'group-{section.number}')}\n")
-        if section.mandate.html:
-            out.append(f"#block(stroke: (left: 2pt + rgb(\"#999999\")), inset: (left: 0.8em), below: 1.5em)["
-                       f"#text(font: sans, weight: \"bold\")[{text(_('Mandate'))}]\n\n{user(section.mandate)}]\n")
-        for recommendation in section.recommendations:
-            anchor = f"recommendation-{recommendation.number.replace('.', '-')}"
-            title = _("Recommendation %(number)s: %(title)s", number=recommendation.number, title=recommendation.title)
-            out.append(f"#heading(level: 2)[{text(title)}] {_anchor(anchor)}\n")
-            out += [_clause(c, preambular=True) for c in recommendation.preambular]
-            out += [_clause(c, preambular=False) for c in recommendation.operative]
-            out.append("#v(1em)\n")
-        if not section.recommendations:
-            out.append(f"#emph[{text(_('No recommendation of this group has been adopted.'))}]\n")
-    if outline.adoption is not None:
-        out.append(f"#v(2em)\n#emph[{text(outline.adoption.line)}\n\n{text(outline.adoption.how)}]\n")
-    if outline.chairs_summary.html:
-        out.append(f"#heading(level: 1)[{text(_('Chair’s summary'))}] <chairs-summary>\n")
-        out.append(f"#block(stroke: 1pt + grey, inset: (x: 0.8em, y: 0.5em))[#text(font: sans, size: 9.5pt)["
-                   f"{text(_('Issued under the Chair’s own responsibility. It was not adopted by the conference and is not part of the adopted text above.'))}]]\n")
-        out.append(user(outline.chairs_summary))
-    out.append(f"#heading(level: 1)[{text(_('Annex A: Voting record'))}] <annex-a>\n")
-    out += [_vote(vote) for vote in outline.votes] or [f"#emph[{text(_('No vote has been closed.'))}]\n"]
-    out.append(f"#heading(level: 1)[{text(_('Annex B: Interpretative statements and reservations'))}] <annex-b>\n")
-    statement_heading = get_template_attribute("_macros.html", "statement_heading")
-    for statement in outline.statements:
-        kind = (_("Reservation") if statement.kind == "reservation" else _("Interpretative statement"))
-        head_text = (f"{_plain(statement_heading(statement.kind, statement.delegation))} — " if statement.delegation
-                     else f"{kind}: ") + (statement.author or _("Former participant"))
-        if statement.affiliation:
-            head_text += f" ({statement.affiliation})"
-        out.append(f"#block(breakable: false, below: 1em)[#heading(level: 2, outlined: false)[{text(head_text)}] "
-                   f"{_anchor(f'statement-{statement.id}')}\n#text(fill: grey)[{text(_('On %(subject)s', subject=statement.on))}]\n\n"
-                   f"{user(statement.text)}]\n")
-    if not outline.statements:
-        out.append(f"#emph[{text(_('No statement or reservation has been made.'))}]\n")
-    out.append(f"#heading(level: 1)[{text(_('Annex C: Participants'))}] <annex-c>\n")
-    for category in outline.participants:
-        header = ", ".join(f"[*{text(label)}*]" for label in (_("Name"), _("Affiliation"), _("Country"), _("Working groups")))
-        rows = "".join(f"[{text(p.name)}], [{text(p.affiliation)}], [{text(p.country)}], [{text('; '.join(p.groups))}],\n"
-                       for p in category.participants)
-        out.append(f"#heading(level: 2, outlined: false)[{text(category.label)}]\n"
-                   f"#table(columns: (1.3fr, 1.5fr, 1fr, 1.5fr), fill: (_, y) => if y == 0 {{ rgb(\"#eeeeee\") }},\n"
-                   f"table.header({header}),\n{rows})\n")
-    if not outline.participants:
-        out.append(f"#emph[{text(_('No participant is listed.'))}]\n")
-    return "".join(out)
+    return "".join([head, *_title_page(outline), *_sections(outline), *_annexes(outline)])
 
 
 def render(outline: Outline) -> bytes:
