@@ -252,11 +252,12 @@ PREAMBLE = r"""
       let here-page = here().page()
       let opening = query(heading.where(level: 1)).filter(h => h.location().page() == here-page)
       let found = if opening.len() > 0 { opening } else { query(heading.where(level: 1).before(here())) }
-      set text(font: sans, size: 8pt, fill: grey)
-      grid(columns: (1fr, auto, 1fr), align: (left, center, right),
-        TITLE_TEXT,
-        DRAFT_HEADER,
-        if found.len() > 0 { if opening.len() > 0 { found.first().body } else { found.last().body } })
+      set text(font: sans, size: 8pt, fill: grey, hyphenate: false)
+      set par(justify: false)
+      let section = if found.len() > 0 { if opening.len() > 0 { found.first().body } else { found.last().body } }
+      // The DRAFT mark on a line of its own above the title and the section, as wide as they need.
+      stack(spacing: 3pt, align(center, DRAFT_HEADER),
+        grid(columns: (1fr, 1fr), column-gutter: 2em, align: (left, right), TITLE_TEXT, section))
     } else { align(center, DRAFT_HEADER) }
   },
   footer: context align(center, text(font: sans, size: 8pt, fill: grey)[PAGE_LABEL]),
