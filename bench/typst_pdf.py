@@ -71,7 +71,9 @@ class _Inline:
         if kind is Kind.LINK:
             inner = self.runs(node.children)
             shown = node.href
-            if shown and shown != text_of(node).strip():
+            # A printed document names a link's address instead of opening it (as the HTML's
+            # print CSS does); no PDF link is made from user text.
+            if shown:
                 inner += f"#text(size: 0.85em, fill: rgb(\"#555555\"))[{text(' <' + shown + '>')}]"
             return inner
         if kind is Kind.STYLED:
