@@ -28,7 +28,7 @@ ENGINES = ("weasyprint", "typst", "weasyprint-gc")
 #: ``weasyprint-gc``: the WeasyPrint path with the garbage collector's thresholds raised in
 #: every process (bench/gc_site/sitecustomize.py), an experiment.
 GC_SITE = Path(__file__).resolve().parent / "gc_site"
-GOAL_SECONDS = 5.0
+GOAL_SECONDS = outcome.GOALS["pdf"]
 
 
 def _cpu() -> float:
