@@ -9,10 +9,11 @@ Run from the repository root:
     .venv/bin/python -m bench.outcome --repeat 5         # the median of 5 runs (default 3)
     .venv/bin/python -m bench.outcome --groups 2 --recommendations 3   # smaller
 
-Goals (issue 6, on this 2-core machine): DOCX, HTML, Markdown, JSON and Akoma Ntoso under 2 s each, PDF
-under 15 s, memory under 500 MB. ``seconds`` is compile + render; ``compile_seconds`` the
-outline alone; ``peak_mb`` the largest resident memory of the rendering process and its
-children (the PDF's layout workers) at one time, sampled every 20 ms.
+Goals (issue 6, on this 2-core machine): DOCX, HTML, Markdown, JSON and Akoma Ntoso under 2 s
+each, memory under 500 MB; the PDF in 5 s (issue 18; issue 6 asked 15). ``seconds`` is
+compile + render; ``compile_seconds`` the outline alone; ``peak_mb`` the largest resident
+memory of the rendering process and its children (the PDF's layout workers) at one time,
+sampled every 20 ms.
 """
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ from pathlib import Path
 from typing import Any
 
 FORMATS = ("json", "md", "html", "akn", "docx", "pdf")
-GOALS = {"json": 2.0, "md": 2.0, "html": 2.0, "akn": 2.0, "docx": 2.0, "pdf": 15.0}
+#: The PDF's goal is issue 18's (≤ 5 s; issue 6 asked < 15 s): WeasyPrint misses it (14-15 s
+#: idle), the Typst candidate meets it (``bench.run pdf``, docs/benchmarks.md).
+GOALS = {"json": 2.0, "md": 2.0, "html": 2.0, "akn": 2.0, "docx": 2.0, "pdf": 5.0}
 MEMORY_GOAL_MB = 500
 CLAUSE = ("Calls upon the participating States to simplify the registration of migrant "
           "workers and members of their families, and to make *information* on their rights "
