@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 
 from drafting.conferences.schemas import RulesIn
 from drafting.forms import command_from
@@ -17,8 +17,19 @@ class ConferenceForm(FlaskForm):
     description = TextAreaField(_l("Description (Markdown)"), render_kw={"rows": 6})
     preamble = TextAreaField(_l("Preamble of the outcome document (Markdown)"),
                              render_kw={"rows": 8})
+    body_name = StringField(_l("Name of the body, before each recommendation"))
+    document_symbol = StringField(_l("Document symbol"))
+    symbol_suffix = StringField(_l("Issue (revision, addendum, corrigendum)"))
+    #: The UN's six official languages (and the app's two among them).
+    original_language = SelectField(_l("Original language"), choices=[
+        ("en", _l("English")), ("fr", _l("French")), ("es", _l("Spanish")),
+        ("ru", _l("Russian")), ("zh", _l("Chinese")), ("ar", _l("Arabic"))], default="en")
+    distribution = SelectField(_l("Distribution"), choices=[
+        ("general", _l("General")), ("limited", _l("Limited"))], default="general")
 
-    FIELDS = ("title", "venue", "starts_on", "ends_on", "organisers", "description", "preamble")
+    FIELDS = ("title", "venue", "starts_on", "ends_on", "organisers", "description", "preamble",
+              "body_name", "document_symbol", "symbol_suffix", "original_language",
+              "distribution")
 
 
 class RulesForm(FlaskForm):
