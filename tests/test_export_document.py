@@ -330,7 +330,9 @@ def test_the_final_says_so_with_its_symbol_and_canonical_hash(published, locale)
     pages, _runs = _pdf_text_and_fonts(pdf)
     docx_text = " ".join(p.text for p in document.paragraphs)
     docx_header = " ".join(p.text for p in document.sections[0].header.paragraphs)
-    for text in (re.sub(r"<[^>]+>", " ", html), markdown.replace("\\", "").replace("*", ""), flat("\n".join(pages)), docx_text):
+    read_back = (re.sub(r"<[^>]+>", " ", html), markdown.replace("\\", "").replace("*", ""),
+                 flat("\n".join(pages)), docx_text)
+    for text in read_back:
         assert words["final"] in text and f"{words['final']} — {SYMBOL}" in flat(text)
         assert words["hash"] in text and digest in text.replace(" ", "").replace("\n", "")
         assert words["draft"] not in text
@@ -356,3 +358,82 @@ def test_the_json_carries_identification_and_what_was_not_adopted(ctx):
     # The schema holds the two together: a final that still says draft does not validate.
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**final, "draft": True}, render_json.load_schema())
+
+
+# --- the secretariat's settings ------------------------------------------------------------
+
+def test_the_secretariat_sets_the_identification_and_the_body_name(client, factories):
+    secretariat = factories.secretariat()
+    conference = factories.conference(title="Migration")
+    member = factories.member_of(factories.group(conference))
+    client.sign_in(secretariat)
+    url = f"/api/v1/conferences/{conference.id}"
+    assert client.api("GET", url).get_json()["distribution"] == "general"
+    patched = client.api("PATCH", url, {
+        "document_symbol": "CONF.MIGR/1/09", "symbol_suffix": "Rev.2", "original_language": "ru",
+        "distribution": "limited", "body_name": "  The Conference\n on Migration,  "}).get_json()
+    assert (patched["document_symbol"], patched["symbol_suffix"], patched["original_language"],
+            patched["distribution"], patched["body_name"]) == (
+        "CONF.MIGR/1/09", "Rev.2", "ru", "limited", "The Conference on Migration,")
+    assert patched["title"] == "Migration"  # the rest kept
+    exported = client.get(f"/conferences/{conference.id}/export/download?format=json")
+    identification = json.loads(exported.get_data())["identification"]
+    assert identification["symbol"] == "CONF.MIGR/1/09/Rev.2"
+    assert identification["original_label"] == "Original: RUSSIAN"
+    assert identification["distribution_label"] == "Distr.: Limited"
+    assert identification["body_name"] == "The Conference on Migration,"
+    # Each bad value named, nothing written.
+    for field, value in (("document_symbol", "CONF MIGR"), ("document_symbol", "<b>"),
+                         ("symbol_suffix", "Rev.0"), ("symbol_suffix", "Revision 1"),
+                         ("original_language", "english"), ("original_language", "xx"),
+                         ("distribution", "secret"), ("body_name", "x" * 501)):
+        response = client.api("PATCH", url, {field: value})
+        assert response.status_code == 400, (field, value)
+        assert field in response.get_json()["error"]["fields"]
+    assert client.api("GET", url).get_json()["symbol_suffix"] == "Rev.2"
+    # Only the secretariat.
+    client.sign_out()
+    client.sign_in(member)
+    assert client.api("PATCH", url, {"symbol_suffix": "Rev.3"}).status_code == 403
+    client.sign_out()
+    # The conference's form.
+    client.sign_in(secretariat)
+    page = client.get(f"/conferences/{conference.id}/edit").get_data(as_text=True)
+    assert 'name="document_symbol"' in page and 'value="CONF.MIGR/1/09"' in page
+    response = client.submit(f"/conferences/{conference.id}/edit", {
+        "title": "Migration", "venue": "Astana", "starts_on": "2009-06-24", "ends_on": "2009-06-25",
+        "organisers": "", "description": "", "preamble": "", "body_name": "",
+        "document_symbol": "CONF.MIGR/1/09", "symbol_suffix": "", "original_language": "en",
+        "distribution": "general"})
+    assert response.status_code == 302
+    saved = client.api("GET", url).get_json()
+    assert (saved["symbol_suffix"], saved["distribution"], saved["body_name"]) == ("", "general", "")
+    response = client.submit(f"/conferences/{conference.id}/edit", {
+        "title": "Migration", "starts_on": "2009-06-24", "ends_on": "2009-06-25",
+        "symbol_suffix": "Rev 1", "original_language": "en", "distribution": "general"})
+    assert response.status_code == 400 and "Rev.1" in response.get_data(as_text=True)
+
+
+# --- the app's own pages ----------------------------------------------------------------
+
+def test_the_pages_print_the_opening_participle_alone_in_italics(client, factories):
+    group = factories.group()
+    member = factories.member_of(group)
+    recommendation = factories.recommendation(group, clauses=[
+        (ClauseKind.PREAMBULAR, "Recognising the contribution of migrants,"),
+        (ClauseKind.PREAMBULAR, "*Bearing in mind* the Charter,"),
+        (ClauseKind.OPERATIVE, "Recommend that States *act*;")])
+    client.sign_in(member)
+    page = client.get(f"/recommendations/{recommendation.id}").get_data(as_text=True)
+    assert "<p><em>Recognising</em> the contribution of migrants,</p>" in page
+    assert "<p><em>Bearing in mind</em> the Charter,</p>" in page
+    assert "<p>Recommend that States <em>act</em>;</p>" in page  # operative: as written
+    # The editor's preview (the API's rendering) says the same.
+    clauses = client.api("GET", f"/api/v1/recommendations/{recommendation.id}").get_json()["clauses"]
+    assert clauses[0]["text_html"] == "<p><em>Recognising</em> the contribution of migrants,</p>"
+    # No stylesheet of the app italicises a whole preambular clause any more.
+    from pathlib import Path
+
+    sources = "".join(p.read_text(encoding="utf-8") for p in Path("static/src").rglob("*.css"))
+    for rule in re.finditer(r"([^{}]*\.clause--preambular[^{}]*)\{([^}]*)\}", sources):
+        assert "italic" not in rule.group(2) or "em" in rule.group(1).split(), rule.group(0)

@@ -28,6 +28,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table('conference', schema=None) as batch_op:
         batch_op.drop_column('body_name')
+        batch_op.drop_constraint(op.f('ck_conference_distribution'), type_='check')
         batch_op.drop_column('distribution')
         batch_op.drop_column('original_language')
         batch_op.drop_column('symbol_suffix')
