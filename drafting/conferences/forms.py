@@ -3,6 +3,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
+from wtforms.fields import SelectChoice
 
 from drafting.conferences.schemas import RulesIn
 from drafting.forms import command_from
@@ -22,10 +23,12 @@ class ConferenceForm(FlaskForm):
     symbol_suffix = StringField(_l("Issue (revision, addendum, corrigendum)"))
     #: The UN's six official languages (and the app's two among them).
     original_language = SelectField(_l("Original language"), choices=[
-        ("en", _l("English")), ("fr", _l("French")), ("es", _l("Spanish")),
-        ("ru", _l("Russian")), ("zh", _l("Chinese")), ("ar", _l("Arabic"))], default="en")
+        SelectChoice("en", _l("English")), SelectChoice("fr", _l("French")),
+        SelectChoice("es", _l("Spanish")), SelectChoice("ru", _l("Russian")),
+        SelectChoice("zh", _l("Chinese")), SelectChoice("ar", _l("Arabic"))], default="en")
     distribution = SelectField(_l("Distribution"), choices=[
-        ("general", _l("General")), ("limited", _l("Limited"))], default="general")
+        SelectChoice("general", _l("General")), SelectChoice("limited", _l("Limited"))],
+        default="general")
 
     FIELDS = ("title", "venue", "starts_on", "ends_on", "organisers", "description", "preamble",
               "body_name", "document_symbol", "symbol_suffix", "original_language",
