@@ -32,8 +32,10 @@ from models import (
     ClauseKind,
     Conference,
     Distribution,
+    GroupRole,
     OptionKind,
     Participant,
+    Recommendation,
     RecommendationStatus,
     db,
 )
@@ -44,6 +46,14 @@ from tests.export_fixture import (
     hostile_outline,
 )
 from tests.factories import Factories
+from tests.helpers.exports import (  # noqa: F401 - export_world and final_quickly are fixtures
+    export_world,
+    final_quickly,
+    finalise_on_the_page,
+    signed_in,
+    stored,
+)
+from tests.helpers.exports import settle as settle_world
 from tests.helpers.procedure import put_question, settle
 
 SYMBOL = "CONF.MIGR/1/09/Rev.1"
@@ -437,3 +447,43 @@ def test_the_pages_print_the_opening_participle_alone_in_italics(client, factori
     sources = "".join(p.read_text(encoding="utf-8") for p in Path("static/src").rglob("*.css"))
     for rule in re.finditer(r"([^{}]*\.clause--preambular[^{}]*)\{([^}]*)\}", sources):
         assert "italic" not in rule.group(2) or "em" in rule.group(1).split(), rule.group(0)
+
+
+# --- finalising ------------------------------------------------------------------------------
+
+def test_finalising_stores_a_final_that_carries_its_canonical_hash(app, world, quick_final):
+    """Through the secretariat's page, as it is done: the stored files say they are final and
+    print the hash a reader recomputes from the stored JSON; the export page shows it beside
+    the files' own hashes. Before, a draft with nothing pending still says DRAFT."""
+    settle_world(app, world)
+    client = signed_in(app, world.cast.secretariat)
+    draft = client.get(f"/conferences/{world.conference}/export/download?format=md").get_data(as_text=True)
+    assert draft.startswith("> **DRAFT — adopted, not yet final**")
+    assert finalise_on_the_page(client, world)["status"] == "finished"
+    documents = stored(app, world.conference)
+    digest = _canonical_sha256_of_json(documents["json"].data)
+    assert json.loads(documents["json"].data)["identification"]["canonical_sha256"] == digest
+    for fmt in ("html", "md"):
+        text = documents[fmt].data.decode("utf-8")
+        assert digest in text and "Final text" in text and "DRAFT" not in text
+    page = client.get(f"/conferences/{world.conference}/export").get_data(as_text=True)
+    assert f"<code data-canonical-sha256>{digest}</code>" in page
+    for document in documents.values():
+        assert f"<code data-sha256>{document.sha256}</code>" in page
+
+
+def test_the_projector_shows_a_preambular_clause_as_it_will_print(app, client, factories):
+    group = factories.group()
+    chair = factories.member_of(group, GroupRole.CHAIR)
+    recommendation = factories.recommendation(group, clauses=[
+        (ClauseKind.PREAMBULAR, "Welcoming the co-operation of IOM and ILO,"),
+        (ClauseKind.OPERATIVE, "Recommend that States act;")])
+    with app.test_request_context():
+        found = db.session.get(Recommendation, recommendation.id)
+        assert found is not None
+        vote_id = put_question(db.session.get(Participant, chair.id), found, None, subject="clause",
+                               clause_id=found.live_clauses[0].id).id
+    client.sign_in(chair)
+    for path in (f"/votes/{vote_id}/projector", f"/votes/{vote_id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<p><em>Welcoming</em> the co-operation of IOM and ILO,</p>" in page, path

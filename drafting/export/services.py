@@ -19,6 +19,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -179,6 +180,17 @@ def final_document(conference: Conference, fmt: Format) -> OutcomeDocument | Non
     return db.session.scalar(select(OutcomeDocument).where(
         OutcomeDocument.conference_id == conference.id,
         OutcomeDocument.format == ExportFormat(fmt.name)))
+
+
+def final_canonical_sha256(conference: Conference) -> str | None:
+    """The SHA-256 of the final document's canonical text, as its stored JSON carries it
+    (and every format of it prints it); None while it is a draft."""
+    stored = final_document(conference, FORMATS["json"])
+    if stored is None:
+        return None
+    found = json.loads(stored.data).get("identification") or {}
+    digest = found.get("canonical_sha256")
+    return digest if isinstance(digest, str) else None
 
 
 def is_final(conference: Conference) -> bool:
