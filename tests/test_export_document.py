@@ -12,8 +12,10 @@ import hashlib
 import io
 import json
 import re
+import tempfile
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import docx
@@ -57,6 +59,8 @@ from tests.helpers.exports import settle as settle_world
 from tests.helpers.procedure import put_question, settle
 
 SYMBOL = "CONF.MIGR/1/09/Rev.1"
+#: Where the PDF's pages are saved as pictures, to be looked at.
+SCREENS = Path(tempfile.gettempdir()) / "plenary-screens" / "document"
 #: As each language prints the parts of the document checked here.
 WORDS = {
     "en": {"dates": "24–25 June 2009", "body": "The participants in the Conference “Migration and security",
@@ -316,6 +320,14 @@ def test_pdf_front_matter_and_body(published, locale):
     assert "Italic" in _font_of(runs, "Recalling")
     roman = _font_of(runs, "declaration")
     assert "Serif" in roman and "Italic" not in roman
+    # For a person to look at: the heading and the first recommendation.
+    import pypdfium2
+
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    rendered = pypdfium2.PdfDocument(pdf)
+    wanted = next(n for n, page in enumerate(pages) if "Recalling" in page)
+    for number in (0, wanted):
+        rendered[number].render(scale=1.5).to_pil().save(SCREENS / f"document-{locale}-page{number + 1}.png")
 
 
 # --- the final ---------------------------------------------------------------------------
@@ -442,8 +454,6 @@ def test_the_pages_print_the_opening_participle_alone_in_italics(client, factori
     clauses = client.api("GET", f"/api/v1/recommendations/{recommendation.id}").get_json()["clauses"]
     assert clauses[0]["text_html"] == "<p><em>Recognising</em> the contribution of migrants,</p>"
     # No stylesheet of the app italicises a whole preambular clause any more.
-    from pathlib import Path
-
     sources = "".join(p.read_text(encoding="utf-8") for p in Path("static/src").rglob("*.css"))
     for rule in re.finditer(r"([^{}]*\.clause--preambular[^{}]*)\{([^}]*)\}", sources):
         assert "italic" not in rule.group(2) or "em" in rule.group(1).split(), rule.group(0)
@@ -487,3 +497,18 @@ def test_the_projector_shows_a_preambular_clause_as_it_will_print(app, client, f
     for path in (f"/votes/{vote_id}/projector", f"/votes/{vote_id}"):
         page = client.get(path).get_data(as_text=True)
         assert "<p><em>Welcoming</em> the co-operation of IOM and ILO,</p>" in page, path
+
+
+@pytest.mark.database_independent
+def test_what_the_secretariat_writes_in_the_heading_stays_text(ctx, xss_payloads):
+    """The identification, the body's name and a not-adopted title are plain text the
+    secretariat and the drafters typed: in the HTML (and so the PDF) they are escaped, the
+    template's own elements the only ones around them."""
+    for payload in xss_payloads:
+        html = render_html.render(replace(hostile_outline(payload), pending=[])).decode("utf-8")
+        for pattern in (r'<div class="identification" id="identification">(.*?)\n</div>',
+                        r'<p class="body-name">(.*?)</p>', r'<section class="not-adopted">(.*?)</section>'):
+            region = re.search(pattern, html, re.S)
+            assert region is not None, pattern
+            tags = set(re.findall(r"<\s*([a-zA-Z][a-zA-Z0-9]*)", region.group(1)))
+            assert tags <= {"div", "p", "h4"}, (payload, tags)
