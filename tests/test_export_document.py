@@ -434,6 +434,15 @@ def test_the_secretariat_sets_the_identification_and_the_body_name(client, facto
         "title": "Migration", "starts_on": "2009-06-24", "ends_on": "2009-06-25",
         "symbol_suffix": "Rev 1", "original_language": "en", "distribution": "general"})
     assert response.status_code == 400 and "Rev.1" in response.get_data(as_text=True)
+    # A language set through the API that the form's list does not offer stays choosable.
+    assert client.api("PATCH", url, {"original_language": "de"}).status_code == 200
+    page = client.get(f"/conferences/{conference.id}/edit").get_data(as_text=True)
+    assert re.search(r'<option selected value="de">|<option value="de" selected>', page), page
+    response = client.submit(f"/conferences/{conference.id}/edit", {
+        "title": "Migration", "starts_on": "2009-06-24", "ends_on": "2009-06-25",
+        "original_language": "de", "distribution": "limited"})
+    assert response.status_code == 302
+    assert client.api("GET", url).get_json()["distribution"] == "limited"
 
 
 # --- the app's own pages ----------------------------------------------------------------

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
@@ -33,6 +35,15 @@ class ConferenceForm(FlaskForm):
     FIELDS = ("title", "venue", "starts_on", "ends_on", "organisers", "description", "preamble",
               "body_name", "document_symbol", "symbol_suffix", "original_language",
               "distribution")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A language the API set that the list does not offer stays choosable, by its code.
+        current = getattr(kwargs.get("obj"), "original_language", None)
+        offered = [choice.value for choice in self.original_language.choices]
+        if current and current not in offered:
+            self.original_language.choices = [
+                *self.original_language.choices, SelectChoice(current, current)]
 
 
 class RulesForm(FlaskForm):
