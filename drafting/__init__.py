@@ -270,9 +270,13 @@ def _install_request_hooks(app: Flask) -> None:
 
 
 def _install_template_helpers(app: Flask) -> None:
+    from drafting import typography
     from drafting.conferences import pages
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["preambular"] = typography.render_preambular
+    app.jinja_env.globals["date_range_text"] = typography.date_range
+    app.jinja_env.globals["one_date_text"] = typography.one_date
     assets.install(app)
     pages.install(app)
 

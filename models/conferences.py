@@ -76,6 +76,13 @@ class VotingUnit(enum.StrEnum):
     DELEGATION = "delegation"
 
 
+class Distribution(enum.StrEnum):
+    """Who may have the outcome document, printed in its heading ("Distr.: General")."""
+
+    GENERAL = "general"
+    LIMITED = "limited"
+
+
 class AdoptionMethod(enum.StrEnum):
     """How the plenary adopted the outcome document."""
 
@@ -126,6 +133,20 @@ class Conference(db.Model):  # type: ignore[name-defined]
     #: (written by the secretariat on the chair's behalf): what a group could not agree, kept
     #: apart from what was adopted. Empty: none.
     chairs_summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    #: The outcome document's identification (DOMAIN.md section 2), set by the secretariat.
+    #: Its symbol ("CONF.MIGR/1/09"; empty: none), and the suffix of this issue of it
+    #: ("Rev.1", "Corr.1", "Add.1/Rev.1"; empty: the original issue).
+    document_symbol: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    symbol_suffix: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    #: The authentic language ("Original: ENGLISH"): a locale of the app ("en", "ru").
+    original_language: Mapped[str] = mapped_column(String(16), default="en", server_default="en")
+    distribution: Mapped[Distribution] = mapped_column(
+        enum_column(Distribution, "distribution"), default=Distribution.GENERAL,
+        server_default=Distribution.GENERAL.value)
+    #: The subject of each recommendation's operative verbs, as printed before its preamble
+    #: ("The participants in the Conference “…”,"). Empty: that formula, in the reader's
+    #: language, with the conference's title (``drafting.export.labels.body_name``).
+    body_name: Mapped[str] = mapped_column(String(500), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: When the secretariat finalised the outcome document: from then on the conference is
     #: closed, and nothing of its texts changes any more. NULL until then.

@@ -17,6 +17,8 @@ from drafting.export.outline import (
     CategoryList,
     ClauseBlock,
     GroupSection,
+    Identification,
+    NotAdoptedBlock,
     Outline,
     ParticipantEntry,
     Pending,
@@ -137,7 +139,8 @@ def hostile_outline(payload: str) -> Outline:
         draft=True, pending=[Pending("recommendation", 2, payload, payload),
                              Pending("vote", 3, payload, payload)],
         sections=[GroupSection(4, 1, payload, text, [RecommendationBlock(
-            5, "1.1", payload, [ClauseBlock(6, "preambular", "", text, None, [])], [clause])])],
+            5, "1.1", payload, [ClauseBlock(6, "preambular", "", text, None, [])], [clause])],
+            [NotAdoptedBlock(9, payload, "rejected", (1, 2, 3), payload)])],
         votes=[VoteEntry(7, payload, payload, payload, "consensus", None, 3, 3, False,
                          [(payload, 3)], "adopted", "2009-06-25T10:00:00+00:00", "0" * 64,
                          [(payload, payload, payload)], "person", payload, number="A.1",
@@ -145,6 +148,8 @@ def hostile_outline(payload: str) -> Outline:
         statements=[StatementEntry(8, "reservation", payload, payload, payload, text, payload)],
         participants=[CategoryList("parliamentarian", "Parliamentarians",
                                    [ParticipantEntry(payload, payload, payload, [payload])])],
+        identification=Identification(payload, "general", payload, "en", payload, payload,
+                                      payload, payload),
     )
 
 

@@ -20,7 +20,15 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from drafting.export import render_docx
-from drafting.export.outline import ClauseBlock, GroupSection, Outline, RecommendationBlock, Text, compile_outline
+from drafting.export.outline import (
+    ClauseBlock,
+    GroupSection,
+    Identification,
+    Outline,
+    RecommendationBlock,
+    Text,
+    compile_outline,
+)
 from drafting.votes import services
 from drafting.votes.schemas import VoteOpen
 from models import (
@@ -93,9 +101,12 @@ def _xml_parts(data: bytes) -> dict[str, str]:
 def test_the_document_is_built_of_word_styles_in_order(conference):
     _data, document = _docx(conference)
     paragraphs = _paragraphs(document)
+    # Not final: the draft mark, then the identification (tests/test_export_document.py).
+    assert paragraphs.pop(0) == ("Draft Mark", DRAFT)
+    while paragraphs[0][0] == "Document Identification":
+        paragraphs.pop(0)
     assert paragraphs[0] == ("Title", f"Migration and security {XSS}")
-    assert paragraphs[1][0] == "Subtitle" and paragraphs[1][1].startswith("Astana, Kazakhstan, ")
-    assert "2009" in paragraphs[1][1]
+    assert paragraphs[1] == ("Subtitle", "Astana, Kazakhstan, 24–25 June 2009")
     assert paragraphs[2] == ("Normal", f"Organised by OSCE Centre in Astana in co-operation with IOM {SCRIPT_LINK}")
     headings = [(style, text) for style, text in paragraphs if style.startswith("Heading")
                 and not text.startswith("A.")]
@@ -113,8 +124,10 @@ def test_the_document_is_built_of_word_styles_in_order(conference):
         ("Heading 2", "Non-governmental organisations"),
         ("Heading 2", "International experts"),
     ]
-    # Recommendation 1.1: its two preambular clauses, then its three operative clauses.
-    start = paragraphs.index(("Heading 2", f"Recommendation 1.1: Labour rights {XSS}"))
+    # Recommendation 1.1: the body's name, its two preambular clauses, then its three
+    # operative clauses.
+    start = paragraphs.index(("Heading 2", f"Recommendation 1.1: Labour rights {XSS}")) + 1
+    assert paragraphs[start] == ("Body Name", f"The participants in the Conference “Migration and security {XSS}”,")
     assert paragraphs[start + 1:start + 6] == [
         ("Preambular Clause", "Recalling the Astana declaration,"),
         # Markup in a text goes through the sanitiser: the image is gone, not shown.
@@ -127,15 +140,15 @@ def test_the_document_is_built_of_word_styles_in_order(conference):
     assert mandate == "Mandate: Recommend practical measures."
 
 
-def test_preambular_clauses_are_italic_and_keep_their_emphasis(conference):
+def test_preambular_clauses_open_in_italics_and_keep_their_emphasis(conference):
     _data, document = _docx(conference)
     style = document.styles["Preambular Clause"]
-    assert style.font.italic is True and style.base_style.name == "Normal"  # type: ignore[union-attr]
+    assert style.font.italic is not True and style.base_style.name == "Normal"  # type: ignore[union-attr]
     recalling = next(p for p in document.paragraphs if p.text.startswith("Recalling"))
     assert recalling.style.name == "Preambular Clause"  # type: ignore[union-attr]
-    # Every run is italic (through the style); the writer's own emphasis is marked too.
-    assert all(run.italic is not False for run in recalling.runs)
-    assert [run.text for run in recalling.runs if run.italic] == ["Astana"]
+    # The opening participle is italic (marked where the writer did not), and the writer's
+    # own emphasis; the rest is roman.
+    assert [run.text for run in recalling.runs if run.italic] == ["Recalling", "Astana"]
 
 
 def test_operative_clauses_are_a_word_list_restarting_at_one_per_recommendation(conference):
@@ -283,7 +296,8 @@ def test_statements_and_participants_annexes(conference):
 def test_header_footer_and_properties(conference):
     _data, document = _docx(conference)
     section = document.sections[0]
-    assert [p.text for p in section.header.paragraphs] == [f"Migration and security {XSS}"]
+    # Not final: the draft mark in the header, on every page.
+    assert [p.text for p in section.header.paragraphs] == [f"Migration and security {XSS}", DRAFT]
     assert section.footer.paragraphs[0].text.startswith("Page ")
     footer = section.footer._element.xml
     assert re.search(r"<w:instrText[^>]*> PAGE </w:instrText>", footer)
@@ -292,7 +306,6 @@ def test_header_footer_and_properties(conference):
     assert properties.title == f"Migration and security {XSS}"
     assert properties.author == f"OSCE Centre in Astana; IOM {SCRIPT_LINK}"
     assert properties.created is not None and properties.created.year >= 2026
-    assert not any(DRAFT in p.text for p in document.paragraphs)
     assert DRAFT not in footer
 
 
@@ -308,7 +321,8 @@ def test_a_draft_says_so_on_every_page_and_lists_what_is_pending(conference, fac
     _data, document = _docx(conference)
     paragraphs = _paragraphs(document)
     assert paragraphs[0] == ("Draft Mark", DRAFT)
-    assert paragraphs[1][0] == "Title"
+    # No symbol set: distribution, date and place, original language.
+    assert [style for style, _text in paragraphs[1:5]] == ["Document Identification"] * 3 + ["Title"]
     bullets = [text for style, text in paragraphs if style == "List Bullet"]
     assert any("Still drafting" in text for text in bullets)
     assert any("Being voted" in text for text in bullets)
@@ -375,7 +389,8 @@ def test_every_payload_stays_inert_in_every_place(ctx, xss_payloads):
             data = render_docx.render(hostile_outline(payload), changes=changes)
             _assert_inert(data)
             document = docx.Document(io.BytesIO(data))
-            assert document.paragraphs[1].style.name == "Title"  # type: ignore[union-attr]
+            styles = [p.style.name for p in document.paragraphs[:7]]  # type: ignore[union-attr]
+            assert styles[:6] == ["Draft Mark"] + ["Document Identification"] * 4 + ["Title"]
 
 
 def test_links_show_their_address_only_when_it_is_a_web_or_mail_address():
@@ -408,7 +423,10 @@ def test_a_large_conference_renders(ctx):
              for c in range(1, 16)]) for r in range(1, 51)]
         sections.append(GroupSection(g, g, f"Group {g}", Text.of("Mandate"), recommendations))
     outline = Outline(1, "Large", "Astana", date(2009, 6, 24), date(2009, 6, 25), ["OSCE"],
-                      Text.of(""), None, False, [], sections, [], [], [])
+                      Text.of(""), None, False, [], sections, [], [], [],
+                      identification=Identification("", "general", "Distr.: General", "en",
+                                                    "Original: ENGLISH", "24–25 June 2009",
+                                                    "Astana", "The participants,"))
     document = docx.Document(io.BytesIO(render_docx.render(outline)))
     clauses = [p for p in document.paragraphs if p.style.name == "List Number"]  # type: ignore[union-attr]
     assert len(clauses) == 3000

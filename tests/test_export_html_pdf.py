@@ -12,7 +12,7 @@ import io
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
@@ -212,15 +212,16 @@ def html_of(outline: Outline, **options: Any) -> str:
 
 def test_html_has_the_document_in_order_with_numbering(conference):
     outline = compile_outline(conference.conference)
-    assert not outline.draft
+    # Nothing pending, and yet a draft until finalised (tests/test_export_document.py).
+    assert outline.draft and not outline.pending
     html = html_of(outline)
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
     tree = Tree(html)
     assert TITLE in text_of(tree.find("h1")[0]) and "<script>alert(1)</script>" in text_of(tree.find("h1")[0])
     title_block = text_of(tree.by_id("title"))
-    assert "Astana, Kazakhstan" in title_block and "24 June 2009" in title_block
+    assert "Astana, Kazakhstan" in title_block and "24–25 June 2009" in title_block
     assert "OSCE Centre in Astana" in title_block and "IOM <b onmouseover=alert(1)>" in title_block
-    assert not tree.find("section", "pending") and "DRAFT" not in html
+    assert not tree.find("section", "pending") and "DRAFT — not adopted" in html
 
     headings = [text_of(e) for e in tree.elements if e["tag"] in {"h2", "h3"}]
     order = [headings.index(h) for h in (
@@ -248,7 +249,9 @@ def test_html_has_the_document_in_order_with_numbering(conference):
     preambular, operative = clauses[0], clauses[1:]
     assert "clause--preambular" in preambular["classes"] and preambular["tag"] == "div"
     assert all("clause--operative" in c["classes"] and c["tag"] == "li" for c in operative)
-    assert re.search(r"\.clause--preambular\s*\{[^}]*font-style:\s*italic", html)
+    # Only the opening participle (an <em>) italic, not the paragraph.
+    assert not re.search(r"\.clause--preambular\s*\{[^}]*font-style:\s*italic", html)
+    assert re.search(r"\.clause--preambular em, \.clause--preambular i \{ font-style: italic; \}", html)
     assert [text_of(e) for e in tree.find("span", "clause-number")][:2] == ["1.", "2."]
 
 
@@ -387,7 +390,8 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
     process so that the fetcher is watched)."""
     from pypdf import PdfReader
 
-    outline = compile_outline(conference.conference)
+    # As finalising renders it: no draft mark.
+    outline = replace(compile_outline(conference.conference), draft=False, final=True)
     pdf = (render_pdf.render(outline) if how == "in one piece"
            else render_pdf.render_in_parts(outline, workers=1))
     assert pdf.startswith(b"%PDF-")

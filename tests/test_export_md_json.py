@@ -4,6 +4,7 @@ image or HTML in any Markdown engine; the JSON validates against its published s
 names every row by its stable id."""
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from html.parser import HTMLParser
@@ -71,7 +72,7 @@ def _read(html: str) -> _Tags:
 #: What the document's own Markdown may become: structure and emphasis, no link, no image,
 #: no attribute but alignment and list start; ``mark``: the document keeps a passage's square
 #: brackets as brackets, which Plenary's own Markdown marks again.
-DOCUMENT_TAGS = {"h1", "h2", "h3", "p", "em", "strong", "ol", "ul", "li", "table", "thead",
+DOCUMENT_TAGS = {"h1", "h2", "h3", "h4", "p", "em", "strong", "ol", "ul", "li", "table", "thead",
                  "tbody", "tr", "th", "td", "blockquote", "hr", "code", "pre", "br", "del",
                  "mark"}
 
@@ -108,14 +109,18 @@ def test_markdown_headings_numbering_italics_and_tables(conference):
         "## Annex A", "## Annex B", "## Annex C"]
     assert "### Recommendation 1.2: Recognition of skills" in headings
     assert "## Working group 1: Labour migration" in headings
-    assert not any("DRAFT" in line for line in lines)
-    # Recommendation 1.1: two preambular paragraphs in italics, then the operative list.
+    # Not final: a draft, though nothing is pending.
+    assert lines[0] == "> **DRAFT — not adopted**"
+    assert not any("Pending items" in line for line in lines)
+    # Recommendation 1.1: the body's name, two preambular paragraphs whose opening
+    # participle is in italics, then the operative list.
     start = lines.index(next(h for h in headings if h.startswith("### Recommendation 1.1")))
     end = lines.index("### Recommendation 1.2: Recognition of skills")
     body = [line for line in lines[start + 1:end] if line]
-    assert body[0] == "_Recalling the *Astana* declaration,_"
+    assert body.pop(0).startswith("The participants in the Conference “Migration and security")
+    assert body[0] == "*Recalling* the *Astana* declaration,"
     # Raw HTML in a clause is gone already: the sanitiser's HTML is what is converted.
-    assert body[1] == "_Noting and ,_"
+    assert body[1] == "*Noting* and ,"
     assert body[2] == f"1. {ADOPTED}"
     # A link keeps its words and its address, as text; the parentheses around the address
     # are the document's own.
@@ -136,8 +141,8 @@ def test_markdown_renders_as_the_document(conference):
                                              "Annex B", "Annex C"]
     assert re.findall(r"<h3>(Recommendation [\d.]+):", html) == [
         "Recommendation 1.1", "Recommendation 1.2", "Recommendation 2.1"]
-    assert "<p><em>Recalling the <em>Astana</em> declaration,</em></p>" in html
-    assert "<p><em>Mindful of diversity,</em></p>" in html
+    assert "<p><em>Recalling</em> the <em>Astana</em> declaration,</p>" in html
+    assert "<p><em>Mindful</em> of diversity,</p>" in html
     first_list = html.split("<h3>Recommendation 1.1")[1].split("<h3>")[0]
     items = re.findall(r"<li>\s*(?:<p>)?(.*?)(?:</p>|</li>|\n)", first_list)
     assert items[0] == ADOPTED
@@ -209,7 +214,7 @@ def test_draft_carries_the_mark_and_the_pending_items(conference, factories):
     text = _markdown(conference)
     lines = text.splitlines()
     assert lines[0] == "> **DRAFT — not adopted**"
-    quoted = [line for line in lines[: lines.index(next(x for x in lines if x.startswith("# ")))]]
+    quoted = list(itertools.takewhile(lambda line: not line or line.startswith(">"), lines))
     assert all(line.startswith(">") for line in quoted if line)
     assert "> **Pending items**" in quoted
     assert "> - Recommendation still being drafted: Return &lt;img src=x onerror=\"window.\\_\\_xss=1\"\\> " \
@@ -300,7 +305,7 @@ def test_json_validates_and_reads_back(conference):
     assert raw.decode("utf-8") == json.dumps(document, ensure_ascii=False, sort_keys=True,
                                              indent=2) + "\n"
     assert "Ministère du Travail" in raw.decode("utf-8")  # UTF-8, not \\u escapes
-    assert document["format_version"] == 1 and document["draft"] is False
+    assert document["format_version"] == 1 and document["draft"] is True
     assert document["pending"] == [] and document["group_id"] is None
     assert document["conference"]["id"] == conference.id
     assert document["conference"]["organisers"][0] == "OSCE Centre in Astana"

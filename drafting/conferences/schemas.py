@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from drafting.errors import ValidationFailed
 from drafting.markup import render_markdown
-from models import Conference, QuorumRule, RulesOfProcedure, VoteRule, VotingUnit
+from models import Conference, Distribution, QuorumRule, RulesOfProcedure, VoteRule, VotingUnit
 
 
 class RulesOut(BaseModel):
@@ -74,6 +74,17 @@ class ConferenceOut(BaseModel):
     voting_unit: VotingUnit = Field(description="Who casts the ballots of the groups' votes: "
                                     "each person, or each delegation (set with PUT "
                                     "/conferences/{id}/voting-unit).")
+    document_symbol: str = Field(description="The outcome document's symbol, such as "
+                                 "CONF.MIGR/1/09; empty: none.")
+    symbol_suffix: str = Field(description="This issue of the document: empty for the "
+                               "original, or Rev.N, Add.N, Corr.N (combined with /).")
+    original_language: str = Field(description="The authentic language, a language code "
+                                   "(\"Original: ENGLISH\" for en).")
+    distribution: Distribution = Field(description="general or limited, as the document's "
+                                       "heading prints it.")
+    body_name: str = Field(description="The subject of the recommendations' operative verbs, "
+                           "printed before each preamble; empty: \"The participants in the "
+                           "Conference “<title>”,\" in the reader's language.")
     groups: list[GroupBrief]
     rules: RulesOut
 
@@ -88,6 +99,11 @@ class ConferenceWrite(BaseModel):
     organisers: list[str] = []
     description: str = ""
     preamble: str = ""
+    document_symbol: str = ""
+    symbol_suffix: str = ""
+    original_language: str = "en"
+    distribution: Distribution = Field(default=Distribution.GENERAL, strict=False)
+    body_name: str = ""
 
 
 class ConferencePatch(BaseModel):
@@ -100,6 +116,11 @@ class ConferencePatch(BaseModel):
     organisers: list[str] | None = None
     description: str | None = None
     preamble: str | None = None
+    document_symbol: str | None = None
+    symbol_suffix: str | None = None
+    original_language: str | None = None
+    distribution: Distribution | None = Field(default=None, strict=False)
+    body_name: str | None = None
 
 
 def conference_out(conference: Conference) -> ConferenceOut:
@@ -109,6 +130,9 @@ def conference_out(conference: Conference) -> ConferenceOut:
         organisers=conference.organiser_list, description=conference.description,
         description_html=render_markdown(conference.description),
         preamble=conference.preamble, voting_unit=conference.voting_unit,
+        document_symbol=conference.document_symbol, symbol_suffix=conference.symbol_suffix,
+        original_language=conference.original_language, distribution=conference.distribution,
+        body_name=conference.body_name,
         groups=[GroupBrief(id=g.id, name=g.name, position=g.position) for g in conference.groups],
         rules=rules_out(conference.rules),
     )
@@ -120,6 +144,9 @@ def conference_fields(conference: Conference) -> dict[str, object]:
         "starts_on": conference.starts_on, "ends_on": conference.ends_on,
         "organisers": conference.organisers, "description": conference.description,
         "preamble": conference.preamble,
+        "document_symbol": conference.document_symbol, "symbol_suffix": conference.symbol_suffix,
+        "original_language": conference.original_language,
+        "distribution": conference.distribution, "body_name": conference.body_name,
     }
 
 

@@ -1,16 +1,24 @@
 """Conferences: who sees them, and the secretariat's setting up of them."""
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from drafting.conferences.schemas import RulesIn
 from drafting.errors import NotFound, PermissionDenied, ValidationFailed
 from drafting.services import check_conference_open, clean_text, load, validate_all
-from models import Conference, Membership, Participant, WorkingGroup, db
+from models import Conference, Distribution, Membership, Participant, WorkingGroup, db
+
+#: A document symbol as the UN and the OSCE write them ("CONF.MIGR/1/09", "A/CONF.231/L.1",
+#: "MC(17).JOUR/1"): letters, digits and . / ( ) -, no spaces.
+SYMBOL = re.compile(r"[A-Za-z0-9][A-Za-z0-9./()-]*")
+#: The suffix of a later issue: revisions, addenda, corrigenda ("Rev.1", "Add.1/Rev.2").
+SUFFIX = re.compile(r"(?:Rev|Add|Corr)\.[1-9][0-9]{0,2}(?:/(?:Rev|Add|Corr)\.[1-9][0-9]{0,2})*")
 
 
 def list_conferences(viewer: Participant) -> list[Conference]:
@@ -68,10 +76,67 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
         preamble=lambda: clean_text(data.get("preamble"), "preamble", _("Preamble"),
                                     max_length=50000, required=False),
     )
+    values |= _clean_identification(data)
     if values["ends_on"] < values["starts_on"]:
         raise ValidationFailed(_("The conference cannot end before it starts."),
                                fields={"ends_on": _("On or after the start date.")})
     return values
+
+
+def _clean_identification(data: dict[str, Any]) -> dict[str, Any]:
+    """The outcome document's identification and the body's name; each optional, each with
+    its default when not given."""
+    return validate_all(
+        document_symbol=lambda: _clean_symbol(data.get("document_symbol")),
+        symbol_suffix=lambda: _clean_suffix(data.get("symbol_suffix")),
+        original_language=lambda: _clean_language(data.get("original_language")),
+        distribution=lambda: _clean_distribution(data.get("distribution")),
+        body_name=lambda: " ".join(clean_text(
+            data.get("body_name"), "body_name", _("Name of the body"), max_length=500,
+            required=False).split()),
+    )
+
+
+def _clean_symbol(value: Any) -> str:
+    symbol = clean_text(value, "document_symbol", _("Document symbol"), max_length=100,
+                        required=False)
+    if symbol and not SYMBOL.fullmatch(symbol):
+        raise ValidationFailed(_("A document symbol is letters, digits and . / ( ) -, without "
+                                 "spaces, such as CONF.MIGR/1/09."),
+                               fields={"document_symbol": _("Such as CONF.MIGR/1/09.")})
+    return symbol
+
+
+def _clean_suffix(value: Any) -> str:
+    suffix = clean_text(value, "symbol_suffix", _("Issue"), max_length=60, required=False)
+    if suffix and not SUFFIX.fullmatch(suffix):
+        raise ValidationFailed(_("The issue is empty for the original, or a revision, addendum "
+                                 "or corrigendum such as Rev.1, Add.1 or Corr.1."),
+                               fields={"symbol_suffix": _("Empty, or such as Rev.1.")})
+    return suffix
+
+
+def _clean_language(value: Any) -> str:
+    code = clean_text(value if value is not None else "en", "original_language",
+                      _("Original language"), max_length=16, required=False) or "en"
+    try:
+        known = "_" not in code and "-" not in code and Locale.parse(code).language == code
+    except (UnknownLocaleError, ValueError):
+        known = False
+    if not known:
+        raise ValidationFailed(_("The original language is a language code such as en, ru or "
+                                 "fr."), fields={"original_language": _("Such as en or ru.")})
+    return code
+
+
+def _clean_distribution(value: Any) -> Distribution:
+    if value is None or value == "":
+        return Distribution.GENERAL
+    try:
+        return Distribution(value)
+    except ValueError:
+        raise ValidationFailed(_("The distribution is general or limited."),
+                               fields={"distribution": _("General or limited.")}) from None
 
 
 def create_conference(actor: Participant, data: dict[str, Any]) -> Conference:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import format_date, ngettext, pgettext
+from babel import Locale, UnknownLocaleError
+from flask_babel import get_locale, ngettext, pgettext
 from flask_babel import gettext as _
+
+from drafting.typography import one_date
 
 
 def rule_labels() -> dict[str, str]:
@@ -53,11 +56,13 @@ def roll_call_name(name: str, delegation: str, voting_unit: str) -> str:
     if voting_unit == "delegation" and delegation:
         return delegation
     return f"{name} ({delegation})" if delegation else name
+
+
 def adoption_line(meeting: str, place: str, adopted_on: date) -> str:
     """The outcome document's adoption line, in the document's language: "Adopted at the
     closing plenary meeting, Astana, 25 June 2009". ``meeting`` empty: the closing plenary
     meeting; otherwise as the secretariat wrote it ("the 3rd plenary meeting")."""
-    when = format_date(adopted_on, "d MMMM y")
+    when = one_date(adopted_on)
     if not meeting:
         return _("Adopted at the closing plenary meeting, %(place)s, %(date)s",
                  place=place, date=when)
@@ -161,3 +166,51 @@ def organised_by(organisers: list[str]) -> str:
         "%(list)s and %(last)s", list=", ".join(others[:-1]), last=others[-1])
     return _("Organised by %(organiser)s in co-operation with %(partners)s", organiser=first,
              partners=partners)
+def body_name(formula: str, title: str) -> str:
+    """The subject of a recommendation's operative verbs, printed before its preamble: the
+    secretariat's formula as written, or "The participants in the Conference “…”," in the
+    document's language (DOMAIN.md section 1)."""
+    if formula.strip():
+        return formula.strip()
+    return _("The participants in the Conference “%(title)s”,", title=title)
+
+
+def full_symbol(symbol: str, suffix: str) -> str:
+    """"CONF.MIGR/1/09/Rev.1": the conference's symbol and this issue's suffix (none without
+    a symbol)."""
+    if not symbol:
+        return ""
+    return f"{symbol}/{suffix}" if suffix else symbol
+
+
+def original_label(language: str) -> str:
+    """"Original: ENGLISH", the language named in the document's language."""
+    try:
+        name = Locale.parse(language).get_display_name(get_locale()) or language
+    except (UnknownLocaleError, ValueError):
+        name = language
+    return _("Original: %(language)s", language=name.upper())
+
+
+def distribution_label(distribution: str) -> str:
+    if distribution == "limited":
+        return _("Distr.: Limited")
+    return _("Distr.: General")
+
+
+def not_adopted_how(outcome: str, counts: tuple[int, int, int] | None) -> str:
+    """How a recommendation was not adopted, printed where it would have stood."""
+    if outcome == "no_consensus":
+        return _("Not adopted: no consensus.")
+    if counts is None:
+        return _("Not adopted.")
+    return _("Not adopted: rejected by a vote of %(yes)s–%(no)s–%(abstain)s (in favour, "
+             "against, abstaining).", yes=counts[0], no=counts[1], abstain=counts[2])
+
+
+def draft_mark(adopted: bool) -> str:
+    """The mark on every page of a document that is not the final: not adopted yet, or
+    adopted by the plenary and not yet finalised."""
+    if adopted:
+        return _("DRAFT — adopted, not yet final")
+    return _("DRAFT — not adopted")

@@ -27,12 +27,18 @@ from drafting.editing.diff import Piece, word_diff
 from drafting.export.labels import (
     adoption_how,
     adoption_line,
+    body_name,
     decision_line,
     decision_number,
+    distribution_label,
+    full_symbol,
+    not_adopted_how,
+    original_label,
     paragraph_name,
     roll_call_name,
 )
 from drafting.markup import render_markdown
+from drafting.typography import date_range, mark_opening
 from drafting.votes.tally import counts, roll_call
 from models import (
     Ballot,
@@ -51,6 +57,7 @@ from models import (
     Statement,
     Vote,
     VoteOption,
+    VoteOutcome,
     VoteStatus,
     VoteSubject,
     WorkingGroup,
@@ -98,12 +105,48 @@ class RecommendationBlock:
 
 
 @dataclass(frozen=True)
+class NotAdoptedBlock:
+    """A recommendation the group decided not to adopt: listed where it would have stood,
+    with how (its text is not printed: it is not outcome)."""
+
+    id: int
+    title: str
+    #: The deciding vote's outcome: "rejected" or "no_consensus".
+    outcome: str
+    #: (in favour, against, abstaining) of a vote; None for no consensus.
+    counts: tuple[int, int, int] | None
+    #: "Not adopted: rejected by a vote of 3–5–1 (…)." in the document's language.
+    how: str
+
+
+@dataclass(frozen=True)
 class GroupSection:
     id: int
     number: int
     name: str
     mandate: Text
     recommendations: list[RecommendationBlock]
+    not_adopted: list[NotAdoptedBlock] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Identification:
+    """What identifies the document (DOMAIN.md section 2), each as printed in the document's
+    language where it is words."""
+
+    #: "CONF.MIGR/1/09/Rev.1" (the conference's symbol and this issue's suffix); "": none.
+    symbol: str
+    #: "general" or "limited", and as printed: "Distr.: General".
+    distribution: str
+    distribution_label: str
+    #: The authentic language's code, and as printed: "Original: ENGLISH".
+    original_language: str
+    original_label: str
+    #: The conference's dates as practice writes them ("24–25 June 2009") and its place.
+    dates: str
+    place: str
+    #: The subject of every recommendation's operative verbs, printed before its preamble.
+    body_name: str
 
 
 @dataclass(frozen=True)
@@ -217,6 +260,7 @@ class Outline:
     preamble: Text
     #: Only one group's section (a chair's draft export), or None for the whole conference.
     group_id: int | None
+    #: Not final: every export of it says DRAFT (true until finalising renders the final).
     draft: bool
     pending: list[Pending]
     sections: list[GroupSection]
@@ -229,6 +273,10 @@ class Outline:
     #: The Chair's summary: not adopted, printed apart after the adopted text (empty: none;
     #: never in a group's section).
     chairs_summary: Text = field(default_factory=lambda: Text("", ""))
+    identification: Identification | None = None
+    #: The final document, rendered by finalising (``services.finalise``): it says so and
+    #: carries the SHA-256 of its canonical text (``render_json.canonical_sha256``).
+    final: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(asdict(self), default=str))
@@ -269,9 +317,13 @@ def _first_drafts(recommendation_ids: list[int]) -> dict[int, str]:
 def _clause_block(clause: Clause, number: str, first_drafts: dict[int, str]) -> ClauseBlock:
     first = first_drafts.get(clause.id)
     changes = word_diff(first, clause.text) if first is not None and first != clause.text else []
-    return ClauseBlock(clause.id, clause.kind.value,
-                       number if clause.kind is ClauseKind.OPERATIVE else "",
-                       Text.of(clause.text), first, changes, clause.ad_referendum)
+    operative = clause.kind is ClauseKind.OPERATIVE
+    # A preambular paragraph's opening participle in italics (``typography.mark_opening``):
+    # in its HTML, which every format renders; its Markdown stays as the drafter wrote it.
+    text = (Text.of(clause.text) if operative
+            else Text(clause.text, str(render_markdown(mark_opening(clause.text)))))
+    return ClauseBlock(clause.id, clause.kind.value, number if operative else "",
+                       text, first, changes, clause.ad_referendum)
 
 
 def _where_in(recommendation: str, clause: Clause | None) -> str:
@@ -315,6 +367,18 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
         select(Recommendation).where(Recommendation.group_id.in_(group_ids))
         .options(selectinload(Recommendation.clauses)).order_by(Recommendation.id)))
     first_drafts = _first_drafts([r.id for r in recommendations])
+    group_names = {g.id: g.name for g in groups}
+    votes = list(db.session.scalars(
+        select(Vote).join(Recommendation).where(Recommendation.group_id.in_(group_ids))
+        .options(selectinload(Vote.options), selectinload(Vote.clause),
+                 selectinload(Vote.drawn_delegation), selectinload(Vote.drawn_participant))
+        .order_by(Vote.opened_at, Vote.id)))
+    # Annex A in the order decisions were taken.
+    closed = sorted((v for v in votes if v.status is VoteStatus.CLOSED),
+                    key=lambda v: (v.closed_at or v.opened_at, v.id))
+    ballots = _roll_calls([v.id for v in closed if not v.secret])
+    # Where people vote, each voter's delegation, for all of the conference's roll calls at once.
+    seats = delegations_of(conference.id, [b.voter_id for found in ballots.values() for b in found])
     numbers: dict[int, str] = {}
     sections: list[GroupSection] = []
     pending: list[Pending] = []
@@ -335,26 +399,17 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
                  if c.kind is ClauseKind.OPERATIVE]))
         pending += [Pending("recommendation", r.id, each.name, r.title) for r in recommendations
                     if r.group_id == each.id and r.status is RecommendationStatus.DRAFTING]
-        sections.append(GroupSection(each.id, section_number, each.name, Text.of(each.mandate), blocks))
-    group_names = {g.id: g.name for g in groups}
-    votes = list(db.session.scalars(
-        select(Vote).join(Recommendation).where(Recommendation.group_id.in_(group_ids))
-        .options(selectinload(Vote.options), selectinload(Vote.clause),
-                 selectinload(Vote.drawn_delegation), selectinload(Vote.drawn_participant))
-        .order_by(Vote.opened_at, Vote.id)))
-    # Annex A in the order decisions were taken.
-    closed = sorted((v for v in votes if v.status is VoteStatus.CLOSED),
-                    key=lambda v: (v.closed_at or v.opened_at, v.id))
-    ballots = _roll_calls([v.id for v in closed if not v.secret])
-    # Where people vote, each voter's delegation, for all of the conference's roll calls at once.
-    seats = delegations_of(conference.id, [b.voter_id for found in ballots.values() for b in found])
+        not_adopted = [_not_adopted(r, closed, ballots) for r in recommendations
+                       if r.group_id == each.id and r.status is RecommendationStatus.REJECTED]
+        sections.append(GroupSection(each.id, section_number, each.name, Text.of(each.mandate),
+                                     blocks, not_adopted))
     pending += [Pending("vote", v.id, group_names[v.recommendation.group_id], v.question)
                 for v in votes if v.status is VoteStatus.OPEN]
     return Outline(
         conference_id=conference.id, title=conference.title, venue=conference.venue,
         starts_on=conference.starts_on, ends_on=conference.ends_on,
         organisers=conference.organiser_list, preamble=Text.of(conference.preamble),
-        group_id=group.id if group else None, draft=bool(pending), pending=pending,
+        group_id=group.id if group else None, draft=True, pending=pending,
         sections=sections,
         votes=[_vote_entry(v, decision_number(index), numbers, group_names, ballots.get(v.id, []),
                            seats) for index, v in enumerate(closed, start=1)],
@@ -362,7 +417,40 @@ def compile_outline(conference: Conference, group: WorkingGroup | None = None) -
         participants=_participants(conference, group_ids, group_names, whole=group is None),
         adoption=_adoption(conference) if group is None else None,
         chairs_summary=Text.of(conference.chairs_summary if group is None else ""),
+        identification=_identification(conference),
     )
+
+
+def _identification(conference: Conference) -> Identification:
+    distribution = conference.distribution.value
+    return Identification(
+        symbol=full_symbol(conference.document_symbol, conference.symbol_suffix),
+        distribution=distribution, distribution_label=distribution_label(distribution),
+        original_language=conference.original_language,
+        original_label=original_label(conference.original_language),
+        dates=date_range(conference.starts_on, conference.ends_on), place=conference.venue,
+        body_name=body_name(conference.body_name, conference.title))
+
+
+def _not_adopted(recommendation: Recommendation, closed: list[Vote],
+                 ballots: dict[int, list[Ballot]]) -> NotAdoptedBlock:
+    """A rejected recommendation and the vote on it as a whole that decided so (its last)."""
+    deciding = [v for v in closed if v.recommendation_id == recommendation.id
+                and v.subject is VoteSubject.RECOMMENDATION
+                and v.outcome in (VoteOutcome.REJECTED, VoteOutcome.NO_CONSENSUS)]
+    if not deciding:
+        return NotAdoptedBlock(recommendation.id, recommendation.title, "rejected", None,
+                               not_adopted_how("rejected", None))
+    vote = deciding[-1]
+    outcome = vote.outcome.value if vote.outcome else "rejected"
+    found = None
+    if outcome == "rejected":
+        tally = dict(zip((o.kind for o in vote.options), counts(vote, ballots.get(vote.id)),
+                         strict=True))
+        found = (tally.get(OptionKind.YES, 0), tally.get(OptionKind.NO, 0),
+                 tally.get(OptionKind.ABSTAIN, 0))
+    return NotAdoptedBlock(recommendation.id, recommendation.title, outcome, found,
+                           not_adopted_how(outcome, found))
 
 
 def _adoption(conference: Conference) -> AdoptionBlock | None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from drafting.conferences.plenary import Counts, Refusal, plenary_decision, vote_rule
@@ -24,6 +23,7 @@ from drafting.errors import Conflict, NotFound, PermissionDenied, ValidationFail
 from drafting.export.schemas import ChairsSummaryIn, PlenaryAdoptionIn
 from drafting.export.services import outline_of, pending_items
 from drafting.services import check_conference_open
+from drafting.typography import one_date
 from drafting.votes.services import rule_name
 from models import AdoptionMethod, Conference, Participant, PlenaryAdoption, VoteRule, db, utcnow
 
@@ -42,8 +42,8 @@ def check_can_record(actor: Participant, conference: Conference) -> None:
 def _clean_day(conference: Conference, day: date) -> date:
     if not conference.starts_on <= day <= conference.ends_on:
         message = _("The plenary meets during the conference: between %(start)s and %(end)s.",
-                    start=format_date(conference.starts_on, "d MMMM y"),
-                    end=format_date(conference.ends_on, "d MMMM y"))
+                    start=one_date(conference.starts_on),
+                    end=one_date(conference.ends_on))
         raise ValidationFailed(message, fields={"adopted_on": message})
     return day
 
@@ -91,7 +91,7 @@ def record_plenary_adoption(actor: Participant, conference: Conference,
     """Record (or correct) the plenary's adoption of the outcome document as it stands now."""
     check_can_record(actor, conference)
     outline = outline_of(conference)
-    if outline.draft:
+    if outline.pending:
         raise Conflict(_("The plenary cannot adopt the outcome document while anything is "
                          "pending: %(items)s.", items=pending_items(outline)))
     day = _clean_day(conference, command.adopted_on)

@@ -3,10 +3,12 @@
 The secretariat keeps editing this file in Word or LibreOffice, so every part of it wears a
 named style rather than direct formatting: Title and Subtitle for the title block, Heading 1
 for each working group and annex, Heading 2 for each recommendation (and each vote of the
-voting record), a "Preambular Clause" paragraph style (italic) and "List Number" for
-operative clauses. Each recommendation's operative clauses are a Word list of their own that
-restarts at 1 (a new ``w:num`` with a ``startOverride``), so Word renumbers them correctly
-when someone inserts a clause, which typed-in numbers would not.
+voting record), "Body Name" for the subject that opens each recommendation, a "Preambular
+Clause" paragraph style (roman: its opening participle is an italic run, as UN and OSCE
+texts print it) and "List Number" for operative clauses. Each recommendation's operative
+clauses are a Word list of their own that restarts at 1 (a new ``w:num`` with a
+``startOverride``), so Word renumbers them correctly when someone inserts a clause, which
+typed-in numbers would not.
 
 User text arrives as the sanitiser's HTML, read as the typed tree of ``html_tree`` and turned
 here into runs; it becomes text and run formatting, never hyperlinks, fields or embedded
@@ -20,7 +22,7 @@ import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from docx import Document as new_document
@@ -31,13 +33,14 @@ from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Mm, Pt, RGBColor
 from docx.text.paragraph import Paragraph
-from flask_babel import format_date, format_datetime
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 
 from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, walk
 from drafting.export.labels import (
     ad_referendum_label,
+    draft_mark,
     organised_by,
     roll_call_name,
     rule_labels,
@@ -53,8 +56,12 @@ from drafting.export.outline import (
     Text,
     VoteEntry,
 )
+from drafting.export.render_json import canonical_sha256
 
 PREAMBULAR_STYLE = "Preambular Clause"
+BODY_NAME_STYLE = "Body Name"
+IDENTIFICATION_STYLE = "Document Identification"
+NOT_ADOPTED_STYLE = "Not Adopted"
 OPERATIVE_STYLE = "List Number"
 DRAFT_STYLE = "Draft Mark"
 TABLE_STYLE = "Table Grid"
@@ -333,13 +340,6 @@ def redline_runs(pieces: Iterable[Piece]) -> list[Run]:
 
 # --- the Word document ---------------------------------------------------------------------
 
-def _dates(starts_on: date, ends_on: date) -> str:
-    if starts_on == ends_on:
-        return format_date(starts_on, "long")
-    return _("%(start)s – %(end)s", start=format_date(starts_on, "long"),
-             end=format_date(ends_on, "long"))
-
-
 @dataclass(frozen=True)
 class _Table:
     element: BaseOxmlElement
@@ -369,8 +369,20 @@ class _Writer:
         normal = styles["Normal"]
         preambular = styles.add_style(PREAMBULAR_STYLE, WD_STYLE_TYPE.PARAGRAPH)
         preambular.base_style = normal
-        preambular.font.italic = True
         preambular.paragraph_format.space_after = Pt(6)
+        preambular.paragraph_format.left_indent = Mm(10)
+        body_name = styles.add_style(BODY_NAME_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        body_name.base_style = normal
+        body_name.paragraph_format.space_after = Pt(6)
+        body_name.paragraph_format.keep_with_next = True
+        identification = styles.add_style(IDENTIFICATION_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        identification.base_style = normal
+        identification.font.size = Pt(9)
+        identification.paragraph_format.space_after = Pt(0)
+        identification.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        not_adopted = styles.add_style(NOT_ADOPTED_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+        not_adopted.base_style = normal
+        not_adopted.paragraph_format.space_after = Pt(6)
         draft = styles.add_style(DRAFT_STYLE, WD_STYLE_TYPE.PARAGRAPH)
         draft.base_style = normal
         draft.font.bold = True
@@ -558,10 +570,12 @@ class _Writer:
         self.body.remove(section_properties)
         body = self.body
         if outline.draft:
-            self.paragraph(body, DRAFT_STYLE, text=_("DRAFT — not adopted"))
+            self.paragraph(body, DRAFT_STYLE, text=draft_mark(outline.adoption is not None))
+        self.identification()
         self.paragraph(body, "Title", text=outline.title)
+        assert outline.identification is not None
         self.paragraph(body, "Subtitle", text=", ".join(
-            part for part in (outline.venue, _dates(outline.starts_on, outline.ends_on)) if part))
+            part for part in (outline.venue, outline.identification.dates) if part))
         if outline.organisers:
             self.paragraph(body, "Normal", text=organised_by(outline.organisers))
         if self.changes:
@@ -569,7 +583,9 @@ class _Writer:
                 Run(_("Changes since the first draft:") + " ", frozenset({"b"})),
                 Run(_("inserted words are underlined"), frozenset({"ins"})), Run(", "),
                 Run(_("deleted words are struck through"), frozenset({"del"})), Run(".")])
-        if outline.draft:
+        if outline.final:
+            self.final_mark()
+        if outline.pending:
             self.pending()
         self.user_text(body, html_blocks(outline.preamble.html))
         for section in outline.sections:
@@ -594,8 +610,9 @@ class _Writer:
         header.style = self.document.styles["Header"]
         header.add_run(_clean(self.outline.title))
         if self.outline.draft:
+            # In the header: on every page.
             mark = section.header.add_paragraph(style=self.document.styles["Header"]).add_run(
-                _("DRAFT — not adopted"))
+                draft_mark(self.outline.adoption is not None))
             mark.bold = True
             mark.font.color.rgb = DRAFT_RED
         footer = section.footer.paragraphs[0]
@@ -623,6 +640,26 @@ class _Writer:
             created = created.astimezone(UTC).replace(tzinfo=None)
         properties.created = properties.modified = created
 
+    def identification(self) -> None:
+        """Symbol, distribution, date and place, original language: the document's heading."""
+        found = self.outline.identification
+        assert found is not None
+        if found.symbol:
+            self.paragraph(self.body, IDENTIFICATION_STYLE, [Run(found.symbol, frozenset({"b"}))])
+        when = found.dates + (f", {found.place}" if found.place else "")
+        for text in (found.distribution_label, when, found.original_label):
+            self.paragraph(self.body, IDENTIFICATION_STYLE, text=text)
+
+    def final_mark(self) -> None:
+        """The final document says so, with its symbol and its canonical text's SHA-256."""
+        found = self.outline.identification
+        assert found is not None
+        symbol = f" — {found.symbol}" if found.symbol else ""
+        self.paragraph(self.body, "Normal", [Run(_("Final text"), frozenset({"b"})), Run(symbol)])
+        self.paragraph(self.body, "Normal", [
+            Run(_("SHA-256 of the canonical text:") + " "),
+            Run(canonical_sha256(self.outline), frozenset({Style.CODE.value}))])
+
     def pending(self) -> None:
         self.paragraph(self.body, "Normal", [Run(_("Still pending:"), frozenset({"b"}))])
         for item in self.outline.pending:
@@ -641,16 +678,20 @@ class _Writer:
         if mandate:
             label = self.paragraph(body, "Normal", [Run(_("Mandate:") + " ", frozenset({"b"}))])
             self.user_text(body, mandate, first=label)
-        if not section.recommendations:
-            self.paragraph(body, "Normal", [Run(_("No recommendation adopted."), frozenset({"i"}))])
         for recommendation in section.recommendations:
             self.recommendation(recommendation)
+        for item in section.not_adopted:
+            self.paragraph(body, "Heading 3", text=item.title)
+            self.paragraph(body, NOT_ADOPTED_STYLE, text=item.how)
 
     def recommendation(self, recommendation: RecommendationBlock) -> None:
         body = self.body
         self.paragraph(body, "Heading 2", text=_(
             "Recommendation %(number)s: %(title)s", number=recommendation.number,
             title=recommendation.title))
+        # One sentence: the body's name, the preamble, then the operative verbs.
+        assert self.outline.identification is not None
+        self.paragraph(body, BODY_NAME_STYLE, text=self.outline.identification.body_name)
         for clause in recommendation.preambular:
             first = self.paragraph(body, PREAMBULAR_STYLE)
             self.clause(first, clause, style=PREAMBULAR_STYLE, list_depth=0)

@@ -17,8 +17,9 @@ from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from drafting.export.labels import organised_by, roll_call_name
+from drafting.export.labels import draft_mark, organised_by, roll_call_name
 from drafting.export.outline import Outline, Text, VoteEntry
+from drafting.export.render_json import canonical_sha256
 
 TEMPLATE = "export/document.html"
 
@@ -119,7 +120,8 @@ def document(outline: Outline, *, changes: bool = False, part: Part | None = Non
         "roll_call_by_choice": _roll_call_by_choice,
         "numbered": _numbered,
         "page_counter": _page_counter(),
-        "draft_mark": _("DRAFT — not adopted"),
+        "draft_mark": draft_mark(outline.adoption is not None),
+        "canonical_sha256": canonical_sha256(outline) if outline.final else "",
         "css_string": _css_string,
         "organised_by": organised_by(outline.organisers),
     }

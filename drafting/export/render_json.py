@@ -12,6 +12,7 @@ The bytes depend only on the outline: keys sorted, two-space indent, UTF-8 witho
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -57,8 +58,54 @@ def _vote(vote: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+#: The members of the JSON form that make up the canonical text (see ``canonical_text``).
+CANONICAL_MEMBERS = ("conference", "identification", "sections", "adoption")
+
+
+def canonical_text(data: dict[str, Any]) -> bytes:
+    """The canonical text of a document, from its JSON form (``document``, or the file read
+    back): the members ``conference``, ``identification`` (less its ``canonical_sha256``),
+    ``sections`` and ``adoption``, as one object serialised by the JSON Canonicalization
+    Scheme (RFC 8785: keys sorted, no whitespace, strings as UTF-8 with only the required
+    escapes; the document holds no floating-point numbers), in UTF-8. What the document
+    adopts and says it is; not when it was generated, nor its records and annexes, which
+    carry their own hashes. Documented in docs/outcome-json.md."""
+    members = {name: data.get(name) for name in CANONICAL_MEMBERS}
+    identification = members["identification"]
+    if isinstance(identification, dict):
+        members["identification"] = {k: v for k, v in identification.items()
+                                     if k != "canonical_sha256"}
+    return json.dumps(members, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def canonical_sha256(outline: Outline) -> str:
+    """The SHA-256 (hex) of the outline's canonical text, as a final document prints it."""
+    return hashlib.sha256(canonical_text(_document(outline, changes=False))).hexdigest()
+
+
 def document(outline: Outline, *, changes: bool = False) -> dict[str, Any]:
-    """The documented structure (before serialisation)."""
+    """The documented structure (before serialisation); a final one carries the SHA-256 of
+    its canonical text."""
+    data = _document(outline, changes=changes)
+    if outline.final:
+        data["identification"]["canonical_sha256"] = hashlib.sha256(
+            canonical_text(data)).hexdigest()
+    return data
+
+
+def _identification(outline: Outline) -> dict[str, Any]:
+    found = outline.identification
+    if found is None:
+        raise ValueError("an outline compiled without its identification")
+    return {"symbol": found.symbol or None, "distribution": found.distribution,
+            "distribution_label": found.distribution_label,
+            "original_language": found.original_language, "original_label": found.original_label,
+            "dates": found.dates, "place": found.place, "body_name": found.body_name,
+            "final": outline.final, "canonical_sha256": None}
+
+
+def _document(outline: Outline, *, changes: bool) -> dict[str, Any]:
     data = outline.to_dict()
     return {
         "format_version": FORMAT_VERSION,
@@ -72,6 +119,7 @@ def document(outline: Outline, *, changes: bool = False) -> dict[str, Any]:
             "starts_on": outline.starts_on.isoformat(), "ends_on": outline.ends_on.isoformat(),
             "organisers": data["organisers"], "preamble": data["preamble"],
         },
+        "identification": _identification(outline),
         "sections": [{
             "id": s["id"], "number": s["number"], "name": s["name"], "mandate": s["mandate"],
             "recommendations": [{
@@ -79,6 +127,12 @@ def document(outline: Outline, *, changes: bool = False) -> dict[str, Any]:
                 "preambular": [_clause(c) for c in r["preambular"]],
                 "operative": [_clause(c) for c in r["operative"]],
             } for r in s["recommendations"]],
+            "not_adopted": [{
+                "id": n["id"], "title": n["title"], "outcome": n["outcome"],
+                "votes": None if n["counts"] is None else dict(zip(
+                    ("yes", "no", "abstain"), n["counts"], strict=True)),
+                "how": n["how"],
+            } for n in s["not_adopted"]],
         } for s in data["sections"]],
         "votes": [_vote(v) for v in data["votes"]],
         "statements": data["statements"],

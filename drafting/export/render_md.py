@@ -15,20 +15,21 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, text_of
 from drafting.export.labels import (
     ad_referendum_label,
+    draft_mark,
     organised_by,
     roll_call_name,
     rule_labels,
     statement_heading,
     statement_labels,
 )
-from drafting.export.outline import ClauseBlock, Outline, Text
+from drafting.export.outline import ClauseBlock, GroupSection, Outline, Text
+from drafting.export.render_json import canonical_sha256
 
 # --- escaping plain text ------------------------------------------------------------------
 
@@ -323,20 +324,9 @@ def _clause_lines(clause: ClauseBlock, changes: bool) -> list[str]:
 
 
 def _preambular(clause: ClauseBlock, changes: bool) -> list[str]:
-    """Each paragraph in italics (``_..._``); lists and tables inside a clause stay as they are."""
-    blocks: list[list[str]] = []
-    current: list[str] = []
-    for line in [*_clause_lines(clause, changes), ""]:
-        if line:
-            current.append(line)
-            continue
-        if current:
-            plain = not re.match(r"(?:- |\d+\. |> |\| |    )", current[0])
-            blocks.append([f"_{current[0]}", *current[1:-1], f"{current[-1]}_"]
-                          if plain and len(current) > 1 else
-                          [f"_{current[0]}_"] if plain else current)
-        current = []
-    return _join(blocks)
+    """As UN and OSCE texts print it: the opening participle in italics (the outline marks it
+    in the clause's HTML), the rest roman."""
+    return _clause_lines(clause, changes)
 
 
 def _operative(clauses: list[ClauseBlock], changes: bool) -> list[str]:
@@ -351,23 +341,43 @@ def _operative(clauses: list[ClauseBlock], changes: bool) -> list[str]:
     return lines
 
 
+def _identification(outline: Outline) -> list[str]:
+    """The heading lines that identify the document: symbol, distribution, date and place,
+    original language."""
+    found = outline.identification
+    assert found is not None
+    lines = [f"**{escape(found.symbol)}**"] if found.symbol else []
+    when = found.dates + (f", {found.place}" if found.place.strip() else "")
+    lines += [escape(found.distribution_label), escape(when), escape(found.original_label)]
+    return [f"{line}  " for line in lines[:-1]] + lines[-1:]
+
+
+def _final_block(outline: Outline) -> list[str]:
+    """The final document says so, with its symbol and its canonical text's SHA-256."""
+    found = outline.identification
+    assert found is not None
+    symbol = f" — {escape(found.symbol)}" if found.symbol else ""
+    return [f"**{escape(_('Final text'))}**{symbol}  ",
+            f"{escape(_('SHA-256 of the canonical text:'))} `{canonical_sha256(outline)}`"]
+
+
 def _title_block(outline: Outline) -> list[list[str]]:
-    blocks: list[list[str]] = [[f"# {escape(outline.title)}"]]
+    blocks: list[list[str]] = [_identification(outline), [f"# {escape(outline.title)}"]]
     facts = [escape(outline.venue)] if outline.venue.strip() else []
-    dates = format_date(outline.starts_on, "long")
-    if outline.ends_on != outline.starts_on:
-        dates = f"{dates} – {format_date(outline.ends_on, 'long')}"
-    facts.append(dates)
+    assert outline.identification is not None
+    facts.append(escape(outline.identification.dates))
     if outline.organisers:
         facts.append(escape(organised_by(outline.organisers)))
     blocks.append([f"{line}  " for line in facts[:-1]] + facts[-1:])
+    if outline.final:
+        blocks.append(_final_block(outline))
     blocks.append(markdown_of(outline.preamble))
     return blocks
 
 
 def _draft_block(outline: Outline) -> list[str]:
     # The same words as the HTML document's pending list, so they are translated once.
-    lines = ["> **" + _("DRAFT — not adopted") + "**"]
+    lines = ["> **" + escape(draft_mark(outline.adoption is not None)) + "**"]
     if outline.pending:
         lines += [">", "> **" + _("Pending items") + "**", ">",
                   "> " + _("This document is a draft. These items are not decided yet:"), ">"]
@@ -383,15 +393,22 @@ def _sections(outline: Outline, changes: bool) -> list[list[str]]:
         blocks.append(["## " + _("Working group %(number)s: %(name)s", number=section.number,
                                   name=escape(section.name))])
         blocks.append(markdown_of(section.mandate))
-        if not section.recommendations:
-            blocks.append(["*" + _("No recommendation adopted.") + "*"])
         for recommendation in section.recommendations:
             blocks.append(["### " + _("Recommendation %(number)s: %(title)s",
                                        number=recommendation.number,
                                        title=escape(recommendation.title))])
+            # One sentence: the body's name, the preamble, then the operative verbs.
+            assert outline.identification is not None
+            blocks.append([_escape_line_start(escape(outline.identification.body_name))])
             blocks += [_preambular(c, changes) for c in recommendation.preambular]
             blocks.append(_operative(recommendation.operative, changes))
+        blocks += _not_adopted(section)
     return blocks
+
+
+def _not_adopted(section: GroupSection) -> list[list[str]]:
+    """What the group decided not to adopt, where it would have stood: its title and how."""
+    return [[f"#### {escape(item.title)}", "", escape(item.how)] for item in section.not_adopted]
 
 
 def _adoption(outline: Outline) -> list[list[str]]:
@@ -472,7 +489,7 @@ def render(outline: Outline, *, changes: bool = False,
     """The outcome document as UTF-8 Markdown; ``changes``: each clause changed since its
     first vote opened as a redline (~~deleted~~ **inserted**)."""
     blocks: list[list[str]] = []
-    if outline.draft:
+    if not outline.final:
         blocks.append(_draft_block(outline))
     blocks += _title_block(outline)
     if changes:

@@ -71,6 +71,7 @@ def _render_page(conference: Conference, group: WorkingGroup | None = None,
     return render_template(
         "export/page.html", conference=conference, group=group, outline=outline,
         documents=documents, formats=formats, error=error,
+        canonical_sha256=services.final_canonical_sha256(conference) if documents else None,
         labels={name: fmt.label for name, fmt in services.FORMATS.items()},
         can_finalise=closing,
         # The closing plenary's part of the page, the secretariat's (refused forms come back

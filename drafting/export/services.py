@@ -19,13 +19,13 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from flask import current_app
-from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
 
@@ -33,6 +33,7 @@ from drafting.editing.docs import gates_changed
 from drafting.errors import Conflict, NotFound, PermissionDenied, Unavailable, ValidationFailed
 from drafting.export.outline import Outline, compile_outline
 from drafting.realtime import participant_room, queue_event, recommendation_room
+from drafting.typography import one_date
 from models import (
     Clause,
     Conference,
@@ -184,6 +185,17 @@ def final_document(conference: Conference, fmt: Format) -> OutcomeDocument | Non
         OutcomeDocument.format == ExportFormat(fmt.name)))
 
 
+def final_canonical_sha256(conference: Conference) -> str | None:
+    """The SHA-256 of the final document's canonical text, as its stored JSON carries it
+    (and every format of it prints it); None while it is a draft."""
+    stored = final_document(conference, FORMATS["json"])
+    if stored is None:
+        return None
+    found = json.loads(stored.data).get("identification") or {}
+    digest = found.get("canonical_sha256")
+    return digest if isinstance(digest, str) else None
+
+
 def is_final(conference: Conference) -> bool:
     return db.session.scalar(select(OutcomeDocument.id).where(
         OutcomeDocument.conference_id == conference.id).limit(1)) is not None
@@ -203,10 +215,9 @@ def filename(conference: Conference, fmt: Format, *, group: WorkingGroup | None 
 
 
 def outline_of(conference: Conference, group: WorkingGroup | None = None) -> Outline:
-    """A group's section is only ever a draft: the outcome document is the whole conference,
-    compiled and finalised by the secretariat, even when that group has nothing pending."""
-    outline = compile_outline(conference, group)
-    return replace(outline, draft=True) if group is not None else outline
+    """A draft (only finalising renders the final): a group's section always, the outcome
+    document until the secretariat finalises it, even when nothing is pending."""
+    return compile_outline(conference, group)
 
 
 # --- exporting -----------------------------------------------------------------------------
@@ -290,7 +301,7 @@ def pending_items(outline: Outline) -> str:
 
 
 def check_nothing_pending(outline: Outline) -> None:
-    if outline.draft:
+    if outline.pending:
         raise Conflict(_("The outcome document cannot be finalised while anything is pending: "
                          "%(items)s.", items=pending_items(outline)))
 
@@ -305,7 +316,7 @@ def check_adopted_in_plenary(conference: Conference, outline: Outline) -> None:
     if adoption.text_sha256 != outline.adopted_text_sha256():
         raise Conflict(_("The adopted text changed after the plenary's adoption was recorded "
                          "(%(date)s): record the plenary's adoption again, then finalise.",
-                         date=format_date(adoption.adopted_on, "d MMMM y")))
+                         date=one_date(adoption.adopted_on)))
 
 
 def check_can_start_finalising(actor: Participant | None, conference: Conference) -> None:
@@ -339,7 +350,9 @@ def finalise(actor: Participant | None, conference: Conference, *,
     check_nothing_pending(outline)
     check_adopted_in_plenary(conference, outline)
     _report(progress, 10)
-    rendered = render_with(outline, formats, changes=False, progress=_between(progress, 10, 95))
+    # The one outline rendered as the final: no draft mark, its canonical text's SHA-256.
+    rendered = render_with(replace(outline, draft=False, final=True), formats, changes=False,
+                           progress=_between(progress, 10, 95))
     now = utcnow()
     documents = [
         OutcomeDocument(

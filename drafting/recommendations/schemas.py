@@ -17,6 +17,7 @@ from drafting.editing.services import max_clause_length
 from drafting.groups.schemas import RecommendationBrief, recommendation_brief
 from drafting.markup import render_markdown
 from drafting.services import clean_text
+from drafting.typography import render_preambular
 from models import Clause, ClauseKind, ClauseStatus, Recommendation
 
 
@@ -34,7 +35,9 @@ class ClauseOut(BaseModel):
                                 "the wording, subject to confirmation by their capitals.")
     text: str
     text_html: str = Field(description="The text rendered and sanitised; each passage in "
-                           "square brackets (unagreed) wrapped in <mark>.")
+                           "square brackets (unagreed) wrapped in <mark>; a preambular "
+                           "clause's opening participle in <em> (the drafter's emphasis, or "
+                           "else its first word).")
 
 
 class RecommendationOut(RecommendationBrief):
@@ -110,7 +113,8 @@ def clause_out(clause: Clause, numbers: dict[int, str]) -> ClauseOut:
     return ClauseOut(id=clause.id, kind=clause.kind, status=clause.status,
                      number=numbers.get(clause.id, ""), ad_referendum=clause.ad_referendum,
                      text=clause.text,
-                     text_html=render_markdown(clause.text))
+                     text_html=(render_preambular(clause.text) if clause.kind is ClauseKind.PREAMBULAR
+                                else render_markdown(clause.text)))
 
 
 def recommendation_out(recommendation: Recommendation) -> RecommendationOut:
