@@ -6,6 +6,7 @@ format is exported, finalised and stored like the others."""
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import replace
 
 import pytest
@@ -23,7 +24,8 @@ from drafting.export.outline import (
     Text,
     compile_outline,
 )
-from models import Conference, db
+from drafting.export.render_json import canonical_text
+from models import Conference, Distribution, db
 from tests.export_fixture import (
     ADOPTED,
     FIRST,
@@ -73,6 +75,24 @@ def _one_clause(markdown: str, kind: str = "operative") -> Outline:
 
 
 # --- the document ----------------------------------------------------------------------------
+
+
+@renderer_only
+def test_it_is_identified_as_every_format_identifies_the_document(conference):
+    """The conference's symbol, distribution and original language, the body's name before
+    each preamble, and the draft mark, as the other formats print them."""
+    conference.document_symbol, conference.symbol_suffix = "CONF.MIGR/1/09", "Rev.1"
+    conference.distribution = Distribution.LIMITED
+    conference.body_name = "The participants in the Astana Conference,"
+    outline = compile_outline(conference)
+    tree = _akn(outline, "en")
+    preface = tree.find("a:documentCollection/a:preface", NS)
+    assert text(preface.find(".//a:docNumber", NS)) == "CONF.MIGR/1/09/Rev.1"
+    assert text(preface.find("a:p[@class='distribution']", NS)) == "Distr.: Limited"
+    assert text(preface.find("a:p[@class='original']", NS)) == "Original: ENGLISH"
+    assert text(preface.find(".//a:docStatus", NS)) == "DRAFT — not adopted"
+    formulas = tree.findall(".//a:statement/a:preamble/a:formula", NS)
+    assert formulas and {text(f) for f in formulas} == {"The participants in the Astana Conference,"}
 
 
 @renderer_only
@@ -281,7 +301,12 @@ def test_finalising_stores_akoma_ntoso_with_its_hash(app, world, quick_final):
         recorded = adoption.text_sha256
         adopted_on = adoption.adopted_on
     plenary = tree.find(".//{urn:plenary:outcome-document}document")
-    assert plenary.get("status") == "adopted" and plenary.get("adoptedTextSha256") == recorded
+    assert plenary.get("status") == "final" and plenary.get("adoptedTextSha256") == recorded
+    # The final's canonical text's SHA-256, as every format prints it: recomputed from the
+    # stored JSON form alone (docs/outcome-json.md#canonical-text).
+    canonical = hashlib.sha256(canonical_text(json.loads(stored(app, world.conference)["json"].data))).hexdigest()
+    assert plenary.get("canonicalSha256") == canonical
+    assert tree.find(".//a:documentCollection/a:preface/a:p[@class='canonicalSha256']", NS).text.endswith(canonical)
     assert tree.find(".//a:documentCollection/a:meta//a:FRBRWork/a:FRBRdate", NS).get("date") \
         == adopted_on.isoformat()
     page = client.get(f"/conferences/{world.conference}/export").get_data(as_text=True)

@@ -35,13 +35,14 @@ from drafting.editing.diff import Piece
 from drafting.export.html_tree import Element, Kind, Style, parse, text_of
 from drafting.export.labels import (
     ad_referendum_label,
-    outcome_labels,
+    draft_mark,
     roll_call_name,
     rule_labels,
     statement_heading,
     statement_labels,
 )
-from drafting.export.outline import ClauseBlock, Outline, RecommendationBlock, Text
+from drafting.export.outline import ClauseBlock, Identification, Outline, RecommendationBlock, Text
+from drafting.export.render_json import canonical_sha256
 
 NAMESPACE = "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"
 #: Plenary's own metadata (in ``proprietary``): what the document is and the SHA-256 of
@@ -292,19 +293,17 @@ class Names:
 
 
 def _status(outline: Outline) -> str:
-    if outline.draft or outline.adoption is None:
-        return _("DRAFT — not adopted")
+    """As every format says it: the final, or a draft (adopted by the plenary or not)."""
+    if outline.final:
+        return _("Final text")
+    if outline.draft:
+        return draft_mark(outline.adoption is not None)
     return pgettext("outcome document", "Adopted")
 
 
-def _dates(outline: Outline) -> str:
-    """"24–25 June 2009" as practice writes a range within a month; else both dates."""
-    start, end = outline.starts_on, outline.ends_on
-    if start == end:
-        return format_date(start, "d MMMM y")
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{format_date(end, 'd MMMM y')}"
-    return f"{format_date(start, 'd MMMM y')} – {format_date(end, 'd MMMM y')}"
+def _identification(outline: Outline) -> Identification:
+    assert outline.identification is not None  # compile_outline always gives it
+    return outline.identification
 
 
 # --- one recommendation: a resolution --------------------------------------------------------
@@ -469,7 +468,7 @@ def _resolution(collection: etree._Element, recommendation: RecommendationBlock,
     # The subject of the one sentence a resolution is, then its preambular paragraphs.
     preamble = _el(statement, "preamble")
     formula = _el(preamble, "formula", name="enactingFormula", eId=f"{prefix}formula_1")
-    _el(formula, "p", _("The participants in the Conference “%(title)s”,", title=outline.title))
+    _el(formula, "p", _identification(outline).body_name)
     for number_, clause in enumerate(recommendation.preambular, start=1):
         container = _el(preamble, "container", name="preambularParagraph",
                         eId=f"{prefix}container_{number_ + 1}", wId=f"clause_{clause.id}")
@@ -541,28 +540,23 @@ def _table_of(parent: etree._Element, header: list[str], rows: list[list[str]]) 
 
 
 def _annex_votes(body: etree._Element, outline: Outline) -> None:
+    """Annex A, the record of decisions: one line per decision, numbered as in every format;
+    a recorded vote's roll call in full after it."""
     if not outline.votes:
-        _el(body, "p", _("No vote closed."))
+        _el(body, "p", _("No decision has been taken."))
         return
-    rules, outcomes = rule_labels(), outcome_labels()
-    rows = []
-    for number, vote in enumerate(outline.votes, start=1):
-        counts = "; ".join(f"{label}: {n}" for label, n in vote.counts)
-        if vote.secret:
-            counts += " (" + _("secret ballot") + ")"
-        rows.append([f"A.{number}", vote.subject, vote.question, rules.get(vote.rule, vote.rule),
-                     str(vote.eligible), str(vote.turnout), counts,
-                     outcomes.get(vote.outcome, vote.outcome), vote.closed_at[:16].replace("T", " ")])
-    _table_of(_section(body, "hcontainer_1", _("Voting record"), "votes"),
-              [_("No."), _("Subject"), _("Question"), _("Rule"), _("Eligible"), _("Turnout"),
-               _("Counts"), _("Result"), _("Closed")], rows)
-    for number, vote in enumerate(outline.votes, start=1):
-        if vote.roll_call is None:
+    rules = rule_labels()
+    _table_of(_section(body, "hcontainer_1", _("Record of decisions"), "votes"),
+              [_("No."), _("Subject"), _("Decision"), _("Decision rule"), _("Closed")],
+              [[vote.number, vote.subject, vote.decision, rules.get(vote.rule, vote.rule),
+                vote.closed_at[:16].replace("T", " ")] for vote in outline.votes])
+    for index, vote in enumerate(outline.votes, start=2):
+        if not vote.recorded:
             continue
-        content = _section(body, f"hcontainer_{number + 1}",
-                           _("Roll call of vote A.%(number)s", number=number), "rollCall")
+        content = _section(body, f"hcontainer_{index}",
+                           _("Roll call of %(number)s", number=vote.number), "rollCall")
         if not vote.roll_call:
-            _el(content, "p", _("No objection.") if vote.rule == "consensus" else _("Nobody voted."))
+            _el(content, "p", _("Nobody voted."))
             continue
         _table_of(content, [_("Delegation") if vote.voting_unit == "delegation" else _("Participant"),
                             _("Choice")],
@@ -604,7 +598,11 @@ def _proprietary(meta: etree._Element, outline: Outline, changes: bool) -> None:
     document.set("conference", str(outline.conference_id))
     if outline.group_id is not None:
         document.set("group", str(outline.group_id))
-    document.set("status", "draft" if outline.draft or outline.adoption is None else "adopted")
+    document.set("status", "final" if outline.final else "draft" if outline.draft or outline.adoption is None
+                 else "adopted")
+    if outline.final:
+        # The SHA-256 every format prints on the final, recomputable from the JSON form.
+        document.set("canonicalSha256", canonical_sha256(outline))
     document.set("changes", "true" if changes else "false")
     document.set("adoptedTextSha256", outline.adopted_text_sha256())
     document.set("generated", outline.generated_at.isoformat())
@@ -616,7 +614,7 @@ def render(outline: Outline, *, changes: bool = False,
     ``changes``: each clause changed since its first vote opened as ``del``/``ins``."""
     locale = str(get_locale() or "en")
     language = LANGUAGES.get(locale.split("_")[0], "eng")
-    authentic = Locale.parse(str(current_app.config.get("BABEL_DEFAULT_LOCALE") or "en"))
+    authentic = Locale.parse(_identification(outline).original_language or "en")
     original = LANGUAGES.get(authentic.language, "eng")
     # French, Spanish and Russian number sub-paragraphs a), i) (UN Editorial Manual).
     russian = language in ("rus", "fra", "spa")
@@ -633,6 +631,14 @@ def render(outline: Outline, *, changes: bool = False,
     preface = _el(collection, "preface")
     status = _el(preface, "p", class_="status")
     _el(status, "docStatus", _status(outline))
+    found = _identification(outline)
+    if found.symbol:
+        _el(_el(preface, "p", class_="symbol"), "docNumber", found.symbol)
+    _el(preface, "p", found.distribution_label, class_="distribution")
+    _el(preface, "p", found.original_label, class_="original")
+    if outline.final:
+        _el(preface, "p", _("SHA-256 of the canonical text:") + " " + canonical_sha256(outline),
+            class_="canonicalSha256")
     if changes:
         # Each clause's deleted and inserted words are marked as such (del, ins).
         _el(preface, "p", _("Changes since the first draft"), class_="note")
@@ -641,7 +647,7 @@ def render(outline: Outline, *, changes: bool = False,
     if outline.venue.strip():
         _el(facts, "location", outline.venue, refersTo="#venue")
         _append_text(facts, ", ")
-    _el(facts, "docDate", _dates(outline), date=outline.starts_on.isoformat())
+    _el(facts, "docDate", _identification(outline).dates, date=outline.starts_on.isoformat())
     if outline.organisers:
         organisers = _el(preface, "p", _("Organised by") + ": ")
         for index, organiser in enumerate(outline.organisers):
@@ -684,7 +690,7 @@ def render(outline: Outline, *, changes: bool = False,
             class_="note")
         text_blocks(summary, outline.chairs_summary)
     for heading, name, fill in (
-            (_("Annex A: Voting record"), "votes", _annex_votes),
+            (_("Annex A: Record of decisions"), "votes", _annex_votes),
             (_("Annex B: Interpretative statements and reservations"), "statements", _annex_statements),
             (_("Annex C: Participants"), "participants", _annex_participants)):
         number += 1
