@@ -68,7 +68,8 @@ def test_chair_reads_group_members_and_numbered_clauses(page, factories, tmp_pat
     expect(operative.locator(".clause__text").first).to_have_text(
         "Calls upon the participating States to simplify registration;")
     # Markdown became emphasis, not asterisks.
-    expect(preamble.locator("em")).to_have_text("Recognising")
+    # The opening participle in italics, marked or not (DOMAIN.md section 1).
+    expect(preamble.locator("em")).to_have_text(["Recognising", "Noting"])
     expect(operative.locator("strong")).to_have_text("Calls upon")
     screenshot(page, tmp_path, "3-recommendation")
 
@@ -142,13 +143,13 @@ def test_choosing_russian_switches_the_page_and_its_dates(page, factories, tmp_p
     sign_in(page, chair)
     page.goto(f"/conferences/{group.conference_id}")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator(".meta")).to_contain_text("24 June 2009")
+    expect(page.locator(".meta")).to_contain_text("24–25 June 2009")
 
     # No button press: main.js submits the form when the choice changes.
     page.locator("#locale-select").select_option(label="Русский")
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page).to_have_url(re.compile(rf"/conferences/{group.conference_id}\??$"))
-    expect(page.locator(".meta")).to_contain_text("24 июня 2009")
+    expect(page.locator(".meta")).to_contain_text("24–25 июня 2009 года")
     expect(page.get_by_label("Язык")).to_have_value("ru")
     screenshot(page, tmp_path, "4-conference-ru")
 
