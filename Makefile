@@ -16,13 +16,13 @@ export FLASK_APP := wsgi
 FRONTEND_SOURCES := $(shell find static/src -type f 2>/dev/null)
 CATALOGUES := $(patsubst %.po,%.mo,$(wildcard drafting/translations/*/LC_MESSAGES/messages.po))
 
-# What the project needs from the system (Debian's names): Pango and the DejaVu fonts for the
-# PDF outcome document; Chromium for the browser tests; chattr (e2fsprogs) for the test of a
+# What the project needs from the system (Debian's names): the DejaVu fonts for the PDF
+# outcome document (Typst embeds them, by path); Chromium for the browser tests; chattr (e2fsprogs) for the test of a
 # database file that cannot be written. `make run` and `make test` install
 # the missing ones with apt-get when they can (as root, or through password-less sudo); else
-# they say what to install. Without them the app still runs: PDF exports are refused as
-# unavailable, and the browser tests skip (they fail under CI=true).
-RUN_SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core fonts-dejavu-extra
+# they say what to install. Without Chromium the app still runs and the browser tests skip
+# (they fail under CI=true).
+RUN_SYSTEM_PACKAGES := fonts-dejavu-core fonts-dejavu-extra
 TEST_SYSTEM_PACKAGES := $(RUN_SYSTEM_PACKAGES) chromium e2fsprogs
 
 define install_system_packages

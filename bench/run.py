@@ -45,7 +45,7 @@ from typing import Any
 
 import requests
 
-from bench import ballots, floor, moments, pdf, peers, plenary, proc
+from bench import ballots, floor, moments, peers, plenary, proc
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -559,20 +559,6 @@ def main() -> int:
     busy.add_argument("--count", type=int, default=20, help="comments posted")
     busy.add_argument("--interval", type=float, default=0.5, help="seconds between comments")
 
-    engines = commands.add_parser("pdf", help="the PDF engines (WeasyPrint, Typst) on the outcome "
-                                               "benchmark, turn about")
-    engines.add_argument("--engines", type=lambda text: text.split(","), default=list(pdf.ENGINES),
-                         help=f"comma-separated: {', '.join(pdf.ENGINES)}")
-    engines.add_argument("--rounds", type=int, default=3, help="runs of each engine, the order flipped each round")
-    engines.add_argument("--groups", type=int, default=20)
-    engines.add_argument("--recommendations", type=int, default=10)
-    engines.add_argument("--clauses", type=int, default=15)
-    engines.add_argument("--voters", type=int, default=10)
-    engines.add_argument("--locale", default="en", help="the document's language (en, ru)")
-    engines.add_argument("--keep", type=Path, help="write each engine's last PDF into this folder")
-    engines.add_argument("--markdown", action="store_true", help="also print a Markdown table")
-    engines.add_argument("--wait-quiet", type=float, default=0, metavar="SECONDS",
-                         help="before each run, wait up to this long for the machine to be nearly idle")
     commands.add_parser("install-peers", help=f"install {', '.join(peers.PEERS)} into bench/.peers/")
     table = commands.add_parser("table", help="the Markdown tables of saved JSON lines")
     table.add_argument("results", type=Path, nargs="+", help="files of this command's JSON lines")
@@ -586,21 +572,9 @@ def main() -> int:
         saved = [json.loads(line) for path in options.results for line in path.read_text().splitlines()
                  if line.startswith("{")]
         for kind, render in (("fanout", fanout_table), ("latejoin", latejoin_table), ("floor", floor.table),
-                             ("ballots", ballots.table), ("comments", moments.table),
-                             ("pdf", pdf.table)):
+                             ("ballots", ballots.table), ("comments", moments.table)):
             if chosen := [row for row in saved if row["bench"] == kind]:
                 print(render(chosen) + "\n")
-        return 0
-    if options.command == "pdf":
-        unknown = set(options.engines) - set(pdf.ENGINES)
-        if unknown:
-            parser.error(f"unknown engines: {', '.join(sorted(unknown))}")
-        rows = pdf.run(options.engines, options.rounds, options.groups, options.recommendations,
-                       options.clauses, options.voters, options.locale, options.keep,
-                       options.wait_quiet)
-        print(pdf.table(rows), file=sys.stderr)
-        if options.markdown:
-            print(pdf.table(rows))
         return 0
     if options.command == "floor":
         with tempfile.TemporaryDirectory(prefix="plenary-bench-") as scratch:

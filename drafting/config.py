@@ -115,10 +115,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         # in the server process itself. A child past the timeout is killed, its job failed.
         "EXPORT_IN_CHILD_PROCESS": env_flag("EXPORT_IN_CHILD_PROCESS", True),
         "EXPORT_TIMEOUT_SECONDS": float(os.environ.get("EXPORT_TIMEOUT_SECONDS", "300")),
-        # Jobs of one server process rendering at once (the others wait, queued), and the
-        # processes a large PDF is laid out by (drafting/export/render_pdf.py; 0: one a core).
+        # Jobs of one server process rendering at once (the others wait, queued).
         "EXPORT_CONCURRENCY": int(os.environ.get("EXPORT_CONCURRENCY", "2")),
-        "EXPORT_PDF_WORKERS": int(os.environ.get("EXPORT_PDF_WORKERS", "0")),
         # The jurisdiction of the Akoma Ntoso export's FRBR URIs (/akn/kz/...): an ISO 3166
         # code, by the AKN naming convention; the OSCE has none (docs/akoma-ntoso.md).
         "EXPORT_AKN_JURISDICTION": os.environ.get("EXPORT_AKN_JURISDICTION", "kz"),

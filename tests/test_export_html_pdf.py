@@ -3,8 +3,8 @@
 The fixture conference has two groups, adopted recommendations (every clause voted, then the
 whole), a secret and a roll-call vote, a clause whose adopted wording came from an amendment
 (for the "changes since the first draft" version), statements, a participant who opted out of
-publication, and hostile payloads in every piece of user text. PDF renders cost seconds, so
-the PDF tests are few and each asserts much.
+publication, and hostile payloads in every piece of user text. The PDF is Typst's
+(drafting/export/render_pdf.py); its tests are few and each asserts much.
 """
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ import io
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
-from drafting.export import pdf_worker, render_html, render_pdf
+from drafting.export import render_html, render_pdf
 from drafting.export.outline import Outline, compile_outline
 from drafting.votes import ballots, services
 from drafting.votes.schemas import BallotIn, StatementIn, VoteOpen
@@ -358,23 +360,7 @@ def test_html_draft_is_marked_and_lists_what_is_pending(conference, factories):
                        "(Ethnic migration <svg onload=alert(1)>)"]
 
 
-# --- the PDF -------------------------------------------------------------------------------
-
-@pytest.fixture
-def fetched(monkeypatch) -> list[str]:
-    """Every URL WeasyPrint asks the renderer's fetcher for (it must refuse them all)."""
-    asked: list[str] = []
-
-    class Recording(render_pdf.RefusingFetcher):
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            asked.append(url)
-            return super().fetch(url, headers)
-
-    # The fetcher the layout uses is pdf_worker's (render_pdf names the same class).
-    monkeypatch.setattr(pdf_worker, "RefusingFetcher", Recording)
-    monkeypatch.setattr(render_pdf, "RefusingFetcher", Recording)
-    return asked
-
+# --- the PDF (Typst) -----------------------------------------------------------------------
 
 def pdf_pages(pdf: bytes) -> tuple[Any, list[str]]:
     from pypdf import PdfReader
@@ -383,34 +369,63 @@ def pdf_pages(pdf: bytes) -> tuple[Any, list[str]]:
     return reader, [page.extract_text() or "" for page in reader.pages]
 
 
-@pytest.mark.parametrize("how", ["in one piece", "in parts"])
-def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
-    """The same checks whether the document is laid out in one piece (a small conference) or
-    in parts and assembled (a large one; here forced, one part after the other in this
-    process so that the fetcher is watched)."""
+def _words_with_fonts(pdf: bytes, page_number: int) -> list[tuple[str, str]]:
+    """The page's text runs as drawn, each with the base font it is drawn in (pypdf's
+    visitor: the text operator's font), whitespace-split into words."""
     from pypdf import PdfReader
 
-    # As finalising renders it: no draft mark.
+    page = PdfReader(io.BytesIO(pdf)).pages[page_number]
+    words: list[tuple[str, str]] = []
+
+    def visit(text: str, _cm: Any, _tm: Any, font: Any, _size: Any) -> None:
+        name = str(font.get("/BaseFont", "")) if font else ""
+        words.extend((word, name) for word in text.split())
+
+    page.extract_text(visitor_text=visit)
+    return words
+
+
+def test_pdf_of_a_final_document(conference, tmp_path):
+    """The final as finalising renders it, typeset by Typst: identification, final mark with
+    the canonical SHA-256, content in order, "Page n of N", contents with page numbers,
+    running header, bookmarks, embedded fonts, the participle alone in italics, user text as
+    inert text."""
+    from pypdf import PdfReader
+
+    from drafting.export.render_json import canonical_sha256
+
+    conference.conference.document_symbol = "CONF.MIGR/1/09"
+    db.session.commit()
     outline = replace(compile_outline(conference.conference), draft=False, final=True)
-    pdf = (render_pdf.render(outline) if how == "in one piece"
-           else render_pdf.render_in_parts(outline, workers=1))
+    ident = outline.identification
+    assert ident is not None and ident.symbol.startswith("CONF.MIGR/1/09")
+    pdf = render_pdf.render(outline)
     assert pdf.startswith(b"%PDF-")
     reader, pages = pdf_pages(pdf)
     text = "\n".join(pages)
     flat = " ".join(text.split())
-    assert fetched == []  # WeasyPrint was never sent after a file or an address
 
     assert reader.metadata.title.startswith(TITLE)
     assert "OSCE Centre in Astana" in reader.metadata.author and "IOM" in reader.metadata.author
-    assert reader.metadata.creation_date is not None
+    # The document's own time, to the second: a final's bytes can be reproduced.
+    created = reader.metadata.creation_date
+    generated = outline.generated_at
+    assert created is not None
+    assert created.replace(tzinfo=None) == generated.replace(tzinfo=None, microsecond=0)
     assert "DRAFT" not in text
 
-    # Content and order.
+    # Identification and the final's mark on the first page.
+    first = " ".join(pages[0].split())
+    for expected in (ident.symbol, ident.distribution_label, ident.original_label, ident.dates,
+                     "Final text", canonical_sha256(outline)):
+        assert expected in first, expected
+    assert f"Final text — {ident.symbol}" in first
+    # Content and order: the body's name before each preamble.
     position = 0
     for expected in (
         TITLE, "Contents", "Working group 1: Labour migration", "Recommendation 1.1: Labour migrants in the crisis",
-        PREAMBULAR, f"1. {AMENDED}", f"2. {SECOND}", "Recommendation 1.2: Hostile",
-        "Working group 2: Ethnic migration", "Recommendation 2.1: Return migration",
+        ident.body_name, PREAMBULAR, f"1. {AMENDED}", f"2. {SECOND}", "Recommendation 1.2: Hostile",
+        ident.body_name, "Working group 2: Ethnic migration", "Recommendation 2.1: Return migration",
         "Annex A: Record of decisions", "Annex B: Interpretative statements and reservations",
         "Annex C: Participants"):
         found = flat.find(expected, position)
@@ -423,16 +438,16 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
     assert count >= 6
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {count}" in " ".join(page.split())
-    contents = " ".join(pages[1].split()) if "Contents" in pages[1] else " ".join(pages[0].split())
-    listed = re.search(r"Working group 1: Labour migration\s*(\d+)", contents)
+    contents = next(" ".join(p.split()) for p in pages if "Contents" in p and "Annex C" in p)
+    listed = re.search(r"Working group 1: Labour migration[ .]*(\d+)", contents)
     assert listed and int(listed.group(1)) == next(
         n for n, page in enumerate(pages, start=1) if "Mandate" in page and "Labour migration" in page)
-    assert re.search(r"Annex C: Participants\s*\d+", contents)
+    assert re.search(r"Annex C: Participants[ .]*\d+", contents)
     # Running header: the section's title on its pages.
     annex_page = next(p for p in pages if "Annex C: Participants" in p and "Name" in p)
     assert " ".join(annex_page.split()).count("Annex C: Participants") >= 2
 
-    # Bookmarks from the headings; fonts embedded; links only internal.
+    # Bookmarks from the headings; fonts embedded; no link to anything outside the document.
     titles = [item.title for item in reader.outline if not isinstance(item, list)]
     assert "Working group 1: Labour migration" in titles and "Annex A: Record of decisions" in titles
     fonts: set[str] = set()
@@ -446,14 +461,23 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
         for annotation in page.get("/Annots") or []:
             action = annotation.get_object().get("/A")
             uri = str(action.get_object().get("/URI", "")) if action else ""
-            assert "file:" not in uri and "169.254" not in uri and not uri
-    assert any("DejaVu-Serif-Italic" in f for f in fonts), fonts  # preambular clauses
-    assert any("DejaVu-Sans" in f for f in fonts)
+            assert not uri
+    assert any("DejaVuSerif-Italic" in f for f in fonts), fonts
+    assert any("DejaVuSans" in f for f in fonts)
     assert "169.254.169.254" in flat  # printed as inert text after the link text
+    for payload in ("<script>", "onerror=alert(1)", "file:///etc/passwd"):
+        # As text where the sanitiser kept it as text, never as anything the PDF acts on.
+        assert payload.encode() not in pdf or payload in flat
 
-    if how == "in parts":
-        return
-    # The first page as an image, for a person to look at.
+    # The preambular paragraph: its participle in italics, the rest roman.
+    page = next(n for n, p in enumerate(pages) if PREAMBULAR in " ".join(p.split()))
+    words = _words_with_fonts(pdf, page)
+    at = next((i for i, (word, _font) in enumerate(words) if word == "Recalling"), None)
+    assert at is not None, words
+    assert "Italic" in words[at][1]
+    rest = [font for word, font in words[at + 1:at + 5]]
+    assert rest and all("Italic" not in font and "Serif" in font for font in rest), words[at:at + 5]
+
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
@@ -463,105 +487,42 @@ def test_pdf_of_an_adopted_document(conference, fetched, tmp_path, how):
     SCREENS.mkdir(parents=True, exist_ok=True)
     shutil.copy(png, SCREENS / "outcome-page1.png")
     assert image.size[0] > 800 and PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
-    body = next(i for i, page in enumerate(pages) if "Mandate" in page)
-    document[body].render(scale=1.5).to_pil().save(SCREENS / "outcome-group-page.png")
+    document[page].render(scale=1.5).to_pil().save(SCREENS / "outcome-group-page.png")
     document[1].render(scale=1.5).to_pil().save(SCREENS / "outcome-contents.png")
 
 
-def _lines(page: str) -> list[str]:
-    return sorted(" ".join(line.split()) for line in page.splitlines() if line.strip())
+def test_a_final_pdf_can_be_reproduced(conference):
+    """The same outline renders to the same bytes, however much later (its creation time is
+    the document's own), so a final's published hash can be checked by rendering again; a
+    document of another moment differs."""
+    outline = replace(compile_outline(conference.conference), draft=False, final=True)
+    first = render_pdf.render(outline)
+    time.sleep(1.1)  # a clock that reached the PDF would now write another second
+    assert render_pdf.render(outline) == first
+    later = replace(outline, generated_at=outline.generated_at + timedelta(days=1))
+    assert render_pdf.render(later) != first
 
 
-def test_pdf_in_parts_reads_as_in_one_piece(conference, factories):
-    """Laid out in parts by two worker processes and assembled, the document has the same
-    pages with the same words as laid out in one piece; its contents entries lead to the
-    pages they name, and its bookmarks are the same."""
-    from pypdf import PdfReader
-
+def test_pdf_of_a_draft_is_marked_on_every_page(conference, factories, tmp_path):
     _add_pending(factories, conference)
     outline = compile_outline(conference.conference)
-    assert len(render_pdf.plan_parts(outline, 2)) >= 3  # groups and annexes apart
-    whole = render_pdf.render(outline)
     seen: list[float] = []
-    parts = render_pdf.render_in_parts(outline, workers=2, progress=seen.append)
+    pdf = render_pdf.render(outline, changes=True, progress=seen.append)
     assert seen == sorted(seen) and seen[-1] == 1.0
-    _reader, expected = pdf_pages(whole)
-    reader, pages = pdf_pages(parts)
-    assert [_lines(p) for p in pages] == [_lines(p) for p in expected]
-    # As a viewer draws them too (PDFium reads a page as strictly as a browser's viewer: a
-    # stamp or stream it cannot draw is missing here, not in pypdf's reading).
-    import pypdfium2
-
-    def drawn(pdf: bytes) -> list[list[str]]:
-        document = pypdfium2.PdfDocument(pdf)
-        return [_lines(document[n].get_textpage().get_text_range()) for n in range(len(document))]
-
-    assert drawn(parts) == drawn(whole)
-    assert all("DRAFT — not adopted" in " ".join(p.split()) for p in pages)
-
-    def outline_titles(items: list[Any], depth: int = 0) -> list[tuple[int, str]]:
-        found: list[tuple[int, str]] = []
-        for item in items:
-            found += outline_titles(item, depth + 1) if isinstance(item, list) else [(depth, item.title)]
-        return found
-
-    assert outline_titles(reader.outline) == outline_titles(PdfReader(io.BytesIO(whole)).outline)
-    numbers = {page.indirect_reference.idnum: n for n, page in enumerate(reader.pages)}
-    contents = next(n for n, page in enumerate(pages) if "Contents" in page and "Annex C" in page)
-    links = [a.get_object() for a in reader.pages[contents].get("/Annots") or []]
-    entries = []
-    for section in outline.sections:
-        entries.append(f"Working group {section.number}: {section.name}")
-        entries += [f"Recommendation {r.number}: {r.title}" for r in section.recommendations]
-    entries += ["Annex A: Record of decisions", "Annex B: Interpretative statements and reservations",
-                "Annex C: Participants"]
-    # An entry on two lines is a link on each line.
-    places = [(numbers[link["/Dest"][0].idnum], float(link["/Dest"][3])) for link in links]
-    targets = [page for n, (page, top) in enumerate(places) if n == 0 or (page, top) != places[n - 1]]
-    assert len(targets) == len(entries)  # in the order of the entries
-    # Its main sections can be pointed at by name (outcome.pdf#recommendation-1-1).
-    named = {name: numbers[d.page.idnum] for name, d in reader.named_destinations.items()}
-    assert {"contents", "group-1", "recommendation-1-1", "annex-a", "annex-c"} <= set(named)
-    assert "Recommendation 1.1" in pages[named["recommendation-1-1"]]
-    # (The printed numbers are WeasyPrint's own: the pages read as the one-piece document's.)
-    for target, entry in zip(targets, entries, strict=True):
-        assert entry[:40] in " ".join(pages[target].split()), entry  # (long titles wrap oddly)
-
-
-def test_pdf_of_a_draft_is_marked_on_every_page(conference, factories, fetched, tmp_path):
-    _add_pending(factories, conference)
-    outline = compile_outline(conference.conference)
-    pdf = render_pdf.render(outline, changes=True)
     _reader, pages = pdf_pages(pdf)
-    assert fetched == []
+    assert len(pages) >= 6
     for page in pages:
         assert "DRAFT — not adopted" in " ".join(page.split())
     flat = " ".join(" ".join(pages).split())
     assert "Pending items" in flat and "Still being drafted" in flat
     assert "families" in flat and "Changes since the first draft" in flat
+    assert "Final text" not in flat
     import pypdfium2
 
     image = pypdfium2.PdfDocument(pdf)[0].render(scale=1.5).to_pil()
     image.save(tmp_path / "draft-page1.png")
     SCREENS.mkdir(parents=True, exist_ok=True)
     shutil.copy(tmp_path / "draft-page1.png", SCREENS / "outcome-draft-page1.png")
-
-
-def test_the_pdf_fetcher_refuses_every_url(fetched):
-    """Were a reference to a resource ever to reach WeasyPrint, it would be refused, and the
-    render would go on without it."""
-    from weasyprint import HTML
-
-    fetcher = render_pdf.RefusingFetcher()
-    for url in ("file:///etc/passwd", "http://169.254.169.254/latest/meta-data/", "data:text/css,x"):
-        with pytest.raises(ValueError, match="fetches no URL"):
-            fetcher.fetch(url)
-    fetched.clear()
-    hostile = ('<link rel="stylesheet" href="http://169.254.169.254/x.css">'
-               '<img src="file:///etc/passwd"><p>text</p>')
-    pdf = HTML(string=hostile, url_fetcher=render_pdf.RefusingFetcher()).write_pdf()
-    assert pdf.startswith(b"%PDF-")
-    assert set(fetched) == {"file:///etc/passwd", "http://169.254.169.254/x.css"}
 
 
 def test_clauses_are_cited_as_the_printed_document_numbers_them(conference, ctx):

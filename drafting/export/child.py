@@ -1,7 +1,7 @@
 """Rendering the outcome document in a child process, so the server process never holds it.
 
-A PDF of a large conference keeps WeasyPrint busy for seconds of pure Python on every core
-and takes hundreds of MB (drafting/export/render_pdf.py). Under gevent (how Plenary is
+A PDF of a large conference keeps Typst busy for seconds on both cores and takes hundreds of
+MB (drafting/export/render_pdf.py). Under gevent (how Plenary is
 deployed) that would stall every other greenlet of the server, live editing included, and
 the memory would stay in the server afterwards. So the export job compiles the
 outline in the server (the database is read there, in the job's own session) and hands it to

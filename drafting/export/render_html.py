@@ -1,15 +1,14 @@
-"""The outcome document as one standalone, print-ready HTML file (and the source of the PDF).
+"""The outcome document as one standalone, print-ready HTML file.
 
 The document is a download, not an app page: it links no stylesheet, script, font or image
-(its print CSS is inline), so it reads the same offline, in a browser's print preview and in
-WeasyPrint. Every string of the product is translated through the template; user text is the
-sanitiser's HTML carried by the outline, everything else is escaped by Jinja.
+(its print CSS is inline), so it reads the same offline and in a browser's print preview. The
+PDF (render_pdf, Typst) follows its typography. Every string of the product is translated
+through the template; user text is the sanitiser's HTML carried by the outline, everything else
+is escaped by Jinja.
 """
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -77,42 +76,9 @@ def _page_counter() -> Markup:
     return Markup(" ".join(parts))  # noqa: S704 - built from escaped CSS strings
 
 
-#: What follows the adopted text, in order: the Chair's summary ("s": apart, not adopted; only
-#: when there is one), then annexes A, B and C.
-ANNEXES = ("s", "a", "b", "c")
-
-
-@dataclass(frozen=True)
-class Part:
-    """A piece of the document laid out on its own pages (the PDF renderer lays a large
-    document out in parts, side by side): the front matter, one group's section, or annexes.
-    Each part is a whole HTML document with the document's styles."""
-
-    front: bool = False
-    #: Indexes into ``outline.sections``.
-    sections: tuple[int, ...] = ()
-    annexes: tuple[str, ...] = ()
-
-
-def document(outline: Outline, *, changes: bool = False, part: Part | None = None,
-             toc_pages: Mapping[str, int] | None = None) -> str:
-    """The HTML text of the document (``render`` encodes it; the PDF renderer lays it out).
-
-    ``part``: only that piece, with no page numbers of its own (they are stamped on the
-    assembled PDF); ``toc_pages``: the table of contents' page numbers as text, by anchor, for
-    a front matter laid out apart from the pages it lists (else CSS ``target-counter``)."""
-    last = len(outline.sections) - 1
+def document(outline: Outline, *, changes: bool = False) -> str:
+    """The HTML text of the document (``render`` encodes it)."""
     context: dict[str, Any] = {
-        "front": part is None or part.front,
-        # The adoption line follows the adopted text: after the last group's section (or the
-        # front matter, when there is none).
-        "adoption_here": outline.adoption is not None and (
-            part is None or (last in part.sections if last >= 0 else part.front)),
-        "sections": (outline.sections if part is None
-                     else [outline.sections[index] for index in part.sections]),
-        "annexes": ANNEXES if part is None else part.annexes,
-        "paged_in_parts": part is not None,
-        "toc_pages": toc_pages,
         "outline": outline,
         "changes": changes,
         "user": _user,

@@ -1,424 +1,469 @@
-"""The outcome document as PDF: WeasyPrint lays out the HTML document (render_html).
+"""The outcome document as PDF, typeset by Typst (the ``typst`` binding: the compiler in this
+process, from a PyPI wheel).
 
-The HTML carries everything: print CSS (page breaks, running headers, "Page n of N", the
-table of contents' page numbers), the metadata (title, authors = the organisers, creation
-time) and the headings WeasyPrint turns into PDF bookmarks. Fonts are the system's DejaVu
-(Debian's fonts-dejavu-core/-extra, installed by the project's setup); WeasyPrint embeds the
-glyphs it uses.
+The outline (drafting/export/outline.py) is written as Typst source and compiled in one piece:
+Typst lays out the benchmark's 328-page conference in about 1.5 s where WeasyPrint's 12 parts on
+two workers took 13.5 s (docs/benchmarks.md, issue 18). The export runs it in the export's child
+process (drafting/export/child.py), so its memory goes when the child exits.
 
-**A large document is laid out in parts, side by side.** WeasyPrint lays out one document on
-one core and keeps every page's boxes until it writes: a conference of 3,000 clauses took
-30 s and 800 MB in one piece. Layout does not depend on page numbers, so the document is cut
-where it breaks pages anyway (front matter, groups' sections, annexes); worker processes (one
-per core, ``EXPORT_PDF_WORKERS``) lay the parts out, largest first, each writing its PDF and
-letting go of its boxes. Then, knowing every part's length:
+The typography is the HTML document's (templates/export/document.html): the identification
+(symbol, distribution, date and place, original language), the body's name before each
+recommendation's preamble, preambular paragraphs roman with only the opening participle in
+italics (outline.py marks it), numbered operative paragraphs with the number hanging, DRAFT on
+every page of a document that is not final and a final's mark with its canonical text's SHA-256,
+the annexes (decisions, statements, participants: table rows never split). The system's DejaVu
+fonts are embedded, by path (nothing is looked up or downloaded); hyphenation follows the
+document's language; headings are bookmarks; "Page n of N" is Typst's own counter.
 
-- the front matter is laid out again with the table of contents' page numbers as text;
-- small documents of otherwise empty pages carry "Page n of N" where the bottom margin box
-  puts it, and are stamped onto the pages (as form XObjects: the pages' own drawing stays);
-- the document's own cross-references (contents entries, links between sections) and its
-  bookmarks are put back across the parts, named destinations are made for the contents, the
-  groups, the recommendations and the annexes (``outcome.pdf#recommendation-2-3``), and the
-  metadata comes from the front matter.
+**User text never becomes Typst markup.** It is read from the outline's sanitised HTML (never
+from the Markdown), through ``html_tree``, and every run of text is written as a Typst string
+literal (``#"…";``): quotes, backslashes and control characters escaped, the expression closed
+by its semicolon. Typst shows a string as text, whatever it holds (``#``, ``=``, ``*``, ``<…>``
+are characters), so no delegate's text can call a function or read a file. The compiler is
+given no root with files of ours and no package path. Links in user text are printed as text
+(their address after them), never as clickable PDF links.
 
-The workers run ``pdf_worker.py`` by its path: WeasyPrint without the application, about
-60 MB each before a part. On the benchmark's conference (3,000 clauses, 328 pages, 2 cores)
-the PDF takes about 14-15 s and 370 MB in all, against 30 s and 811 MB in one piece
-(docs/benchmarks.md).
-
-A small document is laid out in one piece, as before: same pages, same text.
-
-Nothing is fetched: the document names no resource, and the URL fetcher refuses every URL
-all the same, so that no text a delegate wrote can make the server read a local file or call
-an address on its network. Links that user text carries are printed as text (their address
-after them), not kept as clickable PDF links; the document's own cross-references stay.
+**A final's bytes can be reproduced:** the PDF's creation time is the document's own
+(``outline.generated_at``), and Typst writes nothing else that changes from run to run.
 """
 from __future__ import annotations
 
-import io
-import itertools
-import logging
-import os
-import queue
-import subprocess
-import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, as_completed
-from contextlib import contextmanager, suppress
+import re
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-from flask import current_app, has_app_context
+import typst
+from flask import get_template_attribute
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from markupsafe import escape
-from pypdf import PageObject, PdfReader, PdfWriter
-from pypdf.annotations import Link
-from pypdf.generic import ArrayObject, DecodedStreamObject, DictionaryObject, Fit, NameObject
 
-from drafting.export import pdf_worker, render_html
-from drafting.export.outline import Outline
-from drafting.export.pdf_worker import LaidOut, RefusingFetcher, lay_out
-from drafting.export.render_html import Part
+from drafting.export.html_tree import Element, Kind, Style, parse, text_of
+from drafting.export.labels import draft_mark, organised_by
+from drafting.export.outline import ClauseBlock, NotAdoptedBlock, Outline, Text, VoteEntry
+from drafting.export.render_html import _roll_call_by_choice, _when
+from drafting.export.render_json import canonical_sha256
 
-__all__ = ["LaidOut", "RefusingFetcher", "lay_out", "plan_parts", "render", "render_in_parts"]
+#: Debian's fonts-dejavu-core and -extra (the project's setup installs them).
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+#: Hanging indent of the operative paragraphs' numbers (as the HTML's 2.2em).
+HANG = "2.2em"
 
-log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SPACE = re.compile(r"\s+")
 
-#: A document weighing less (about its HTML's length) is laid out in one piece (~40 pages).
-SPLIT_ABOVE = 150_000
-#: Parts per worker: more balance the workers better (the last part to finish is short),
-#: fewer embed fewer copies of the fonts.
-PARTS_PER_WORKER = 8
-#: Anchors kept as the assembled PDF's named destinations.
-NAMED_DESTINATIONS = ("contents", "group-", "recommendation-", "chairs-summary", "annex-")
-#: WeasyPrint draws in CSS pixels; PDF counts points.
-POINTS_PER_PIXEL = 0.75
+
+def string(value: str) -> str:
+    """A Typst string literal holding ``value`` exactly (as text, never markup)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    escaped = _CONTROL.sub(lambda m: f"\\u{{{ord(m.group()):x}}}", escaped)
+    return f'"{escaped}"'
+
+
+def text(value: str) -> str:
+    """``value`` as text in markup: a string literal, closed so that nothing after it reads
+    as a method call."""
+    return f"#{string(value)};" if value else ""
+
+
+class _Inline:
+    """Inline content of the sanitised HTML as Typst markup, whitespace collapsed as HTML
+    does."""
+
+    def runs(self, nodes: Iterable[Element | str]) -> str:
+        return "".join(self.run(node) for node in nodes)
+
+    def run(self, node: Element | str) -> str:
+        if isinstance(node, str):
+            return text(_SPACE.sub(" ", node))
+        kind = node.kind
+        if kind is Kind.BREAK:
+            return "#linebreak();"
+        if kind is Kind.LINK:
+            inner = self.runs(node.children)
+            shown = node.href
+            # A printed document names a link's address instead of opening it (as the HTML's
+            # print CSS does); no PDF link is made from user text.
+            if shown:
+                inner += f"#text(size: 0.85em, fill: rgb(\"#555555\"))[{text(' <' + shown + '>')}]"
+            return inner
+        if kind is Kind.STYLED:
+            inner = self.runs(node.children)
+            return {
+                Style.BOLD: f"#strong[{inner}]", Style.ITALIC: f"#emph[{inner}]",
+                Style.UNDERLINE: f"#underline[{inner}]", Style.STRIKE: f"#strike[{inner}]",
+                Style.CODE: f"#raw({string(text_of(node))});", Style.SUB: f"#sub[{inner}]",
+                Style.SUP: f"#super[{inner}]",
+                Style.UNAGREED: f"#highlight(fill: rgb(\"#fdf0d5\"))[{inner}]",
+            }.get(node.style, inner)  # type: ignore[arg-type]
+        return self.runs(node.children)  # PLAIN and anything inline
+
+
+def user(value: Text | str, *, number: str = "") -> str:
+    """A user text's blocks as Typst markup. ``number``: an operative paragraph's number,
+    hanging before its first paragraph, the rest of the clause indented as deep."""
+    inline = _Inline()
+    blocks = _blocks(parse(value.html if isinstance(value, Text) else value), inline)
+    if not number:
+        return "".join(blocks)
+    mark = f"#box(width: {HANG})[{text(number)}]"
+    if blocks and blocks[0].startswith("#par()["):
+        first, rest = f"#par(hanging-indent: {HANG})[{mark}" + blocks[0].removeprefix("#par()["), blocks[1:]
+    else:  # a list or a quotation first: the number on a line of its own
+        first, rest = f"#par[{mark}]\n", blocks
+    return first + (f"#pad(left: {HANG})[{''.join(rest)}]\n" if rest else "")
+
+
+def _blocks(root: Element, inline: _Inline) -> list[str]:
+    """Block-level Typst for an element's children: inline runs between blocks gathered into
+    paragraphs."""
+    out: list[str] = []
+    pending: list[Element | str] = []
+
+    def flush() -> None:
+        content = inline.runs(pending)
+        pending.clear()
+        if content.strip() and content.replace('#" ";', "").strip():
+            out.append(f"#par()[{content}]\n")
+
+    for child in root.children:
+        if isinstance(child, Element) and child.is_block:
+            flush()
+            out.append(_block(child, inline))
+        else:
+            pending.append(child)
+    flush()
+    return [block for block in out if block]
+
+
+def _block(node: Element, inline: _Inline) -> str:
+    kind = node.kind
+    if kind is Kind.PARAGRAPH:
+        content = inline.runs(node.children)
+        return f"#par()[{content}]\n" if content else ""
+    if kind is Kind.HEADING:
+        return f"#block(above: 0.8em, below: 0.4em)[#strong[{inline.runs(node.children)}]]\n"
+    if kind is Kind.LIST:
+        items = ", ".join(f"[{''.join(_blocks(item, inline))}]" for item in node.elements()
+                          if item.kind is Kind.ITEM)
+        if node.ordered:
+            return f"#enum(start: {node.start}, {items})\n" if items else ""
+        return f"#list({items})\n" if items else ""
+    if kind is Kind.QUOTE:
+        return f"#quote(block: true)[{''.join(_blocks(node, inline))}]\n"
+    if kind is Kind.CODE_BLOCK:
+        return f"#raw(block: true, {string(text_of(node))})\n"
+    if kind is Kind.RULE:
+        return "#line(length: 100%, stroke: 0.5pt)\n"
+    if kind is Kind.TABLE:
+        rows = [row for group in [node, *(g for g in node.elements() if g.kind is Kind.ROW_GROUP)]
+                for row in group.elements() if row.kind is Kind.ROW]
+        cells = [[cell for cell in row.elements() if cell.kind is Kind.CELL] for row in rows]
+        columns = max((len(row) for row in cells), default=0)
+        if not columns:
+            return ""
+        body = ", ".join(f"[{'#strong[' if cell.header else '['}{inline.runs(cell.children)}]]"
+                         for row in cells for cell in row + [Element.of("td")] * (columns - len(row)))
+        return f"#table(columns: {columns}, {body})\n"
+    return "".join(_blocks(node, inline))  # an item or row group out of place: its content
+
+
+# --- the document ---------------------------------------------------------------------------------
+
+
+def _page_label() -> str:
+    """"Page n of N" in the reader's language, with the counters where the translation puts them."""
+    words = _("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
+    pieces = []
+    for piece in re.split("(\x00|\x01)", words):
+        if piece == "\x00":
+            pieces.append("#counter(page).display()")
+        elif piece == "\x01":
+            pieces.append("#counter(page).final().first()")
+        elif piece:
+            pieces.append(text(piece))
+    return "".join(pieces)
+
+
+def _plain(markup: str) -> str:
+    """A macro's HTML (a date range) as its text."""
+    return _SPACE.sub(" ", text_of(parse(str(markup)))).strip()
+
+
+def _anchor(name: str) -> str:
+    return f"<{name}>"
+
+
+def _redline(clause: ClauseBlock) -> str:
+    """The clause's changes since its first draft as HTML (as the HTML document's ``redline``):
+    added words underlined, removed words struck through; each piece escaped."""
+    tags = {"insert": "ins", "delete": "del"}
+    pieces = "".join(f"<{tags[p['op']]}>{escape(p['text'])}</{tags[p['op']]}>" if p["op"] in tags
+                     else str(escape(p["text"])) for p in clause.changes)
+    return f"<p>{pieces}</p>"
+
+
+def _clause(clause: ClauseBlock, *, preambular: bool, changes: bool) -> str:
+    # Roman, the opening participle in italics: outline.py marks it with <em> in the HTML.
+    content: Text | str = _redline(clause) if changes and clause.changes else clause.text
+    body = f"#pad(left: {HANG})[{user(content)}]\n" if preambular else user(content, number=clause.number)
+    if clause.ad_referendum:
+        body += (f"#par[#text(font: \"DejaVu Sans\", size: 9pt, style: \"italic\", fill: rgb(\"#0c5550\"))"
+                 f"[{text(_('(agreed ad referendum)'))}]]\n")
+    return f"#block[{body}]\n#v(0.3em)\n"
+
+
+def _vote(vote: VoteEntry) -> str:
+    """A decision as the record of decisions gives it (the HTML document's annex A): its
+    number and subject, the decision in one line, the record's facts in small print, a
+    recorded vote's roll call by choice."""
+    rule_label = get_template_attribute("votes/_vote.html", "rule_label")
+    closed = _when(vote.closed_at)
+    present = ((_("Present"), str(vote.present)) if vote.present is not None
+               else (_("Turnout"), str(vote.turnout)))
+    facts = [
+        (_("Working group"), vote.group),
+        (_("Decision rule"), _plain(rule_label(vote.rule))),
+        (_("Quorum"), _("%(percent)s%% of the eligible voters", percent=vote.quorum) if vote.quorum else _("None")),
+        (_("Eligible voters"), str(vote.eligible)),
+        present,
+        (_("Closed"), format_datetime(closed, "d MMMM y, HH:mm") if closed else ""),
+    ]
+    record = " · ".join(f"{term}: {value}" for term, value in facts)
+    out = [_heading(2, f"{vote.number} {vote.subject}", f"vote-{vote.id}", listed=False),
+           f"#par[{text(vote.decision)}]\n",
+           f"#par[#text(size: 9.5pt, fill: rgb(\"#333333\"))[{text(record)}]]\n"]
+    if vote.recorded:
+        lines = "".join(
+            f"#par[#text(size: 9.5pt)[#strong[{text(_('%(choice)s (%(count)s):', choice=label, count=count))}]"
+            f"{text(' ' + ('; '.join(names) if names else '—'))}]]\n"
+            for label, count, names in _roll_call_by_choice(vote))
+        out.append(f"#pad(left: 1.2em)[{lines}]\n")
+    return f"#block(breakable: false, below: 1.2em)[{''.join(out)}]\n"
+
+
+PREAMBLE = r"""
+#let grey = rgb("#555555")
+#let sans = "DejaVu Sans"
+#set document(title: TITLE, author: AUTHORS, description: DESCRIPTION, date: CREATED)
+#set text(font: "DejaVu Serif", size: 10.5pt, lang: LANG, hyphenate: true, fill: rgb("#111111"))
+#set par(justify: true, leading: 0.65em, spacing: 0.45em)
+#show heading: set text(font: sans)
+#show heading: set block(sticky: true)
+#show heading: set par(justify: false)
+#show heading.where(level: 1): it => { pagebreak(weak: true); set text(size: 14pt); block(below: 1em, it) }
+#show heading.where(level: 2): set text(size: 11.5pt)
+#show heading.where(level: 2): set block(above: 1.6em, below: 0.7em)
+#set table(stroke: 0.5pt + rgb("#999999"), inset: (x: 0.5em, y: 0.25em))
+#set table.cell(breakable: false)
+#show table: set text(font: sans, size: 9pt)
+#show table: set par(justify: false)
+#set page(
+  paper: "a4",
+  margin: (top: 25mm, right: 20mm, bottom: 22mm, left: 20mm),
+  header: context {
+    if here().page() > 1 {
+      // The section this page is in: its first heading here, else the last one before.
+      let here-page = here().page()
+      let opening = query(heading.where(level: 1)).filter(h => h.location().page() == here-page)
+      let found = if opening.len() > 0 { opening } else { query(heading.where(level: 1).before(here())) }
+      set text(font: sans, size: 8pt, fill: grey, hyphenate: false)
+      set par(justify: false)
+      let section = if found.len() > 0 { if opening.len() > 0 { found.first().body } else { found.last().body } }
+      // The DRAFT mark on a line of its own above the title and the section, as wide as they need.
+      stack(spacing: 3pt, align(center, DRAFT_HEADER),
+        grid(columns: (1fr, 1fr), column-gutter: 2em, align: (left, right), TITLE_TEXT, section))
+    } else { align(center, DRAFT_HEADER) }
+  },
+  footer: context align(center, text(font: sans, size: 8pt, fill: grey)[PAGE_LABEL]),
+  background: WATERMARK,
+)
+"""
+
+
+def _heading(level: int, title: str, anchor: str = "", *, listed: bool = True) -> str:
+    """A heading (a bookmark; ``listed``: also in the contents), with its anchor as label."""
+    options = "" if listed else ", outlined: false, bookmarked: true"
+    return f"#heading(level: {level}{options})[{text(title)}] {_anchor(anchor) if anchor else ''}\n"
+
+
+def _identification(outline: Outline) -> str:
+    """The symbol and distribution on the left, date and place and the original language on
+    the right, a rule under them: as a secretariat issues the document."""
+    ident = outline.identification
+    if ident is None:
+        return ""
+    left = (f"#text(weight: \"bold\", size: 11pt)[{text(ident.symbol)}] \\ " if ident.symbol else "")
+    left += text(ident.distribution_label)
+    date_place = ident.dates + (f", {ident.place}" if ident.place else "")
+    right = f"{text(date_place)} \\ {text(ident.original_label)}"
+    return (f"#block(width: 100%, stroke: (bottom: 0.75pt + grey), inset: (bottom: 0.4em))["
+            f"#set text(font: sans, size: 9.5pt, hyphenate: false)\n#set par(justify: false)\n"
+            f"#grid(columns: (1fr, 1fr), align: (left, right), [{left}], [{right}])] <identification>\n")
+
+
+def _final_mark(outline: Outline) -> str:
+    """"Final text — symbol" and the SHA-256 of the canonical text, on the final only."""
+    if not outline.final:
+        return ""
+    symbol = outline.identification.symbol if outline.identification else ""
+    statement = f"#strong[{text(_('Final text'))}]" + (text(f" — {symbol}") if symbol else "")
+    digest = f"#text(font: \"DejaVu Sans Mono\", size: 8pt)[{text(canonical_sha256(outline))}]"
+    return (f"#block(above: 2em)[#set text(font: sans, size: 9pt)\n#par[{statement}]\n"
+            f"#par[{text(_('SHA-256 of the canonical text:'))} {digest}]] <final>\n")
+
+
+def _title_page(outline: Outline, *, changes: bool) -> list[str]:
+    date_range = get_template_attribute("_dates.html", "date_range")
+    dates = outline.identification.dates if outline.identification else _plain(
+        date_range(outline.starts_on, outline.ends_on))
+    out = [_identification(outline), "#align(center)[#set par(justify: false)\n#set text(hyphenate: false)\n#v(30mm)\n",
+           f"#text(font: sans, size: 9pt, fill: grey, tracking: 0.15em)[{text(_('Outcome document').upper())}]\n\n",
+           f"#text(font: sans, size: 20pt, weight: \"bold\")[{text(outline.title)}]\n\n"]
+    if outline.venue:
+        out.append(f"#text(size: 12pt)[{text(outline.venue)}]\n\n")
+    out.append(f"#text(size: 12pt)[{text(dates)}]\n\n")
+    if outline.organisers:
+        out.append(f"#v(2em){text(organised_by(outline.organisers))}\n\n")
+    out.append("]\n")
+    out.append(_final_mark(outline))
+    if changes:
+        note = _("Changes since the first draft: added words are underlined, removed words struck through.")
+        out.append(f"#align(center)[#emph[{text(note)}]]\n")
+    if outline.pending:
+        items = "".join(f"[{text(_('Open vote') if item.kind == 'vote' else _('Recommendation still being drafted'))}"
+                        f"{text(f': {item.title} ({item.group})')}], " for item in outline.pending)
+        out.append(f"#block(stroke: 1.5pt + rgb(\"#b00020\"), inset: (x: 1em, y: 0.6em), width: 100%)["
+                   f"#text(font: sans, size: 14pt, weight: \"bold\", fill: rgb(\"#b00020\"))"
+                   f"[{text(_('Pending items'))}]\n\n"
+                   f"{text(_('This document is a draft. These items are not decided yet:'))}\n\n"
+                   f"#list({items})]\n")
+    if outline.preamble.html:
+        out.append(f"#v(2em)\n{user(outline.preamble)}")
+    # Contents: the groups and recommendations, the annexes; page numbers are Typst's own.
+    out.append(_heading(1, _("Contents"), "contents", listed=False))
+    out.append("#[#set text(font: sans, size: 10pt)\n#outline(title: none, depth: 2, indent: 1.5em)]\n")
+    return out
+
+
+def _not_adopted(items: list[NotAdoptedBlock]) -> str:
+    """The recommendations a group decided not to adopt, where they would have stood: the
+    title and how (their text is not outcome)."""
+    return "".join(f"#block(above: 1em, below: 0.6em, sticky: true)[#text(font: sans, weight: \"bold\")"
+                   f"[{text(item.title)}]]\n#par[{text(item.how)}]\n" for item in items)
+
+
+def _sections(outline: Outline, *, changes: bool) -> list[str]:
+    out = []
+    for section in outline.sections:
+        out.append(_heading(1, _("Working group %(number)s: %(name)s", number=section.number, name=section.name),
+                            f"group-{section.number}"))
+        if section.mandate.html:
+            out.append(f"#block(stroke: (left: 2pt + rgb(\"#999999\")), inset: (left: 0.8em), below: 1.5em)["
+                       f"#text(font: sans, weight: \"bold\")[{text(_('Mandate'))}]\n\n{user(section.mandate)}]\n")
+        for recommendation in section.recommendations:
+            title = _("Recommendation %(number)s: %(title)s", number=recommendation.number,
+                      title=recommendation.title)
+            out.append(_heading(2, title, f"recommendation-{recommendation.number.replace('.', '-')}"))
+            # One sentence: the body's name, the preamble, then the operative verbs.
+            if outline.identification is not None:
+                out.append(f"#par[{text(outline.identification.body_name)}]\n#v(0.3em)\n")
+            out += [_clause(c, preambular=True, changes=changes) for c in recommendation.preambular]
+            out += [_clause(c, preambular=False, changes=changes) for c in recommendation.operative]
+            out.append("#v(1em)\n")
+        out.append(_not_adopted(section.not_adopted))
+    if outline.adoption is not None:
+        out.append(f"#v(2em)\n#emph[{text(outline.adoption.line)}\n\n{text(outline.adoption.how)}]\n")
+    if outline.chairs_summary.html:
+        note = _("Issued under the Chair’s own responsibility. It was not adopted by the conference and is "
+                 "not part of the adopted text above.")
+        out.append(_heading(1, _("Chair’s summary"), "chairs-summary"))
+        out.append(f"#block(stroke: 1pt + grey, inset: (x: 0.8em, y: 0.5em))"
+                   f"[#text(font: sans, size: 9.5pt)[{text(note)}]]\n")
+        out.append(user(outline.chairs_summary))
+    return out
+
+
+def _annexes(outline: Outline) -> list[str]:
+    out = [_heading(1, _("Annex A: Record of decisions"), "annex-a")]
+    out += [_vote(vote) for vote in outline.votes] or [f"#emph[{text(_('No decision has been taken.'))}]\n"]
+    out.append(_heading(1, _("Annex B: Interpretative statements and reservations"), "annex-b"))
+    statement_heading = get_template_attribute("_macros.html", "statement_heading")
+    for statement in outline.statements:
+        kind = _("Reservation") if statement.kind == "reservation" else _("Interpretative statement")
+        title = (f"{_plain(statement_heading(statement.kind, statement.delegation))} — " if statement.delegation
+                 else f"{kind}: ") + (statement.author or _("Former participant"))
+        if statement.affiliation:
+            title += f" ({statement.affiliation})"
+        on = _("On %(subject)s", subject=statement.on)
+        heading = _heading(2, title, f"statement-{statement.id}", listed=False)
+        out.append(f"#block(breakable: false, below: 1em)[{heading}"
+                   f"#text(fill: grey)[{text(on)}]\n\n{user(statement.text)}]\n")
+    if not outline.statements:
+        out.append(f"#emph[{text(_('No statement or reservation has been made.'))}]\n")
+    out.append(_heading(1, _("Annex C: Participants"), "annex-c"))
+    labels = (_("Name"), _("Affiliation"), _("Country"), _("Working groups"))
+    header = ", ".join(f"[*{text(label)}*]" for label in labels)
+    for category in outline.participants:
+        rows = "".join(
+            "".join(f"[{text(value)}], " for value in (p.name, p.affiliation, p.country, "; ".join(p.groups))) + "\n"
+            for p in category.participants)
+        # Rows never split across pages (``table.cell(breakable: false)``); the header repeats.
+        out.append(f"{_heading(2, category.label, listed=False)}"
+                   f"#table(columns: (1.3fr, 1.5fr, 1fr, 1.5fr), fill: (_, y) => if y == 0 {{ rgb(\"#eeeeee\") }},\n"
+                   f"table.header({header}),\n{rows})\n")
+    if not outline.participants:
+        out.append(f"#emph[{text(_('No participant is listed.'))}]\n")
+    return out
+
+
+def _datetime(moment: datetime) -> str:
+    """A Typst ``datetime`` of the moment (UTC, to the second)."""
+    utc = moment.astimezone(UTC) if moment.tzinfo else moment
+    return (f"datetime(year: {utc.year}, month: {utc.month}, day: {utc.day}, "
+            f"hour: {utc.hour}, minute: {utc.minute}, second: {utc.second})")
+
+
+def document_source(outline: Outline, *, changes: bool = False) -> str:
+    """The whole document as Typst source."""
+    language = str(get_locale() or "en")
+    mark = draft_mark(outline.adoption is not None)
+    draft_header = (f'text(font: sans, size: 9pt, weight: "bold", fill: rgb("#b00020"), {string(mark)})'
+                    if outline.draft else "none")
+    watermark = (f'place(center + horizon, rotate(-30deg, text(font: sans, size: 40pt, weight: "bold", '
+                 f'fill: rgb(176, 0, 32, 33), {string(mark)})))' if outline.draft else "none")
+    description = _("Outcome document") + (f" — {mark}" if outline.draft else "")
+    head = (PREAMBLE.replace("TITLE_TEXT", string(outline.title))
+            .replace("TITLE", string(outline.title))
+            .replace("AUTHORS", "(" + "".join(f"{string(o)}, " for o in outline.organisers) + ")")
+            .replace("DESCRIPTION", string(description))
+            .replace("CREATED", _datetime(outline.generated_at))
+            .replace("LANG", string(language.split("_")[0]))
+            .replace("DRAFT_HEADER", draft_header)
+            .replace("WATERMARK", watermark)
+            .replace("PAGE_LABEL", _page_label()))
+    return "".join([head, *_title_page(outline, changes=changes), *_sections(outline, changes=changes),
+                    *_annexes(outline)])
 
 
 def render(outline: Outline, *, changes: bool = False,
            progress: Callable[[float], None] | None = None) -> bytes:
-    """PDF bytes of the outcome document (or its "changes since the first draft" version).
-    ``progress`` hears the share of the work done (0-1) as parts are laid out."""
-    sections, annexes = _weights(outline)
-    if sum(sections) + sum(annexes.values()) < SPLIT_ABOVE:
-        return _in_one_piece(render_html.document(outline, changes=changes))
-    return render_in_parts(outline, changes=changes, workers=_workers(), progress=progress)
-
-
-def _workers() -> int:
-    """``EXPORT_PDF_WORKERS`` (default: one per core). One, in this process, where gevent has
-    patched threading (rendering in the server process, ``EXPORT_IN_CHILD_PROCESS=0``): a
-    process pool's threads and pipes are not made for greenlets."""
-    if _gevent_patched():
-        return 1
-    configured = current_app.config.get("EXPORT_PDF_WORKERS") if has_app_context() else None
-    return max(1, int(configured or os.cpu_count() or 1))
-
-
-def _gevent_patched() -> bool:
-    monkey = sys.modules.get("gevent.monkey")  # imported by whoever patched, never by us
-    return bool(monkey is not None and monkey.is_module_patched("threading"))
-
-
-def _in_one_piece(html: str) -> bytes:
-    document = pdf_worker.parse(html).render()
-    for page in document.pages:
-        # Only the document's own cross-references (table of contents) stay clickable.
-        page.links[:] = [link for link in page.links if link[0] == "internal"]
-    pdf: bytes = document.write_pdf()
+    """PDF bytes of the outcome document, typeset by Typst in this process. ``progress``
+    hears 0.5 once the source is written and 1.0 once the PDF is (Typst compiles in one
+    call)."""
+    source = document_source(outline, changes=changes)
+    if progress is not None:
+        progress(0.5)
+    moment = outline.generated_at
+    # The document's own time, also as the compile's clock (SOURCE_DATE_EPOCH's role): no run's
+    # time reaches the bytes.
+    timestamp = int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+    # (The stub wants font paths of the source's type; the binding takes a str path with bytes.)
+    fonts: list[Any] = [str(FONT_DIR)]
+    pdf = typst.compile(source.encode("utf-8"), font_paths=fonts, ignore_system_fonts=True,
+                        timestamp=timestamp)
+    if progress is not None:
+        progress(1.0)
     return pdf
-
-
-# --- planning and assembling ------------------------------------------------------------------
-
-
-def _weights(outline: Outline) -> tuple[list[int], dict[str, int]]:
-    """What laying out each group's section and each annex costs, roughly: its HTML's length."""
-    sections = [sum(len(c.text.html) + 200 for r in s.recommendations for c in r.preambular + r.operative)
-                + 500 for s in outline.sections]
-    annexes = {"s": len(outline.chairs_summary.html),
-               "a": 600 * len(outline.votes) + sum(40 * len(v.roll_call or []) for v in outline.votes),
-               "b": sum(len(s.text.html) + 300 for s in outline.statements),
-               "c": sum(150 * len(c.participants) for c in outline.participants)}
-    return sections, annexes
-
-
-def plan_parts(outline: Outline, workers: int) -> list[Part]:
-    """The body cut into parts at the page breaks it has anyway: consecutive groups' sections
-    (and the annexes) gathered until a part holds a share of a worker's work
-    (``PARTS_PER_WORKER``), so that the workers stay evenly busy while few parts each embed
-    their own copy of the fonts."""
-    weights, annex_weights = _weights(outline)
-    target = max(1, (sum(weights) + sum(annex_weights.values())) // (max(1, workers) * PARTS_PER_WORKER))
-    parts: list[Part] = []
-    sections: list[int] = []
-    annexes: list[str] = []
-    weight = 0
-
-    def close() -> None:
-        nonlocal weight
-        if sections or annexes:
-            parts.append(Part(sections=tuple(sections), annexes=tuple(annexes)))
-        sections.clear()
-        annexes.clear()
-        weight = 0
-
-    for index, each in enumerate(weights):
-        sections.append(index)
-        weight += each
-        if weight >= target:
-            close()
-    for annex, each in annex_weights.items():
-        if sections and weight + each > target:
-            close()
-        annexes.append(annex)
-        weight += each
-        if weight >= target:
-            close()
-    close()
-    return parts
-
-
-class _Workers:
-    """Worker processes running ``pdf_worker.py`` by its path (WeasyPrint without the
-    application: half the memory of a process that imports ``drafting``), each fed by a
-    thread of this process; a part goes to whichever worker is free."""
-
-    SCRIPT = str(Path(pdf_worker.__file__).resolve())
-
-    def __init__(self, count: int) -> None:
-        self.tasks: queue.SimpleQueue[tuple[str, Future[LaidOut]] | None] = queue.SimpleQueue()
-        self.processes = [subprocess.Popen(  # noqa: S603 - our own script, by its path
-            [sys.executable, self.SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-            for _ in range(count)]
-        self.feeders = [threading.Thread(target=self._feed, args=(process,), daemon=True,
-                                         name="pdf-layout-feeder") for process in self.processes]
-        for feeder in self.feeders:
-            feeder.start()
-
-    def submit(self, html: str) -> Future[LaidOut]:
-        future: Future[LaidOut] = Future()
-        self.tasks.put((html, future))
-        return future
-
-    def _feed(self, process: subprocess.Popen[bytes]) -> None:
-        assert process.stdin is not None and process.stdout is not None
-        while (task := self.tasks.get()) is not None:
-            html, future = task
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                pdf_worker.write_frame(process.stdin, html)
-                status, value = pdf_worker.read_frame(process.stdout)
-            except (EOFError, OSError):
-                future.set_exception(RuntimeError(
-                    f"A PDF layout worker ended (exit status {process.poll()})"))
-                continue
-            if status == "ok":
-                future.set_result(LaidOut(**value))
-            else:
-                future.set_exception(RuntimeError(f"A PDF layout worker failed: {value}"))
-
-    def close(self) -> None:
-        for _feeder in self.feeders:
-            self.tasks.put(None)
-        for feeder in self.feeders:
-            feeder.join(timeout=5)
-        for process in self.processes:
-            with suppress(OSError):
-                process.stdin.close()  # type: ignore[union-attr]
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            with suppress(OSError):
-                process.stdout.close()  # type: ignore[union-attr]
-
-
-@contextmanager
-def _pool(workers: int) -> Iterator[_Workers | None]:
-    if workers <= 1:
-        yield None
-        return
-    pool = _Workers(workers)
-    try:
-        yield pool
-    finally:
-        pool.close()
-
-
-def _submit(pool: _Workers | None, html: str) -> Future[LaidOut]:
-    if pool is not None:
-        return pool.submit(html)
-    done: Future[LaidOut] = Future()
-    done.set_result(lay_out(html))
-    return done
-
-
-def render_in_parts(outline: Outline, *, changes: bool = False, workers: int = 1,
-                    progress: Callable[[float], None] | None = None) -> bytes:
-    """The document laid out in parts by ``workers`` processes (1: one after the other in
-    this one), then assembled (see the module's documentation)."""
-    parts = plan_parts(outline, workers)
-    texts = [render_html.document(outline, changes=changes, part=part) for part in parts]
-    # The front matter's length with a number as wide as any real one in each entry.
-    placeholder = {anchor: 8888 for anchor in _toc_anchors(outline)}
-    front_part = Part(front=True)
-    front_text = render_html.document(outline, changes=changes, part=front_part, toc_pages=placeholder)
-    steps = len(parts) + 3  # the parts, the front matter twice, assembling
-    finished = 0
-
-    def step() -> None:
-        nonlocal finished
-        finished += 1
-        if progress is not None:
-            progress(min(1.0, finished / steps))
-
-    with _pool(workers) as pool:
-        # The front matter first (its length numbers the rest), then the largest parts first:
-        # the last part to finish is a short one.
-        front_future = _submit(pool, front_text)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        futures: dict[int, Future[LaidOut]] = {i: _submit(pool, texts[i]) for i in order}
-        for _done in as_completed([front_future, *futures.values()]):
-            step()
-        front = front_future.result()
-        laid = [futures[index].result() for index in range(len(texts))]
-
-        def stamp(front_pages: int) -> list[Future[LaidOut]]:
-            total = front_pages + sum(p.pages for p in laid)
-            # One piece more than workers: the front matter is laid out beside them.
-            pieces = workers + 1
-            cuts = [1 + total * n // pieces for n in range(pieces)] + [total + 1]
-            return [_submit(pool, _stamp_html(start, end - 1, total))
-                    for start, end in itertools.pairwise(cuts) if end > start]
-
-        # The front matter again, numbering the contents; the page numbers meanwhile.
-        for _attempt in range(3):
-            pages = {name: page + 1 for name, (page, _x, _y) in _landed([front, *laid]).items()}
-            again_future = _submit(pool, render_html.document(
-                outline, changes=changes, part=front_part, toc_pages=pages))
-            stamp_futures = stamp(front.pages)
-            again = again_future.result()
-            stable = again.pages == front.pages
-            front = again
-            if stable:
-                break
-            # The real numbers changed its length (a narrower number ended a line sooner):
-            # the pages after it moved, number again.
-        else:
-            log.warning("The outcome document's contents kept changing length; its page "
-                        "numbers may be off by a page")
-            stamp_futures = stamp(front.pages)
-        stamps = [future.result() for future in stamp_futures]
-        step()
-    pdf = _assemble([front, *laid], stamps)
-    step()
-    return pdf
-
-
-def _stamp(writer: PdfWriter, page: PageObject, stamp: PageObject) -> None:
-    """Draw the stamp's page over the page: as a form XObject that the page's contents end
-    with, the page's own drawing left as it is (merging pages would rewrite every stream)."""
-    form = DecodedStreamObject()
-    form.set_data(stamp.get_contents().get_data())  # type: ignore[union-attr]
-    form.update({
-        NameObject("/Type"): NameObject("/XObject"),
-        NameObject("/Subtype"): NameObject("/Form"),
-        NameObject("/BBox"): stamp.mediabox,
-        # By reference: the stamp's pages share theirs, cloned once into the writer.
-        NameObject("/Resources"): stamp.raw_get("/Resources").clone(writer),
-    })
-    form_reference = writer._add_object(form.flate_encode())
-    # The page's own copies: WeasyPrint's pages share one resources dictionary.
-    resources = DictionaryObject()
-    resources.update(cast(DictionaryObject, page["/Resources"].get_object()))
-    xobjects = DictionaryObject()
-    xobjects.update(cast(DictionaryObject, resources.get("/XObject", DictionaryObject()).get_object()))
-    xobjects[NameObject("/PlenaryStamp")] = form_reference
-    resources[NameObject("/XObject")] = xobjects
-    page[NameObject("/Resources")] = resources
-    before, after = DecodedStreamObject(), DecodedStreamObject()
-    before.set_data(b"q\n")
-    after.set_data(b"\nQ\nq /PlenaryStamp Do Q\n")
-    # The page's own streams by reference (a stream must be an indirect object).
-    contents = page.raw_get("/Contents")
-    resolved = contents.get_object()
-    own = list(resolved) if isinstance(resolved, ArrayObject) else [contents]
-    page[NameObject("/Contents")] = ArrayObject(
-        [writer._add_object(before), *own, writer._add_object(after)])
-
-
-def _toc_anchors(outline: Outline) -> list[str]:
-    anchors = [f"group-{s.number}" for s in outline.sections]
-    anchors += [f"recommendation-{r.number.replace('.', '-')}" for s in outline.sections
-                for r in s.recommendations]
-    summary = ["chairs-summary"] if outline.chairs_summary.html else []
-    return [*anchors, *summary, "annex-a", "annex-b", "annex-c"]
-
-
-def _offsets(parts: Sequence[LaidOut]) -> list[int]:
-    """Each part's first page in the assembled document (0-based)."""
-    offsets = [0]
-    for part in parts[:-1]:
-        offsets.append(offsets[-1] + part.pages)
-    return offsets
-
-
-def _landed(parts: Sequence[LaidOut]) -> dict[str, tuple[int, float, float]]:
-    """Anchor -> (page in the assembled document, x, y); the first of a name counts."""
-    anchors: dict[str, tuple[int, float, float]] = {}
-    for part, offset in zip(parts, _offsets(parts), strict=True):
-        for name, (page, x, y) in part.anchors.items():
-            anchors.setdefault(name, (offset + page, x, y))
-    return anchors
-
-
-def _stamp_html(first: int, last: int, total: int) -> str:
-    """Pages ``first``..``last`` saying "Page n of N" where the document's bottom margin box
-    would (templates/export/document.html: 22 mm bottom margin, 20 mm sides, DejaVu Sans
-    8 pt, centred). Plain blocks, one a page, their numbers written out, not counted: the
-    cheapest pages WeasyPrint makes, and they can be made in pieces side by side."""
-    pages = "".join(f'<div class="p"><p>{_page_label(number, total)}</p></div>'
-                    for number in range(first, last + 1))
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><style>'
-            '@page { size: A4; margin: 0 } body { margin: 0 }'
-            '.p { box-sizing: border-box; height: 297mm; padding-top: 275mm; break-after: page }'
-            '.p p { margin: 0 20mm; font: 8pt "DejaVu Sans", sans-serif; line-height: 22mm; '
-            'text-align: center; color: #555 }'
-            f'</style></head><body>{pages}</body></html>')
-
-
-def _page_label(number: int, total: int) -> str:
-    return escape(_("Page %(page)s of %(pages)s", page=number, pages=total))
-
-
-def _assemble(parts: Sequence[LaidOut], stamps: Sequence[LaidOut]) -> bytes:
-    writer = PdfWriter()
-    first = PdfReader(io.BytesIO(parts[0].pdf))
-    for part in parts:
-        writer.append(PdfReader(io.BytesIO(part.pdf)), import_outline=False)
-    stamp_pages = [page for stamp in stamps for page in PdfReader(io.BytesIO(stamp.pdf)).pages]
-    for pdf_page, stamp_page in zip(writer.pages, stamp_pages, strict=True):
-        _stamp(writer, pdf_page, stamp_page)
-    offsets = _offsets(parts)
-    heights = [height for part in parts for height in part.heights]
-    anchors = _landed(parts)
-    for part, offset in zip(parts, offsets, strict=True):
-        for page, (x1, y1, x2, y2), target in part.links:
-            if target not in anchors:
-                log.warning("No anchor #%s in the outcome document", target[:100])
-                continue
-            where, x, y = anchors[target]
-            height = heights[offset + page]
-            writer.add_annotation(offset + page, Link(
-                rect=(x1 * POINTS_PER_PIXEL, (height - y2) * POINTS_PER_PIXEL,
-                      x2 * POINTS_PER_PIXEL, (height - y1) * POINTS_PER_PIXEL),
-                target_page_index=where,
-                fit=Fit.xyz(left=x * POINTS_PER_PIXEL, top=(heights[where] - y) * POINTS_PER_PIXEL)))
-    # Bookmarks: a heading of level n goes under the last heading of a lower level.
-    parents: list[tuple[int, Any]] = []
-    for part, offset in zip(parts, offsets, strict=True):
-        for page, level, label, x, y in part.bookmarks:
-            while parents and parents[-1][0] >= level:
-                parents.pop()
-            item = writer.add_outline_item(
-                title=label, page_number=offset + page, parent=parents[-1][1] if parents else None,
-                fit=Fit.xyz(left=x * POINTS_PER_PIXEL, top=(heights[offset + page] - y) * POINTS_PER_PIXEL))
-            parents.append((level, item))
-    # Named destinations (``outcome.pdf#recommendation-2-3``) for the sections a reader or a
-    # press release would point at.
-    for name, (page, _x, _y) in sorted(anchors.items(), key=lambda item: item[1]):
-        if name.startswith(NAMED_DESTINATIONS):
-            writer.add_named_destination(name, page)
-    if first.metadata:
-        writer.add_metadata(dict(first.metadata))
-    language = first.root_object.get("/Lang")
-    if language is not None:
-        # pypdf has no setter for the catalogue's language.
-        writer._root_object[NameObject("/Lang")] = language
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()

@@ -112,7 +112,7 @@ def is_available(fmt: Format) -> bool:
 
 def check_available(fmt: Format) -> None:
     """Refuse a format this server cannot render, without importing its renderer (the
-    server process of an export job never imports WeasyPrint: its child does)."""
+    server process of an export job never imports the PDF engine: its child does)."""
     if not is_available(fmt):
         raise Unavailable(_("The %(format)s export is not available on this server.",
                             format=fmt.label))
@@ -132,8 +132,8 @@ def renderer(fmt: Format) -> Callable[..., bytes]:
 
 
 def final_formats() -> list[Format]:
-    """The formats a finalised document is stored in (a deployment without WeasyPrint's
-    system libraries may leave PDF out: ``EXPORT_FINAL_FORMATS``)."""
+    """The formats a finalised document is stored in (a deployment may leave some out:
+    ``EXPORT_FINAL_FORMATS``)."""
     names = current_app.config.get("EXPORT_FINAL_FORMATS") or list(FORMATS)
     return [FORMATS[name] for name in FORMATS if name in names]
 

@@ -1,27 +1,22 @@
-"""The Typst candidate of the PDF benchmark (bench/typst_pdf.py): user text reaches Typst as
-text, never as markup, and the bench command compares both engines on the same outline.
-
-Speed is not asserted here (docs/benchmarks.md has the figures); what is asserted is what makes
-the comparison fair and the candidate safe to build on: every hostile payload, and Typst's own
-syntax, comes out of the PDF as the text the sanitiser left, and nothing is read or called.
+"""The PDF's Typst source (drafting/export/render_pdf.py): user text reaches Typst as text,
+never as markup. Every hostile payload, and Typst's own syntax, comes out of the PDF as the text
+the sanitiser left, alone and inside a whole document, and nothing is read or called.
 """
 from __future__ import annotations
 
 import io
 import json
 import re
-import subprocess
-import sys
+from dataclasses import replace
 
 import pytest
+import typst
 from pypdf import PdfReader
 
-from bench import typst_pdf
+from drafting.export import render_pdf as typst_pdf
 from drafting.export.html_tree import parse, text_of
 from drafting.export.outline import Text
-from tests.conftest import ROOT
-
-typst = pytest.importorskip("typst", reason="the bench extra (pip install -e '.[bench]') brings typst")
+from tests.export_fixture import hostile_outline
 
 pytestmark = pytest.mark.database_independent
 
@@ -66,15 +61,15 @@ def test_a_string_literal_holds_exactly_its_value():
         assert json.loads(typst.eval(b"", typst_pdf.string(value), ignore_system_fonts=True)) == value
 
 
-def test_the_bench_command_measures_both_engines_on_the_same_outline():
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.run", "pdf", "--groups", "1", "--recommendations", "2",
-         "--clauses", "4", "--rounds", "1", "--engines", "weasyprint,typst"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
-    assert finished.returncode == 0, finished.stderr[-3000:]
-    rows = [json.loads(line) for line in finished.stdout.splitlines() if line.startswith("{")]
-    assert [row["engine"] for row in rows] == ["weasyprint", "typst"]
-    for row in rows:
-        assert row["pages"] > 3 and row["bytes"] > 10_000
-        assert row["render_seconds"] > 0 and 0 <= row["other_cpu"] <= 2.5
-    assert "| typst (en) |" in finished.stderr
+@pytest.mark.parametrize("final", [False, True])
+def test_every_field_of_a_whole_document_is_text(ctx, xss_payloads, final):
+    """The whole document with every field a person writes holding a payload (titles, names,
+    the symbol, the body's name, annex entries, a clause's changes): it compiles, and each
+    payload is printed as written."""
+    for payload in [*TYPST_SYNTAX, *xss_payloads[:8]]:
+        outline = replace(hostile_outline(payload), draft=not final, final=final)
+        pdf = typst_pdf.render(outline, changes=True)
+        flat = _visible("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
+        assert _visible(payload) in flat, payload
+        assert "root:x:0:0" not in flat
+        assert ("DRAFT" in flat) is not final
