@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 FORMATS = ("json", "md", "html", "akn", "docx", "pdf")
-#: The PDF's goal is issue 18's (≤ 5 s; issue 6 asked < 15 s): WeasyPrint misses it (14-15 s
-#: idle), the Typst candidate meets it (``bench.run pdf``, docs/benchmarks.md).
+#: The PDF's goal is issue 18's (≤ 5 s; issue 6 asked < 15 s): WeasyPrint missed it (14-15 s
+#: idle), so the PDF is Typst's since 2026-12-08 (docs/benchmarks.md).
 GOALS = {"json": 2.0, "md": 2.0, "html": 2.0, "akn": 2.0, "docx": 2.0, "pdf": 5.0}
 MEMORY_GOAL_MB = 500
 CLAUSE = ("Calls upon the participating States to simplify the registration of migrant "
@@ -186,11 +186,11 @@ def render_one(database: Path, conference_id: int, fmt: str) -> dict[str, Any]:
         finished = time.perf_counter()
     sampler.stop()
     own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # The PDF's worker processes (render_pdf): the largest one's peak; and the largest sum of
-    # this process's and its children's resident memory, sampled, which is the goal's figure.
+    # Child processes (none since the PDF is Typst's, in-process): the largest one's peak; and
+    # the largest sum of this process's and its children's resident memory, sampled, which is
+    # the goal's figure.
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    # Children seen at once: the layout workers, and briefly the compiler and linker that
-    # WeasyPrint's library lookup (ctypes' find_library) runs as it is imported.
+    # Children seen at once (0 for every format today).
     workers = sampler.most_children
     peak_mb = max(own_mb, sampler.peak_mb)
     cpu = resource.getrusage(resource.RUSAGE_SELF)

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from drafting.brackets import unagreed_passages
-from drafting.export import render_docx, render_html, render_json, render_md
+from drafting.export import render_docx, render_html, render_json, render_md, render_pdf
 from drafting.export.outline import compile_outline
 from drafting.markup import render_markdown
 from models import (
@@ -371,7 +371,7 @@ def outline_of(app: Flask, conference_id: int) -> Any:
         return compile_outline(db.session.get(Conference, conference_id))
 
 
-def test_html_and_pdf_source_mark_the_passages_and_the_mark(app, adopted):
+def test_html_marks_the_passages_and_the_mark(app, adopted):
     outline = outline_of(app, adopted)
     with app.test_request_context():
         html = render_html.render(outline).decode("utf-8")
@@ -382,6 +382,23 @@ def test_html_and_pdf_source_mark_the_passages_and_the_mark(app, adopted):
     agreed_clause = re.search(r'<li class="clause clause--operative user"[^>]*>(?:(?!</li>).)*'
                               + re.escape(AGREED) + r"(?:(?!</li>).)*</li>", html, re.S)
     assert agreed_clause and "(agreed ad referendum)" in agreed_clause.group(0)
+
+
+def test_pdf_highlights_the_passages_and_notes_the_mark(app, adopted):
+    """As the HTML does: each passage still in brackets on a highlight (Typst's own, drawn
+    behind the text), the ad referendum note once, after its clause."""
+    from pypdf import PdfReader
+
+    outline = outline_of(app, adopted)
+    with app.test_request_context():
+        source = render_pdf.document_source(outline)
+        pdf = render_pdf.render(outline)
+    for passage in ("[the role of]", "[and migrant workers]", "[their families]"):
+        assert f'#highlight(fill: rgb("#fdf0d5"))[#"{passage}";]' in source
+    flat = " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "[and migrant workers]" in flat and "[the role of]" in flat
+    assert flat.count("(agreed ad referendum)") == 1
+    assert flat.index("(agreed ad referendum)") > flat.index(AGREED.rstrip(";."))
 
 
 def test_docx_highlights_the_passages_and_notes_the_mark(app, adopted):

@@ -58,6 +58,19 @@ def roll_call_name(name: str, delegation: str, voting_unit: str) -> str:
     return f"{name} ({delegation})" if delegation else name
 
 
+def roll_call_by_choice(counts: list[tuple[str, int]], roll_call: list[tuple[str, str, str]] | None,
+                        voting_unit: str) -> list[tuple[str, int, list[str]]]:
+    """A roll call as recorded votes are published (the HTML and the PDF): each option with
+    its count and the names of those who chose it, in the roll call's (alphabetical) order."""
+    names: dict[str, list[str]] = {label: [] for label, _count in counts}
+    for name, choice, delegation in roll_call or []:
+        names.setdefault(choice, []).append(roll_call_name(name, delegation, voting_unit))
+    counted = [(label, count, names[label]) for label, count in counts]
+    # A ballot for an option the counts do not list (never expected) is still printed.
+    return counted + [(label, len(found), found) for label, found in names.items()
+                      if label not in dict(counts)]
+
+
 def adoption_line(meeting: str, place: str, adopted_on: date) -> str:
     """The outcome document's adoption line, in the document's language: "Adopted at the
     closing plenary meeting, Astana, 25 June 2009". ``meeting`` empty: the closing plenary

@@ -16,8 +16,8 @@ from flask import render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from drafting.export.labels import draft_mark, organised_by, roll_call_name
-from drafting.export.outline import Outline, Text, VoteEntry
+from drafting.export.labels import draft_mark, organised_by, roll_call_by_choice
+from drafting.export.outline import Outline, Text
 from drafting.export.render_json import canonical_sha256
 
 TEMPLATE = "export/document.html"
@@ -54,18 +54,6 @@ def _css_string(value: str) -> Markup:
     return Markup(f'"{escaped}"')  # noqa: S704 - quotes, backslashes and "<" escaped above
 
 
-def _roll_call_by_choice(vote: VoteEntry) -> list[tuple[str, int, list[str]]]:
-    """A roll call as recorded votes are published: each option with its count and the names
-    of those who chose it, in the roll call's (alphabetical) order."""
-    names: dict[str, list[str]] = {label: [] for label, _count in vote.counts}
-    for name, choice, delegation in vote.roll_call or []:
-        names.setdefault(choice, []).append(roll_call_name(name, delegation, vote.voting_unit))
-    counted = [(label, count, names[label]) for label, count in vote.counts]
-    # A ballot for an option the counts do not list (never expected) is still printed.
-    return counted + [(label, len(found), found) for label, found in names.items()
-                      if label not in dict(vote.counts)]
-
-
 def _page_counter() -> Markup:
     """``content`` for "Page n of N", in the reader's language, with CSS page counters in the
     places the translation gives them."""
@@ -83,7 +71,7 @@ def document(outline: Outline, *, changes: bool = False) -> str:
         "changes": changes,
         "user": _user,
         "when": _when,
-        "roll_call_by_choice": _roll_call_by_choice,
+        "roll_call_by_choice": roll_call_by_choice,
         "numbered": _numbered,
         "page_counter": _page_counter(),
         "draft_mark": draft_mark(outline.adoption is not None),

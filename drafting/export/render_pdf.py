@@ -41,9 +41,8 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from drafting.export.html_tree import Element, Kind, Style, parse, text_of
-from drafting.export.labels import draft_mark, organised_by
+from drafting.export.labels import draft_mark, organised_by, roll_call_by_choice
 from drafting.export.outline import ClauseBlock, NotAdoptedBlock, Outline, Text, VoteEntry
-from drafting.export.render_html import _roll_call_by_choice, _when
 from drafting.export.render_json import canonical_sha256
 
 #: Debian's fonts-dejavu-core and -extra (the project's setup installs them).
@@ -220,7 +219,7 @@ def _vote(vote: VoteEntry) -> str:
     number and subject, the decision in one line, the record's facts in small print, a
     recorded vote's roll call by choice."""
     rule_label = get_template_attribute("votes/_vote.html", "rule_label")
-    closed = _when(vote.closed_at)
+    closed = datetime.fromisoformat(vote.closed_at) if vote.closed_at else None
     present = ((_("Present"), str(vote.present)) if vote.present is not None
                else (_("Turnout"), str(vote.turnout)))
     facts = [
@@ -239,7 +238,7 @@ def _vote(vote: VoteEntry) -> str:
         lines = "".join(
             f"#par[#text(size: 9.5pt)[#strong[{text(_('%(choice)s (%(count)s):', choice=label, count=count))}]"
             f"{text(' ' + ('; '.join(names) if names else '—'))}]]\n"
-            for label, count, names in _roll_call_by_choice(vote))
+            for label, count, names in roll_call_by_choice(vote.counts, vote.roll_call, vote.voting_unit))
         out.append(f"#pad(left: 1.2em)[{lines}]\n")
     return f"#block(breakable: false, below: 1.2em)[{''.join(out)}]\n"
 
@@ -331,11 +330,11 @@ def _title_page(outline: Outline, *, changes: bool) -> list[str]:
     out.append(_final_mark(outline))
     if changes:
         note = _("Changes since the first draft: added words are underlined, removed words struck through.")
-        out.append(f"#align(center)[#emph[{text(note)}]]\n")
+        out.append(f"#v(1.5em)\n#align(center)[#emph[{text(note)}]]\n")
     if outline.pending:
         items = "".join(f"[{text(_('Open vote') if item.kind == 'vote' else _('Recommendation still being drafted'))}"
                         f"{text(f': {item.title} ({item.group})')}], " for item in outline.pending)
-        out.append(f"#block(stroke: 1.5pt + rgb(\"#b00020\"), inset: (x: 1em, y: 0.6em), width: 100%)["
+        out.append(f"#block(above: 2em, stroke: 1.5pt + rgb(\"#b00020\"), inset: (x: 1em, y: 0.6em), width: 100%)["
                    f"#text(font: sans, size: 14pt, weight: \"bold\", fill: rgb(\"#b00020\"))"
                    f"[{text(_('Pending items'))}]\n\n"
                    f"{text(_('This document is a draft. These items are not decided yet:'))}\n\n"
