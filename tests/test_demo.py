@@ -202,6 +202,11 @@ def test_a_newcomers_draft_outcome_document_shows_an_adopted_recommendation(app,
         assert decisions[1] == ("A.2", "Recommendation 1.1, preambular paragraph 1", "Adopted by consensus")
         assert decisions[-1] == ("A.7", "Recommendation 1.1 as a whole", "Adopted by consensus")
         assert outline.preamble.markdown.startswith("The participants in the Conference")
+        # Identified as the secretariat issues it (DOMAIN.md section 2).
+        assert outline.identification is not None
+        assert (outline.identification.symbol, outline.identification.distribution_label,
+                outline.identification.original_label, outline.identification.dates) == \
+            ("CONF.MIGR/1/09", "Distr.: General", "Original: ENGLISH", "24–25 June 2009")
         markdown = render_md.render(outline).decode()
         assert "1. Recommend that the countries of the region" in markdown
     # Every clause of every demo draft agrees with the plural subject.

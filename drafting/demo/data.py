@@ -12,6 +12,9 @@ CONFERENCE = {
     "venue": "Astana, Kazakhstan",
     "starts_on": date(2009, 6, 24),
     "ends_on": date(2009, 6, 25),
+    # How the secretariat issues its outcome document (DOMAIN.md section 2): a symbol of the
+    # conference's series; in English, its authentic language; for general distribution.
+    "document_symbol": "CONF.MIGR/1/09",
     # As the press release credits them: the OSCE Centre in Astana "in co-operation with"
     # the others (the document prints "Organised by … in co-operation with …, … and …").
     "organisers": "\n".join([
