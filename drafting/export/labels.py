@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from babel import Locale, UnknownLocaleError
-from flask_babel import get_locale, ngettext, pgettext
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
 from drafting.typography import one_date
@@ -18,16 +18,6 @@ def rule_labels() -> dict[str, str]:
         "simple_majority": _("Simple majority of the votes cast"),
         "two_thirds": _("Two-thirds majority of the votes cast"),
         "absolute_majority": _("Absolute majority of the eligible voters"),
-    }
-
-
-def outcome_labels() -> dict[str, str]:
-    return {
-        "adopted": pgettext("vote", "Adopted"),
-        "rejected": _("Not adopted"),
-        "no_quorum": _("No quorum: nothing decided"),
-        "runoff": _("No wording carried: run-off"),
-        "no_consensus": _("No consensus"),
     }
 
 
